@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { identifierSchema } from './identifiers.js';
+
+/** Column types a connector may declare; each store maps them to its dialect in one place. */
+export const COLUMN_TYPES = ['text', 'integer', 'bigint', 'numeric', 'boolean', 'timestamp', 'json'] as const;
+/** A declared column type. */
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+
+/** A column of an app table. */
+export const columnSpecSchema = z.object({
+  /** Column name, a safe identifier. */
+  name: identifierSchema,
+  /** Declared type, mapped to the dialect by the store. */
+  type: z.enum(COLUMN_TYPES),
+  /** Whether the column accepts NULL. Key columns never do. */
+  nullable: z.boolean().default(true),
+  /** What the column holds, for the README and `mappings list`. */
+  description: z.string().default(''),
+});
+/** A column of an app table. */
+export type ColumnSpec = z.infer<typeof columnSpecSchema>;
+
+/**
+ * Where a table's rows come from: one row per source record, or one row per element of an array
+ * inside the record (an answer per element of `answers`, say).
+ */
+export const rowSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('record') }),
+  z.object({ kind: z.literal('each'), path: z.string().min(1) }),
+]);
+/** Where a table's rows come from. */
+export type RowSource = z.infer<typeof rowSourceSchema>;
+
+/** A table the app owns, declared as data; the store turns it into DDL. */
+export const tableSpecSchema = z.object({
+  /** Table name without schema or prefix; the store adds those. */
+  name: identifierSchema,
+  /** What a row is, for documentation. */
+  description: z.string().default(''),
+  /** One row per record, or one per element of an array in the record. */
+  rowsFrom: rowSourceSchema,
+  /** Columns of the natural key (the store adds the installation id in front). */
+  key: z.array(identifierSchema).min(1),
+  /**
+   * What a row with a known key does: `ignore` for immutable facts (responses, answers),
+   * `update` for reference data whose attributes change (form names, question texts).
+   */
+  onConflict: z.enum(['ignore', 'update']),
+  /** Every column, key columns included. */
+  columns: z.array(columnSpecSchema).min(1),
+  /** Secondary indexes, each a list of columns (the store adds the installation id in front). */
+  indexes: z.array(z.array(identifierSchema).min(1)).default([]),
+});
+/** A table the app owns. */
+export type TableSpec = z.infer<typeof tableSpecSchema>;
+
+/** The data model a connector needs, declared as data. */
+export const dataModelSchema = z
+  .object({
+    /** The app's tables. */
+    tables: z.array(tableSpecSchema).min(1),
+    /** The table holding one row per source record; its inserts are what a run counts as new. */
+    primaryTable: identifierSchema,
+    /** The column of the primary table that holds the normalized e-mail linking a row to a customer. */
+    customerEmailColumn: identifierSchema.optional(),
+  })
+  .superRefine((model, ctx) => {
+    const names = new Set<string>();
+    model.tables.forEach((table, t) => {
+      if (names.has(table.name)) {
+        ctx.addIssue({ code: 'custom', path: ['tables', t, 'name'], message: `table "${table.name}" is declared twice` });
+      }
+      names.add(table.name);
+      const columns = new Map(table.columns.map((c) => [c.name, c]));
+      if (columns.size !== table.columns.length) {
+        ctx.addIssue({ code: 'custom', path: ['tables', t, 'columns'], message: `table "${table.name}" declares a column twice` });
+      }
+      for (const k of table.key) {
+        const column = columns.get(k);
+        if (!column) {
+          ctx.addIssue({ code: 'custom', path: ['tables', t, 'key'], message: `key column "${k}" is not a column of "${table.name}"` });
+        } else if (column.nullable) {
+          ctx.addIssue({ code: 'custom', path: ['tables', t, 'key'], message: `key column "${table.name}.${k}" must not be nullable` });
+        }
+      }
+      table.indexes.forEach((index, i) => {
+        for (const c of index) {
+          if (!columns.has(c)) {
+            ctx.addIssue({ code: 'custom', path: ['tables', t, 'indexes', i], message: `index column "${c}" is not a column of "${table.name}"` });
+          }
+        }
+      });
+    });
+    const primary = model.tables.find((t) => t.name === model.primaryTable);
+    if (!primary) {
+      ctx.addIssue({ code: 'custom', path: ['primaryTable'], message: `primary table "${model.primaryTable}" is not declared` });
+    } else if (primary.rowsFrom.kind !== 'record') {
+      ctx.addIssue({ code: 'custom', path: ['primaryTable'], message: 'the primary table must hold one row per record' });
+    } else if (model.customerEmailColumn && !primary.columns.some((c) => c.name === model.customerEmailColumn)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['customerEmailColumn'],
+        message: `"${model.customerEmailColumn}" is not a column of "${model.primaryTable}"`,
+      });
+    }
+  });
+/** The data model a connector needs, declared as data. */
+export type DataModel = z.infer<typeof dataModelSchema>;
+/** A data model as a connector writes it, before defaults are filled in. */
+export type DataModelInput = z.input<typeof dataModelSchema>;
+
+/** Finds a table of the model, or undefined. */
+export function findTable(model: DataModel, name: string): TableSpec | undefined {
+  return model.tables.find((t) => t.name === name);
+}
