@@ -54,6 +54,31 @@ export interface StreamDefinition<TConfig, TRecord, TCheckpoint> {
   checkpointSchema: z.ZodType<TCheckpoint>;
   /** Reads pages from the checkpoint onwards. */
   read(ctx: ReadContext<TConfig, TCheckpoint>): AsyncIterable<StreamPage<TRecord, TCheckpoint>>;
+  /**
+   * Describes a stored record for the run log: its key (as the store reports inserted keys) and the
+   * customer's feedback. Records without a summary are counted but not listed.
+   */
+  summarize?(record: TRecord): RecordSummary;
+}
+
+/** One line of a run log: whose feedback was saved, and what it said. */
+export interface RecordSummary {
+  /** The record's key as text, matching `PageWriteResult.insertedKeys`. */
+  key: string;
+  /** The customer's e-mail, normalized, when the record has one. */
+  email?: string;
+  /** The form or survey name. */
+  form?: string;
+  /** The score given, when there is one. */
+  score?: number;
+  /** A free-text comment, when there is one. */
+  comment?: string;
+}
+
+/** What a connector checks before each run, without calling the source. */
+export interface Preflight {
+  /** Things the operator should act on soon, such as a token about to expire. */
+  warnings: string[];
 }
 
 /** Result of checking an installation's credentials and settings against the source. */
@@ -93,6 +118,13 @@ export interface ConnectorSpec<TConfigSchema extends z.ZodObject> {
   streams: readonly StreamDefinition<z.infer<TConfigSchema>, any, any>[];
   /** Verifies the configuration against the source before anything is saved; throws on failure. */
   check(ctx: CheckContext<z.infer<TConfigSchema>>): Promise<ConnectionCheck>;
+  /**
+   * Local checks before each run (no network): throws when the run cannot succeed (an expired
+   * token, say) and returns warnings the run log should carry.
+   */
+  preflight?(config: z.infer<TConfigSchema>, now: Date): Preflight;
+  /** Time zone of the source's offset-less timestamps for this configuration (default UTC). */
+  timeZoneOf?(config: z.infer<TConfigSchema>): string;
 }
 
 /** A validated connector, as the runner and the CLI use it. */

@@ -56,6 +56,8 @@ export {
   type RejectedRecord,
   type ConnectionCheck,
   type CheckContext,
+  type RecordSummary,
+  type Preflight,
 } from './connector.js';
 export type {
   Store,

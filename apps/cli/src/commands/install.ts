@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { ConfigError, parseUserInput, type CustomerTableLink, type Installation } from '@tributary/core';
+import { connectorById } from '../connectors.js';
+import { withContext, type CliContext } from '../context.js';
+import { println, type Io } from '../io.js';
+import { workspaceSchema } from '../workspace.js';
+
+/** Options of `tributary install`, as commander hands them over. */
+export interface InstallOptions {
+  workspace: string;
+  project: string;
+  token: string;
+  apiUrl?: string;
+  backfillDays?: string;
+  timezone?: string;
+  form?: string;
+  customersTable?: string;
+  customersEmailColumn?: string;
+  customersIdColumn?: string;
+}
+
+function customerTableOf(options: InstallOptions): CustomerTableLink | undefined {
+  const given = [options.customersTable, options.customersEmailColumn, options.customersIdColumn].filter(Boolean).length;
+  if (given === 0) return undefined;
+  if (given !== 3) {
+    throw new ConfigError('USAGE', 'Linking your own customers table needs all three of --customers-table, --customers-email-column and --customers-id-column.');
+  }
+  return { table: options.customersTable!, emailColumn: options.customersEmailColumn!, idColumn: options.customersIdColumn! };
+}
+
+function numberOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new ConfigError('USAGE', `${flag} must be a number, got "${value}".`);
+  return n;
+}
+
+/**
+ * Installs an app: validates the settings, checks them against the source API, and only then
+ * saves the installation and provisions its tables, in one step that leaves nothing on failure.
+ */
+export async function installApp(ctx: CliContext, app: string, options: InstallOptions): Promise<Installation> {
+  const connector = connectorById(app);
+  const workspace = parseUserInput(workspaceSchema, options.workspace, 'workspace');
+  const config = parseUserInput(
+    connector.configSchema,
+    {
+      projectKey: options.project,
+      apiToken: options.token,
+      baseUrl: options.apiUrl,
+      backfillDays: numberOption(options.backfillDays, '--backfill-days'),
+      timeZone: options.timezone,
+      formId: numberOption(options.form, '--form'),
+    },
+    `${connector.displayName} settings`,
+  ) as Record<string, unknown>;
+  const customerTable = customerTableOf(options);
+  const store = await ctx.store();
+  const existing = await store.findInstallation(workspace, app);
+  if (existing) {
+    throw new ConfigError('APP_ALREADY_INSTALLED', `${connector.displayName} is already installed in workspace "${workspace}".`, {
+      hint: `Replace its token with \`tributary app token --workspace ${workspace} ${app} --token <jwt>\`, or uninstall it first.`,
+    });
+  }
+  const check = await connector.check({ config, now: new Date(), logger: ctx.logger });
+  const installation = await store.install({
+    workspace,
+    app,
+    config,
+    secretFields: connector.secrets,
+    mappings: [...connector.defaultMappings],
+    dataModel: connector.dataModel,
+    customerTable,
+  });
+  println(ctx.io.stdout, `Installed ${connector.displayName} in workspace "${workspace}" (installation ${installation.id}).`);
+  for (const note of check.notes) println(ctx.io.stdout, `  ${note}`);
+  println(ctx.io.stdout, `Run the first sync now with: tributary sync --workspace ${workspace}`);
+  return installation;
+}
+
+/** Registers `tributary install <app>`. */
+export function registerInstall(program: Command, io: Io): void {
+  program
+    .command('install')
+    .description('install an app in a workspace: checks the settings against the API, then provisions its tables')
+    .argument('<app>', 'the app to install, e.g. closealert')
+    .requiredOption('--workspace <ws>', 'workspace to install into')
+    .requiredOption('--project <key>', "CloseAlert project key, as in your CloseAlert URL (e.g. company.com)")
+    .requiredOption('--token <jwt>', 'CloseAlert API token (Settings → API access)')
+    .option('--api-url <url>', 'CloseAlert API base URL (default https://api.closealert.com/v1)')
+    .option('--backfill-days <n>', 'days of history the first sync loads (default 90)')
+    .option('--timezone <tz>', 'time zone of CloseAlert timestamps without offset (default UTC)')
+    .option('--form <id>', 'only sync responses of this form id')
+    .option('--customers-table <schema.table>', 'link responses to your own customers table (read only)')
+    .option('--customers-email-column <column>', 'e-mail column of your customers table')
+    .option('--customers-id-column <column>', 'id column of your customers table')
+    .action(async (app: string, options: InstallOptions) => {
+      await withContext(io, (ctx) => installApp(ctx, app, options));
+    });
+}

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import type { RunRecord } from '@tributary/core';
+import { runSync } from '@tributary/runner';
+import { connectorById } from '../connectors.js';
+import { withContext, type CliContext } from '../context.js';
+import { CommandFailed } from '../exit-codes.js';
+import { formatRun } from '../format.js';
+import { println, type Io } from '../io.js';
+import { createProgressBar } from '../progress.js';
+import { requireInstallation } from '../workspace.js';
+
+/** Runs one sync of an installed app now and returns its log entry. */
+export async function syncNow(ctx: CliContext, workspace: string, app: string): Promise<RunRecord> {
+  const store = await ctx.store();
+  const installation = await requireInstallation(store, workspace, app);
+  const connector = connectorById(app);
+  const progress = createProgressBar(ctx.io);
+  const controller = new AbortController();
+  ctx.io.onShutdown?.(() => controller.abort());
+  const result = await runSync({
+    store,
+    connector,
+    installation,
+    logger: ctx.logger,
+    signal: controller.signal,
+    onProgress: (p) => progress.update(p),
+  });
+  progress.done();
+  const [run] = (await store.listRuns({ workspace: installation.workspace, app, limit: 20 })).filter((r) => r.id === result.runId);
+  if (!run) throw new CommandFailed(`The run ${result.runId} was not recorded.`);
+  return run;
+}
+
+/** Registers `tributary sync`. */
+export function registerSync(program: Command, io: Io): void {
+  program
+    .command('sync')
+    .description('sync an installed app now and print its log entry')
+    .requiredOption('--workspace <ws>', 'workspace of the installation')
+    .option('--app <app>', 'the app to sync', 'closealert')
+    .action(async (options: { workspace: string; app: string }) => {
+      await withContext(io, async (ctx) => {
+        const run = await syncNow(ctx, options.workspace, options.app);
+        println(io.stdout, formatRun(run));
+        if (run.status === 'failed') throw new CommandFailed('The sync failed; the next run resumes where this one stopped.');
+      });
+    });
+}

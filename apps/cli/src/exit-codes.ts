@@ -1,0 +1,52 @@
+import { isTributaryError, type TributaryError } from '@tributary/core';
+
+/** Exit codes of `tributary`, one per kind of failure, so that scripts can react. */
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  source: 3,
+  storage: 4,
+  internal: 70,
+} as const;
+
+/** A sync or check that ran and failed; exit code 1. Its details were already printed. */
+export class CommandFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandFailed';
+  }
+}
+
+/** Maps any thrown value to an exit code: the single place where that decision is made. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof CommandFailed) return EXIT.failed;
+  if (!isTributaryError(error)) return EXIT.internal;
+  return exitCodeForActor(error);
+}
+
+function exitCodeForActor(error: TributaryError): number {
+  switch (error.actor) {
+    case 'user':
+      return EXIT.usage;
+    case 'source':
+      return EXIT.source;
+    case 'store':
+      return EXIT.storage;
+    case 'bug':
+      return EXIT.internal;
+  }
+}
+
+/** The message a person reads for a failure: what happened, and who should do what. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof CommandFailed) return error.message;
+  if (isTributaryError(error)) {
+    const lines = [`error [${error.code}]: ${error.message}`];
+    if (error.hint) lines.push(`hint: ${error.hint}`);
+    if (error.actor === 'bug') lines.push('This is a bug in Tributary: please report it with the command you ran.');
+    return lines.join('\n');
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return `internal error: ${detail}\nThis is a bug in Tributary: please report it with the command you ran.`;
+}

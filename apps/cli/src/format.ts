@@ -1,0 +1,42 @@
+import type { RunRecord, SavedFeedback } from '@tributary/core';
+
+/** One customer's feedback as the run log shows it: `ann@example.com (NPS: 4, "great mail")`. */
+export function formatFeedback(feedback: SavedFeedback): string {
+  const parts: string[] = [];
+  if (feedback.form) parts.push(feedback.form);
+  if (feedback.score !== undefined) parts.push(`score ${feedback.score}`);
+  if (feedback.comment) parts.push(JSON.stringify(feedback.comment.length > 80 ? `${feedback.comment.slice(0, 77)}...` : feedback.comment));
+  return parts.length > 0 ? `${feedback.email} (${parts.join(', ')})` : feedback.email;
+}
+
+/** A run as readable lines: when, how many, which customers with their feedback, what failed and why. */
+export function formatRun(run: RunRecord, options: { maxCustomers?: number } = {}): string {
+  const max = options.maxCustomers ?? 20;
+  const duration = run.finishedAt ? `${((run.finishedAt.getTime() - run.startedAt.getTime()) / 1000).toFixed(1)}s` : 'running';
+  const lines = [
+    `${run.startedAt.toISOString()}  ${run.workspace}/${run.app}  ${run.status.toUpperCase()}  (${duration}, run ${run.id})`,
+    `  responses: ${run.fetched} fetched, ${run.inserted} new, ${run.unchanged} already stored, ${run.rejected} rejected`,
+  ];
+  if (run.saved.length > 0) {
+    const listed = run.saved.slice(0, max).map(formatFeedback);
+    const more = run.saved.length > max ? `, … and ${run.saved.length - max} more` : '';
+    lines.push(`  customers saved: ${listed.join(', ')}${more}`);
+  }
+  for (const rejected of run.rejectedRecords.slice(0, max)) {
+    lines.push(`  rejected${rejected.sourceId ? ` #${rejected.sourceId}` : ''}: ${rejected.reason}`);
+  }
+  if (run.rejectedRecords.length > max) lines.push(`  … and ${run.rejectedRecords.length - max} more rejected`);
+  for (const warning of run.warnings) lines.push(`  warning: ${warning}`);
+  if (run.error) lines.push(`  error${run.errorCode ? ` [${run.errorCode}]` : ''}: ${run.error}`);
+  return lines.join('\n');
+}
+
+/** A run as JSON for scripts. */
+export function runToJson(run: RunRecord): Record<string, unknown> {
+  return {
+    ...run,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+    customers: [...new Set(run.saved.map((s) => s.email))].join(','),
+  };
+}

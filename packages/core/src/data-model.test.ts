@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { dataModelSchema } from './data-model.js';
+import { describeIssues } from './validation.js';
+
+const table = {
+  name: 'responses',
+  rowsFrom: { kind: 'record' as const },
+  key: ['response_id'],
+  onConflict: 'ignore' as const,
+  columns: [
+    { name: 'response_id', type: 'bigint' as const, nullable: false },
+    { name: 'score', type: 'numeric' as const },
+  ],
+  indexes: [['score']],
+};
+
+function issues(input: unknown): string {
+  const result = dataModelSchema.safeParse(input);
+  if (result.success) throw new Error('expected a failure');
+  return describeIssues(result.error);
+}
+
+describe('dataModelSchema', () => {
+  it('accepts a valid model', () => {
+    expect(dataModelSchema.parse({ tables: [table], primaryTable: 'responses' }).tables).toHaveLength(1);
+  });
+
+  it('names the bad column type', () => {
+    expect(issues({ tables: [{ ...table, columns: [{ name: 'response_id', type: 'varchar' }] }], primaryTable: 'responses' })).toMatch(
+      /tables\.0\.columns\.0\.type/,
+    );
+  });
+
+  it('refuses identifiers that could carry SQL', () => {
+    expect(issues({ tables: [{ ...table, name: 'x"; drop table y; --' }], primaryTable: 'responses' })).toMatch(/tables\.0\.name/);
+    expect(issues({ tables: [{ ...table, name: 'select' }], primaryTable: 'responses' })).toMatch(/SQL keyword/);
+  });
+
+  it('refuses a nullable or missing key column, and unknown index columns', () => {
+    expect(issues({ tables: [{ ...table, key: ['score'] }], primaryTable: 'responses' })).toMatch(/must not be nullable/);
+    expect(issues({ tables: [{ ...table, key: ['nope'] }], primaryTable: 'responses' })).toMatch(/key column "nope"/);
+    expect(issues({ tables: [{ ...table, indexes: [['nope']] }], primaryTable: 'responses' })).toMatch(/tables\.0\.indexes\.0/);
+  });
+
+  it('refuses duplicate tables and a primary table fed per array element', () => {
+    expect(issues({ tables: [table, table], primaryTable: 'responses' })).toMatch(/declared twice/);
+    expect(issues({ tables: [{ ...table, rowsFrom: { kind: 'each', path: 'answers' } }], primaryTable: 'responses' })).toMatch(
+      /one row per record/,
+    );
+  });
+
+  it('refuses a customer e-mail column the primary table lacks', () => {
+    expect(issues({ tables: [table], primaryTable: 'responses', customerEmailColumn: 'mail' })).toMatch(/customerEmailColumn/);
+  });
+});

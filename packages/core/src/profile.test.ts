@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { profileDefinitionSchema } from './profile.js';
+import { describeIssues } from './validation.js';
+
+function issues(input: unknown): string {
+  const result = profileDefinitionSchema.safeParse(input);
+  if (result.success) throw new Error('expected a failure');
+  return describeIssues(result.error);
+}
+
+describe('profileDefinitionSchema', () => {
+  it("accepts the manual's examples", () => {
+    const unhappy = profileDefinitionSchema.parse({
+      name: 'Unhappy last 10 days',
+      match: {
+        all: [
+          { type: 'responded', withinDays: 10 },
+          { type: 'form', id: 34 },
+          { type: 'question', formId: 34, questionIndex: '1' },
+          { any: [{ type: 'score', op: '=', value: 1 }, { type: 'score', op: '<', value: 3 }] },
+        ],
+      },
+    });
+    expect(unhappy.over).toBe('any-response');
+    const enthusiastic = profileDefinitionSchema.parse({ name: 'Gave a 5', match: { type: 'score', op: '=', value: 5 } });
+    expect(enthusiastic.match).toEqual({ type: 'score', op: '=', value: 5 });
+  });
+
+  it('accepts every operator and combinator', () => {
+    const match = {
+      any: [
+        { type: 'score', op: 'between', min: 1, max: 3 },
+        { type: 'score', op: 'in', values: [1, 5] },
+        { none: [{ type: 'comment', contains: 'spam' }] },
+        { all: [{ type: 'backfilled', value: false }, { type: 'mailing', name: 'May' }, { type: 'group', id: 2 }] },
+        { type: 'responded', from: '2024-01-01', to: '2024-02-01T00:00:00Z' },
+        { type: 'question', text: 'How did we do?' },
+      ],
+    };
+    expect(profileDefinitionSchema.parse({ name: 'mix', over: 'latest-response', match }).match).toEqual(match);
+  });
+
+  it('names the field of a bad condition', () => {
+    expect(issues({ name: 'x', match: { type: 'score', op: '<<', value: 3 } })).toMatch(/match/);
+    expect(issues({ name: 'x', match: { type: 'score', op: 'between', min: 5, max: 1 } })).toMatch(/min/);
+    expect(issues({ name: 'x', match: { type: 'responded', withinDays: -1 } })).toMatch(/match/);
+    expect(issues({ name: 'x', match: { type: 'form' } })).toMatch(/match/);
+    expect(issues({ name: 'x', match: { all: [] } })).toMatch(/match/);
+  });
+
+  it('refuses a bad name', () => {
+    expect(issues({ name: "x'; drop table y", match: { type: 'score', op: '=', value: 5 } })).toMatch(/^name:/);
+    expect(issues({ name: '', match: { type: 'score', op: '=', value: 5 } })).toMatch(/^name:/);
+  });
+});

@@ -1,0 +1,1 @@
+export { runSync, type RunSyncOptions, type SyncResult, type SyncProgress } from './run-sync.js';

@@ -1,0 +1,150 @@
+import {
+  applyMappings,
+  compileMappings,
+  describeIssues,
+  silentLogger,
+  StorageError,
+  toTributaryError,
+  validateMappings,
+  type ConnectorDefinition,
+  type Installation,
+  type Logger,
+  type RunOutcome,
+  type SavedFeedback,
+  type Store,
+  type StreamDefinition,
+  type TributaryError,
+} from '@tributary/core';
+
+/** How far a run has come, for a progress bar. */
+export interface SyncProgress {
+  stream: string;
+  fetched: number;
+  inserted: number;
+  rejected: number;
+  /** Windows or pages done and in total, when the stream knows. */
+  done?: number;
+  total?: number;
+}
+
+/** What `runSync` needs. */
+export interface RunSyncOptions {
+  store: Store;
+  connector: ConnectorDefinition;
+  installation: Installation;
+  /** The run's clock; the stream fixes its end from it. Defaults to the real clock. */
+  now?: () => Date;
+  logger?: Logger;
+  /** Stops the run between pages: the page in flight commits, nothing new is read. */
+  signal?: AbortSignal;
+  onProgress?: (progress: SyncProgress) => void;
+  /** At most this many saved customers are listed in the run log; the rest are counted. */
+  maxListedCustomers?: number;
+}
+
+/** The outcome of one run, as stored in the log. */
+export interface SyncResult extends RunOutcome {
+  runId: string;
+  /** The failure, when the run failed, for callers that schedule retries. */
+  failure?: TributaryError;
+  /** Whether the run stopped early because it was asked to. */
+  interrupted: boolean;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- streams differ in record and checkpoint types
+type AnyStream = StreamDefinition<Record<string, unknown>, any, any>;
+
+/**
+ * One sync of one installation: for every stream, read the checkpoint, stream pages, map them,
+ * and store each page together with its checkpoint. A run that fails keeps every page it
+ * committed, and the next run resumes from the last stored checkpoint.
+ */
+export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
+  const { store, connector, installation } = options;
+  const clock = options.now ?? (() => new Date());
+  const logger = (options.logger ?? silentLogger()).child({ workspace: installation.workspace, app: installation.app });
+  const maxListed = options.maxListedCustomers ?? 1000;
+  const startedAt = clock();
+  const runId = await store.startRun(installation.id, startedAt);
+  const outcome: RunOutcome = { status: 'succeeded', fetched: 0, inserted: 0, unchanged: 0, rejected: 0, saved: [], warnings: [] };
+  let savedBeyondList = 0;
+  let failure: TributaryError | undefined;
+
+  try {
+    const parsed = connector.configSchema.safeParse(installation.config);
+    if (!parsed.success) {
+      throw new StorageError('INSTALLATION_CONFIG_INVALID', `The stored settings of ${installation.app} in ${installation.workspace} are invalid: ${describeIssues(parsed.error)}`, {
+        hint: 'Reinstall the app or correct its settings.',
+      });
+    }
+    const config = parsed.data as Record<string, unknown>;
+    if (connector.preflight) outcome.warnings.push(...connector.preflight(config, startedAt).warnings);
+    for (const warning of outcome.warnings) logger.warn(warning);
+    const compiled = compileMappings(validateMappings(installation.mappings, installation.dataModel), installation.dataModel);
+    const timeZone = connector.timeZoneOf?.(config) ?? 'UTC';
+
+    for (const stream of connector.streams as readonly AnyStream[]) {
+      if (options.signal?.aborted) break;
+      const stored = await store.readCheckpoint(installation.id, stream.name);
+      let checkpoint: unknown = null;
+      if (stored !== null && stored !== undefined) {
+        const valid = stream.checkpointSchema.safeParse(stored);
+        if (!valid.success) {
+          throw new StorageError('CHECKPOINT_INVALID', `The stored checkpoint of stream "${stream.name}" is unreadable: ${describeIssues(valid.error)}`, {
+            hint: 'Restore the database, or remove the checkpoint row to backfill again (duplicates are ignored).',
+          });
+        }
+        checkpoint = valid.data;
+      }
+      const pages = stream.read({ config, checkpoint, now: startedAt, logger, signal: options.signal });
+      for await (const page of pages) {
+        const rows = applyMappings(page.records, compiled, { backfill: page.backfill, timeZone });
+        const written = await store.writePage({
+          installationId: installation.id,
+          runId,
+          stream: stream.name,
+          rows,
+          rejected: page.rejected,
+          checkpoint: page.checkpoint,
+        });
+        outcome.fetched += page.records.length + page.rejected.length;
+        outcome.inserted += written.inserted;
+        outcome.unchanged += written.unchanged;
+        outcome.rejected += page.rejected.length;
+        if (stream.summarize && written.insertedKeys.length > 0) {
+          const inserted = new Set(written.insertedKeys);
+          for (const record of page.records) {
+            const summary = stream.summarize(record);
+            if (!inserted.has(summary.key)) continue;
+            if (outcome.saved.length >= maxListed) {
+              savedBeyondList += 1;
+              continue;
+            }
+            const { key: _key, ...feedback } = summary;
+            outcome.saved.push(feedback as SavedFeedback);
+          }
+        }
+        for (const rejected of page.rejected) logger.warn({ sourceId: rejected.sourceId, reason: rejected.reason }, 'record set aside');
+        options.onProgress?.({
+          stream: stream.name,
+          fetched: outcome.fetched,
+          inserted: outcome.inserted,
+          rejected: outcome.rejected,
+          done: page.progress?.done,
+          total: page.progress?.total,
+        });
+        if (options.signal?.aborted) break;
+      }
+    }
+  } catch (error) {
+    failure = toTributaryError(error);
+    outcome.status = 'failed';
+    outcome.error = failure.hint ? `${failure.message} (${failure.hint})` : failure.message;
+    outcome.errorCode = failure.code;
+    logger.error({ code: failure.code }, failure.message);
+  }
+  if (savedBeyondList > 0) outcome.warnings.push(`${savedBeyondList} more customers were saved than the log lists`);
+  await store.finishRun(runId, outcome, clock());
+  logger.info({ runId, status: outcome.status, fetched: outcome.fetched, inserted: outcome.inserted }, 'run finished');
+  return { ...outcome, runId, failure, interrupted: options.signal?.aborted ?? false };
+}
