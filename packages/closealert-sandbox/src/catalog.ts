@@ -106,16 +106,59 @@ export const MAILINGS: readonly MailingDefinition[] = [
 ];
 
 export const FIRST_NAMES = [
-  'Anna', 'Bram', 'Chloé', 'Daan', 'Emma', 'Finn', 'Greta', 'Hugo', 'Iris', 'Jörg',
-  'Julia', 'Lars', 'Lotte', 'Milan', 'Noor', 'Oscar', 'Priya', 'Ruben', 'Sofia', 'Zoë',
+  'Anna',
+  'Bram',
+  'Chloé',
+  'Daan',
+  'Emma',
+  'Finn',
+  'Greta',
+  'Hugo',
+  'Iris',
+  'Jörg',
+  'Julia',
+  'Lars',
+  'Lotte',
+  'Milan',
+  'Noor',
+  'Oscar',
+  'Priya',
+  'Ruben',
+  'Sofia',
+  'Zoë',
 ] as const;
 
 export const LAST_NAMES = [
-  'de Vries', 'Jansen', 'Bakker', 'Visser', 'Smit', 'Meijer', 'Mulder', 'de Boer', 'Dekker', 'Bos',
-  'Peters', 'Hendriks', 'Schmidt', 'Müller', 'Dubois', 'Rossi', 'Kowalski', 'Nielsen', 'Garcia', 'Khan',
+  'de Vries',
+  'Jansen',
+  'Bakker',
+  'Visser',
+  'Smit',
+  'Meijer',
+  'Mulder',
+  'de Boer',
+  'Dekker',
+  'Bos',
+  'Peters',
+  'Hendriks',
+  'Schmidt',
+  'Müller',
+  'Dubois',
+  'Rossi',
+  'Kowalski',
+  'Nielsen',
+  'Garcia',
+  'Khan',
 ] as const;
 
-export const MAIL_DOMAINS = ['gmail.com', 'outlook.com', 'hotmail.nl', 'ziggo.nl', 'yahoo.com', 'proton.me'] as const;
+export const MAIL_DOMAINS = [
+  'gmail.com',
+  'outlook.com',
+  'hotmail.nl',
+  'ziggo.nl',
+  'yahoo.com',
+  'proton.me',
+] as const;
 
 export const SEGMENTS = ['gold', 'silver', 'bronze', 'new'] as const;
 
@@ -135,7 +178,13 @@ export const NEGATIVE_COMMENTS = [
   'Not relevant for me',
 ] as const;
 
-export const FREE_TEXTS = ['Please call me back', '+31 6 12345678', 'Order 2024-18734', 'Gardening, cooking', '-'] as const;
+export const FREE_TEXTS = [
+  'Please call me back',
+  '+31 6 12345678',
+  'Order 2024-18734',
+  'Gardening, cooking',
+  '-',
+] as const;
 
 export interface DeviceProfile {
   deviceType: string;
@@ -147,12 +196,14 @@ export const DEVICES: readonly DeviceProfile[] = [
   {
     deviceType: 'desktop',
     operatingSystem: 'windows',
-    userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36',
+    userAgent:
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36',
   },
   {
     deviceType: 'desktop',
     operatingSystem: 'macos',
-    userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15',
+    userAgent:
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15',
   },
   {
     deviceType: 'desktop',
@@ -162,17 +213,20 @@ export const DEVICES: readonly DeviceProfile[] = [
   {
     deviceType: 'mobile',
     operatingSystem: 'ios',
-    userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',
+    userAgent:
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',
   },
   {
     deviceType: 'mobile',
     operatingSystem: 'android',
-    userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36',
+    userAgent:
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36',
   },
   {
     deviceType: 'tablet',
     operatingSystem: 'ios',
-    userAgent: 'Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',
+    userAgent:
+      'Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',
   },
   {
     deviceType: 'tablet',

@@ -49,7 +49,8 @@ export function signToken(claims: TokenClaims, secret: string): string {
 /** Verifies an HS256 JWT: structure, algorithm, signature, claims and expiry (`exp <= now` is expired). */
 export function verifyToken(token: string, secret: string, nowMs: number): TokenCheck {
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((part) => SEGMENT.test(part))) return { ok: false, reason: 'malformed' };
+  if (parts.length !== 3 || !parts.every((part) => SEGMENT.test(part)))
+    return { ok: false, reason: 'malformed' };
   const [headerPart, claimsPart, signaturePart] = parts as [string, string, string];
 
   const header = headerSchema.safeParse(decodeJson(headerPart));
@@ -59,10 +60,12 @@ export function verifyToken(token: string, secret: string, nowMs: number): Token
 
   const expected = hmac(`${headerPart}.${claimsPart}`, secret);
   const given = Buffer.from(signaturePart, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'signature' };
 
   const claims = claimsSchema.safeParse(decodeJson(claimsPart));
   if (!claims.success) return { ok: false, reason: 'claims' };
-  if (claims.data.exp !== undefined && claims.data.exp * 1000 <= nowMs) return { ok: false, reason: 'expired' };
+  if (claims.data.exp !== undefined && claims.data.exp * 1000 <= nowMs)
+    return { ok: false, reason: 'expired' };
   return { ok: true, claims: claims.data };
 }

@@ -19,8 +19,7 @@ export interface FormResponsesQuery {
 }
 
 export type QueryCheck =
-  | { ok: true; query: FormResponsesQuery }
-  | { ok: false; attributes: Record<string, string> };
+  { ok: true; query: FormResponsesQuery } | { ok: false; attributes: Record<string, string> };
 
 const PER_PAGE_MESSAGE = `must be an integer between 1 and ${MAX_PER_PAGE}`;
 const PAGE_MESSAGE = 'must be an integer of 0 or more';

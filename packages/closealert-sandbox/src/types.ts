@@ -74,9 +74,7 @@ export interface IssueTokenOptions {
 }
 
 export type AddResponsesInput =
-  | number
-  | { count: number; createdAt?: Date | ((index: number) => Date) }
-  | SandboxFormResponse[];
+  number | { count: number; createdAt?: Date | ((index: number) => Date) } | SandboxFormResponse[];
 
 export interface SandboxStats {
   /** Every HTTP request received, including those answered by a fault. */
