@@ -1,0 +1,21 @@
+// `npm run bench [name ...]`: runs the benchmarks (never part of `npm test`) and prints their figures.
+import { cpus } from 'node:os';
+import { benchConnectorRead } from './connector-read.js';
+
+const benchmarks: Record<string, () => Promise<Record<string, string | number> | Record<string, string | number>[]>> = {
+  'connector-read': () => benchConnectorRead(100_000),
+};
+
+const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = selected.length > 0 ? selected : Object.keys(benchmarks);
+console.log(`Tributary benchmarks on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`);
+for (const name of names) {
+  const bench = benchmarks[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(benchmarks).join(', ')}`);
+    process.exitCode = 2;
+    continue;
+  }
+  const result = await bench();
+  for (const row of Array.isArray(result) ? result : [result]) console.log(JSON.stringify(row));
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { timeZoneSchema } from '@tributary/core';
+
+/** CloseAlert's production API. */
+export const DEFAULT_BASE_URL = 'https://api.closealert.com/v1';
+
+const PROJECT_KEY_MESSAGE =
+  'must look like a domain such as company.com: letters, digits, ".", "-" and "_", starting and ending with a letter or digit (no "/", "\\", "..", "%", "?", "#", "@", ":" or spaces)';
+
+// The key goes into the URL path. Encoding it is not enough on its own: a key that percent-encodes to
+// something a proxy or the server decodes back ("%2e%2e", "..") could still change the path, so
+// only the characters a domain-like key needs are accepted.
+const PROJECT_KEY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
+
+/** Whether `key` is a project key that cannot change the URL it is put into. */
+export function isSafeProjectKey(key: string): boolean {
+  return PROJECT_KEY_PATTERN.test(key) && !key.includes('..');
+}
+
+const projectKeySchema = z.string().refine(isSafeProjectKey, { message: PROJECT_KEY_MESSAGE });
+
+// Three base64url segments; the signature may be checked only by CloseAlert.
+const JWT_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+// Tokens are pasted by hand, so surrounding whitespace is forgiven; the message never repeats the input.
+const apiTokenSchema = z
+  .string()
+  .trim()
+  .min(1, 'is required: create one in CloseAlert under Settings → API access → Generate API Access Token')
+  .max(8192, 'is too long to be a CloseAlert token')
+  .refine((token) => JWT_PATTERN.test(token), {
+    message:
+      'must be the JWT CloseAlert shows once when you generate it: three base64url parts separated by dots',
+  });
+
+const baseUrlSchema = z
+  .string()
+  .trim()
+  .superRefine((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be an http(s) URL such as https://api.closealert.com/v1',
+      });
+      return;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      ctx.addIssue({ code: 'custom', message: 'must use http or https' });
+    }
+    if (url.search !== '' || url.hash !== '' || text.includes('?') || text.includes('#')) {
+      ctx.addIssue({ code: 'custom', message: 'must not contain a query (?) or a fragment (#)' });
+    }
+    if (url.username !== '' || url.password !== '') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must not contain a user name or password; the token authenticates',
+      });
+    }
+  })
+  .transform((text) => {
+    const url = new URL(text);
+    return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+  });
+
+/** Configuration of a CloseAlert installation. `apiToken` is a secret. */
+export const closeAlertConfigSchema = z.object({
+  /** CloseAlert project key, domain-like (`company.com`); it becomes a URL path segment. */
+  projectKey: projectKeySchema,
+  /** The JWT generated in CloseAlert under Settings → API access. Secret. */
+  apiToken: apiTokenSchema,
+  /** API base URL, without trailing slash. */
+  baseUrl: baseUrlSchema.default(DEFAULT_BASE_URL),
+  /** Only read responses of this form. */
+  formId: z.number().int().positive().optional(),
+  /** How far back the first run reads. */
+  backfillDays: z.number().int().min(1).max(3650).default(90),
+  /** Zone of `created_at` values that come without a UTC offset. */
+  timeZone: timeZoneSchema.default('UTC'),
+  /** Responses per request; CloseAlert allows at most 250. */
+  pageSize: z.number().int().min(1).max(250).default(250),
+  /** How far before the checkpoint each run starts again, to catch responses that arrived late. */
+  lookbackMinutes: z.number().int().min(0).max(1440).default(60),
+});
+
+/** A validated CloseAlert configuration. */
+export type CloseAlertConfig = z.infer<typeof closeAlertConfigSchema>;
+/** A CloseAlert configuration as the operator writes it. */
+export type CloseAlertConfigInput = z.input<typeof closeAlertConfigSchema>;

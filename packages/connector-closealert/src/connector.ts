@@ -1,0 +1,86 @@
+import {
+  defineConnector,
+  type CheckContext,
+  type ConnectionCheck,
+  type ConnectorDefinition,
+} from '@tributary/core';
+import { CloseAlertClient, type CloseAlertClientTuning } from './client.js';
+import { closeAlertConfigSchema, type CloseAlertConfig } from './config.js';
+import { closeAlertDataModel } from './data-model.js';
+import { closeAlertDefaultMappings, closeAlertSourceFields } from './mappings.js';
+import { createFormResponsesStream } from './stream.js';
+import { describeTokenExpiry, readTokenExpiry, tokenExpiredError } from './token.js';
+
+/** Version of the connector, stored with each installation's data model. */
+export const CLOSEALERT_CONNECTOR_VERSION = '0.1.0';
+
+const CHECK_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** Options of the connector beyond each installation's config. */
+export interface CloseAlertConnectorOptions {
+  /** How the HTTP client waits and retries, for the check and every sync. */
+  client?: CloseAlertClientTuning;
+}
+
+/**
+ * Verifies an installation before it is saved: the token's expiry is read locally (an expired token
+ * fails without a request), then one small request proves the token, the allow-listed IP, the base
+ * URL and the project key together.
+ */
+async function checkConnection(
+  ctx: CheckContext<CloseAlertConfig>,
+  tuning: CloseAlertClientTuning | undefined,
+): Promise<ConnectionCheck> {
+  const { config } = ctx;
+  const expiry = readTokenExpiry(config.apiToken, ctx.now);
+  if (expiry.expired) throw tokenExpiredError(expiry);
+  const client = new CloseAlertClient({
+    ...tuning,
+    baseUrl: config.baseUrl,
+    projectKey: config.projectKey,
+    apiToken: config.apiToken,
+    logger: ctx.logger,
+  });
+  try {
+    const until = new Date(Math.floor(ctx.now.getTime() / 1000) * 1000);
+    const page = await client.getFormResponses({
+      since: new Date(until.getTime() - CHECK_WINDOW_MS),
+      until,
+      page: 0,
+      perPage: 1,
+      formId: config.formId,
+      signal: ctx.signal,
+    });
+    const scope = config.formId === undefined ? '' : ` on form ${config.formId}`;
+    const notes = [
+      `Connected to CloseAlert project ${config.projectKey}: ${page.meta.total_results} responses${scope} in the last 24 hours.`,
+      describeTokenExpiry(expiry),
+    ];
+    if (page.meta.requests_left !== undefined)
+      notes.push(`CloseAlert reports ${page.meta.requests_left} requests left in its rate limit.`);
+    return { notes };
+  } finally {
+    await client.close();
+  }
+}
+
+/** Builds the CloseAlert connector; `options.client` tunes retries and waits (tests use tiny values). */
+export function createCloseAlertConnector(
+  options: CloseAlertConnectorOptions = {},
+): ConnectorDefinition<typeof closeAlertConfigSchema> {
+  return defineConnector({
+    id: 'closealert',
+    version: CLOSEALERT_CONNECTOR_VERSION,
+    displayName: 'CloseAlert',
+    configSchema: closeAlertConfigSchema,
+    secrets: ['apiToken'],
+    dataModel: closeAlertDataModel,
+    sourceFields: closeAlertSourceFields,
+    defaultMappings: closeAlertDefaultMappings,
+    streams: [createFormResponsesStream({ client: options.client })],
+    check: (ctx) => checkConnection(ctx, options.client),
+  });
+}
+
+/** The CloseAlert connector with production settings. */
+export const closeAlertConnector = createCloseAlertConnector();
