@@ -79,6 +79,12 @@ export function createCloseAlertConnector(
     defaultMappings: closeAlertDefaultMappings,
     streams: [createFormResponsesStream({ client: options.client })],
     check: (ctx) => checkConnection(ctx, options.client),
+    preflight: (config, now) => {
+      const expiry = readTokenExpiry(config.apiToken, now);
+      if (expiry.expired) throw tokenExpiredError(expiry);
+      return { warnings: expiry.warning === null ? [] : [describeTokenExpiry(expiry)] };
+    },
+    timeZoneOf: (config) => config.timeZone,
   });
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { summarizeFormResponse } from './summary.js';
 import {
   defineStream,
   describeIssues,
@@ -204,6 +205,7 @@ export function createFormResponsesStream(
     recordSchema: formResponseSchema,
     checkpointSchema: formResponsesCheckpointSchema,
     read: (ctx) => readFormResponses(ctx, options),
+    summarize: summarizeFormResponse,
   });
 }
 

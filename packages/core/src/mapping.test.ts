@@ -128,6 +128,11 @@ describe('validateMappings', () => {
     refuse(mappings.map((m) => (m.target.column === 'form_id' ? { ...m, enabled: false } : m)), /key column forms\.form_id/);
   });
 
+  it('accepts merge tag keys with dashes', () => {
+    const edited = [...mappings.filter((m) => m.target.column !== 'segment'), { source: 'merge_tags.first-name', target: { table: 'responses', column: 'segment' } }];
+    expect(validateMappings(edited, model, fields).find((m) => m.target.column === 'segment')?.source).toBe('merge_tags.first-name');
+  });
+
   it('allows a disabled duplicate', () => {
     expect(() => validateMappings([...mappings, { source: 'form.name', target: { table: 'responses', column: 'email' }, enabled: false }], model, fields)).not.toThrow();
   });

@@ -26,7 +26,7 @@ const TRANSFORM_TARGETS: Record<Transform, readonly ColumnType[]> = {
  * or the array element for tables with one row per element. `$record` (or `$record.id`) reads from
  * the whole record, and `$meta.<name>` from the run (for example `$meta.backfill`).
  */
-export const SOURCE_PATH_PATTERN = /^(\$record|\$meta\.[a-z_]+|(\$record\.)?[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*)$/;
+export const SOURCE_PATH_PATTERN = /^(\$record|\$meta\.[a-z_]+|(\$record\.)?[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)*)$/;
 
 /** One data mapping: where a source value goes, how it is converted, and whether it is active. */
 export const mappingSchema = z.object({
