@@ -19,7 +19,8 @@ export function formatRun(run: RunRecord, options: { maxCustomers?: number } = {
   ];
   if (run.saved.length > 0) {
     const listed = run.saved.slice(0, max).map(formatFeedback);
-    const more = run.saved.length > max ? `, … and ${run.saved.length - max} more` : '';
+    const unlisted = Math.max(run.saved.length, run.inserted) - listed.length;
+    const more = unlisted > 0 ? `, … and ${unlisted} more` : '';
     lines.push(`  customers saved: ${listed.join(', ')}${more}`);
   }
   for (const rejected of run.rejectedRecords.slice(0, max)) {

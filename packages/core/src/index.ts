@@ -69,6 +69,9 @@ export type {
   SavedFeedback,
   RunOutcome,
   RunRecord,
+  InstallationChanges,
+  UninstallOptions,
+  TableWriteCounts,
 } from './store.js';
 export {
   profileDefinitionSchema,

@@ -181,6 +181,11 @@ export interface Store {
   updateInstallation(id: string, changes: InstallationChanges): Promise<Installation>;
   /** Marks an installation uninstalled, deletes its secrets, and with `purge` its rows and checkpoints. */
   uninstall(id: string, options: UninstallOptions): Promise<void>;
+  /**
+   * How many rows of an installation each of its app tables holds (the contacts table included),
+   * keyed by the table's name as the database knows it (inside the schema, or with the prefix).
+   */
+  countRows(installationId: string): Promise<Record<string, number>>;
   /** Reads the stored checkpoint of a stream, or null before the first page. */
   readCheckpoint(installationId: string, stream: string): Promise<unknown>;
   /**

@@ -38,7 +38,7 @@ export interface RunSyncOptions {
   /** Stops the run between pages: the page in flight commits, nothing new is read. */
   signal?: AbortSignal;
   onProgress?: (progress: SyncProgress) => void;
-  /** At most this many saved customers are listed in the run log; the rest are counted. */
+  /** At most this many saved customers are listed in the run log; the rest are only counted (`inserted`). */
   maxListedCustomers?: number;
 }
 
@@ -67,7 +67,6 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
   const startedAt = clock();
   const runId = await store.startRun(installation.id, startedAt);
   const outcome: RunOutcome = { status: 'succeeded', fetched: 0, inserted: 0, unchanged: 0, rejected: 0, saved: [], warnings: [] };
-  let savedBeyondList = 0;
   let failure: TributaryError | undefined;
 
   try {
@@ -116,15 +115,12 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
           for (const record of page.records) {
             const summary = stream.summarize(record);
             if (!inserted.has(summary.key)) continue;
-            if (outcome.saved.length >= maxListed) {
-              savedBeyondList += 1;
-              continue;
-            }
+            if (outcome.saved.length >= maxListed) break;
             const { key: _key, ...feedback } = summary;
             outcome.saved.push(feedback as SavedFeedback);
           }
         }
-        for (const rejected of page.rejected) logger.warn({ sourceId: rejected.sourceId, reason: rejected.reason }, 'record set aside');
+        for (const rejected of page.rejected) logger.info({ sourceId: rejected.sourceId, reason: rejected.reason }, 'record set aside');
         options.onProgress?.({
           stream: stream.name,
           fetched: outcome.fetched,
@@ -143,7 +139,6 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
     outcome.errorCode = failure.code;
     logger.error({ code: failure.code }, failure.message);
   }
-  if (savedBeyondList > 0) outcome.warnings.push(`${savedBeyondList} more customers were saved than the log lists`);
   await store.finishRun(runId, outcome, clock());
   logger.info({ runId, status: outcome.status, fetched: outcome.fetched, inserted: outcome.inserted }, 'run finished');
   return { ...outcome, runId, failure, interrupted: options.signal?.aborted ?? false };

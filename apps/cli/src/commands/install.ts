@@ -14,6 +14,7 @@ export interface InstallOptions {
   backfillDays?: string;
   timezone?: string;
   form?: string;
+  pageSize?: string;
   customersTable?: string;
   customersEmailColumn?: string;
   customersIdColumn?: string;
@@ -51,6 +52,7 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
       backfillDays: numberOption(options.backfillDays, '--backfill-days'),
       timeZone: options.timezone,
       formId: numberOption(options.form, '--form'),
+      pageSize: numberOption(options.pageSize, '--page-size'),
     },
     `${connector.displayName} settings`,
   ) as Record<string, unknown>;
@@ -91,6 +93,7 @@ export function registerInstall(program: Command, io: Io): void {
     .option('--backfill-days <n>', 'days of history the first sync loads (default 90)')
     .option('--timezone <tz>', 'time zone of CloseAlert timestamps without offset (default UTC)')
     .option('--form <id>', 'only sync responses of this form id')
+    .option('--page-size <n>', 'responses per API request, 1-250 (default 250)')
     .option('--customers-table <schema.table>', 'link responses to your own customers table (read only)')
     .option('--customers-email-column <column>', 'e-mail column of your customers table')
     .option('--customers-id-column <column>', 'id column of your customers table')

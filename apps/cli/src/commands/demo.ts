@@ -1,0 +1,69 @@
+import { existsSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { startSandbox } from '@tributary/closealert-sandbox';
+import { withContext } from '../context.js';
+import { CommandFailed } from '../exit-codes.js';
+import { formatRun } from '../format.js';
+import { println, type Io } from '../io.js';
+import { installApp } from './install.js';
+import { syncNow } from './sync.js';
+
+const DEMO_WORKSPACE = 'demo';
+
+/**
+ * The whole journey in one command: a local CloseAlert with seeded feedback, the app installed into
+ * an embedded SQLite store, a 90-day backfill, an hourly run that picks up new feedback (and sets a
+ * malformed record aside), and the run log with what landed.
+ */
+export async function runDemo(io: Io, options: { database: string; responses: number }): Promise<void> {
+  const dbPath = resolve(options.database);
+  for (const suffix of ['', '-wal', '-shm', '-journal']) if (existsSync(dbPath + suffix)) rmSync(dbPath + suffix);
+  const sandbox = await startSandbox({ responses: options.responses, spanDays: 120, seed: 42 });
+  const env = { ...io.env, TRIBUTARY_DATABASE_URL: `sqlite:${dbPath}` };
+  try {
+    println(io.stdout, `1. A local CloseAlert sandbox is serving ${options.responses} responses at ${sandbox.url}`);
+    await withContext({ ...io, env }, async (ctx) => {
+      println(io.stdout, `2. Installing the CloseAlert app into workspace "${DEMO_WORKSPACE}" (SQLite: ${dbPath})`);
+      await installApp(ctx, 'closealert', {
+        workspace: DEMO_WORKSPACE,
+        project: sandbox.projectKey,
+        token: sandbox.token,
+        apiUrl: sandbox.url,
+        backfillDays: '90',
+      });
+      println(io.stdout, '\n3. First sync: backfilling 90 days of feedback');
+      const backfill = await syncNow(ctx, DEMO_WORKSPACE, 'closealert');
+      println(io.stdout, formatRun(backfill, { maxCustomers: 5 }));
+
+      println(io.stdout, '\n4. An hour later: new feedback arrives (one record is malformed) and the next sync picks it up');
+      sandbox.addResponses(12);
+      sandbox.injectFault({ kind: 'bad-record', index: 0 });
+      const hourly = await syncNow(ctx, DEMO_WORKSPACE, 'closealert');
+      println(io.stdout, formatRun(hourly, { maxCustomers: 12 }));
+
+      const store = await ctx.store();
+      const installation = await store.findInstallation(DEMO_WORKSPACE, 'closealert');
+      if (!installation) throw new CommandFailed('The demo installation disappeared.');
+      const counts = await store.countRows(installation.id);
+      println(io.stdout, '\n5. What landed in the data model:');
+      for (const [table, count] of Object.entries(counts)) println(io.stdout, `   ${table.padEnd(32)} ${count} rows`);
+      if (backfill.status !== 'succeeded' || hourly.status !== 'succeeded') throw new CommandFailed('A demo sync failed.');
+    });
+    println(io.stdout, `\nRead the log again with: TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary logs --workspace ${DEMO_WORKSPACE}`);
+  } finally {
+    await sandbox.close();
+  }
+}
+
+/** Registers `tributary demo`. */
+export function registerDemo(program: Command, io: Io): void {
+  program
+    .command('demo')
+    .description('run the whole journey locally: sandbox CloseAlert, install, backfill, hourly sync, run log')
+    .option('--database <path>', 'SQLite file for the demo (recreated)', './.tributary/demo.db')
+    .option('--responses <n>', 'responses in the sandbox', '3000')
+    .action(async (options: { database: string; responses: string }) => {
+      await runDemo(io, { database: options.database, responses: Number(options.responses) });
+    });
+}

@@ -1,0 +1,189 @@
+import { ConfigError, type DataModel, type TableSpec } from '@tributary/core';
+import type { Executor } from './database.js';
+import type { Dialect, DescribedColumn } from './dialect.js';
+import { appTableBareName, indexName, MAX_IDENTIFIER_LENGTH, ownTable, quoteIdentifier as q, type PhysicalTable } from './naming.js';
+import type { SqlType } from './values.js';
+
+/** The column every app table starts with: which installation a row belongs to. */
+export const INSTALLATION_COLUMN = 'installation_id';
+/** The table every app gets besides its data model: one row per customer e-mail seen. */
+export const CONTACTS_TABLE = 'contacts';
+
+/** A column of an app table as the store creates it. */
+export interface AppColumn {
+  name: string;
+  type: SqlType;
+  nullable: boolean;
+}
+
+/** An app table as the store creates it: the declared table with the installation id in front. */
+export interface AppTable {
+  /** Table name in the data model (`form_responses`), or `contacts`. */
+  name: string;
+  table: PhysicalTable;
+  columns: AppColumn[];
+  /** Primary key: the installation id, then the declared key. */
+  key: string[];
+  /** Secondary indexes, each starting with the installation id. */
+  indexes: string[][];
+  onConflict: TableSpec['onConflict'];
+}
+
+function contactsTable(dialect: Dialect, app: string): AppTable {
+  return {
+    name: CONTACTS_TABLE,
+    table: ownTable(dialect.naming, appTableBareName(app, CONTACTS_TABLE)),
+    columns: [
+      { name: INSTALLATION_COLUMN, type: 'uuid', nullable: false },
+      { name: 'email_normalized', type: 'text', nullable: false },
+      { name: 'contact_id', type: 'uuid', nullable: false },
+      { name: 'first_seen_at', type: 'timestamp', nullable: false },
+    ],
+    key: [INSTALLATION_COLUMN, 'email_normalized'],
+    indexes: [[INSTALLATION_COLUMN, 'contact_id']],
+    onConflict: 'ignore',
+  };
+}
+
+/** The app table of a declared table. */
+export function appTableOf(dialect: Dialect, app: string, spec: TableSpec): AppTable {
+  const keys = new Set(spec.key);
+  return {
+    name: spec.name,
+    table: ownTable(dialect.naming, appTableBareName(app, spec.name)),
+    columns: [
+      { name: INSTALLATION_COLUMN, type: 'uuid', nullable: false },
+      ...spec.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable && !keys.has(c.name) })),
+    ],
+    key: [INSTALLATION_COLUMN, ...spec.key],
+    indexes: spec.indexes.map((index) => [INSTALLATION_COLUMN, ...index]),
+    onConflict: spec.onConflict,
+  };
+}
+
+/** The contacts table of an app. */
+export function contactsTableOf(dialect: Dialect, app: string): AppTable {
+  return contactsTable(dialect, app);
+}
+
+/**
+ * Every table an installation needs, after checking that the model's names fit: no table may be
+ * called `contacts`, no column `installation_id`, and every physical name fits in 63 characters.
+ */
+export function appTablesOf(dialect: Dialect, app: string, model: DataModel): AppTable[] {
+  const problems: string[] = [];
+  for (const spec of model.tables) {
+    if (spec.name === CONTACTS_TABLE) problems.push(`table name "${CONTACTS_TABLE}" is reserved for the store's contacts table`);
+    if (spec.columns.some((c) => c.name === INSTALLATION_COLUMN)) {
+      problems.push(`table "${spec.name}" declares a column "${INSTALLATION_COLUMN}", which the store adds itself`);
+    }
+  }
+  const tables = [...model.tables.map((spec) => appTableOf(dialect, app, spec)), contactsTable(dialect, app)];
+  for (const table of tables) {
+    if (table.table.name.length > MAX_IDENTIFIER_LENGTH) {
+      problems.push(`table name "${table.table.name}" is longer than ${MAX_IDENTIFIER_LENGTH} characters`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError('DATA_MODEL_INVALID', `The data model of app "${app}" cannot be provisioned: ${problems.join('; ')}`);
+  }
+  return tables;
+}
+
+async function describe(db: Executor, dialect: Dialect, table: PhysicalTable): Promise<DescribedColumn[]> {
+  const rows = await db.run<{ name: string; type: string; nullable: unknown; pk: unknown }>(
+    dialect.describeTable(table.schema, table.name),
+  );
+  return rows.map((r) => ({ name: r.name, type: r.type, nullable: Boolean(r.nullable), pk: Number(r.pk) }));
+}
+
+function columnDdl(dialect: Dialect, column: AppColumn): string {
+  return `${q(column.name)} ${dialect.columnType(column.type)}${column.nullable ? '' : ' NOT NULL'}`;
+}
+
+async function createTable(db: Executor, dialect: Dialect, table: AppTable): Promise<void> {
+  const columns = table.columns.map((c) => columnDdl(dialect, c));
+  await db.query(`CREATE TABLE ${table.table.sql} (${columns.join(', ')}, PRIMARY KEY (${table.key.map(q).join(', ')}))`);
+}
+
+/** Brings an existing table of ours up to the model: adds missing columns, refuses incompatible changes. */
+async function upgradeTable(db: Executor, dialect: Dialect, table: AppTable, existing: DescribedColumn[]): Promise<string[]> {
+  const sameName = (a: string, b: string) => (dialect.name === 'sqlite' ? a.toLowerCase() === b.toLowerCase() : a === b);
+  const existingKey = existing.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+  if (existingKey.length !== table.key.length || existingKey.some((name, i) => !sameName(name, table.key[i]!))) {
+    throw new ConfigError(
+      'DATA_MODEL_INCOMPATIBLE',
+      `Table ${table.table.sql} has the key (${existingKey.join(', ')}), but the data model declares (${table.key.join(', ')}); a key cannot change in place.`,
+      { hint: 'A connector that changes a table key must ship a migration for it.' },
+    );
+  }
+  const added: string[] = [];
+  for (const column of table.columns) {
+    const found = existing.find((c) => sameName(c.name, column.name));
+    if (!found) {
+      // Rows of other installations already exist, so a column added later is always nullable.
+      await db.query(`ALTER TABLE ${table.table.sql} ADD COLUMN ${columnDdl(dialect, { ...column, nullable: true })}`);
+      added.push(column.name);
+    } else if (found.type.toLowerCase() !== dialect.introspectedType(column.type).toLowerCase()) {
+      throw new ConfigError(
+        'DATA_MODEL_INCOMPATIBLE',
+        `Column ${table.table.sql}.${q(column.name)} is ${found.type}, but the data model declares ${column.type} (${dialect.columnType(column.type)}).`,
+        { hint: 'Map the value to a new column instead of changing the type of an existing one.' },
+      );
+    }
+  }
+  return added;
+}
+
+/** What provisioning did, for logs. */
+export interface ProvisionReport {
+  created: string[];
+  altered: string[];
+}
+
+/**
+ * Creates or upgrades an app's tables, idempotently, inside the caller's transaction. A table that
+ * exists under one of our names but is not in the provisioned-tables registry was not created by
+ * Tributary, and is refused rather than altered.
+ */
+export async function provisionAppTables(
+  db: Executor,
+  dialect: Dialect,
+  app: string,
+  model: DataModel,
+  now: Date,
+): Promise<ProvisionReport> {
+  const tables = appTablesOf(dialect, app, model);
+  const lock = dialect.transactionLock(`provision:${app}`);
+  if (lock) await db.run(lock);
+  const registry = db.manager.getRepository(dialect.entities.ProvisionedTable);
+  const report: ProvisionReport = { created: [], altered: [] };
+  for (const table of tables) {
+    const existing = await describe(db, dialect, table.table);
+    if (existing.length === 0) {
+      await createTable(db, dialect, table);
+      await registry
+        .createQueryBuilder()
+        .insert()
+        .values({ tableName: table.table.name, app, createdAt: now })
+        .orIgnore()
+        .execute();
+      report.created.push(table.table.name);
+    } else {
+      const ours = await registry.existsBy({ tableName: table.table.name });
+      if (!ours) {
+        throw new ConfigError(
+          'TABLE_NOT_OURS',
+          `Table ${table.table.sql} already exists and was not created by Tributary; it is left untouched.`,
+          { hint: 'Rename that table, or choose another schema (PostgreSQL) or table prefix (SQLite) for Tributary.' },
+        );
+      }
+      const added = await upgradeTable(db, dialect, table, existing);
+      if (added.length > 0) report.altered.push(`${table.table.name} (+${added.join(', ')})`);
+    }
+    for (const index of table.indexes) {
+      await db.query(`CREATE INDEX IF NOT EXISTS ${q(indexName(table.table, index))} ON ${table.table.sql} (${index.map(q).join(', ')})`);
+    }
+  }
+  return report;
+}

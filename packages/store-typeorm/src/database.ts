@@ -1,0 +1,230 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource, MigrationExecutor, type EntityManager, type QueryRunner } from 'typeorm';
+import { StorageError, type Logger } from '@tributary/core';
+import type { Dialect, Statement } from './dialect.js';
+import { storageFailure } from './errors.js';
+import { quoteIdentifier } from './naming.js';
+import { typeormLogger } from './typeorm-logger.js';
+import type { DatabaseTarget } from './url.js';
+
+/** Runs statements on one connection, inside or outside a transaction. */
+export interface Executor {
+  /** Runs bound SQL and returns its rows (none for statements without a result). */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs a built statement. */
+  run<T = Record<string, unknown>>(statement: Statement): Promise<T[]>;
+  /** TypeORM's entity manager on the same connection (and transaction). */
+  readonly manager: EntityManager;
+}
+
+/** A connected database: connections, transactions and migrations, the same for both dialects. */
+export interface Database {
+  readonly dialect: Dialect;
+  readonly target: DatabaseTarget;
+  /** Runs `work` on a connection outside a transaction. */
+  withConnection<T>(work: (db: Executor) => Promise<T>): Promise<T>;
+  /** Runs `work` in a write transaction: everything commits together or nothing does. */
+  transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
+  /** Runs `work` on a connection that refuses every write. */
+  readOnly<T>(work: (db: Executor) => Promise<T>): Promise<T>;
+  /** Applies pending migrations; returns their names. */
+  migrate(): Promise<string[]>;
+  /** Reverts the newest applied migration. */
+  revertLastMigration(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs tasks one after another. TypeORM's better-sqlite3 driver shares a single connection, so two
+ * overlapping operations would otherwise interleave their statements inside one transaction.
+ */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function executorOf(queryRunner: QueryRunner): Executor {
+  const query = async <T>(sql: string, params: readonly unknown[] = []): Promise<T[]> => {
+    const result = (await queryRunner.query(sql, [...params], true)) as { records?: T[] };
+    return result.records ?? [];
+  };
+  return { query, run: (statement) => query(statement.sql, statement.params), manager: queryRunner.manager };
+}
+
+function passwordOf(target: DatabaseTarget): string | undefined {
+  if (target.dialect !== 'postgres') return undefined;
+  try {
+    return decodeURIComponent(new URL(target.url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function dataSourceFor(target: DatabaseTarget, dialect: Dialect, logger: Logger, poolSize: number | undefined): DataSource {
+  const common = {
+    entities: Object.values(dialect.entities),
+    migrations: [...dialect.migrations],
+    synchronize: false,
+    migrationsRun: false,
+    logger: typeormLogger(logger),
+  };
+  if (target.dialect === 'postgres') {
+    return new DataSource({
+      ...common,
+      type: 'postgres',
+      url: target.url,
+      schema: dialect.naming.schema,
+      migrationsTableName: 'migrations',
+      installExtensions: false,
+      applicationName: 'tributary',
+      connectTimeoutMS: 10_000,
+      ...(poolSize ? { poolSize } : {}),
+    });
+  }
+  const inMemory = target.path === ':memory:';
+  return new DataSource({
+    ...common,
+    type: 'better-sqlite3',
+    database: target.path,
+    entityPrefix: dialect.naming.tablePrefix,
+    migrationsTableName: `${dialect.naming.tablePrefix}migrations`,
+    enableWAL: !inMemory,
+    timeout: 10_000,
+    prepareDatabase: (db: { pragma(source: string): unknown }) => {
+      // Wait for another process's write lock instead of failing at once; WAL makes NORMAL sync safe for atomicity.
+      db.pragma('busy_timeout = 10000');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+    },
+  });
+}
+
+/** Options of {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  target: DatabaseTarget;
+  dialect: Dialect;
+  logger: Logger;
+  poolSize?: number;
+}
+
+/** Connects to the database; a failure becomes a StorageError naming the database, never its password. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const { target, dialect, logger } = options;
+  if (target.dialect === 'sqlite' && target.path !== ':memory:') {
+    try {
+      mkdirSync(dirname(target.path), { recursive: true });
+    } catch (error) {
+      throw new StorageError('STORE_UNREACHABLE', `Could not create the directory of the ${target.description}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+  const dataSource = dataSourceFor(target, dialect, logger, options.poolSize);
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    const password = passwordOf(target);
+    let reason = (error as Error).message ?? String(error);
+    if (password) reason = reason.replaceAll(password, '***');
+    throw new StorageError('STORE_UNREACHABLE', `Could not reach the ${target.description}: ${reason}`, {
+      cause: Object.assign(new Error(reason), { code: (error as { code?: unknown }).code }),
+      hint: 'Check TRIBUTARY_DATABASE_URL, that the database is running, and that this machine may connect to it.',
+    });
+  }
+  logger.debug({ database: target.description }, 'store connected');
+
+  const serial = target.dialect === 'sqlite' ? new SerialQueue() : undefined;
+  const exclusive = <T>(task: () => Promise<T>): Promise<T> => (serial ? serial.run(task) : task());
+
+  const withQueryRunner = <T>(work: (queryRunner: QueryRunner) => Promise<T>): Promise<T> =>
+    exclusive(async () => {
+      const queryRunner = dataSource.createQueryRunner();
+      try {
+        await queryRunner.connect();
+        return await work(queryRunner);
+      } finally {
+        await queryRunner.release();
+      }
+    });
+
+  const migrationExecutor = (queryRunner: QueryRunner): MigrationExecutor => {
+    const executor = new MigrationExecutor(dataSource, queryRunner);
+    executor.transaction = 'all';
+    return executor;
+  };
+
+  // Several processes may start at once; on PostgreSQL a session lock lets one migrate while the others wait.
+  const underMigrationLock = <T>(work: (queryRunner: QueryRunner) => Promise<T>): Promise<T> =>
+    withQueryRunner(async (queryRunner) => {
+      const lock = dialect.migrationLock();
+      if (lock) await queryRunner.query(lock.acquire.sql, lock.acquire.params);
+      try {
+        return await work(queryRunner);
+      } finally {
+        if (lock) await queryRunner.query(lock.release.sql, lock.release.params).catch(() => undefined);
+      }
+    });
+
+  return {
+    dialect,
+    target,
+    withConnection: (work) => withQueryRunner((queryRunner) => work(executorOf(queryRunner))),
+    transaction: (work) =>
+      withQueryRunner(async (queryRunner) => {
+        await queryRunner.query(dialect.beginWrite);
+        let result;
+        try {
+          result = await work(executorOf(queryRunner));
+        } catch (error) {
+          await queryRunner.query('ROLLBACK').catch((rollbackError: unknown) => {
+            logger.warn({ error: (rollbackError as Error).message }, 'rollback failed');
+          });
+          throw error;
+        }
+        await queryRunner.query('COMMIT');
+        return result;
+      }),
+    readOnly: (work) =>
+      withQueryRunner(async (queryRunner) => {
+        await queryRunner.query(dialect.readOnly.begin);
+        let result;
+        try {
+          result = await work(executorOf(queryRunner));
+        } catch (error) {
+          await queryRunner.query(dialect.readOnly.abort).catch(() => undefined);
+          throw error;
+        }
+        await queryRunner.query(dialect.readOnly.end);
+        return result;
+      }),
+    migrate: () =>
+      underMigrationLock(async (queryRunner) => {
+        try {
+          if (dialect.name === 'postgres') {
+            await queryRunner.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(dialect.naming.schema)}`);
+          }
+          const applied = await migrationExecutor(queryRunner).executePendingMigrations();
+          for (const migration of applied) logger.info({ migration: migration.name }, 'migration applied');
+          return applied.map((m) => m.name);
+        } catch (error) {
+          throw storageFailure(`migrate the ${target.description}`, error, 'STORE_MIGRATION_FAILED');
+        }
+      }),
+    revertLastMigration: () =>
+      underMigrationLock(async (queryRunner) => {
+        try {
+          await migrationExecutor(queryRunner).undoLastMigration();
+        } catch (error) {
+          throw storageFailure(`revert the last migration of the ${target.description}`, error, 'STORE_MIGRATION_FAILED');
+        }
+      }),
+    close: () => exclusive(() => dataSource.destroy()),
+  };
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { databaseValue, dialectFor, type InsertSpec } from './dialect.js';
+import { ownTable } from './naming.js';
+
+const postgres = dialectFor({ dialect: 'postgres', schema: 'tributary', tablePrefix: '' });
+const sqlite = dialectFor({ dialect: 'sqlite', schema: '', tablePrefix: 'tributary_' });
+
+function spec(dialectTable: InsertSpec['table'], rows: number, columns = 3): InsertSpec {
+  return {
+    table: dialectTable,
+    columns: Array.from({ length: columns }, (_, i) => ({ name: `c${i}`, type: i === 0 ? 'uuid' : 'text' })),
+    rows: Array.from({ length: rows }, (_, r) => Array.from({ length: columns }, (_, c) => `${r}:${c}`)),
+    conflictKey: ['c0', 'c1'],
+    onConflict: { action: 'update', columns: ['c2'], onlyIfChanged: true },
+    returning: ['c1'],
+  };
+}
+
+describe('bulk inserts', () => {
+  it('PostgreSQL binds one array per column, whatever the number of rows', () => {
+    const [statement, ...rest] = postgres.buildInsert(spec(ownTable(postgres.naming, 'app_t'), 1_000));
+    expect(rest).toEqual([]);
+    expect(statement!.sql).toBe(
+      'INSERT INTO "tributary"."app_t" AS "target" ("c0", "c1", "c2") SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])' +
+        ' ON CONFLICT ("c0", "c1") DO UPDATE SET "c2" = EXCLUDED."c2" WHERE ROW("target"."c2") IS DISTINCT FROM ROW(EXCLUDED."c2") RETURNING "c1"',
+    );
+    expect(statement!.params).toHaveLength(3);
+    expect(statement!.params[2]).toHaveLength(1_000);
+  });
+
+  it('SQLite stays under the bound-parameter limit', () => {
+    const statements = sqlite.buildInsert(spec(ownTable(sqlite.naming, 'app_t'), 20_000, 10));
+    expect(statements.length).toBeGreaterThan(1);
+    for (const statement of statements) expect(statement.params.length).toBeLessThanOrEqual(32_766);
+    expect(statements.reduce((sum, s) => sum + s.params.length, 0)).toBe(200_000);
+    expect(statements[0]!.sql).toMatch(
+      /^INSERT INTO "tributary_app_t" \("c0", .*\) VALUES \(\?, .*\) ON CONFLICT \("c0", "c1"\) DO UPDATE SET "c2" = excluded\."c2" WHERE NOT \("c2" IS excluded\."c2"\) RETURNING "c1"$/,
+    );
+  });
+
+  it('a plain insert has no conflict clause', () => {
+    const [statement] = sqlite.buildInsert({ ...spec(ownTable(sqlite.naming, 'runs'), 1), conflictKey: [], returning: [] });
+    expect(statement!.sql).toBe('INSERT INTO "tributary_runs" ("c0", "c1", "c2") VALUES (?, ?, ?)');
+  });
+
+  it('converts values each database cannot bind as they are', () => {
+    expect(sqlite.bind('boolean', true)).toBe(1);
+    expect(sqlite.bind('numeric', '1.50')).toBe(1.5);
+    expect(sqlite.bind('bigint', '9223372036854775807')).toBe(9223372036854775807n);
+    expect(postgres.bind('text', 'a\u0000b')).toBe('ab');
+    expect(postgres.bind('json', '{"a":"x\\u0000y"}')).toBe('{"a":"xy"}');
+    expect(postgres.bind('numeric', '1.50')).toBe('1.50');
+  });
+
+  it('gives the profile engine values as the columns hold them', () => {
+    expect(databaseValue('sqlite', 'timestamp', '2024-05-01 12:00:00+02:00')).toBe('2024-05-01T10:00:00.000Z');
+    expect(databaseValue('sqlite', 'boolean', false)).toBe(0);
+    expect(databaseValue('postgres', 'boolean', false)).toBe(false);
+    expect(() => databaseValue('postgres', 'integer', 'x')).toThrow(TypeError);
+  });
+});

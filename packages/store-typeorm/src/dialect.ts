@@ -1,0 +1,278 @@
+import type { MigrationInterface } from 'typeorm';
+import type { CellValue, ColumnType } from '@tributary/core';
+import { defineEntities, type Entities } from './entities.js';
+import { InitialSchemaPostgres1764201600000 } from './migrations/postgres/1764201600000-InitialSchema.js';
+import { InitialSchemaSqlite1764201600000 } from './migrations/sqlite/1764201600000-InitialSchema.js';
+import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
+import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
+
+// Every difference between PostgreSQL and SQLite lives in this file: column types, entity and
+// migration lists, how rows are inserted in bulk, how tables are introspected, how writers are
+// serialized. The rest of the store is written once against the Dialect interface.
+
+/** An SQL text with its bound values. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** A column of a bulk insert. */
+export interface InsertColumn {
+  name: string;
+  type: SqlType;
+}
+
+/** What a conflicting row (same key) does in a bulk insert. */
+export type ConflictAction =
+  | { action: 'nothing' }
+  /** Overwrites `columns`; with `onlyIfChanged`, only when one of them differs, so that equal data writes nothing. */
+  | { action: 'update'; columns: readonly string[]; onlyIfChanged: boolean };
+
+/** A set-based insert of many rows into one table. */
+export interface InsertSpec {
+  table: PhysicalTable;
+  columns: readonly InsertColumn[];
+  /** Values in column order, already canonical (see values.ts). */
+  rows: readonly (readonly CanonicalValue[])[];
+  /** The key a conflict is detected on; empty for a plain insert. */
+  conflictKey: readonly string[];
+  onConflict: ConflictAction;
+  /** Columns to return for each row actually inserted or updated. */
+  returning?: readonly string[];
+}
+
+/** A column as the database describes it. */
+export interface DescribedColumn {
+  name: string;
+  /** The type as introspection reports it; compare with {@link Dialect.introspectedType}. */
+  type: string;
+  nullable: boolean;
+  /** 1-based position in the primary key, 0 when not part of it. */
+  pk: number;
+}
+
+/** Everything that differs between the databases the store supports. */
+export interface Dialect {
+  readonly name: DialectName;
+  readonly naming: TableNaming;
+  /** TypeORM entities of Tributary's own tables, typed for this dialect. */
+  readonly entities: Entities;
+  /** The migrations of Tributary's own tables, oldest first. */
+  readonly migrations: readonly (new () => MigrationInterface)[];
+  /** The statement that opens a write transaction. */
+  readonly beginWrite: string;
+  /** Statements that make a connection refuse writes for a while, and that end it. */
+  readonly readOnly: { readonly begin: string; readonly end: string; readonly abort: string };
+  /** DDL type of a column type. */
+  columnType(type: SqlType): string;
+  /** The type name introspection reports for a column created with {@link columnType}. */
+  introspectedType(type: SqlType): string;
+  /** Turns a canonical value into what the driver binds. */
+  bind(type: SqlType, value: CanonicalValue): unknown;
+  /** Bulk insert statements, split so that none exceeds the driver's limits. */
+  buildInsert(spec: InsertSpec): Statement[];
+  /** Describes a table's columns (none when it does not exist); names are bound, never spliced. */
+  describeTable(schema: string | undefined, name: string): Statement;
+  /** A statement held until commit that keeps other writers of the same key out, where the database has one. */
+  transactionLock(key: string): Statement | undefined;
+  /** Session-wide lock around migrations, and its release, where the database has one. */
+  migrationLock(): { acquire: Statement; release: Statement } | undefined;
+  /** Positional placeholder of the n-th (1-based) parameter. */
+  placeholder(n: number): string;
+}
+
+const POSTGRES_TYPES: Record<SqlType, { ddl: string; introspected: string }> = {
+  text: { ddl: 'text', introspected: 'text' },
+  integer: { ddl: 'integer', introspected: 'integer' },
+  bigint: { ddl: 'bigint', introspected: 'bigint' },
+  numeric: { ddl: 'numeric', introspected: 'numeric' },
+  boolean: { ddl: 'boolean', introspected: 'boolean' },
+  timestamp: { ddl: 'timestamptz', introspected: 'timestamp with time zone' },
+  json: { ddl: 'jsonb', introspected: 'jsonb' },
+  uuid: { ddl: 'uuid', introspected: 'uuid' },
+};
+
+/** SQLite has no boolean, timestamp or JSON types: 0/1 integers, ISO-8601 UTC text and JSON text stand in. */
+const SQLITE_TYPES: Record<SqlType, string> = {
+  text: 'TEXT',
+  integer: 'INTEGER',
+  bigint: 'INTEGER',
+  numeric: 'REAL',
+  boolean: 'INTEGER',
+  timestamp: 'TEXT',
+  json: 'TEXT',
+  uuid: 'TEXT',
+};
+
+/** SQLite's bound-parameter limit (SQLITE_MAX_VARIABLE_NUMBER of the bundled build), with room to spare. */
+const SQLITE_MAX_PARAMS = 32_000;
+/** Rows per statement; PostgreSQL's unnest has no parameter limit, this only bounds memory per statement. */
+const MAX_ROWS_PER_STATEMENT = 5_000;
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+function conflictClause(spec: InsertSpec, action: string): string {
+  return spec.conflictKey.length > 0 ? ` ON CONFLICT (${spec.conflictKey.map(q).join(', ')}) ${action}` : '';
+}
+
+function returningClause(spec: InsertSpec): string {
+  return spec.returning && spec.returning.length > 0 ? ` RETURNING ${spec.returning.map(q).join(', ')}` : '';
+}
+
+// PostgreSQL cannot store NUL characters in text or jsonb; a source that sends one must not stop a sync.
+const NUL = '\u0000';
+function withoutNul(text: string): string {
+  return text.includes(NUL) ? text.replaceAll(NUL, '') : text;
+}
+function jsonWithoutNul(json: string): string {
+  if (!json.includes('\\u0000')) return json;
+  return JSON.stringify(JSON.parse(json), (_key, value: unknown) => (typeof value === 'string' ? withoutNul(value) : value));
+}
+
+function bindPostgres(type: SqlType, value: CanonicalValue): unknown {
+  if (typeof value !== 'string') return value;
+  if (type === 'json') return jsonWithoutNul(value);
+  return type === 'text' ? withoutNul(value) : value;
+}
+
+function bindSqlite(type: SqlType, value: CanonicalValue): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value !== 'string') return value;
+  if (type === 'numeric') return Number(value);
+  // Decimal text only reaches here for integers beyond 2^53; better-sqlite3 binds BigInt exactly.
+  if (type === 'integer' || type === 'bigint') return BigInt(value);
+  return value;
+}
+
+function postgresDialect(naming: TableNaming): Dialect {
+  return {
+    name: 'postgres',
+    naming,
+    entities: defineEntities({ uuid: 'uuid', text: 'text', integer: 'integer', bigint: 'bigint', json: 'jsonb', timestamp: 'timestamptz' }),
+    migrations: [InitialSchemaPostgres1764201600000],
+    beginWrite: 'BEGIN',
+    readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
+    columnType: (type) => POSTGRES_TYPES[type].ddl,
+    introspectedType: (type) => POSTGRES_TYPES[type].introspected,
+    bind: bindPostgres,
+    buildInsert(spec) {
+      // One array parameter per column, however many rows: INSERT … SELECT * FROM unnest($1::t[], …).
+      const columns = spec.columns.map((c) => q(c.name)).join(', ');
+      const arrays = spec.columns.map((c, i) => `$${i + 1}::${POSTGRES_TYPES[c.type].ddl}[]`).join(', ');
+      let conflict = 'DO NOTHING';
+      if (spec.onConflict.action === 'update' && spec.onConflict.columns.length > 0) {
+        const set = spec.onConflict.columns.map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ');
+        const current = spec.onConflict.columns.map((c) => `"target".${q(c)}`).join(', ');
+        const proposed = spec.onConflict.columns.map((c) => `EXCLUDED.${q(c)}`).join(', ');
+        conflict = `DO UPDATE SET ${set}`;
+        if (spec.onConflict.onlyIfChanged) conflict += ` WHERE ROW(${current}) IS DISTINCT FROM ROW(${proposed})`;
+      }
+      const sql = `INSERT INTO ${spec.table.sql} AS "target" (${columns}) SELECT * FROM unnest(${arrays})${conflictClause(spec, conflict)}${returningClause(spec)}`;
+      return chunk(spec.rows, MAX_ROWS_PER_STATEMENT).map((rows) => ({
+        sql,
+        params: spec.columns.map((column, i) => rows.map((row) => bindPostgres(column.type, row[i] ?? null))),
+      }));
+    },
+    describeTable: (schema, name) => ({
+      sql: `SELECT c.column_name AS "name", c.data_type AS "type", c.is_nullable = 'YES' AS "nullable",
+              COALESCE((SELECT k.ordinal_position
+                          FROM information_schema.table_constraints t
+                          JOIN information_schema.key_column_usage k
+                            ON k.constraint_schema = t.constraint_schema AND k.constraint_name = t.constraint_name
+                         WHERE t.constraint_type = 'PRIMARY KEY' AND t.table_schema = c.table_schema
+                           AND t.table_name = c.table_name AND k.column_name = c.column_name), 0)::int AS "pk"
+         FROM information_schema.columns c
+        WHERE c.table_schema = $1 AND c.table_name = $2
+        ORDER BY c.ordinal_position`,
+      params: [schema ?? 'public', name],
+    }),
+    transactionLock: (key) => ({
+      sql: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))',
+      params: [`tributary:${naming.schema}:${key}`],
+    }),
+    migrationLock: () => {
+      const params = [`tributary:${naming.schema}:migrations`];
+      return {
+        acquire: { sql: 'SELECT pg_advisory_lock(hashtextextended($1, 0))', params },
+        release: { sql: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', params },
+      };
+    },
+    placeholder: (n) => `$${n}`,
+  };
+}
+
+function sqliteDialect(naming: TableNaming): Dialect {
+  return {
+    name: 'sqlite',
+    naming,
+    entities: defineEntities({
+      uuid: 'text',
+      text: 'text',
+      integer: 'integer',
+      bigint: 'integer',
+      json: 'json',
+      timestamp: 'text',
+      timestampTransformer: {
+        to: (value: Date | null | undefined) => (value instanceof Date ? value.toISOString() : value),
+        from: (value: string | null) => (value === null ? null : new Date(value)),
+      },
+    }),
+    migrations: [InitialSchemaSqlite1764201600000],
+    // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
+    beginWrite: 'BEGIN IMMEDIATE',
+    readOnly: { begin: 'PRAGMA query_only = ON', end: 'PRAGMA query_only = OFF', abort: 'PRAGMA query_only = OFF' },
+    columnType: (type) => SQLITE_TYPES[type],
+    introspectedType: (type) => SQLITE_TYPES[type],
+    bind: bindSqlite,
+    buildInsert(spec) {
+      // Multi-row VALUES with one parameter per cell, chunked under the bound-parameter limit.
+      const columns = spec.columns.map((c) => q(c.name)).join(', ');
+      let conflict = 'DO NOTHING';
+      if (spec.onConflict.action === 'update' && spec.onConflict.columns.length > 0) {
+        const set = spec.onConflict.columns.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ');
+        conflict = `DO UPDATE SET ${set}`;
+        if (spec.onConflict.onlyIfChanged) {
+          conflict += ` WHERE NOT (${spec.onConflict.columns.map((c) => `${q(c)} IS excluded.${q(c)}`).join(' AND ')})`;
+        }
+      }
+      const tuple = `(${spec.columns.map(() => '?').join(', ')})`;
+      const rowsPerStatement = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(SQLITE_MAX_PARAMS / spec.columns.length)));
+      return chunk(spec.rows, rowsPerStatement).map((rows) => ({
+        sql: `INSERT INTO ${spec.table.sql} (${columns}) VALUES ${rows.map(() => tuple).join(', ')}${conflictClause(spec, conflict)}${returningClause(spec)}`,
+        params: rows.flatMap((row) => spec.columns.map((column, i) => bindSqlite(column.type, row[i] ?? null))),
+      }));
+    },
+    describeTable: (_schema, name) => ({
+      sql: `SELECT "name", "type", "notnull" = 0 AS "nullable", "pk" FROM pragma_table_info(?, 'main') ORDER BY "cid"`,
+      params: [name],
+    }),
+    // One writer at a time is SQLite's nature: BEGIN IMMEDIATE already excludes every other writer.
+    transactionLock: () => undefined,
+    migrationLock: () => undefined,
+    placeholder: () => '?',
+  };
+}
+
+/** The dialect for a naming; the one function that picks between databases. */
+export function dialectFor(naming: TableNaming): Dialect {
+  return naming.dialect === 'postgres' ? postgresDialect(naming) : sqliteDialect(naming);
+}
+
+/**
+ * A value as the store keeps it in a column of `type`: what a query comparing against that column
+ * must bind (on SQLite a timestamp is ISO-8601 UTC text and a boolean is 0/1). Throws a TypeError
+ * subclass when the column cannot hold the value.
+ */
+export function databaseValue(dialect: DialectName, type: ColumnType, value: CellValue): unknown {
+  const canonical = canonicalValue(type, value);
+  return dialect === 'postgres' ? bindPostgres(type, canonical) : bindSqlite(type, canonical);
+}
+
+/** A table of Tributary's own, named for a dialect. */
+export function internalTable(dialect: Dialect, bareName: string): PhysicalTable {
+  return ownTable(dialect.naming, bareName);
+}

@@ -1,0 +1,356 @@
+import { randomUUID } from 'node:crypto';
+import { In } from 'typeorm';
+import { z } from 'zod';
+import {
+  ConfigError,
+  StorageError,
+  dataModelSchema,
+  describeIssues,
+  identifierSchema,
+  mappingSchema,
+  parseUserInput,
+  validateMappings,
+  type CustomerTableLink,
+  type DataModel,
+  type Installation,
+  type Logger,
+  type Mapping,
+  type NewInstallation,
+  type Store,
+} from '@tributary/core';
+import { appTablesOf, INSTALLATION_COLUMN, provisionAppTables } from './app-tables.js';
+import { checkCustomerTable, storedCustomerTable } from './customer-table.js';
+import type { Database, Executor } from './database.js';
+import type { InstallationRow, InstallationSecretRow } from './entities.js';
+import { isUniqueViolation, storageFailure } from './errors.js';
+import type { SecretCipher } from './secrets.js';
+
+/** The changes `updateInstallation` accepts (named in core's store port). */
+export type InstallationChanges = Parameters<Store['updateInstallation']>[1];
+/** How to uninstall (named in core's store port). */
+export type UninstallOptions = Parameters<Store['uninstall']>[1];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` can be a store-assigned id; anything else cannot name a row (and PostgreSQL would refuse it). */
+export function isStoreId(id: unknown): id is string {
+  return typeof id === 'string' && UUID.test(id);
+}
+
+const workspaceNameSchema = z.string().trim().min(1).max(200);
+
+const newInstallationSchema = z.object({
+  workspace: workspaceNameSchema,
+  app: identifierSchema,
+  config: z.record(z.string(), z.unknown()),
+  secretFields: z.array(z.string().min(1)),
+  mappings: z.array(z.unknown()),
+  dataModel: z.unknown(),
+  customerTable: z.unknown().optional(),
+});
+
+const changesSchema = z
+  .object({
+    config: z.record(z.string(), z.unknown()).optional(),
+    secretFields: z.array(z.string().min(1)).optional(),
+    mappings: z.array(z.unknown()).optional(),
+    dataModel: z.unknown().optional(),
+    customerTable: z.unknown().optional(),
+  })
+  .refine((c) => (c.config === undefined) === (c.secretFields === undefined), {
+    message: 'config and secretFields go together',
+  });
+
+const storedMappingsSchema = z.array(mappingSchema);
+
+/** Binds a sealed secret to its row: a value copied to another installation or field does not open. */
+function secretContext(installationId: string, name: string): string {
+  return `tributary:installation:${installationId}:${name}`;
+}
+
+function splitConfig(config: Record<string, unknown>, secretFields: readonly string[]) {
+  const plain: Record<string, unknown> = {};
+  const secrets: [string, unknown][] = [];
+  const secretNames = new Set(secretFields);
+  for (const [name, value] of Object.entries(config)) {
+    if (!secretNames.has(name)) plain[name] = value;
+    else if (value !== undefined) secrets.push([name, value]);
+  }
+  return { plain, secrets };
+}
+
+/** Reads a data model back from the database, where it was stored valid; anything else is damage. */
+export function storedDataModel(value: unknown, what: string): DataModel {
+  const parsed = dataModelSchema.safeParse(value);
+  if (!parsed.success) throw new StorageError('STORE_DATA_INVALID', `${what} holds an invalid data model: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** The error for an id that names no installation. */
+export function notFound(id: string): ConfigError {
+  return new ConfigError('INSTALLATION_NOT_FOUND', `No installation has the id "${id}".`, {
+    hint: 'List installations to find the right id.',
+  });
+}
+
+/** Installations: install, read (secrets decrypted), change, uninstall. */
+export class Installations {
+  constructor(
+    private readonly db: Database,
+    private readonly cipher: SecretCipher,
+    private readonly logger: Logger,
+  ) {}
+
+  private get entities() {
+    return this.db.dialect.entities;
+  }
+
+  private seal(installationId: string, secrets: readonly [string, unknown][], now: Date): InstallationSecretRow[] {
+    return secrets.map(([name, value]) => ({
+      installationId,
+      name,
+      // JSON keeps a secret's type: a numeric PIN comes back as a number.
+      ...this.cipher.encrypt(JSON.stringify(value), secretContext(installationId, name)),
+      updatedAt: now,
+    }));
+  }
+
+  private hydrate(row: InstallationRow, workspace: string, secrets: readonly InstallationSecretRow[]): Installation {
+    const what = `Installation ${row.id}`;
+    const mappings = storedMappingsSchema.safeParse(row.mappings);
+    if (!mappings.success) throw new StorageError('STORE_DATA_INVALID', `${what} holds invalid mappings: ${describeIssues(mappings.error)}`);
+    const config: Record<string, unknown> = { ...(row.config as Record<string, unknown>) };
+    for (const secret of secrets) {
+      config[secret.name] = JSON.parse(this.cipher.decrypt(secret, secretContext(row.id, secret.name)));
+    }
+    const customerTable = storedCustomerTable(row.customerTable);
+    return {
+      id: row.id,
+      workspace,
+      app: row.app,
+      status: row.status,
+      config,
+      mappings: mappings.data,
+      dataModel: storedDataModel(row.dataModel, what),
+      ...(customerTable ? { customerTable } : {}),
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+      ...(row.uninstalledAt ? { uninstalledAt: row.uninstalledAt } : {}),
+    };
+  }
+
+  /** Loads installations with their workspace names and secrets, in one query per table. */
+  private async hydrateAll(db: Executor, rows: readonly InstallationRow[]): Promise<Installation[]> {
+    if (rows.length === 0) return [];
+    const workspaces = await db.manager
+      .getRepository(this.entities.Workspace)
+      .findBy({ id: In([...new Set(rows.map((r) => r.workspaceId))]) });
+    const names = new Map(workspaces.map((w) => [w.id, w.name]));
+    const secrets = await db.manager
+      .getRepository(this.entities.InstallationSecret)
+      .findBy({ installationId: In(rows.map((r) => r.id)) });
+    return rows.map((row) =>
+      this.hydrate(
+        row,
+        names.get(row.workspaceId) ?? '',
+        secrets.filter((s) => s.installationId === row.id),
+      ),
+    );
+  }
+
+  /** Reads an installation row inside a transaction, holding the installation's write lock. */
+  async lockedRow(tx: Executor, id: string): Promise<InstallationRow> {
+    if (!isStoreId(id)) throw notFound(id);
+    const lock = this.db.dialect.transactionLock(`installation:${id}`);
+    if (lock) await tx.run(lock);
+    const row = await tx.manager.getRepository(this.entities.Installation).findOneBy({ id });
+    if (!row) throw notFound(id);
+    return row;
+  }
+
+  async install(input: NewInstallation): Promise<Installation> {
+    const base = parseUserInput(newInstallationSchema, input, 'installation');
+    const dataModel = parseUserInput(dataModelSchema, base.dataModel, 'data model');
+    const mappings = validateMappings(base.mappings as Mapping[], dataModel);
+    appTablesOf(this.db.dialect, base.app, dataModel);
+    const id = randomUUID();
+    const now = new Date();
+    const { plain, secrets } = splitConfig(base.config, base.secretFields);
+    const sealed = this.seal(id, secrets, now);
+    const duplicate = () =>
+      new ConfigError('INSTALLATION_EXISTS', `App "${base.app}" is already installed in workspace "${base.workspace}".`, {
+        hint: 'Change the installed app (token, mappings) instead, or uninstall it first.',
+      });
+    try {
+      const installation = await this.db.transaction(async (tx) => {
+        const workspaces = tx.manager.getRepository(this.entities.Workspace);
+        const installations = tx.manager.getRepository(this.entities.Installation);
+        await workspaces.createQueryBuilder().insert().values({ id: randomUUID(), name: base.workspace, createdAt: now }).orIgnore().execute();
+        const workspace = await workspaces.findOneByOrFail({ name: base.workspace });
+        if (await installations.existsBy({ workspaceId: workspace.id, app: base.app, status: 'active' })) throw duplicate();
+        const report = await provisionAppTables(tx, this.db.dialect, base.app, dataModel, now);
+        const customerTable: CustomerTableLink | undefined =
+          base.customerTable === undefined ? undefined : await checkCustomerTable(tx, this.db.dialect, base.customerTable);
+        const row: InstallationRow = {
+          id,
+          workspaceId: workspace.id,
+          app: base.app,
+          status: 'active',
+          config: plain,
+          dataModel,
+          mappings,
+          customerTable: customerTable ?? null,
+          createdAt: now,
+          updatedAt: now,
+          uninstalledAt: null,
+        };
+        await installations.insert(row);
+        if (sealed.length > 0) await tx.manager.getRepository(this.entities.InstallationSecret).insert(sealed);
+        this.logger.info({ workspace: base.workspace, app: base.app, installationId: id, ...report }, 'app installed');
+        return this.hydrate(row, workspace.name, sealed);
+      });
+      return installation;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicate();
+      throw storageFailure(`install app "${base.app}" in workspace "${base.workspace}"`, error);
+    }
+  }
+
+  async get(id: string): Promise<Installation | undefined> {
+    if (!isStoreId(id)) return undefined;
+    return this.read(`read installation ${id}`, async (db) => {
+      const row = await db.manager.getRepository(this.entities.Installation).findOneBy({ id });
+      return row ? (await this.hydrateAll(db, [row]))[0] : undefined;
+    });
+  }
+
+  async find(workspace: string, app: string): Promise<Installation | undefined> {
+    return this.read(`find app "${app}" in workspace "${workspace}"`, async (db) => {
+      const ws = await db.manager.getRepository(this.entities.Workspace).findOneBy({ name: workspace });
+      if (!ws) return undefined;
+      const row = await db.manager
+        .getRepository(this.entities.Installation)
+        .findOneBy({ workspaceId: ws.id, app, status: 'active' });
+      return row ? (await this.hydrateAll(db, [row]))[0] : undefined;
+    });
+  }
+
+  async list(workspace?: string): Promise<Installation[]> {
+    return this.read('list installations', async (db) => {
+      let where = {};
+      if (workspace !== undefined) {
+        const ws = await db.manager.getRepository(this.entities.Workspace).findOneBy({ name: workspace });
+        if (!ws) return [];
+        where = { workspaceId: ws.id };
+      }
+      const rows = await db.manager.getRepository(this.entities.Installation).find({ where, order: { createdAt: 'ASC', id: 'ASC' } });
+      return this.hydrateAll(db, rows);
+    });
+  }
+
+  async countRows(id: string): Promise<Record<string, number>> {
+    if (!isStoreId(id)) throw notFound(id);
+    return this.read(`count the rows of installation ${id}`, async (db) => {
+      const row = await db.manager.getRepository(this.entities.Installation).findOneBy({ id });
+      if (!row) throw notFound(id);
+      const counts: Record<string, number> = {};
+      const p = this.db.dialect.placeholder(1);
+      for (const table of appTablesOf(this.db.dialect, row.app, storedDataModel(row.dataModel, `Installation ${id}`))) {
+        const [result] = await db.query<{ n: number | string }>(
+          `SELECT count(*) AS n FROM ${table.table.sql} WHERE "${INSTALLATION_COLUMN}" = ${p}`,
+          [id],
+        );
+        counts[table.table.name] = Number(result?.n ?? 0);
+      }
+      return counts;
+    });
+  }
+
+  async provision(installation: Installation): Promise<void> {
+    const app = parseUserInput(identifierSchema, installation.app, 'app id');
+    const dataModel = parseUserInput(dataModelSchema, installation.dataModel, 'data model');
+    try {
+      const report = await this.db.transaction((tx) => provisionAppTables(tx, this.db.dialect, app, dataModel, new Date()));
+      this.logger.info({ installationId: installation.id, app, ...report }, 'app tables provisioned');
+    } catch (error) {
+      throw storageFailure(`provision the tables of app "${app}"`, error);
+    }
+  }
+
+  async update(id: string, input: InstallationChanges): Promise<Installation> {
+    const changes = parseUserInput(changesSchema, input, 'installation changes');
+    try {
+      return await this.db.transaction(async (tx) => {
+        const row = await this.lockedRow(tx, id);
+        if (row.status !== 'active') throw new ConfigError('INSTALLATION_NOT_ACTIVE', `Installation ${id} is uninstalled and cannot change.`);
+        const now = new Date();
+        const dataModel =
+          changes.dataModel === undefined
+            ? storedDataModel(row.dataModel, `Installation ${id}`)
+            : parseUserInput(dataModelSchema, changes.dataModel, 'data model');
+        const mappings = validateMappings((changes.mappings ?? row.mappings) as Mapping[], dataModel);
+        if (changes.dataModel !== undefined) {
+          const report = await provisionAppTables(tx, this.db.dialect, row.app, dataModel, now);
+          this.logger.info({ installationId: id, ...report }, 'app tables provisioned');
+        }
+        let customerTable = row.customerTable;
+        if (changes.customerTable === null) customerTable = null;
+        else if (changes.customerTable !== undefined) customerTable = await checkCustomerTable(tx, this.db.dialect, changes.customerTable);
+        let config = row.config;
+        const secretsRepository = tx.manager.getRepository(this.entities.InstallationSecret);
+        if (changes.config !== undefined) {
+          const { plain, secrets } = splitConfig(changes.config, changes.secretFields ?? []);
+          config = plain;
+          await secretsRepository.delete({ installationId: id });
+          const sealed = this.seal(id, secrets, now);
+          if (sealed.length > 0) await secretsRepository.insert(sealed);
+        }
+        const updated: InstallationRow = { ...row, config, dataModel, mappings, customerTable, updatedAt: now };
+        await tx.manager
+          .getRepository(this.entities.Installation)
+          .update({ id }, { config, dataModel, mappings, customerTable, updatedAt: now });
+        const workspace = await tx.manager.getRepository(this.entities.Workspace).findOneByOrFail({ id: row.workspaceId });
+        return this.hydrate(updated, workspace.name, await secretsRepository.findBy({ installationId: id }));
+      });
+    } catch (error) {
+      throw storageFailure(`change installation ${id}`, error);
+    }
+  }
+
+  async uninstall(id: string, options: UninstallOptions): Promise<void> {
+    const { purge, at } = parseUserInput(z.object({ purge: z.boolean(), at: z.date() }), options, 'uninstall options');
+    try {
+      await this.db.transaction(async (tx) => {
+        const row = await this.lockedRow(tx, id);
+        const installations = tx.manager.getRepository(this.entities.Installation);
+        if (row.status === 'active') await installations.update({ id }, { status: 'uninstalled', uninstalledAt: at, updatedAt: at });
+        // The token is useless once uninstalled; keeping it would only keep a risk.
+        await tx.manager.getRepository(this.entities.InstallationSecret).delete({ installationId: id });
+        if (purge) await this.purge(tx, row);
+        this.logger.info({ installationId: id, app: row.app, purge }, 'app uninstalled');
+      });
+    } catch (error) {
+      throw storageFailure(`uninstall installation ${id}`, error);
+    }
+  }
+
+  /** Deletes everything an installation collected: app rows, contacts, checkpoints, rejected records, saved feedback. */
+  private async purge(tx: Executor, row: InstallationRow): Promise<void> {
+    const dialect = this.db.dialect;
+    const p = dialect.placeholder(1);
+    for (const table of appTablesOf(dialect, row.app, storedDataModel(row.dataModel, `Installation ${row.id}`))) {
+      await tx.query(`DELETE FROM ${table.table.sql} WHERE "${INSTALLATION_COLUMN}" = ${p}`, [row.id]);
+    }
+    await tx.manager.getRepository(this.entities.Checkpoint).delete({ installationId: row.id });
+    await tx.manager.getRepository(this.entities.RejectedRecord).delete({ installationId: row.id });
+    await tx.manager.getRepository(this.entities.Run).update({ installationId: row.id }, { saved: [] });
+  }
+
+  private async read<T>(action: string, work: (db: Executor) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.withConnection(work);
+    } catch (error) {
+      throw storageFailure(action, error);
+    }
+  }
+}

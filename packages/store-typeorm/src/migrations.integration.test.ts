@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, StorageError } from '@tributary/core';
+import { tempDirectory, testDatabases, type TestDatabase } from '@tributary/testing';
+import { createSecretCipher, createStore, type TypeOrmStore } from './index.js';
+import { openRawDatabase, type RawDatabase } from './test-support/raw-database.js';
+
+const databases = await testDatabases('store-migrations');
+const cipher = createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' });
+
+const OWN_TABLES = ['checkpoints', 'installation_secrets', 'installations', 'provisioned_tables', 'rejected_records', 'runs', 'workspaces'];
+
+describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
+  let store: TypeOrmStore;
+  let raw: RawDatabase;
+  const pg = database.dialect === 'postgres';
+
+  async function ownTables(): Promise<string[]> {
+    const rows = pg
+      ? await raw.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'tributary'`)
+      : await raw.query<{ name: string }>(`SELECT substr(name, 11) AS name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tributary\\_%' ESCAPE '\\'`);
+    return rows.map((r) => r.name).filter((name) => name !== 'migrations').sort();
+  }
+
+  beforeAll(async () => {
+    store = await createStore({ url: database.url, cipher });
+    raw = await openRawDatabase(database);
+  });
+
+  afterAll(async () => {
+    await raw?.close();
+    await store?.close();
+  });
+
+  it('migrates up, down and up again', async () => {
+    await store.migrate();
+    expect(await ownTables()).toEqual(OWN_TABLES);
+    const applied = await raw.query<{ name: string }>(`SELECT name FROM ${pg ? '"tributary"."migrations"' : '"tributary_migrations"'}`);
+    expect(applied.map((m) => m.name)).toEqual(['InitialSchema1764201600000']);
+
+    await store.migrate();
+    expect(await ownTables()).toEqual(OWN_TABLES);
+
+    await store.revertLastMigration();
+    expect(await ownTables()).toEqual([]);
+    expect(await raw.query(`SELECT name FROM ${pg ? '"tributary"."migrations"' : '"tributary_migrations"'}`)).toEqual([]);
+
+    await store.migrate();
+    expect(await ownTables()).toEqual(OWN_TABLES);
+    // The store works on the re-created tables.
+    const workspaces = await store.listInstallations();
+    expect(workspaces).toEqual([]);
+  });
+
+  it.runIf(!pg)('opens SQLite in WAL mode with a busy timeout and foreign keys on', async () => {
+    expect(await store.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    expect(await store.query('PRAGMA busy_timeout')).toEqual([{ timeout: 10_000 }]);
+    expect(await store.query('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
+  });
+
+  it.runIf(pg)('keeps everything it owns in its schema', async () => {
+    const elsewhere = await raw.query(`SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('tributary', 'pg_catalog', 'information_schema')`);
+    expect(elsewhere).toEqual([]);
+  });
+});
+
+describe('createStore', () => {
+  it('refuses a bad URL with a ConfigError naming TRIBUTARY_DATABASE_URL', async () => {
+    const attempt = createStore({ url: 'mysql://root:hunter2@localhost/db', cipher });
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toThrow(/TRIBUTARY_DATABASE_URL/);
+    await expect(attempt).rejects.not.toThrow(/hunter2/);
+  });
+
+  it('refuses bad options', async () => {
+    await expect(createStore({ url: 'sqlite::memory:', cipher, tablePrefix: 'Bad Prefix' })).rejects.toBeInstanceOf(ConfigError);
+    await expect(createStore({ url: 'sqlite::memory:', cipher, schema: 'drop' })).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('says which PostgreSQL database it could not reach, without the password', async () => {
+    const attempt = createStore({ url: 'postgres://tributary:hunter2@127.0.0.1:1/tributary_db', cipher });
+    await expect(attempt).rejects.toBeInstanceOf(StorageError);
+    const error = (await attempt.catch((e: unknown) => e)) as StorageError;
+    expect(error.code).toBe('STORE_UNREACHABLE');
+    expect(error.message).toContain('PostgreSQL database "tributary_db" at 127.0.0.1:1');
+    expect(error.message).not.toContain('hunter2');
+    expect(JSON.stringify(error)).not.toContain('hunter2');
+  });
+
+  it('creates the parent directory of a SQLite file', async () => {
+    const dir = join(tempDirectory('store-dir'), 'nested', 'deeper');
+    const store = await createStore({ url: `sqlite:${join(dir, 'tributary.db')}`, cipher, tablePrefix: 'trib_' });
+    try {
+      await store.migrate();
+      expect(existsSync(join(dir, 'tributary.db'))).toBe(true);
+      expect(store.appTable('closealert', 'form_responses')).toBe('"trib_closealert_form_responses"');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('says which SQLite file it could not open', async () => {
+    const file = join(tempDirectory('store-file'), 'not-a-directory');
+    writeFileSync(file, 'x');
+    const attempt = createStore({ url: `sqlite:${join(file, 'tributary.db')}`, cipher });
+    await expect(attempt).rejects.toBeInstanceOf(StorageError);
+    await expect(attempt).rejects.toMatchObject({ code: 'STORE_UNREACHABLE', message: expect.stringContaining(`SQLite database file ${join(file, 'tributary.db')}`) });
+  });
+
+  it('runs in memory', async () => {
+    const store = await createStore({ url: 'sqlite::memory:', cipher });
+    try {
+      await store.migrate();
+      expect(await store.listInstallations()).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});

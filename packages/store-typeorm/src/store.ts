@@ -1,0 +1,211 @@
+import { z } from 'zod';
+import {
+  ConfigError,
+  identifierSchema,
+  parseUserInput,
+  silentLogger,
+  type Installation,
+  type Logger,
+  type NewInstallation,
+  type PageWrite,
+  type PageWriteResult,
+  type RunOutcome,
+  type RunRecord,
+  type Store,
+} from '@tributary/core';
+import { openDatabase, type Database } from './database.js';
+import { dialectFor } from './dialect.js';
+import { storageFailure } from './errors.js';
+import { Installations, isStoreId, storedDataModel, type InstallationChanges, type UninstallOptions } from './installations.js';
+import { appTableName, type DialectName, type TableNaming } from './naming.js';
+import { validatePageWrite, writePageRows } from './page-writer.js';
+import { Runs } from './runs.js';
+import type { SecretCipher } from './secrets.js';
+import { parseDatabaseUrl } from './url.js';
+
+/** Options of {@link createStore}. */
+export interface StoreOptions {
+  /** `sqlite:<path>`, `sqlite::memory:` or `postgres://user:password@host:port/database`. */
+  url: string;
+  /** PostgreSQL schema for every table Tributary owns; default `tributary`. */
+  schema?: string;
+  /** SQLite prefix of every table Tributary owns; default `tributary_`. */
+  tablePrefix?: string;
+  /** Encrypts installation secrets at rest. */
+  cipher: SecretCipher;
+  /** Defaults to a silent logger. */
+  logger?: Logger;
+  /** PostgreSQL connection pool size; default 10. */
+  poolSize?: number;
+}
+
+/** The TypeORM store: core's Store port plus what the profile compiler and operators need. */
+export interface TypeOrmStore extends Store {
+  /** Which database this is. */
+  readonly dialect: DialectName;
+  /** Where Tributary's tables live (schema or prefix). */
+  readonly naming: TableNaming;
+  /** The database, named without secrets (for messages). */
+  readonly database: string;
+  /** The quoted, qualified SQL name of an app table, e.g. `"tributary"."closealert_form_responses"`. */
+  appTable(app: string, table: string): string;
+  /**
+   * Runs a bound statement (`$1` placeholders on PostgreSQL, `?` on SQLite) on a read-only
+   * connection, for the profile engine: any write is refused by the database. It goes through the
+   * store so that, on SQLite, it never lands inside a running write.
+   */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Reverts the newest migration of Tributary's own tables (app tables are left alone). */
+  revertLastMigration(): Promise<void>;
+}
+
+const optionsSchema = z.object({
+  schema: identifierSchema.default('tributary'),
+  tablePrefix: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,29}$/, 'must be 1-30 lower-case letters, digits or "_", starting with a letter')
+    .default('tributary_'),
+  cipher: z.custom<SecretCipher>(
+    (v) => typeof v === 'object' && v !== null && typeof (v as SecretCipher).encrypt === 'function' && typeof (v as SecretCipher).decrypt === 'function',
+    'must be a SecretCipher (see createSecretCipher)',
+  ),
+  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function', 'must be a pino logger').optional(),
+  poolSize: z.number().int().min(1).max(100).optional(),
+});
+
+class TypeOrmStoreImpl implements TypeOrmStore {
+  readonly dialect: DialectName;
+  readonly naming: TableNaming;
+  readonly database: string;
+  private readonly installations: Installations;
+  private readonly runs: Runs;
+
+  constructor(
+    private readonly db: Database,
+    private readonly logger: Logger,
+    cipher: SecretCipher,
+  ) {
+    this.dialect = db.dialect.name;
+    this.naming = db.dialect.naming;
+    this.database = db.target.description;
+    this.installations = new Installations(db, cipher, logger);
+    this.runs = new Runs(db);
+  }
+
+  appTable(app: string, table: string): string {
+    return appTableName(this.naming, parseUserInput(identifierSchema, app, 'app id'), parseUserInput(identifierSchema, table, 'table name'));
+  }
+
+  async migrate(): Promise<void> {
+    await this.db.migrate();
+  }
+
+  revertLastMigration(): Promise<void> {
+    return this.db.revertLastMigration();
+  }
+
+  install(installation: NewInstallation): Promise<Installation> {
+    return this.installations.install(installation);
+  }
+
+  getInstallation(id: string): Promise<Installation | undefined> {
+    return this.installations.get(id);
+  }
+
+  findInstallation(workspace: string, app: string): Promise<Installation | undefined> {
+    return this.installations.find(workspace, app);
+  }
+
+  listInstallations(workspace?: string): Promise<Installation[]> {
+    return this.installations.list(workspace);
+  }
+
+  provision(installation: Installation): Promise<void> {
+    return this.installations.provision(installation);
+  }
+
+  updateInstallation(id: string, changes: InstallationChanges): Promise<Installation> {
+    return this.installations.update(id, changes);
+  }
+
+  uninstall(id: string, options: UninstallOptions): Promise<void> {
+    return this.installations.uninstall(id, options);
+  }
+
+  countRows(installationId: string): Promise<Record<string, number>> {
+    return this.installations.countRows(installationId);
+  }
+
+  async readCheckpoint(installationId: string, stream: string): Promise<unknown> {
+    if (!isStoreId(installationId)) return null;
+    try {
+      const row = await this.db.withConnection((db) =>
+        db.manager.getRepository(this.db.dialect.entities.Checkpoint).findOneBy({ installationId, stream }),
+      );
+      return row ? row.value : null;
+    } catch (error) {
+      throw storageFailure(`read the checkpoint of stream "${stream}" of installation ${installationId}`, error);
+    }
+  }
+
+  async writePage(input: PageWrite): Promise<PageWriteResult> {
+    const write = validatePageWrite(input);
+    const now = new Date();
+    try {
+      const result = await this.db.transaction(async (tx) => {
+        // The lock makes a second worker writing the same installation wait for this page to commit.
+        const row = await this.installations.lockedRow(tx, write.installationId);
+        if (row.status !== 'active') {
+          throw new ConfigError('INSTALLATION_NOT_ACTIVE', `Installation ${row.id} is uninstalled; its pages are no longer stored.`);
+        }
+        const model = storedDataModel(row.dataModel, `Installation ${row.id}`);
+        return writePageRows(tx, this.db.dialect, row.app, model, write, now);
+      });
+      this.logger.debug(
+        { installationId: write.installationId, stream: write.stream, inserted: result.inserted, unchanged: result.unchanged, rejected: write.rejected.length },
+        'page stored',
+      );
+      return result;
+    } catch (error) {
+      throw storageFailure(`store a page of stream "${write.stream}" for installation ${write.installationId}`, error, 'STORE_WRITE_FAILED');
+    }
+  }
+
+  startRun(installationId: string, startedAt: Date): Promise<string> {
+    return this.runs.start(installationId, startedAt);
+  }
+
+  finishRun(runId: string, outcome: RunOutcome, finishedAt: Date): Promise<void> {
+    return this.runs.finish(runId, outcome, finishedAt);
+  }
+
+  listRuns(filter: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]> {
+    return this.runs.list(filter);
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    try {
+      return await this.db.readOnly((db) => db.query<T>(sql, params));
+    } catch (error) {
+      throw storageFailure('run a query', error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+/**
+ * Connects to the database named by `options.url` and returns the store. Tables are not touched
+ * until {@link Store.migrate}. A bad URL is a ConfigError naming the accepted forms; an unreachable
+ * database is a StorageError naming the database (never its password).
+ */
+export async function createStore(options: StoreOptions): Promise<TypeOrmStore> {
+  const target = parseDatabaseUrl(options.url);
+  const parsed = parseUserInput(optionsSchema, { ...options, url: undefined }, 'store options');
+  const logger = (parsed.logger ?? silentLogger()).child({ component: 'store' });
+  const dialect = dialectFor({ dialect: target.dialect, schema: parsed.schema, tablePrefix: parsed.tablePrefix });
+  const db = await openDatabase({ target, dialect, logger, ...(parsed.poolSize ? { poolSize: parsed.poolSize } : {}) });
+  return new TypeOrmStoreImpl(db, logger, parsed.cipher);
+}
