@@ -19,7 +19,7 @@ export interface CliContext {
 /** Runs a command with a context and always releases the store afterwards. */
 export async function withContext<T>(io: Io, action: (ctx: CliContext) => Promise<T>): Promise<T> {
   const env = readEnv(io.env);
-  const logger = createCliLogger(env);
+  const logger = createCliLogger(env, Boolean(io.stderr.isTTY));
   let opened: Store | undefined;
   const ctx: CliContext = {
     io,
