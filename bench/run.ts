@@ -1,9 +1,11 @@
 // `npm run bench [name ...]`: runs the benchmarks (never part of `npm test`) and prints their figures.
 import { cpus } from 'node:os';
+import { benchBackfill } from './backfill.js';
 import { benchConnectorRead } from './connector-read.js';
 
 const benchmarks: Record<string, () => Promise<Record<string, string | number> | Record<string, string | number>[]>> = {
-  'connector-read': () => benchConnectorRead(100_000),
+  'connector-read': () => benchConnectorRead(Number(process.env.BENCH_RESPONSES ?? 100_000)),
+  backfill: () => benchBackfill(Number(process.env.BENCH_RESPONSES ?? 200_000)),
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));

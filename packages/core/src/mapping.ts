@@ -11,7 +11,8 @@ export type Transform = (typeof TRANSFORMS)[number];
 
 /** Column types each transform may write into. */
 const TRANSFORM_TARGETS: Record<Transform, readonly ColumnType[]> = {
-  none: ['text', 'integer', 'bigint', 'numeric', 'boolean', 'json'],
+  // JSON columns take only the `json` transform, so that a store can trust what it receives is JSON.
+  none: ['text', 'integer', 'bigint', 'numeric', 'boolean'],
   string: ['text'],
   integer: ['integer', 'bigint', 'numeric'],
   number: ['numeric', 'integer', 'bigint'],
@@ -156,6 +157,18 @@ function readPath(value: unknown, path: readonly string[]): unknown {
 
 const NUMERIC_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
+// A record's timestamp is read once per row it feeds (a response and each of its answers), so the
+// last conversion is remembered.
+let lastTimestamp: { text: string; timeZone: string; iso: string | null } | undefined;
+
+function timestampText(text: string, timeZone: string): string | null {
+  if (lastTimestamp && lastTimestamp.text === text && lastTimestamp.timeZone === timeZone) return lastTimestamp.iso;
+  const ms = parseTimestamp(text, timeZone);
+  const iso = ms === undefined ? null : new Date(ms).toISOString();
+  lastTimestamp = { text, timeZone, iso };
+  return iso;
+}
+
 /** Converts one source value. Anything that cannot be converted becomes NULL rather than a wrong value. */
 export function applyTransform(value: unknown, transform: Transform, timeZone: string): CellValue {
   if (value === undefined || value === null) return null;
@@ -184,11 +197,8 @@ export function applyTransform(value: unknown, transform: Transform, timeZone: s
       const email = value.trim().toLowerCase();
       return email.length > 0 ? email : null;
     }
-    case 'timestamp': {
-      if (typeof value !== 'string') return null;
-      const ms = parseTimestamp(value, timeZone);
-      return ms === undefined ? null : new Date(ms).toISOString();
-    }
+    case 'timestamp':
+      return typeof value === 'string' ? timestampText(value, timeZone) : null;
     case 'json':
       return JSON.stringify(value);
   }

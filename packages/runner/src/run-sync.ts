@@ -15,6 +15,7 @@ import {
   type StreamDefinition,
   type TributaryError,
 } from '@tributary/core';
+import { WritePipeline } from './write-pipeline.js';
 
 /** How far a run has come, for a progress bar. */
 export interface SyncProgress {
@@ -38,6 +39,11 @@ export interface RunSyncOptions {
   /** Stops the run between pages: the page in flight commits, nothing new is read. */
   signal?: AbortSignal;
   onProgress?: (progress: SyncProgress) => void;
+  /**
+   * Records per transaction: pages are merged up to this size (default 1000), so that a backfill
+   * commits a few large batches instead of many small ones.
+   */
+  batchRecords?: number;
   /** At most this many saved customers are listed in the run log; the rest are only counted (`inserted`). */
   maxListedCustomers?: number;
 }
@@ -64,6 +70,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
   const clock = options.now ?? (() => new Date());
   const logger = (options.logger ?? silentLogger()).child({ workspace: installation.workspace, app: installation.app });
   const maxListed = options.maxListedCustomers ?? 1000;
+  const batchRecords = options.batchRecords ?? 1000;
   const startedAt = clock();
   const runId = await store.startRun(installation.id, startedAt);
   const outcome: RunOutcome = { status: 'succeeded', fetched: 0, inserted: 0, unchanged: 0, rejected: 0, saved: [], warnings: [] };
@@ -95,41 +102,53 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
         }
         checkpoint = valid.data;
       }
-      const pages = stream.read({ config, checkpoint, now: startedAt, logger, signal: options.signal });
-      for await (const page of pages) {
-        const rows = applyMappings(page.records, compiled, { backfill: page.backfill, timeZone });
-        const written = await store.writePage({
-          installationId: installation.id,
-          runId,
-          stream: stream.name,
-          rows,
-          rejected: page.rejected,
-          checkpoint: page.checkpoint,
-        });
-        outcome.fetched += page.records.length + page.rejected.length;
-        outcome.inserted += written.inserted;
-        outcome.unchanged += written.unchanged;
-        outcome.rejected += page.rejected.length;
-        if (stream.summarize && written.insertedKeys.length > 0) {
-          const inserted = new Set(written.insertedKeys);
-          for (const record of page.records) {
-            const summary = stream.summarize(record);
-            if (!inserted.has(summary.key)) continue;
-            if (outcome.saved.length >= maxListed) break;
-            const { key: _key, ...feedback } = summary;
-            outcome.saved.push(feedback as SavedFeedback);
-          }
+      const pipeline = new WritePipeline<unknown>(
+        {
+          map: (batch) => applyMappings(batch.records, compiled, { backfill: batch.backfill, timeZone }),
+          write: (batch, rows) =>
+            store.writePage({
+              installationId: installation.id,
+              runId,
+              stream: stream.name,
+              rows,
+              rejected: batch.rejected,
+              checkpoint: batch.checkpoint,
+            }),
+          committed: (batch, written) => {
+            outcome.fetched += batch.records.length + batch.rejected.length;
+            outcome.inserted += written.inserted;
+            outcome.unchanged += written.unchanged;
+            outcome.rejected += batch.rejected.length;
+            if (stream.summarize && written.insertedKeys.length > 0) {
+              const inserted = new Set(written.insertedKeys);
+              for (const record of batch.records) {
+                if (outcome.saved.length >= maxListed) break;
+                const { key, ...feedback } = stream.summarize(record);
+                if (inserted.has(key)) outcome.saved.push(feedback as SavedFeedback);
+              }
+            }
+            for (const rejected of batch.rejected) logger.info({ sourceId: rejected.sourceId, reason: rejected.reason }, 'record set aside');
+            options.onProgress?.({
+              stream: stream.name,
+              fetched: outcome.fetched,
+              inserted: outcome.inserted,
+              rejected: outcome.rejected,
+              done: batch.progress?.done,
+              total: batch.progress?.total,
+            });
+          },
+        },
+        batchRecords,
+      );
+      try {
+        for await (const page of stream.read({ config, checkpoint, now: startedAt, logger, signal: options.signal })) {
+          await pipeline.push(page);
+          if (options.signal?.aborted) break;
         }
-        for (const rejected of page.rejected) logger.info({ sourceId: rejected.sourceId, reason: rejected.reason }, 'record set aside');
-        options.onProgress?.({
-          stream: stream.name,
-          fetched: outcome.fetched,
-          inserted: outcome.inserted,
-          rejected: outcome.rejected,
-          done: page.progress?.done,
-          total: page.progress?.total,
-        });
-        if (options.signal?.aborted) break;
+        await pipeline.finish();
+      } finally {
+        // A page already handed to the database commits (or fails) before the run is closed.
+        await pipeline.settle();
       }
     }
   } catch (error) {

@@ -22,7 +22,8 @@ const pageWriteSchema = z.object({
   installationId: z.string().min(1),
   runId: z.string().min(1),
   stream: z.string().min(1).max(200),
-  rows: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))),
+  // Rows are checked one by one where they are turned into tuples; a deep parse here would walk every cell twice.
+  rows: z.record(z.string(), z.array(z.unknown())),
   rejected: z.array(z.object({ sourceId: z.string().optional(), reason: z.string(), raw: z.unknown() })),
   checkpoint: z.unknown().refine((value) => value !== undefined, { message: 'is required' }),
 });
@@ -55,14 +56,19 @@ function rawJson(raw: unknown): string | null {
 }
 
 /** Rows of one table as bound-ready tuples, duplicates of a key collapsed to the last one. */
-function tuplesOf(table: AppTable, spec: TableSpec, installationId: string, rows: readonly Record<string, unknown>[]) {
+export function tuplesOf(table: AppTable, spec: TableSpec, installationId: string, rows: readonly Record<string, unknown>[]) {
   const known = new Set(spec.columns.map((c) => c.name));
+  const keyIndexes = table.key.map((k) => table.columns.findIndex((c) => c.name === k));
   const byKey = new Map<string, CanonicalValue[]>();
   for (const row of rows) {
-    for (const column of Object.keys(row)) {
-      if (!known.has(column)) {
-        throw new InternalError('PAGE_INVALID', `Rows for table "${spec.name}" hold a column "${column}" its data model does not declare.`);
-      }
+    if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+      throw new InternalError('PAGE_INVALID', `Rows for table "${spec.name}" must be objects of column values.`);
+    }
+    let declared = 0;
+    for (const column of spec.columns) if (column.name in row) declared += 1;
+    if (declared !== Object.keys(row).length) {
+      const column = Object.keys(row).find((name) => !known.has(name));
+      throw new InternalError('PAGE_INVALID', `Rows for table "${spec.name}" hold a column "${column}" its data model does not declare.`);
     }
     const tuple: CanonicalValue[] = [installationId];
     for (const column of spec.columns) {
@@ -75,14 +81,15 @@ function tuplesOf(table: AppTable, spec: TableSpec, installationId: string, rows
         });
       }
     }
-    const key = JSON.stringify(table.key.map((k) => tuple[table.columns.findIndex((c) => c.name === k)]));
+    let key = '';
+    for (const index of keyIndexes) key += `${String(tuple[index])}\u0000`;
     byKey.delete(key);
     byKey.set(key, tuple);
   }
   return [...byKey.values()];
 }
 
-async function upsertRows(
+export async function upsertRows(
   tx: Executor,
   dialect: Dialect,
   table: AppTable,
@@ -124,7 +131,7 @@ async function upsertRows(
   };
 }
 
-async function insertContacts(
+export async function insertContacts(
   tx: Executor,
   dialect: Dialect,
   app: string,
@@ -148,7 +155,7 @@ async function insertContacts(
   return added;
 }
 
-function normalizedEmail(value: CanonicalValue | undefined): string | undefined {
+export function normalizedEmail(value: CanonicalValue | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
   const email = value.trim().toLowerCase();
   return email.length > 0 ? email : undefined;

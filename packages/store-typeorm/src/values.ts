@@ -45,16 +45,25 @@ function integerOf(type: 'integer' | 'bigint', value: CellValue): number | strin
   throw new CellTypeError(type, describe(value));
 }
 
+// Mappings write JSON columns only through the `json` transform (core refuses any other), so a
+// string that is shaped like a JSON object or array is taken as it is; parsing every raw record a
+// second time would double the cost of a backfill. PostgreSQL still validates it on insert.
+const JSON_SHAPED = /^\s*(\{[\s\S]*\}|\[[\s\S]*\])\s*$/;
+
 function jsonTextOf(value: CellValue): string {
   if (typeof value !== 'string') return JSON.stringify(value);
-  // Mappings deliver JSON as serialized text; a plain string that is not JSON is stored as a JSON string.
+  if (JSON_SHAPED.test(value)) return value;
   try {
     JSON.parse(value);
     return value;
   } catch {
+    // A plain string that is not JSON is stored as a JSON string.
     return JSON.stringify(value);
   }
 }
+
+// The form mappings produce (`Date#toISOString`); anything else is parsed and normalized.
+const CANONICAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
  * Checks a cell against its column's type and brings it to one canonical form: timestamps become
@@ -82,6 +91,7 @@ export function canonicalValue(type: SqlType, value: CellValue | undefined): Can
       if (value === 'true' || value === 'false') return value === 'true';
       throw new CellTypeError(type, describe(value));
     case 'timestamp': {
+      if (typeof value === 'string' && CANONICAL_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value))) return value;
       const ms = typeof value === 'string' ? parseTimestamp(value, 'UTC') : undefined;
       if (ms === undefined) throw new CellTypeError(type, describe(value));
       return new Date(ms).toISOString();

@@ -1,0 +1,90 @@
+// Issue 4's benchmark: backfill N sandbox responses into PostgreSQL and into SQLite through the whole
+// pipeline (HTTP, validation, mapping, set-based writes, checkpoints), against a floor of plain
+// fetches plus a COPY of the same rows; and peak RSS at two sizes to show it does not grow with N.
+// Targets on 2 cores: PostgreSQL >= 10,000 responses/s and within 2x of the floor; RSS <= 256 MB.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createPostgresTestDatabase } from '@tributary/testing';
+import { mb, startSandboxProcess } from './support.js';
+
+const run = promisify(execFile);
+const WORKER = fileURLToPath(new URL('./backfill-worker.ts', import.meta.url));
+
+async function worker(mode: 'sync' | 'floor', url: string, sandbox: object): Promise<Record<string, number>> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', WORKER, mode, url, JSON.stringify(sandbox)], {
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number>;
+}
+
+async function withDatabase<T>(dialect: 'postgres' | 'sqlite', action: (url: string) => Promise<T>): Promise<T> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
+    try {
+      return await action(`sqlite:${join(dir, 'bench.db')}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const db = await createPostgresTestDatabase('bench');
+  if (!db) throw new Error('the backfill benchmark needs PostgreSQL');
+  try {
+    return await action(db.url);
+  } finally {
+    await db.drop();
+  }
+}
+
+function describeSync(dialect: string, responses: number, m: Record<string, number>): Record<string, string | number> {
+  return {
+    benchmark: `backfill ${dialect}`,
+    responses: m.responses!,
+    rows: m.rows!,
+    seconds: Number(m.seconds!.toFixed(2)),
+    'responses/s': Math.round(m.responses! / m.seconds!),
+    'rows/s': Math.round(m.rows! / m.seconds!),
+    'peak RSS': mb(m.peakRss!),
+    sandbox: responses,
+  };
+}
+
+export async function benchBackfill(size = 200_000, rssSizes: readonly number[] = [50_000, 500_000]): Promise<Record<string, string | number>[]> {
+  const results: Record<string, string | number>[] = [];
+  const sandbox = await startSandboxProcess(size, 365);
+  const info = { url: sandbox.url, token: sandbox.token, projectKey: sandbox.projectKey, now: sandbox.now.toISOString() };
+  try {
+    const postgres = await withDatabase('postgres', (url) => worker('sync', url, info));
+    results.push(describeSync('postgres', size, postgres));
+    const sqlite = await withDatabase('sqlite', (url) => worker('sync', url, info));
+    results.push(describeSync('sqlite', size, sqlite));
+    const floor = await withDatabase('postgres', (url) => worker('floor', url, info));
+    results.push({
+      benchmark: 'floor postgres (plain fetch + COPY)',
+      responses: floor.responses!,
+      rows: floor.rows!,
+      'fetch s': Number(floor.fetchSeconds!.toFixed(2)),
+      'COPY s': Number(floor.copySeconds!.toFixed(2)),
+      seconds: Number(floor.seconds!.toFixed(2)),
+      'responses/s': Math.round(floor.responses! / floor.seconds!),
+      'end-to-end / floor': Number((postgres.seconds! / floor.seconds!).toFixed(2)),
+    });
+  } finally {
+    await sandbox.stop();
+  }
+  for (const n of rssSizes) {
+    const small = await startSandboxProcess(n, 365);
+    try {
+      const m = await withDatabase('postgres', (url) =>
+        worker('sync', url, { url: small.url, token: small.token, projectKey: small.projectKey, now: small.now.toISOString() }),
+      );
+      results.push({ ...describeSync('postgres', n, m), benchmark: `backfill postgres RSS at ${n}` });
+    } finally {
+      await small.stop();
+    }
+  }
+  return results;
+}

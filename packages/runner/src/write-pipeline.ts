@@ -1,0 +1,83 @@
+import type { MappedRows, PageWriteResult, RejectedRecord, StreamPage } from '@tributary/core';
+
+/** Pages merged into one write: their records, rejections, and the last page's checkpoint. */
+export interface PageBatch<TRecord> {
+  records: TRecord[];
+  rejected: RejectedRecord[];
+  checkpoint: unknown;
+  backfill: boolean;
+  progress?: { done: number; total: number };
+}
+
+/** What the pipeline calls: mapping (CPU) and writing (database I/O). */
+export interface WritePipelineSteps<TRecord> {
+  map(batch: PageBatch<TRecord>): MappedRows;
+  write(batch: PageBatch<TRecord>, rows: MappedRows): Promise<PageWriteResult>;
+  /** Called in order after each batch has committed. */
+  committed(batch: PageBatch<TRecord>, result: PageWriteResult): void;
+}
+
+/**
+ * Turns a stream's pages into few, large transactions, and keeps the CPU busy while the database
+ * works: pages are merged until a batch holds `batchRecords` records, the next batch is mapped
+ * while the previous one is being written, and at most one write is in flight, so that batches
+ * commit in order and a checkpoint never runs ahead of its rows.
+ */
+export class WritePipeline<TRecord> {
+  private pending: PageBatch<TRecord> | undefined;
+  private inFlight: Promise<void> | undefined;
+  private failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly steps: WritePipelineSteps<TRecord>,
+    private readonly batchRecords: number,
+  ) {}
+
+  /** Adds a page; writes a batch when it is full or when the backfill flag changes. */
+  async push(page: StreamPage<TRecord, unknown>): Promise<void> {
+    this.throwIfFailed();
+    if (this.pending && this.pending.backfill !== page.backfill) await this.flush();
+    if (!this.pending) {
+      this.pending = { records: [], rejected: [], checkpoint: page.checkpoint, backfill: page.backfill };
+    }
+    const batch = this.pending;
+    for (const record of page.records) batch.records.push(record);
+    for (const rejected of page.rejected) batch.rejected.push(rejected);
+    batch.checkpoint = page.checkpoint;
+    batch.progress = page.progress;
+    if (batch.records.length + batch.rejected.length >= this.batchRecords) await this.flush();
+  }
+
+  /** Maps the pending batch now, then hands it to the database once the previous write is done. */
+  async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = undefined;
+    if (!batch) return;
+    const rows = this.steps.map(batch);
+    await this.inFlight;
+    this.throwIfFailed();
+    this.inFlight = this.steps.write(batch, rows).then(
+      (result) => this.steps.committed(batch, result),
+      (error: unknown) => {
+        this.failure = { error };
+      },
+    );
+  }
+
+  /** Writes what is left and waits until everything has committed (or throws the first failure). */
+  async finish(): Promise<void> {
+    await this.flush();
+    await this.inFlight;
+    this.throwIfFailed();
+  }
+
+  /** Waits for the write in flight without writing more, for a run that stops on an error. */
+  async settle(): Promise<void> {
+    this.pending = undefined;
+    await this.inFlight;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
+}
