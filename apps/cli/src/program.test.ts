@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { CommandFailed, describeFailure, EXIT, exitCodeFor } from './exit-codes.js';
+import type { Io } from './io.js';
+import { main } from './program.js';
+import { ConfigError, InternalError, SourceApiError, StorageError } from '@tributary/core';
+import { readEnv } from './env.js';
+
+function capture(env: Record<string, string | undefined> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+  };
+  return { io, out: () => stdout, err: () => stderr };
+}
+
+describe('tributary', () => {
+  it('lists its commands in --help', async () => {
+    const c = capture();
+    expect(await main(['--help'], c.io)).toBe(EXIT.ok);
+    for (const command of ['install', 'sync', 'logs', 'sandbox', 'demo']) expect(c.out()).toMatch(new RegExp(`\\n  ${command}\\b`));
+  });
+
+  it('prints its version', async () => {
+    const c = capture();
+    expect(await main(['--version'], c.io)).toBe(EXIT.ok);
+    expect(c.out().trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('exits 2 on a bad TRIBUTARY_DATABASE_URL and names the variable', async () => {
+    const c = capture({ TRIBUTARY_DATABASE_URL: 'mysql://localhost/db' });
+    expect(await main(['logs', '--workspace', 'acme'], c.io)).toBe(EXIT.usage);
+    expect(c.err()).toMatch(/TRIBUTARY_DATABASE_URL: must be postgres:\/\/.* or sqlite:<path>/);
+  });
+
+  it('exits 2 on unknown commands and missing options', async () => {
+    expect(await main(['nope'], capture().io)).toBe(EXIT.usage);
+    const c = capture();
+    expect(await main(['sync'], c.io)).toBe(EXIT.usage);
+    expect(c.err()).toMatch(/--workspace/);
+  });
+});
+
+describe('environment', () => {
+  it('defaults to the embedded SQLite store', () => {
+    expect(readEnv({})).toMatchObject({ TRIBUTARY_DATABASE_URL: 'sqlite:./.tributary/tributary.db', LOG_LEVEL: 'warn' });
+  });
+
+  it('names each bad variable', () => {
+    expect(() => readEnv({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+});
+
+describe('exit codes', () => {
+  it('maps each kind of failure to its own code', () => {
+    expect(exitCodeFor(new CommandFailed('x'))).toBe(1);
+    expect(exitCodeFor(new ConfigError('X', 'x'))).toBe(2);
+    expect(exitCodeFor(new SourceApiError('X', 'x', { retryable: false }))).toBe(3);
+    expect(exitCodeFor(new StorageError('X', 'x'))).toBe(4);
+    expect(exitCodeFor(new InternalError('X', 'x'))).toBe(70);
+    expect(exitCodeFor(new TypeError('x'))).toBe(70);
+  });
+
+  it('asks for a bug report only for bugs', () => {
+    expect(describeFailure(new TypeError('boom'))).toMatch(/please report/);
+    expect(describeFailure(new ConfigError('CONFIG_INVALID', 'bad', { hint: 'fix it' }))).toBe('error [CONFIG_INVALID]: bad\nhint: fix it');
+  });
+});
