@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['apps/cli/src/env.ts', 'packages/testing/**', '**/*.test.ts', 'bench/**', 'vitest.config.ts', '.ci/**'],
+    files: ['apps/cli/src/env.ts', 'apps/cli/src/io.ts', 'packages/testing/**', '**/*.test.ts', 'bench/**', 'vitest.config.ts', '.ci/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );
