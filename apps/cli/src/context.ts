@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { Logger, Store } from '@tributary/core';
-import { createSecretCipher, createStore } from '@tributary/store-typeorm';
+import { createStore } from '@tributary/store-typeorm';
 import { readEnv, type Env } from './env.js';
 import type { Io } from './io.js';
 import { println } from './io.js';
 import { createCliLogger } from './logger.js';
-import { loadSecretKey } from './secret-key.js';
+import { cipherFor, loadSecretKeys } from './secret-key.js';
 
 /** What a command works with: the validated environment, a logger, and the store, opened on demand. */
 export interface CliContext {
@@ -27,10 +26,9 @@ export async function withContext<T>(io: Io, action: (ctx: CliContext) => Promis
     logger,
     async store() {
       if (opened) return opened;
-      const { key, createdFile } = loadSecretKey(env);
-      if (createdFile) println(io.stderr, `Created a new secret key in ${createdFile} (mode 0600). Back it up: app tokens cannot be read without it.`);
-      const keyId = createHash('sha256').update(key).digest('hex').slice(0, 12);
-      const cipher = createSecretCipher({ keys: { [keyId]: key }, currentKeyId: keyId });
+      const keys = loadSecretKeys(env);
+      if (keys.createdFile) println(io.stderr, `Created a new secret key in ${keys.createdFile} (mode 0600). Back it up: app tokens cannot be read without it.`);
+      const cipher = cipherFor(keys);
       const store = await createStore({ url: env.TRIBUTARY_DATABASE_URL, cipher, logger });
       await store.migrate();
       opened = store;

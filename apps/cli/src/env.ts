@@ -17,6 +17,12 @@ export const envSchema = z.object({
     .optional()
     .describe('32-byte key, base64 or hex, that encrypts app secrets at rest'),
   TRIBUTARY_SECRET_KEY_FILE: z.string().trim().min(1).optional(),
+  TRIBUTARY_SECRET_KEY_PREVIOUS: z
+    .string()
+    .trim()
+    .min(1)
+    .optional()
+    .describe('earlier keys, comma-separated, that still decrypt secrets sealed before a rotation'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
 /** Validated environment. */

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '@tributary/core';
-import { generateSecretKey, parseSecretKey } from '@tributary/store-typeorm';
+import { createSecretCipher, generateSecretKey, parseSecretKey, type SecretCipher } from '@tributary/store-typeorm';
 import type { Env } from './env.js';
 
 /** Where the key file lives when TRIBUTARY_SECRET_KEY is not set: beside the SQLite file, or in .tributary/. */
@@ -13,36 +14,121 @@ export function defaultKeyFile(env: Env): string {
   return resolve('.tributary', 'secret.key');
 }
 
-/** The key that encrypts secrets at rest, and a notice when a new key file was just created. */
-export interface LoadedSecretKey {
-  key: Buffer;
+/**
+ * The id stored beside each sealed secret: a fingerprint of the key (never the key), so that the
+ * same key has the same id wherever it is configured and ids never need to be written down.
+ */
+export function keyIdOf(key: Buffer): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 12);
+}
+
+/** Every key that may have sealed a stored secret; the first seals new ones. */
+export interface SecretKeyRing {
+  /** Newest first. */
+  keys: Buffer[];
+  currentKeyId: string;
+  /** Where the keys come from: the environment, or a key file. */
+  source: 'env' | 'file';
+  /** The key file, when the keys come from one. */
+  file?: string;
+  /** Set when the key file was just created. */
   createdFile?: string;
 }
 
+const KEY_FILE_HEADER = [
+  '# Tributary secret keys, newest first. The first key seals new secrets; the others only open',
+  '# secrets sealed before a rotation (`tributary secrets prune` removes those no secret needs).',
+  '# Keep this file private (mode 0600) and back it up: stored app tokens cannot be read without it.',
+];
+
+/** Reads a key file: one key (base64 or hex) per line, `#` comments and blank lines ignored. */
+export function parseKeyFile(text: string, file: string): Buffer[] {
+  const keys: Buffer[] = [];
+  for (const [index, line] of text.split(/\r?\n/).entries()) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    try {
+      keys.push(parseSecretKey(trimmed));
+    } catch (error) {
+      throw new ConfigError('SECRET_KEY_INVALID', `Line ${index + 1} of the key file ${file} is not a 32-byte key (base64 or hex).`, { cause: error });
+    }
+  }
+  if (keys.length === 0) throw new ConfigError('SECRET_KEY_INVALID', `The key file ${file} holds no key.`);
+  return keys;
+}
+
 /**
- * Loads the secret key from TRIBUTARY_SECRET_KEY, or from the key file; the embedded default
+ * Writes the key file atomically with mode 0600: a temporary file beside it is written, flushed and
+ * renamed over it, so that a crash leaves the old file or the new one, never half of one.
+ */
+export function writeKeyFile(file: string, keys: readonly Buffer[]): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const text = `${[...KEY_FILE_HEADER, ...keys.map((k) => k.toString('base64'))].join('\n')}\n`;
+  const fd = openSync(temporary, 'wx', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+function envKey(text: string, variable: string): Buffer {
+  try {
+    return parseSecretKey(text);
+  } catch (error) {
+    throw new ConfigError('ENV_INVALID', `Invalid environment: ${variable} must be 32 bytes, base64 or hex encoded.`, {
+      cause: error,
+      hint: 'Generate one with: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64\'))"',
+    });
+  }
+}
+
+function ring(keys: Buffer[], source: SecretKeyRing['source'], extra: Partial<SecretKeyRing> = {}): SecretKeyRing {
+  // The same key listed twice (a previous key that is also current) is kept once, at its first place.
+  const seen = new Set<string>();
+  const unique = keys.filter((key) => {
+    const id = keyIdOf(key);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  return { keys: unique, currentKeyId: keyIdOf(unique[0]!), source, ...extra };
+}
+
+/**
+ * Loads the keys that encrypt secrets at rest: TRIBUTARY_SECRET_KEY (and TRIBUTARY_SECRET_KEY_PREVIOUS,
+ * comma-separated, for secrets sealed before a rotation), or else the key file. The embedded default
  * creates that file (mode 0600) on first use, so that a laptop needs no setup.
  */
-export function loadSecretKey(env: Env): LoadedSecretKey {
+export function loadSecretKeys(env: Env): SecretKeyRing {
   if (env.TRIBUTARY_SECRET_KEY) {
-    try {
-      return { key: parseSecretKey(env.TRIBUTARY_SECRET_KEY) };
-    } catch (error) {
-      throw new ConfigError('ENV_INVALID', 'Invalid environment: TRIBUTARY_SECRET_KEY must be 32 bytes, base64 or hex encoded.', {
-        cause: error,
-        hint: 'Generate one with: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64\'))"',
-      });
-    }
+    const previous = (env.TRIBUTARY_SECRET_KEY_PREVIOUS ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((text) => envKey(text, 'TRIBUTARY_SECRET_KEY_PREVIOUS'));
+    return ring([envKey(env.TRIBUTARY_SECRET_KEY, 'TRIBUTARY_SECRET_KEY'), ...previous], 'env');
   }
   const file = defaultKeyFile(env);
-  if (existsSync(file)) {
-    try {
-      return { key: parseSecretKey(readFileSync(file, 'utf8').trim()) };
-    } catch (error) {
-      throw new ConfigError('SECRET_KEY_INVALID', `The key file ${file} does not hold a 32-byte key.`, { cause: error });
-    }
-  }
+  if (existsSync(file)) return ring(parseKeyFile(readFileSync(file, 'utf8'), file), 'file', { file });
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${generateSecretKey().toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  return { key: parseSecretKey(readFileSync(file, 'utf8').trim()), createdFile: file };
+  const fd = openSync(file, 'wx', 0o600);
+  try {
+    writeSync(fd, `${[...KEY_FILE_HEADER, generateSecretKey().toString('base64')].join('\n')}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return ring(parseKeyFile(readFileSync(file, 'utf8'), file), 'file', { file, createdFile: file });
+}
+
+/** The cipher over a key ring: seals with the first key, opens with any. */
+export function cipherFor(keys: SecretKeyRing): SecretCipher {
+  return createSecretCipher({ keys: Object.fromEntries(keys.keys.map((k) => [keyIdOf(k), k])), currentKeyId: keys.currentKeyId });
 }

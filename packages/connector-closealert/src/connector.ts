@@ -14,6 +14,12 @@ import { describeTokenExpiry, readTokenExpiry, tokenExpiredError } from './token
 /** Version of the connector, stored with each installation's data model. */
 export const CLOSEALERT_CONNECTOR_VERSION = '0.1.0';
 
+/** What the app costs, as the store listing shows it before install. */
+export const CLOSEALERT_PRICING = {
+  monthly: { amount: 25, currency: 'EUR' },
+  yearly: { amount: 250, currency: 'EUR' },
+} as const;
+
 const CHECK_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** Options of the connector beyond each installation's config. */
@@ -85,6 +91,8 @@ export function createCloseAlertConnector(
       return { warnings: expiry.warning === null ? [] : [describeTokenExpiry(expiry)] };
     },
     timeZoneOf: (config) => config.timeZone,
+    credentialsExpireAt: (config) => readTokenExpiry(config.apiToken, new Date()).expiresAt,
+    pricing: CLOSEALERT_PRICING,
   });
 }
 

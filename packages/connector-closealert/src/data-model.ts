@@ -82,10 +82,12 @@ export const closeAlertDataModel: DataModelInput = {
           description: 'True when read by the first backfill (old news: no campaign should fire on it).',
         },
       ],
+      // Profiles: (form_id, created_at, …) answers "form F in the past N days" from the index alone;
+      // (email_normalized, created_at) finds each customer's latest response.
       indexes: [
         ['created_at'],
-        ['form_id', 'created_at'],
-        ['email_normalized'],
+        ['form_id', 'created_at', 'response_id', 'email_normalized'],
+        ['email_normalized', 'created_at'],
         ['mailing_id'],
         ['group_id'],
       ],
@@ -152,7 +154,9 @@ export const closeAlertDataModel: DataModelInput = {
           description: 'The answer as a number when it is one (a numeric value or numeric text), else null.',
         },
       ],
-      indexes: [['form_id', 'question_index', 'score'], ['created_at'], ['score']],
+      // Profiles: "question Q of form F, in the past N days, with a score …" is one range of the
+      // first index, which also holds the score and the response id (no table access).
+      indexes: [['form_id', 'question_index', 'created_at', 'score', 'response_id'], ['created_at'], ['score']],
     },
   ],
 };

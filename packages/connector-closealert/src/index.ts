@@ -2,6 +2,7 @@ export {
   closeAlertConnector,
   createCloseAlertConnector,
   CLOSEALERT_CONNECTOR_VERSION,
+  CLOSEALERT_PRICING,
   type CloseAlertConnectorOptions,
 } from './connector.js';
 export {

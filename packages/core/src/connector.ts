@@ -5,6 +5,7 @@ import { identifierSchema } from './identifiers.js';
 import type { Logger } from './logger.js';
 import { validateMappings, type Mapping, type MappingInput, type SourceFields } from './mapping.js';
 import { describeIssues } from './validation.js';
+import { pricingSchema, type Pricing } from './billing.js';
 
 /** A record the stream could not accept, kept aside with the reason instead of stopping the run. */
 export interface RejectedRecord {
@@ -125,6 +126,14 @@ export interface ConnectorSpec<TConfigSchema extends z.ZodObject> {
   preflight?(config: z.infer<TConfigSchema>, now: Date): Preflight;
   /** Time zone of the source's offset-less timestamps for this configuration (default UTC). */
   timeZoneOf?(config: z.infer<TConfigSchema>): string;
+  /**
+   * When the configured credentials stop working (a token's expiry claim), or null when they never
+   * expire; read locally, for `tributary apps` and `tributary doctor`. Throws a ConfigError when the
+   * credentials cannot be read.
+   */
+  credentialsExpireAt?(config: z.infer<TConfigSchema>): Date | null;
+  /** What the app costs per billing plan; an app without pricing is never invoiced. */
+  pricing?: Pricing;
 }
 
 /** A validated connector, as the runner and the CLI use it. */
@@ -170,6 +179,10 @@ export function defineConnector<TConfigSchema extends z.ZodObject>(
     streamNames.add(stream.name);
   }
   if (streamNames.size === 0) fail('declares no stream');
+  if (spec.pricing !== undefined) {
+    const pricing = pricingSchema.safeParse(spec.pricing);
+    if (!pricing.success) fail(`invalid pricing: ${describeIssues(pricing.error)}`, pricing.error);
+  }
   let defaultMappings: Mapping[];
   try {
     defaultMappings = validateMappings(spec.defaultMappings, model.data, spec.sourceFields);

@@ -72,7 +72,31 @@ export type {
   InstallationChanges,
   UninstallOptions,
   TableWriteCounts,
+  RowQuery,
+  RowBatch,
+  RewriteResult,
+  SecretResealResult,
+  ScheduleEntry,
+  ScheduleState,
+  ScheduledRunStatus,
+  RunLockResult,
 } from './store.js';
+// ---- App lifecycle: billing ----
+export {
+  BILLING_PLANS,
+  PLAN_MONTHS,
+  billingSettingsSchema,
+  poNumberSchema,
+  priceSchema,
+  pricingSchema,
+  minorUnits,
+  type BillingPlan,
+  type BillingSettings,
+  type Price,
+  type Pricing,
+  type Invoice,
+  type NewInvoice,
+} from './billing.js';
 export {
   profileDefinitionSchema,
   profileConditionSchema,
@@ -80,6 +104,16 @@ export {
   type ProfileDefinition,
   type ProfileDefinitionInput,
   type ProfileCondition,
+  MAX_PROFILE_DEPTH,
+  MAX_PROFILE_CONDITIONS,
+  ANSWER_CONDITION_TYPES,
+  describeProfileCondition,
+  type StoredProfile,
+  type ProfileMember,
+  type EvaluateProfileOptions,
+  type ProfileEvaluation,
+  type ProfileHistoryEntry,
+  type FeedbackForm,
 } from './profile.js';
 export { parseTimestamp, addMonthsUtc, isValidTimeZone, timeZoneSchema } from './time.js';
 export { describeIssues, parseUserInput } from './validation.js';

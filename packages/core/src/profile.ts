@@ -62,6 +62,23 @@ export const profileConditionSchema: z.ZodType<ProfileCondition> = z.lazy(() =>
   ]),
 ) as z.ZodType<ProfileCondition>;
 
+/** Deepest nesting of all / any / none a definition may use; keeps the compiled SQL bounded. */
+export const MAX_PROFILE_DEPTH = 8;
+/** Most leaf conditions a definition may hold. */
+export const MAX_PROFILE_CONDITIONS = 100;
+
+function measure(condition: ProfileCondition, depth = 1): { depth: number; leaves: number } {
+  const children = 'all' in condition ? condition.all : 'any' in condition ? condition.any : 'none' in condition ? condition.none : undefined;
+  if (!children) return { depth, leaves: 1 };
+  return children.reduce(
+    (acc, child) => {
+      const m = measure(child, depth + 1);
+      return { depth: Math.max(acc.depth, m.depth), leaves: acc.leaves + m.leaves };
+    },
+    { depth, leaves: 0 },
+  );
+}
+
 /** A profile (segment): which customers match, over which of their responses. */
 export const profileDefinitionSchema = z.object({
   /** Name, unique per workspace. */
@@ -75,9 +92,125 @@ export const profileDefinitionSchema = z.object({
   /** Whether conditions apply to any response of a customer or only to each customer's latest. */
   over: z.enum(['any-response', 'latest-response']).default('any-response'),
   /** The condition tree. */
-  match: profileConditionSchema,
+  match: profileConditionSchema.superRefine((match, ctx) => {
+    const { depth, leaves } = measure(match);
+    if (depth > MAX_PROFILE_DEPTH) ctx.addIssue({ code: 'custom', message: `nests all / any / none ${depth} deep; at most ${MAX_PROFILE_DEPTH} levels are allowed` });
+    if (leaves > MAX_PROFILE_CONDITIONS) ctx.addIssue({ code: 'custom', message: `holds ${leaves} conditions; at most ${MAX_PROFILE_CONDITIONS} are allowed` });
+  }),
 });
 /** A profile definition. */
 export type ProfileDefinition = z.infer<typeof profileDefinitionSchema>;
 /** A profile definition as written by hand. */
 export type ProfileDefinitionInput = z.input<typeof profileDefinitionSchema>;
+
+/** Conditions that test one answer of a response; the others test the response itself. */
+export const ANSWER_CONDITION_TYPES = ['question', 'score', 'comment'] as const;
+
+/** A profile as stored for a workspace. */
+export interface StoredProfile {
+  /** Store-assigned id. */
+  id: string;
+  workspace: string;
+  name: string;
+  definition: ProfileDefinition;
+  createdAt: Date;
+  updatedAt: Date;
+  /** The newest recorded evaluation, when there is one. */
+  lastEvaluation?: { evaluatedAt: Date; memberCount: number };
+}
+
+/** One customer of a profile: who, and the most recent response that matched. */
+export interface ProfileMember {
+  /** The normalized (trimmed, lower-cased) e-mail: the customer's identity. */
+  email: string;
+  /** The id Tributary gave that e-mail in the app's contacts table. */
+  contactId: string | null;
+  /** The id in the user's own customers table, when the installation links one and it holds the e-mail. */
+  customerId: string | null;
+  /** The most recent matching response. */
+  responseId: string;
+  formId: number | null;
+  /** Score of that response's answer to the profile's (first) answer condition, when it has one. */
+  score: number | null;
+  respondedAt: Date;
+}
+
+/** What {@link Store.evaluateProfile} is told. */
+export interface EvaluateProfileOptions {
+  /** The instant the profile is evaluated at ("within the past N days" counts back from it); default the real clock. */
+  now?: Date;
+  /** Whether to record the evaluation and its membership changes; default true. */
+  record?: boolean;
+}
+
+/** The result of evaluating a profile. */
+export interface ProfileEvaluation {
+  profile: StoredProfile;
+  /** The installation whose data was read. */
+  installationId: string;
+  evaluatedAt: Date;
+  /** Id of the recorded evaluation; undefined when it was not recorded. */
+  evaluationId?: string;
+  /** Every customer of the profile, by e-mail. */
+  members: ProfileMember[];
+  /** E-mails that are members now and were not at the previous recorded evaluation (all of them the first time). */
+  entered: string[];
+  /** E-mails that were members at the previous recorded evaluation and are not now. */
+  left: string[];
+  /** When the previous recorded evaluation ran, if there was one. */
+  previousEvaluatedAt?: Date;
+}
+
+/** A form the workspace's feedback came in on, with its questions: what a profile can name. */
+export interface FeedbackForm {
+  id: number;
+  name: string | null;
+  formType: string | null;
+  /** By question index; the text is the question's latest. */
+  questions: { index: string; text: string | null; type: string | null }[];
+}
+
+/** A recorded evaluation with the membership changes it found. */
+export interface ProfileHistoryEntry {
+  evaluationId: string;
+  evaluatedAt: Date;
+  memberCount: number;
+  entered: string[];
+  left: string[];
+}
+
+const describeRef = (what: string, c: { id?: number; name?: string }) => (c.id !== undefined ? `${what} ${c.id}` : `${what} "${c.name}"`);
+
+/** A condition as one readable line: `responded within 10 days AND form 34 AND (question 1 AND score < 3)`. */
+export function describeProfileCondition(condition: ProfileCondition): string {
+  if ('all' in condition) return condition.all.map((c) => wrap(c)).join(' AND ');
+  if ('any' in condition) return condition.any.map((c) => wrap(c)).join(' OR ');
+  if ('none' in condition) return `NOT (${condition.none.map((c) => describeProfileCondition(c)).join(' OR ')})`;
+  switch (condition.type) {
+    case 'responded':
+      return 'withinDays' in condition ? `responded within the past ${condition.withinDays} days` : `responded between ${condition.from} and ${condition.to}`;
+    case 'form':
+    case 'mailing':
+    case 'group':
+      return describeRef(condition.type, condition);
+    case 'question': {
+      const parts = [condition.questionIndex !== undefined ? `question ${condition.questionIndex}` : 'question'];
+      if (condition.formId !== undefined) parts.push(`of form ${condition.formId}`);
+      if (condition.text !== undefined) parts.push(`"${condition.text}"`);
+      return parts.join(' ');
+    }
+    case 'score':
+      if (condition.op === 'between') return `score between ${condition.min} and ${condition.max}`;
+      if (condition.op === 'in') return `score in (${condition.values.join(', ')})`;
+      return `score ${condition.op} ${condition.value}`;
+    case 'comment':
+      return `comment contains "${condition.contains}"`;
+    case 'backfilled':
+      return condition.value ? 'backfilled' : 'not backfilled';
+  }
+}
+
+function wrap(condition: ProfileCondition): string {
+  const text = describeProfileCondition(condition);
+  return 'all' in condition || 'any' in condition ? `(${text})` : text;
+}

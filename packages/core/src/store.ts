@@ -1,6 +1,8 @@
 import type { DataModel } from './data-model.js';
 import type { RejectedRecord } from './connector.js';
-import type { Mapping, MappedRows } from './mapping.js';
+import type { Mapping, MappedRows, CellValue, Row } from './mapping.js';
+import type { BillingSettings, Invoice, NewInvoice } from './billing.js';
+import type { EvaluateProfileOptions, FeedbackForm, ProfileDefinitionInput, ProfileEvaluation, ProfileHistoryEntry, StoredProfile } from './profile.js';
 
 /** An app installed in a workspace. */
 export interface Installation {
@@ -26,6 +28,8 @@ export interface Installation {
   updatedAt: Date;
   /** When the app was uninstalled; only set once `status` is `uninstalled`. */
   uninstalledAt?: Date;
+  /** Billing plan and PO number (the store fills it in; `monthly` unless chosen otherwise). */
+  billing?: BillingSettings;
 }
 
 /** A user's own customers table that responses link to by e-mail; Tributary only ever reads it. */
@@ -52,6 +56,8 @@ export interface NewInstallation {
   dataModel: DataModel;
   /** Read-only link to a user's own customers table; the store checks that it exists and has the columns. */
   customerTable?: CustomerTableLink;
+  /** Billing plan and PO number; `monthly` without a PO number when left out. */
+  billing?: BillingSettings;
 }
 
 /** Changes to an installation; fields left out stay as they are. */
@@ -66,6 +72,8 @@ export interface InstallationChanges {
   dataModel?: DataModel;
   /** A new link to a user's customers table, or null to remove it. */
   customerTable?: CustomerTableLink | null;
+  /** New billing settings; they apply from the next billing period. */
+  billing?: BillingSettings;
 }
 
 /** How to uninstall. */
@@ -151,6 +159,77 @@ export interface RunRecord extends Omit<RunOutcome, 'status'> {
   rejectedRecords: { sourceId?: string; reason: string }[];
 }
 
+// ---- App lifecycle: stored rows for remapping, invoices, secret rotation ----
+
+/** A batch of rows of one app table read in key order (keyset pagination). */
+export interface RowQuery {
+  /** Table of the installation's data model. */
+  table: string;
+  /** Columns to read besides the key columns, which every row carries. */
+  columns: readonly string[];
+  /** Key values (the table's declared key, in order) of the last row already read; omit for the first batch. */
+  after?: readonly CellValue[];
+  /** At most this many rows. */
+  limit: number;
+}
+
+/** Rows read by {@link Store.readRows}: JSON columns come as JSON text, timestamps as ISO-8601 UTC text. */
+export interface RowBatch {
+  rows: Row[];
+  /** Key of the last row, to pass as `after`; undefined once the table is exhausted. */
+  after?: CellValue[];
+}
+
+/** What rewriting rows changed. */
+export interface RewriteResult {
+  /** Counts per app table of the data model, by table name. */
+  tables: Record<string, TableWriteCounts>;
+  /** Customer e-mails seen for the first time by this installation. */
+  newContacts: number;
+}
+
+/** What re-sealing the secrets under the current key did. */
+export interface SecretResealResult {
+  /** Secrets sealed again. */
+  resealed: number;
+  /** The key they are sealed with now. */
+  keyId: string;
+}
+
+// ---- Scheduling: the runner's bookkeeping (hourly syncs, periodic tasks) ----
+
+/** How a run the scheduler made ended; `interrupted` means a shutdown stopped it between pages. */
+export type ScheduledRunStatus = 'succeeded' | 'failed' | 'interrupted';
+
+/** Where an installation stands in the runner's schedule. */
+export interface ScheduleState {
+  installationId: string;
+  /** When the next run is due. */
+  nextRunAt: Date;
+  /** Failed runs in a row; 0 after a success. */
+  attempts: number;
+  /** Start and end of the last run the scheduler made, and how it ended. */
+  lastStartedAt: Date | null;
+  lastFinishedAt: Date | null;
+  lastStatus: ScheduledRunStatus | null;
+  /** Error code of the last failure (e.g. `SOURCE_RATE_LIMITED`), null after a success. */
+  lastErrorCode: string | null;
+  /** Bumped by every save, so that a job made for an older state is recognised as stale; 0 before the first save. */
+  version: number;
+}
+
+/** An active installation and its schedule (`state` is undefined until its first scheduled run). */
+export interface ScheduleEntry {
+  installationId: string;
+  workspace: string;
+  app: string;
+  installedAt: Date;
+  state: ScheduleState | undefined;
+}
+
+/** The outcome of {@link Store.withRunLock}. */
+export type RunLockResult<T> = { acquired: true; value: T } | { acquired: false };
+
 /**
  * The store port: everything the runner and the CLI need from a database. Implementations must
  * write a page and its checkpoint atomically, never create or change a table they do not own, and
@@ -201,6 +280,70 @@ export interface Store {
   finishRun(runId: string, outcome: RunOutcome, finishedAt: Date): Promise<void>;
   /** The newest runs, newest first. */
   listRuns(filter: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]>;
+
+  // --- Profiles (segments over an app's feedback; see @tributary/store-typeorm's README) ---
+  /** Saves a new profile in a workspace; a ConfigError when the definition is invalid or the name is taken. */
+  createProfile(workspace: string, definition: ProfileDefinitionInput): Promise<StoredProfile>;
+  /** The profiles of a workspace, by name. */
+  listProfiles(workspace: string): Promise<StoredProfile[]>;
+  /** A profile by name, or undefined. */
+  getProfile(workspace: string, name: string): Promise<StoredProfile | undefined>;
+  /** Deletes a profile with its evaluation history; false when there was none. */
+  deleteProfile(workspace: string, name: string): Promise<boolean>;
+  /**
+   * Evaluates a profile over the workspace's app data at `now`: its members, and who entered and who
+   * left since the previous recorded evaluation. Records the evaluation unless `record` is false.
+   */
+  evaluateProfile(workspace: string, name: string, options?: EvaluateProfileOptions): Promise<ProfileEvaluation>;
+  /** Recorded evaluations of a profile with their membership changes, newest first. */
+  profileHistory(workspace: string, name: string, options: { limit: number }): Promise<ProfileHistoryEntry[]>;
+  /** The forms and questions of the workspace's feedback, by form id: what profiles can name. */
+  listFeedbackForms(workspace: string): Promise<FeedbackForm[]>;
+  // --- end of profiles ---
+
   /** Releases connections. */
   close(): Promise<void>;
+
+  // ---- App lifecycle: remapping, invoices, secret rotation ----
+  /** Reads rows of an installation's app table in key order, a batch at a time, for remapping stored data. */
+  readRows(installationId: string, query: RowQuery): Promise<RowBatch>;
+  /**
+   * Writes rows with overwrite semantics into every table, the primary table included: a known row
+   * gets the given values (only when one differs), a new one is inserted, and new e-mails get
+   * contacts; set-based, in one transaction. Refuses an installation that is not active.
+   */
+  rewriteRows(installationId: string, rows: MappedRows): Promise<RewriteResult>;
+  /** Records invoices; one whose (installation, period start) is already recorded is skipped. Returns those added. */
+  recordInvoices(invoices: readonly NewInvoice[]): Promise<Invoice[]>;
+  /** Invoices, oldest period first, optionally of one workspace or installation. */
+  listInvoices(filter?: { workspace?: string; installationId?: string }): Promise<Invoice[]>;
+  /** Seals every stored secret again under the cipher's current key, in one transaction. */
+  resealSecrets(): Promise<SecretResealResult>;
+  /** How many stored secrets each key id sealed. */
+  secretKeyUsage(): Promise<Record<string, number>>;
+
+  // ---- Scheduling (runner): see @tributary/store-typeorm's README, tables `schedules` and `periodic_tasks` ----
+  /** Every active installation with its schedule, for the scheduler's tick and `tributary runner status`. */
+  listSchedules(): Promise<ScheduleEntry[]>;
+  /** The schedule of one installation, or undefined before its first scheduled run. */
+  readSchedule(installationId: string): Promise<ScheduleState | undefined>;
+  /**
+   * Saves an installation's schedule if it is still at `expectedVersion` (0: never saved) and bumps
+   * its version; returns false, writing nothing, when another worker saved it first.
+   */
+  saveSchedule(state: Omit<ScheduleState, 'version'>, expectedVersion: number): Promise<boolean>;
+  /**
+   * Runs `work` holding the installation's run lock, or returns `{ acquired: false }` at once when
+   * another worker holds it. PostgreSQL: a session advisory lock on a connection of its own, held for
+   * the whole run and dropped by the database when the process dies. SQLite: a lock inside this process.
+   */
+  withRunLock<T>(installationId: string, work: () => Promise<T>): Promise<RunLockResult<T>>;
+  /**
+   * Claims the period of a periodic task that starts at `periodStart`: true for the one caller that
+   * moves the task to this period, false when it is already there (or later).
+   */
+  claimPeriodicTask(name: string, periodStart: Date, claimedAt: Date): Promise<boolean>;
+  /** Gives back a claimed period after the task failed, so that a later tick tries it again. */
+  releasePeriodicTask(name: string, periodStart: Date): Promise<void>;
+  // ---- end of scheduling ----
 }

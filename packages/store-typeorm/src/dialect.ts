@@ -3,6 +3,12 @@ import type { CellValue, ColumnType } from '@tributary/core';
 import { defineEntities, type Entities } from './entities.js';
 import { InitialSchemaPostgres1764201600000 } from './migrations/postgres/1764201600000-InitialSchema.js';
 import { InitialSchemaSqlite1764201600000 } from './migrations/sqlite/1764201600000-InitialSchema.js';
+import { ProfilesPostgres1764201700000 } from './migrations/postgres/1764201700000-Profiles.js';
+import { ProfilesSqlite1764201700000 } from './migrations/sqlite/1764201700000-Profiles.js';
+import { AppLifecyclePostgres1764201800000 } from './migrations/postgres/1764201800000-AppLifecycle.js';
+import { AppLifecycleSqlite1764201800000 } from './migrations/sqlite/1764201800000-AppLifecycle.js';
+import { SchedulingPostgres1764201900000 } from './migrations/postgres/1764201900000-Scheduling.js';
+import { SchedulingSqlite1764201900000 } from './migrations/sqlite/1764201900000-Scheduling.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -77,6 +83,12 @@ export interface Dialect {
   transactionLock(key: string): Statement | undefined;
   /** Session-wide lock around migrations, and its release, where the database has one. */
   migrationLock(): { acquire: Statement; release: Statement } | undefined;
+  /**
+   * A lock held by one connection until released or until its session ends (the runner's run lock):
+   * `tryAcquire` returns one row whose `locked` says whether it was free. Undefined where the
+   * database has none.
+   */
+  sessionLock(key: string): { tryAcquire: Statement; release: Statement } | undefined;
   /** Positional placeholder of the n-th (1-based) parameter. */
   placeholder(n: number): string;
 }
@@ -153,7 +165,7 @@ function postgresDialect(naming: TableNaming): Dialect {
     name: 'postgres',
     naming,
     entities: defineEntities({ uuid: 'uuid', text: 'text', integer: 'integer', bigint: 'bigint', json: 'jsonb', timestamp: 'timestamptz' }),
-    migrations: [InitialSchemaPostgres1764201600000],
+    migrations: [InitialSchemaPostgres1764201600000, ProfilesPostgres1764201700000, AppLifecyclePostgres1764201800000, SchedulingPostgres1764201900000],
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
     columnType: (type) => POSTGRES_TYPES[type].ddl,
@@ -201,6 +213,13 @@ function postgresDialect(naming: TableNaming): Dialect {
         release: { sql: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', params },
       };
     },
+    sessionLock: (key) => {
+      const params = [`tributary:${naming.schema}:${key}`];
+      return {
+        tryAcquire: { sql: 'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS "locked"', params },
+        release: { sql: 'SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS "released"', params },
+      };
+    },
     placeholder: (n) => `$${n}`,
   };
 }
@@ -221,7 +240,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
         from: (value: string | null) => (value === null ? null : new Date(value)),
       },
     }),
-    migrations: [InitialSchemaSqlite1764201600000],
+    migrations: [InitialSchemaSqlite1764201600000, ProfilesSqlite1764201700000, AppLifecycleSqlite1764201800000, SchedulingSqlite1764201900000],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',
     readOnly: { begin: 'PRAGMA query_only = ON', end: 'PRAGMA query_only = OFF', abort: 'PRAGMA query_only = OFF' },
@@ -253,6 +272,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
     // One writer at a time is SQLite's nature: BEGIN IMMEDIATE already excludes every other writer.
     transactionLock: () => undefined,
     migrationLock: () => undefined,
+    sessionLock: () => undefined,
     placeholder: () => '?',
   };
 }

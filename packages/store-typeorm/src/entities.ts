@@ -26,6 +26,9 @@ export interface InstallationRow {
   createdAt: Date;
   updatedAt: Date;
   uninstalledAt: Date | null;
+  // ---- App lifecycle: billing (migration 1764201800000) ----
+  billingPlan: 'monthly' | 'yearly';
+  billingPo: string | null;
 }
 
 /** One encrypted secret field of an installation's config. */
@@ -127,6 +130,9 @@ export function defineEntities(types: EntityColumnTypes) {
       createdAt: { ...timestamp(), name: 'created_at' },
       updatedAt: { ...timestamp(), name: 'updated_at' },
       uninstalledAt: { ...timestamp(true), name: 'uninstalled_at' },
+      // ---- App lifecycle: billing (migration 1764201800000) ----
+      billingPlan: { type: types.text, name: 'billing_plan' },
+      billingPo: { type: types.text, nullable: true, name: 'billing_po' },
     },
   });
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   ConfigError,
   StorageError,
+  billingSettingsSchema,
   dataModelSchema,
   describeIssues,
   identifierSchema,
@@ -19,6 +20,7 @@ import {
   type Store,
 } from '@tributary/core';
 import { appTablesOf, INSTALLATION_COLUMN, provisionAppTables } from './app-tables.js';
+import { billingColumns, billingOf, dropAppTablesWhenUnused } from './lifecycle.js';
 import { checkCustomerTable, storedCustomerTable } from './customer-table.js';
 import type { Database, Executor } from './database.js';
 import type { InstallationRow, InstallationSecretRow } from './entities.js';
@@ -47,6 +49,7 @@ const newInstallationSchema = z.object({
   mappings: z.array(z.unknown()),
   dataModel: z.unknown(),
   customerTable: z.unknown().optional(),
+  billing: billingSettingsSchema.optional(),
 });
 
 const changesSchema = z
@@ -56,6 +59,7 @@ const changesSchema = z
     mappings: z.array(z.unknown()).optional(),
     dataModel: z.unknown().optional(),
     customerTable: z.unknown().optional(),
+    billing: billingSettingsSchema.optional(),
   })
   .refine((c) => (c.config === undefined) === (c.secretFields === undefined), {
     message: 'config and secretFields go together',
@@ -64,7 +68,7 @@ const changesSchema = z
 const storedMappingsSchema = z.array(mappingSchema);
 
 /** Binds a sealed secret to its row: a value copied to another installation or field does not open. */
-function secretContext(installationId: string, name: string): string {
+export function secretContext(installationId: string, name: string): string {
   return `tributary:installation:${installationId}:${name}`;
 }
 
@@ -136,6 +140,7 @@ export class Installations {
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
       ...(row.uninstalledAt ? { uninstalledAt: row.uninstalledAt } : {}),
+      billing: billingOf(row),
     };
   }
 
@@ -203,6 +208,7 @@ export class Installations {
           createdAt: now,
           updatedAt: now,
           uninstalledAt: null,
+          ...billingColumns(base.billing),
         };
         await installations.insert(row);
         if (sealed.length > 0) await tx.manager.getRepository(this.entities.InstallationSecret).insert(sealed);
@@ -305,10 +311,11 @@ export class Installations {
           const sealed = this.seal(id, secrets, now);
           if (sealed.length > 0) await secretsRepository.insert(sealed);
         }
-        const updated: InstallationRow = { ...row, config, dataModel, mappings, customerTable, updatedAt: now };
+        const billing = changes.billing === undefined ? { billingPlan: row.billingPlan, billingPo: row.billingPo } : billingColumns(changes.billing);
+        const updated: InstallationRow = { ...row, config, dataModel, mappings, customerTable, ...billing, updatedAt: now };
         await tx.manager
           .getRepository(this.entities.Installation)
-          .update({ id }, { config, dataModel, mappings, customerTable, updatedAt: now });
+          .update({ id }, { config, dataModel, mappings, customerTable, ...billing, updatedAt: now });
         const workspace = await tx.manager.getRepository(this.entities.Workspace).findOneByOrFail({ id: row.workspaceId });
         return this.hydrate(updated, workspace.name, await secretsRepository.findBy({ installationId: id }));
       });
@@ -326,8 +333,12 @@ export class Installations {
         if (row.status === 'active') await installations.update({ id }, { status: 'uninstalled', uninstalledAt: at, updatedAt: at });
         // The token is useless once uninstalled; keeping it would only keep a risk.
         await tx.manager.getRepository(this.entities.InstallationSecret).delete({ installationId: id });
-        if (purge) await this.purge(tx, row);
-        this.logger.info({ installationId: id, app: row.app, purge }, 'app uninstalled');
+        let dropped: string[] = [];
+        if (purge) {
+          await this.purge(tx, row);
+          dropped = await dropAppTablesWhenUnused(tx, this.db.dialect, row.app);
+        }
+        this.logger.info({ installationId: id, app: row.app, purge, dropped }, 'app uninstalled');
       });
     } catch (error) {
       throw storageFailure(`uninstall installation ${id}`, error);

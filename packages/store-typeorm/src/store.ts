@@ -22,6 +22,17 @@ import { validatePageWrite, writePageRows } from './page-writer.js';
 import { Runs } from './runs.js';
 import type { SecretCipher } from './secrets.js';
 import { parseDatabaseUrl } from './url.js';
+// ---- Profiles ----
+import type { EvaluateProfileOptions, FeedbackForm, ProfileDefinitionInput, ProfileEvaluation, ProfileHistoryEntry, StoredProfile } from '@tributary/core';
+import { Profiles } from './profiles/repository.js';
+// ---- App lifecycle: remap, invoices, secret rotation ----
+import type { Invoice, MappedRows, NewInvoice, RewriteResult, RowBatch, RowQuery, SecretResealResult } from '@tributary/core';
+import { Invoices } from './billing.js';
+import { StoredRows } from './remap.js';
+import { SecretRotation } from './secret-rotation.js';
+// ---- Scheduling (runner) ----
+import type { RunLockResult, ScheduleEntry, ScheduleState } from '@tributary/core';
+import { Scheduling } from './scheduling.js';
 
 /** Options of {@link createStore}. */
 export interface StoreOptions {
@@ -57,6 +68,12 @@ export interface TypeOrmStore extends Store {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** Reverts the newest migration of Tributary's own tables (app tables are left alone). */
   revertLastMigration(): Promise<void>;
+  // ---- Profiles ----
+  /**
+   * How the database runs a profile's query, one line per plan node (PostgreSQL `EXPLAIN`, with
+   * `analyze` `EXPLAIN ANALYZE`; SQLite `EXPLAIN QUERY PLAN`), to check that it uses the indexes.
+   */
+  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean }): Promise<string[]>;
 }
 
 const optionsSchema = z.object({
@@ -79,6 +96,14 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   readonly database: string;
   private readonly installations: Installations;
   private readonly runs: Runs;
+  // ---- Profiles ----
+  private readonly profiles: Profiles;
+  // ---- App lifecycle ----
+  private readonly storedRows: StoredRows;
+  private readonly invoices: Invoices;
+  private readonly secretRotation: SecretRotation;
+  // ---- Scheduling (runner) ----
+  private readonly scheduling: Scheduling;
 
   constructor(
     private readonly db: Database,
@@ -90,6 +115,14 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     this.database = db.target.description;
     this.installations = new Installations(db, cipher, logger);
     this.runs = new Runs(db);
+    // ---- Profiles ----
+    this.profiles = new Profiles(db, logger);
+    // ---- App lifecycle ----
+    this.storedRows = new StoredRows(db, this.installations);
+    this.invoices = new Invoices(db);
+    this.secretRotation = new SecretRotation(db, cipher);
+    // ---- Scheduling (runner) ----
+    this.scheduling = new Scheduling(db);
   }
 
   appTable(app: string, table: string): string {
@@ -193,6 +226,89 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   async close(): Promise<void> {
     await this.db.close();
+  }
+
+  // ---- Profiles ----
+  createProfile(workspace: string, definition: ProfileDefinitionInput): Promise<StoredProfile> {
+    return this.profiles.create(workspace, definition, new Date());
+  }
+
+  listProfiles(workspace: string): Promise<StoredProfile[]> {
+    return this.profiles.list(workspace);
+  }
+
+  getProfile(workspace: string, name: string): Promise<StoredProfile | undefined> {
+    return this.profiles.get(workspace, name);
+  }
+
+  deleteProfile(workspace: string, name: string): Promise<boolean> {
+    return this.profiles.delete(workspace, name);
+  }
+
+  evaluateProfile(workspace: string, name: string, options?: EvaluateProfileOptions): Promise<ProfileEvaluation> {
+    return this.profiles.evaluate(workspace, name, options);
+  }
+
+  profileHistory(workspace: string, name: string, options: { limit: number }): Promise<ProfileHistoryEntry[]> {
+    return this.profiles.history(workspace, name, options);
+  }
+
+  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean }): Promise<string[]> {
+    return this.profiles.explain(workspace, name, options);
+  }
+
+  listFeedbackForms(workspace: string): Promise<FeedbackForm[]> {
+    return this.profiles.forms(workspace);
+  }
+
+  // ---- App lifecycle: remap, invoices, secret rotation ----
+  readRows(installationId: string, query: RowQuery): Promise<RowBatch> {
+    return this.storedRows.read(installationId, query);
+  }
+
+  rewriteRows(installationId: string, rows: MappedRows): Promise<RewriteResult> {
+    return this.storedRows.rewrite(installationId, rows);
+  }
+
+  recordInvoices(invoices: readonly NewInvoice[]): Promise<Invoice[]> {
+    return this.invoices.record(invoices);
+  }
+
+  listInvoices(filter?: { workspace?: string; installationId?: string }): Promise<Invoice[]> {
+    return this.invoices.list(filter);
+  }
+
+  resealSecrets(): Promise<SecretResealResult> {
+    return this.secretRotation.reseal();
+  }
+
+  secretKeyUsage(): Promise<Record<string, number>> {
+    return this.secretRotation.usage();
+  }
+
+  // ---- Scheduling (runner) ----
+  listSchedules(): Promise<ScheduleEntry[]> {
+    return this.scheduling.list();
+  }
+
+  readSchedule(installationId: string): Promise<ScheduleState | undefined> {
+    return this.scheduling.read(installationId);
+  }
+
+  saveSchedule(state: Omit<ScheduleState, 'version'>, expectedVersion: number): Promise<boolean> {
+    return this.scheduling.save(state, expectedVersion);
+  }
+
+  withRunLock<T>(installationId: string, work: () => Promise<T>): Promise<RunLockResult<T>> {
+    return this.scheduling.withRunLock(installationId, work);
+  }
+
+  claimPeriodicTask(name: string, periodStart: Date, claimedAt: Date): Promise<boolean> {
+    return this.scheduling.claimPeriodicTask(name, periodStart, claimedAt);
+  }
+
+  releasePeriodicTask(name: string, periodStart: Date): Promise<void> {
+    return this.scheduling.releasePeriodicTask(name, periodStart);
   }
 }
 

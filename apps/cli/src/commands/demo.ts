@@ -7,6 +7,7 @@ import { CommandFailed } from '../exit-codes.js';
 import { formatRun } from '../format.js';
 import { println, type Io } from '../io.js';
 import { installApp } from './install.js';
+import { createProfile, runProfile } from './profiles.js';
 import { syncNow } from './sync.js';
 
 const DEMO_WORKSPACE = 'demo';
@@ -14,7 +15,7 @@ const DEMO_WORKSPACE = 'demo';
 /**
  * The whole journey in one command: a local CloseAlert with seeded feedback, the app installed into
  * an embedded SQLite store, a 90-day backfill, an hourly run that picks up new feedback (and sets a
- * malformed record aside), and the run log with what landed.
+ * malformed record aside), the run log with what landed, and the manual's two example profiles.
  */
 export async function runDemo(io: Io, options: { database: string; responses: number }): Promise<void> {
   const dbPath = resolve(options.database);
@@ -49,8 +50,26 @@ export async function runDemo(io: Io, options: { database: string; responses: nu
       println(io.stdout, '\n5. What landed in the data model:');
       for (const [table, count] of Object.entries(counts)) println(io.stdout, `   ${table.padEnd(32)} ${count} rows`);
       if (backfill.status !== 'succeeded' || hourly.status !== 'succeeded') throw new CommandFailed('A demo sync failed.');
+
+      // ---- Profiles (step 6) ----
+      const [firstForm] = await store.listFeedbackForms(DEMO_WORKSPACE);
+      if (!firstForm) throw new CommandFailed('The demo synced no forms.');
+      println(io.stdout, `\n6. Profiles: everyone of the past ten days who scored question 1 of form ${firstForm.id} (${firstForm.name ?? 'unnamed'}) with 1, or below 3`);
+      await createProfile(ctx, 'Unhappy last 10 days', {
+        workspace: DEMO_WORKSPACE,
+        form: String(firstForm.id),
+        question: '1',
+        score: ['=1', '<3'],
+        within: '10d',
+        description: 'Keep out of the newsletter for a while',
+      });
+      await runProfile(ctx, 'Unhappy last 10 days', { workspace: DEMO_WORKSPACE, format: 'table', record: true, maxRows: 5 });
+      println(io.stdout, '\n   ...and everyone who gave a 5');
+      await createProfile(ctx, 'Gave a 5', { workspace: DEMO_WORKSPACE, score: ['=5'], description: 'Surprise campaign' });
+      await runProfile(ctx, 'Gave a 5', { workspace: DEMO_WORKSPACE, format: 'table', record: true, maxRows: 5 });
     });
     println(io.stdout, `\nRead the log again with: TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary logs --workspace ${DEMO_WORKSPACE}`);
+    println(io.stdout, `Export a profile with:   TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary profiles run "Gave a 5" --workspace ${DEMO_WORKSPACE} --format csv`);
   } finally {
     await sandbox.close();
   }

@@ -5,6 +5,19 @@ import { registerInstall } from './install.js';
 import { registerLogs } from './logs.js';
 import { registerSandbox } from './sandbox.js';
 import { registerSync } from './sync.js';
+// ---- App lifecycle ----
+import { registerApps } from './apps.js';
+import { registerApp } from './app.js';
+import { registerDoctor } from './doctor.js';
+import { registerSecrets } from './secrets.js';
+import { registerMappings } from './mappings.js';
+import { registerRemap } from './remap.js';
+import { registerInvoices } from './invoices.js';
+import { registerUninstall } from './uninstall.js';
+// ---- Scheduling ----
+import { registerRunner } from './runner.js';
+// ---- Profiles ----
+import { registerProfiles } from './profiles.js';
 
 /** Adds every sub-command to the program. */
 export function registerCommands(program: Command, io: Io): void {
@@ -13,4 +26,17 @@ export function registerCommands(program: Command, io: Io): void {
   registerSync(program, io);
   registerLogs(program, io);
   registerSandbox(program, io);
+  // ---- App lifecycle ----
+  registerApps(program, io);
+  registerApp(program, io);
+  registerMappings(program, io);
+  registerRemap(program, io);
+  registerInvoices(program, io);
+  registerUninstall(program, io);
+  registerSecrets(program, io);
+  registerDoctor(program, io);
+  // ---- Scheduling ----
+  registerRunner(program, io);
+  // ---- Profiles ----
+  registerProfiles(program, io);
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, parseUserInput, type CustomerTableLink, type Installation } from '@tributary/core';
+import { billingSettingsOf, describeBilling } from '../billing-format.js';
 import { connectorById } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
@@ -18,6 +19,10 @@ export interface InstallOptions {
   customersTable?: string;
   customersEmailColumn?: string;
   customersIdColumn?: string;
+  /** Billing plan: monthly (default) or yearly. */
+  plan?: string;
+  /** Purchase-order number for the invoices. */
+  po?: string;
 }
 
 function customerTableOf(options: InstallOptions): CustomerTableLink | undefined {
@@ -57,6 +62,7 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     `${connector.displayName} settings`,
   ) as Record<string, unknown>;
   const customerTable = customerTableOf(options);
+  const billing = billingSettingsOf({ plan: options.plan ?? 'monthly', po: options.po });
   const store = await ctx.store();
   const existing = await store.findInstallation(workspace, app);
   if (existing) {
@@ -73,9 +79,11 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     mappings: [...connector.defaultMappings],
     dataModel: connector.dataModel,
     customerTable,
+    billing,
   });
   println(ctx.io.stdout, `Installed ${connector.displayName} in workspace "${workspace}" (installation ${installation.id}).`);
   for (const note of check.notes) println(ctx.io.stdout, `  ${note}`);
+  println(ctx.io.stdout, `  Billing: ${describeBilling(billing, connector.pricing)}`);
   println(ctx.io.stdout, `Run the first sync now with: tributary sync --workspace ${workspace}`);
   return installation;
 }
@@ -97,6 +105,8 @@ export function registerInstall(program: Command, io: Io): void {
     .option('--customers-table <schema.table>', 'link responses to your own customers table (read only)')
     .option('--customers-email-column <column>', 'e-mail column of your customers table')
     .option('--customers-id-column <column>', 'id column of your customers table')
+    .option('--plan <plan>', 'billing plan: monthly (an invoice each month) or yearly (one advance invoice per year)', 'monthly')
+    .option('--po <number>', 'purchase-order number printed on the invoices')
     .action(async (app: string, options: InstallOptions) => {
       await withContext(io, (ctx) => installApp(ctx, app, options));
     });

@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { ConfigError, parseUserInput, type Installation } from '@tributary/core';
+import { billingSettingsOf, describeBilling } from '../billing-format.js';
+import { connectorById } from '../connectors.js';
+import { withContext, type CliContext } from '../context.js';
+import { println, type Io } from '../io.js';
+import { requireInstallation } from '../workspace.js';
+
+/**
+ * Replaces an installed app's token without reinstalling: the new token is checked against the
+ * source first, and only a token that works replaces the stored one (sealed again at rest). Syncs
+ * running meanwhile finish with the token they started with; the next one uses the new token.
+ */
+export async function replaceToken(ctx: CliContext, app: string, options: { workspace: string; token: string }): Promise<Installation> {
+  const connector = connectorById(app);
+  const [secretField, ...others] = connector.secrets;
+  if (secretField === undefined || others.length > 0) {
+    throw new ConfigError('TOKEN_NOT_APPLICABLE', `${connector.displayName} does not have exactly one secret token to replace.`);
+  }
+  const store = await ctx.store();
+  const installation = await requireInstallation(store, options.workspace, app);
+  const config = parseUserInput(
+    connector.configSchema,
+    { ...installation.config, [secretField]: options.token },
+    `${connector.displayName} settings`,
+  ) as Record<string, unknown>;
+  // Throws when the token does not work; nothing has been written then, so the old token stays.
+  const check = await connector.check({ config, now: new Date(), logger: ctx.logger });
+  const updated = await store.updateInstallation(installation.id, { config, secretFields: connector.secrets });
+  println(ctx.io.stdout, `Replaced the API token of ${connector.displayName} in workspace "${installation.workspace}".`);
+  for (const note of check.notes) println(ctx.io.stdout, `  ${note}`);
+  return updated;
+}
+
+/** Options of `tributary app billing`. `po` is false for `--no-po`. */
+interface BillingOptions {
+  workspace: string;
+  plan?: string;
+  po?: string | false;
+}
+
+/** Changes an installed app's billing plan or PO number; the change applies from the next billing period. */
+export async function changeBilling(ctx: CliContext, app: string, options: BillingOptions): Promise<Installation> {
+  const connector = connectorById(app);
+  const store = await ctx.store();
+  const installation = await requireInstallation(store, options.workspace, app);
+  const current = installation.billing ?? { plan: 'monthly' };
+  if (options.plan === undefined && options.po === undefined) {
+    println(ctx.io.stdout, `${connector.displayName} in workspace "${installation.workspace}": ${describeBilling(current, connector.pricing)}`);
+    return installation;
+  }
+  let po: string | undefined = current.poNumber;
+  if (options.po === false) po = undefined;
+  else if (options.po !== undefined) po = options.po;
+  const billing = billingSettingsOf({ plan: options.plan ?? current.plan, po });
+  const updated = await store.updateInstallation(installation.id, { billing });
+  println(ctx.io.stdout, `Billing of ${connector.displayName} in workspace "${installation.workspace}": ${describeBilling(billing, connector.pricing)}.`);
+  println(ctx.io.stdout, '  The change applies from the next billing period; periods already invoiced stay as they are.');
+  return updated;
+}
+
+/** Registers `tributary app token` and `tributary app billing`. */
+export function registerApp(program: Command, io: Io): void {
+  const app = program.command('app').description("change an installed app's token or billing without reinstalling");
+  app
+    .command('token')
+    .description('replace the API token: checked against the API first; the old token stays if the check fails')
+    .argument('<app>', 'the installed app, e.g. closealert')
+    .requiredOption('--workspace <ws>', 'workspace of the installation')
+    .requiredOption('--token <jwt>', 'the new API token')
+    .action(async (name: string, options: { workspace: string; token: string }) => {
+      await withContext(io, (ctx) => replaceToken(ctx, name, options));
+    });
+  app
+    .command('billing')
+    .description('show or change the billing plan and PO number; applies from the next billing period')
+    .argument('<app>', 'the installed app, e.g. closealert')
+    .requiredOption('--workspace <ws>', 'workspace of the installation')
+    .option('--plan <plan>', 'monthly or yearly')
+    .option('--po <number>', 'purchase-order number printed on the invoices')
+    .option('--no-po', 'remove the purchase-order number')
+    .action(async (name: string, options: BillingOptions) => {
+      await withContext(io, (ctx) => changeBilling(ctx, name, options));
+    });
+}

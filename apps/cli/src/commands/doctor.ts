@@ -1,0 +1,117 @@
+import { statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { isTributaryError, parseUserInput, type Installation, type Store } from '@tributary/core';
+import { appStatuses } from '../app-status.js';
+import { withContext, type CliContext } from '../context.js';
+import { CommandFailed } from '../exit-codes.js';
+import { println, type Io } from '../io.js';
+import { keyIdOf, loadSecretKeys } from '../secret-key.js';
+import { workspaceSchema } from '../workspace.js';
+
+/** One finding of `tributary doctor`. */
+export interface DoctorCheck {
+  /** What was checked: `database`, `secret keys`, or `<workspace>/<app>`. */
+  subject: string;
+  status: 'ok' | 'attention' | 'failed';
+  message: string;
+}
+
+function messageOf(error: unknown): string {
+  return isTributaryError(error) ? `${error.message}${error.hint ? ` (${error.hint})` : ''}` : String(error);
+}
+
+async function checkSecretKeys(ctx: CliContext, store: Store): Promise<DoctorCheck[]> {
+  const keys = loadSecretKeys(ctx.env);
+  const known = new Set(keys.keys.map(keyIdOf));
+  const checks: DoctorCheck[] = [];
+  const where = keys.source === 'env' ? 'TRIBUTARY_SECRET_KEY' : `key file ${keys.file}`;
+  if (keys.file) {
+    const mode = statSync(keys.file).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      checks.push({
+        subject: 'secret keys',
+        status: 'attention',
+        message: `The key file ${keys.file} is readable by others (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${keys.file}`,
+      });
+    }
+  }
+  const usage = await store.secretKeyUsage();
+  const missing = Object.keys(usage).filter((id) => !known.has(id));
+  if (missing.length > 0) {
+    checks.push({
+      subject: 'secret keys',
+      status: 'attention',
+      message: `${missing.map((id) => `${usage[id]} secret(s) sealed with key ${id}`).join(', ')}, which ${where} does not hold: those tokens cannot be read. Restore that key (e.g. in TRIBUTARY_SECRET_KEY_PREVIOUS), or replace the tokens with \`tributary app token\`.`,
+    });
+  }
+  const stale = Object.entries(usage).filter(([id]) => id !== keys.currentKeyId && known.has(id));
+  if (checks.length === 0) {
+    const note = stale.length > 0 ? `; ${stale.reduce((n, [, c]) => n + c, 0)} secret(s) still under an older key (run \`tributary secrets rotate\`)` : '';
+    checks.push({ subject: 'secret keys', status: 'ok', message: `current key ${keys.currentKeyId} from ${where}${note}` });
+  }
+  return checks;
+}
+
+async function checkApps(store: Store, workspace: string | undefined): Promise<DoctorCheck[]> {
+  let installations: Installation[];
+  try {
+    installations = (await store.listInstallations(workspace)).filter((i) => i.status === 'active');
+  } catch (error) {
+    return [{ subject: 'apps', status: 'attention', message: `The installed apps cannot be read: ${messageOf(error)}` }];
+  }
+  if (installations.length === 0) return [{ subject: 'apps', status: 'ok', message: 'no apps installed' }];
+  const statuses = await appStatuses(store, installations, new Date());
+  return statuses.flatMap((status): DoctorCheck[] => {
+    const subject = `${status.installation.workspace}/${status.installation.app}`;
+    if (status.attention.length === 0) {
+      const token = status.credentials.expiresAt ? `token valid until ${status.credentials.expiresAt.toISOString()}` : 'token without expiry';
+      const run = status.lastRun ? `last run ${status.lastRun.status} at ${status.lastRun.startedAt.toISOString()}` : 'not synced yet';
+      return [{ subject, status: 'ok', message: `${run}; ${token}` }];
+    }
+    return status.attention.map((message) => ({ subject, status: 'attention', message }));
+  });
+}
+
+/**
+ * Checks everything an operator should act on: the database (unreachable: exit 4, with the reason),
+ * the secret keys (a secret sealed with a key no longer configured, a key file others can read),
+ * and every active app (a token expiring within 14 days or expired, a last run that failed).
+ * Exits 1 when anything needs attention, 0 otherwise.
+ */
+export async function runDoctor(io: Io, options: { workspace?: string; json?: boolean }): Promise<void> {
+  const workspace = options.workspace === undefined ? undefined : parseUserInput(workspaceSchema, options.workspace, 'workspace');
+  const checks: DoctorCheck[] = [];
+  const report = () => {
+    if (options.json) println(io.stdout, JSON.stringify({ ok: checks.every((c) => c.status === 'ok'), checks }, null, 2));
+    else for (const check of checks) println(io.stdout, `${check.status === 'ok' ? 'ok       ' : check.status === 'failed' ? 'FAILED   ' : 'ATTENTION'}  ${check.subject}: ${check.message}`);
+  };
+  await withContext(io, async (ctx) => {
+    let store: Store;
+    try {
+      store = await ctx.store();
+    } catch (error) {
+      checks.push({ subject: 'database', status: 'failed', message: messageOf(error) });
+      report();
+      // The database failure keeps its own exit code (4), so that scripts tell it from an app problem.
+      throw error;
+    }
+    checks.push({ subject: 'database', status: 'ok', message: 'reachable, migrations applied' });
+    checks.push(...(await checkSecretKeys(ctx, store)));
+    checks.push(...(await checkApps(store, workspace)));
+    report();
+  });
+  const problems = checks.filter((c) => c.status !== 'ok').length;
+  if (problems > 0) throw new CommandFailed(`${problems} thing(s) need attention.`);
+}
+
+/** Registers `tributary doctor`. */
+export function registerDoctor(program: Command, io: Io): void {
+  program
+    .command('doctor')
+    .description('check the database, the secret keys and every installed app; exits 1 when something needs attention, 4 when the database is unreachable')
+    .option('--workspace <ws>', 'only the apps of this workspace')
+    .option('--json', 'print JSON for scripts')
+    .action(async (options: { workspace?: string; json?: boolean }) => {
+      await runDoctor(io, options);
+    });
+}

@@ -1,0 +1,323 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox, type SandboxFormResponse } from '@tributary/closealert-sandbox';
+import { tempDirectory, testDatabases, type TestDatabase } from '@tributary/testing';
+import type { Io } from '../io.js';
+import { main } from '../program.js';
+
+// The profile commands end to end: CloseAlert responses whose answers the test controls are served
+// by the sandbox, synced by `tributary sync`, and segmented, exported and followed over time with
+// `tributary profiles …`, on both databases.
+
+const databases = await testDatabases('cli-profiles');
+const dir = tempDirectory('cli-profiles');
+const DAY = 86_400_000;
+// Whole seconds: CloseAlert's created_at has no milliseconds.
+const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
+const at = (daysAgo: number) => new Date(NOW.getTime() - daysAgo * DAY);
+const sandboxTime = (date: Date) => date.toISOString().slice(0, 19);
+
+const FORM_34 = { id: 34, form_type: 'email-satisfaction', name: 'Email satisfaction form' };
+const FORM_35 = { id: 35, form_type: 'nps', name: 'Net promoter score' };
+
+function response(
+  id: number,
+  email: string | null,
+  when: Date,
+  form: typeof FORM_34,
+  score: number,
+  comment: string,
+): SandboxFormResponse {
+  return {
+    id,
+    created_at: sandboxTime(when),
+    email,
+    mail_url: `https://mail.example.com/${id}`,
+    user_agent: 'Mozilla/5.0',
+    device_type: 'desktop',
+    operating_system: 'macos',
+    followed_up: false,
+    merge_tags: {},
+    form,
+    mailing: { id: 100, name: 'May newsletter' },
+    group: { id: 44, name: 'Newsletters' },
+    answers: [
+      {
+        question: 'How would you rate this e-mail?',
+        question_type: 'sentiment',
+        answer_type: null,
+        question_index: '1',
+        response_value: score,
+      },
+      {
+        question: 'Why?',
+        question_type: 'comment',
+        answer_type: null,
+        question_index: '2',
+        response_value: comment,
+      },
+    ],
+  };
+}
+
+const RESPONSES = [
+  response(1, 'ann@example.com', at(2), FORM_34, 1, 'Too many mails'),
+  response(2, 'bob@example.com', at(5), FORM_34, 2, 'meh, "really"'),
+  response(3, 'cy@example.com', at(8), FORM_34, 5, 'Great'),
+  response(4, 'ed@example.com', at(3), FORM_35, 2, 'ok'),
+  // A respondent whose address a spreadsheet would run as a formula.
+  response(
+    5,
+    '=HYPERLINK("http://evil.example")@example.com',
+    at(1),
+    FORM_34,
+    1,
+    'line one\nline two, with a comma',
+  ),
+  response(6, 'hal@example.com', at(20), FORM_34, 5, 'love it'),
+];
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe.each(databases)('tributary profiles on $dialect', (database: TestDatabase) => {
+  let sandbox: Sandbox;
+  const workspace = `cli-${randomBytes(3).toString('hex')}`;
+  const env = {
+    TRIBUTARY_DATABASE_URL: database.url,
+    TRIBUTARY_SECRET_KEY: randomBytes(32).toString('hex'),
+    LOG_LEVEL: 'silent',
+  };
+
+  async function cli(...args: string[]): Promise<Result> {
+    let stdout = '';
+    let stderr = '';
+    const io: Io = {
+      stdout: { write: (t: string) => (stdout += t) },
+      stderr: { write: (t: string) => (stderr += t) },
+      env,
+    };
+    const code = await main(args, io);
+    return { code, stdout, stderr };
+  }
+
+  async function ok(...args: string[]): Promise<string> {
+    const result = await cli(...args);
+    expect(result, `tributary ${args.join(' ')}`).toMatchObject({ code: 0 });
+    return result.stdout;
+  }
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ responses: 0 });
+    sandbox.addResponses(RESPONSES);
+    await ok(
+      'install',
+      'closealert',
+      '--workspace',
+      workspace,
+      '--project',
+      sandbox.projectKey,
+      '--token',
+      sandbox.token,
+      '--api-url',
+      sandbox.url,
+      '--backfill-days',
+      '30',
+    );
+    await ok('sync', '--workspace', workspace);
+  });
+
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it("creates and runs the manual's first example, exported as CSV with formulas neutralized", async () => {
+    const created = await ok(
+      'profiles',
+      'create',
+      'Unhappy last 10 days',
+      '--workspace',
+      workspace,
+      '--form',
+      '34',
+      '--question',
+      '1',
+      '--score',
+      '=1',
+      '--score',
+      '<3',
+      '--within',
+      '10d',
+    );
+    expect(created).toContain(
+      'responded within the past 10 days AND form 34 AND question 1 of form 34 AND (score = 1 OR score < 3)',
+    );
+    const csv = await cli(
+      'profiles',
+      'run',
+      'Unhappy last 10 days',
+      '--workspace',
+      workspace,
+      '--format',
+      'csv',
+      '--at',
+      NOW.toISOString(),
+    );
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.split('\r\n');
+    expect(lines[0]).toBe('email,customer_id,contact_id,response_id,form_id,score,responded_at');
+    expect(lines.slice(1, -1).map((line) => line.split(',')[0])).toEqual([
+      `"'=hyperlink(""http://evil.example"")@example.com"`,
+      'ann@example.com',
+      'bob@example.com',
+    ]);
+    expect(lines[2]).toMatch(
+      new RegExp(`^ann@example.com,[0-9a-f-]{36},[0-9a-f-]{36},1,34,1,${at(2).toISOString()}$`),
+    );
+    expect(lines.at(-1)).toBe('');
+    expect(csv.stderr).toContain('3 members of "Unhappy last 10 days"');
+  });
+
+  it('runs "everyone who gave a 5" as JSON', async () => {
+    await ok('profiles', 'create', 'Gave a 5', '--workspace', workspace, '--score', '=5');
+    const json = JSON.parse(
+      await ok(
+        'profiles',
+        'run',
+        'Gave a 5',
+        '--workspace',
+        workspace,
+        '--format',
+        'json',
+        '--at',
+        NOW.toISOString(),
+      ),
+    ) as Record<string, unknown>[];
+    expect(json.map((m) => [m.email, m.responseId, m.score, m.formId])).toEqual([
+      ['cy@example.com', '3', 5, 34],
+      ['hal@example.com', '6', 5, 34],
+    ]);
+    expect(json[0]).toMatchObject({ customerId: json[0]!.contactId, respondedAt: at(8).toISOString() });
+  });
+
+  it('tells who entered and who left as time passes, and keeps the history', async () => {
+    await ok(
+      'profiles',
+      'create',
+      'Excluded',
+      '--workspace',
+      workspace,
+      '--question',
+      '1',
+      '--score',
+      '<3',
+      '--within',
+      '10d',
+    );
+    const first = JSON.parse(
+      await ok(
+        'profiles',
+        'changes',
+        'Excluded',
+        '--workspace',
+        workspace,
+        '--format',
+        'json',
+        '--at',
+        NOW.toISOString(),
+      ),
+    );
+    expect(first).toMatchObject({ members: 4, left: [], previousEvaluatedAt: null });
+    expect(first.entered).toHaveLength(4);
+    // Six days on, bob's and ed's responses are older than ten days: they come back by themselves.
+    const later = await ok(
+      'profiles',
+      'changes',
+      'Excluded',
+      '--workspace',
+      workspace,
+      '--at',
+      new Date(NOW.getTime() + 7.5 * DAY).toISOString(),
+    );
+    expect(later).toMatch(/left\s+bob@example.com/);
+    expect(later).toMatch(/left\s+ed@example.com/);
+    expect(later).toContain('2 members of "Excluded"');
+    const history = await ok('profiles', 'changes', 'Excluded', '--workspace', workspace, '--history');
+    expect(history).toMatch(/2 members, 0 entered, 2 left\n {2}- bob@example.com\n {2}- ed@example.com/);
+    expect(history).toMatch(/4 members, 4 entered, 0 left/);
+  });
+
+  it('lists, shows and deletes profiles, and lists the forms they can name', async () => {
+    const list = await ok('profiles', 'list', '--workspace', workspace);
+    expect(list).toMatch(/Gave a 5\s+\S+\s+2\s+score = 5/);
+    const shown = await ok('profiles', 'show', 'Unhappy last 10 days', '--workspace', workspace);
+    expect(shown).toContain('"withinDays": 10');
+    const forms = await ok('profiles', 'forms', '--workspace', workspace);
+    expect(forms).toContain('form 34  Email satisfaction form (email-satisfaction)');
+    expect(forms).toContain('question 1    [sentiment] How would you rate this e-mail?');
+    expect(await ok('profiles', 'delete', 'Gave a 5', '--workspace', workspace)).toContain(
+      'Deleted profile "Gave a 5"',
+    );
+    const again = await cli('profiles', 'delete', 'Gave a 5', '--workspace', workspace);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('PROFILE_NOT_FOUND');
+  });
+
+  it('creates a profile from a JSON file', async () => {
+    const file = join(dir, `${database.dialect}-def.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        over: 'latest-response',
+        match: {
+          all: [
+            { type: 'form', name: 'net promoter score' },
+            { type: 'comment', contains: 'OK' },
+          ],
+        },
+      }),
+    );
+    await ok('profiles', 'create', 'From file', '--workspace', workspace, '--file', file);
+    const table = await ok(
+      'profiles',
+      'run',
+      'From file',
+      '--workspace',
+      workspace,
+      '--no-record',
+      '--at',
+      NOW.toISOString(),
+    );
+    expect(table).toMatch(/ed@example.com/);
+    expect(table).toContain('(not recorded)');
+  });
+
+  it('refuses bad input with a usage error that names the field', async () => {
+    const cases: [string[], RegExp][] = [
+      [['profiles', 'create', 'x', '--workspace', workspace, '--score', '<<3'], /--score/],
+      [['profiles', 'create', 'x', '--workspace', workspace, '--within', 'soon'], /--within/],
+      [['profiles', 'create', 'x', '--workspace', workspace], /needs conditions/],
+      [['profiles', 'create', "x'; DROP TABLE y", '--workspace', workspace, '--score', '5'], /name:/],
+      [['profiles', 'create', 'x', '--workspace', workspace, '--question', 'one'], /match/],
+      [['profiles', 'create', 'x', '--workspace', workspace, '--file', join(dir, 'missing.json')], /--file/],
+      [['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--format', 'xml'], /--format/],
+      [['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--at', 'yesterday'], /--at/],
+      [['profiles', 'run', 'nope', '--workspace', workspace], /PROFILE_NOT_FOUND/],
+      [['profiles', 'list', '--workspace', "bad'ws"], /--workspace/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await cli(...args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+    }
+    const bad = join(dir, `${database.dialect}-bad.json`);
+    writeFileSync(bad, '{"match": {"type": "score", "op": "=", "value": "five"}}');
+    const invalid = await cli('profiles', 'create', 'x', '--workspace', workspace, '--file', bad);
+    expect(invalid.stderr).toMatch(/CONFIG_INVALID.*match/);
+  });
+});

@@ -1,0 +1,438 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import {
+  ConfigError,
+  describeProfileCondition,
+  parseUserInput,
+  type ProfileDefinitionInput,
+  type ProfileEvaluation,
+  type ProfileMember,
+  type StoredProfile,
+} from '@tributary/core';
+import { withContext, type CliContext } from '../context.js';
+import { toCsv } from '../csv.js';
+import { println, type Io } from '../io.js';
+import { definitionFromFlags, hasConditionFlags, type ProfileFlags } from '../profile-flags.js';
+import { formatTable } from '../text-table.js';
+import { workspaceSchema } from '../workspace.js';
+
+const formatSchema = z.enum(['table', 'csv', 'json']);
+type Format = z.infer<typeof formatSchema>;
+const limitSchema = z.coerce.number().int().min(1).max(1000);
+const atSchema = z.iso.datetime({ offset: true }).or(z.iso.date());
+
+interface CommonOptions {
+  workspace: string;
+}
+
+interface EvaluateOptions extends CommonOptions {
+  format: string;
+  at?: string;
+  record: boolean;
+}
+
+function workspaceOf(options: CommonOptions): string {
+  return parseUserInput(workspaceSchema, options.workspace, '--workspace');
+}
+
+function formatOf(value: string): Format {
+  return parseUserInput(formatSchema, value, '--format');
+}
+
+/** The evaluation time from `--at`, or now. */
+function evaluationTime(at: string | undefined): Date {
+  if (at === undefined) return new Date();
+  return new Date(parseUserInput(atSchema, at, '--at'));
+}
+
+function readDefinitionFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('USAGE', `--file: cannot read ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError('USAGE', `--file: ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(
+      'USAGE',
+      `--file: ${path} must hold a JSON object with "match" (and optionally "description" and "over").`,
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Creates a profile from `--file` or from the condition flags. */
+export async function createProfile(
+  ctx: CliContext,
+  name: string,
+  options: CommonOptions & ProfileFlags & { file?: string },
+): Promise<StoredProfile> {
+  const workspace = workspaceOf(options);
+  let definition: ProfileDefinitionInput;
+  if (options.file !== undefined) {
+    if (hasConditionFlags(options))
+      throw new ConfigError(
+        'USAGE',
+        'Give either --file or condition flags (--form, --question, --score, --within, …), not both.',
+      );
+    // The name on the command line wins over one in the file, so that one file can serve several profiles.
+    definition = { ...readDefinitionFile(options.file), name } as ProfileDefinitionInput;
+  } else {
+    definition = definitionFromFlags(name, options);
+  }
+  const store = await ctx.store();
+  const profile = await store.createProfile(workspace, definition);
+  println(
+    ctx.io.stdout,
+    `Created profile "${profile.name}" in workspace "${workspace}": ${describeProfile(profile)}`,
+  );
+  return profile;
+}
+
+function describeProfile(profile: StoredProfile): string {
+  const over = profile.definition.over === 'latest-response' ? " (each customer's latest response)" : '';
+  return `${describeProfileCondition(profile.definition.match)}${over}`;
+}
+
+const MEMBER_HEADER = [
+  'email',
+  'customer_id',
+  'contact_id',
+  'response_id',
+  'form_id',
+  'score',
+  'responded_at',
+];
+
+function memberFields(member: ProfileMember): (string | number | null)[] {
+  return [
+    member.email,
+    member.customerId ?? member.contactId,
+    member.contactId,
+    member.responseId,
+    member.formId,
+    member.score,
+    member.respondedAt.toISOString(),
+  ];
+}
+
+function memberJson(member: ProfileMember): Record<string, unknown> {
+  return {
+    ...member,
+    customerId: member.customerId ?? member.contactId,
+    respondedAt: member.respondedAt.toISOString(),
+  };
+}
+
+function summary(evaluation: ProfileEvaluation): string {
+  const since = evaluation.previousEvaluatedAt
+    ? `since the evaluation of ${evaluation.previousEvaluatedAt.toISOString()}`
+    : 'at this first evaluation';
+  const recorded = evaluation.evaluationId ? '' : ' (not recorded)';
+  return `${evaluation.members.length} members of "${evaluation.profile.name}" at ${evaluation.evaluatedAt.toISOString()}; ${evaluation.entered.length} entered and ${evaluation.left.length} left ${since}${recorded}.`;
+}
+
+/** Writes a profile's members in a format; the summary goes to stderr for csv and json, so that stdout stays data. */
+export function printMembers(io: Io, evaluation: ProfileEvaluation, format: Format, maxRows?: number): void {
+  if (format === 'json') {
+    println(io.stdout, JSON.stringify(evaluation.members.map(memberJson), null, 2));
+    println(io.stderr, summary(evaluation));
+    return;
+  }
+  if (format === 'csv') {
+    io.stdout.write(toCsv(MEMBER_HEADER, evaluation.members.map(memberFields)));
+    println(io.stderr, summary(evaluation));
+    return;
+  }
+  const shown = maxRows === undefined ? evaluation.members : evaluation.members.slice(0, maxRows);
+  // The terminal gets one id column: the customer's own id where linked, else the contact id.
+  const header = MEMBER_HEADER.filter((column) => column !== 'contact_id');
+  const rows = shown.map((m) =>
+    memberFields(m)
+      .filter((_, i) => MEMBER_HEADER[i] !== 'contact_id')
+      .map((v) => (v === null ? '' : String(v))),
+  );
+  if (rows.length > 0) println(io.stdout, formatTable(header, rows));
+  if (shown.length < evaluation.members.length)
+    println(io.stdout, `… and ${evaluation.members.length - shown.length} more`);
+  println(io.stdout, summary(evaluation));
+}
+
+/** Evaluates a profile (recording it unless told not to) and prints its members. */
+export async function runProfile(
+  ctx: CliContext,
+  name: string,
+  options: EvaluateOptions & { maxRows?: number },
+): Promise<ProfileEvaluation> {
+  const workspace = workspaceOf(options);
+  const format = formatOf(options.format);
+  const now = evaluationTime(options.at);
+  const store = await ctx.store();
+  const evaluation = await store.evaluateProfile(workspace, name, { now, record: options.record });
+  printMembers(ctx.io, evaluation, format, options.maxRows);
+  return evaluation;
+}
+
+function printChanges(io: Io, evaluation: ProfileEvaluation, format: Format): void {
+  const rows = [
+    ...evaluation.entered.map((email) => ['entered', email]),
+    ...evaluation.left.map((email) => ['left', email]),
+  ];
+  if (format === 'json') {
+    println(
+      io.stdout,
+      JSON.stringify(
+        {
+          profile: evaluation.profile.name,
+          evaluatedAt: evaluation.evaluatedAt.toISOString(),
+          previousEvaluatedAt: evaluation.previousEvaluatedAt?.toISOString() ?? null,
+          members: evaluation.members.length,
+          entered: evaluation.entered,
+          left: evaluation.left,
+        },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  if (format === 'csv') {
+    io.stdout.write(toCsv(['change', 'email'], rows));
+    println(io.stderr, summary(evaluation));
+    return;
+  }
+  if (rows.length > 0) println(io.stdout, formatTable(['change', 'email'], rows));
+  println(io.stdout, summary(evaluation));
+}
+
+async function showHistory(
+  ctx: CliContext,
+  name: string,
+  workspace: string,
+  limitText: string,
+  format: Format,
+): Promise<void> {
+  const limit = parseUserInput(limitSchema, limitText, '--limit');
+  const store = await ctx.store();
+  const history = await store.profileHistory(workspace, name, { limit });
+  if (format === 'json') {
+    println(
+      ctx.io.stdout,
+      JSON.stringify(
+        history.map((h) => ({ ...h, evaluatedAt: h.evaluatedAt.toISOString() })),
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  const rows = history.flatMap((h) => [
+    ...h.entered.map((e) => [h.evaluatedAt.toISOString(), 'entered', e]),
+    ...h.left.map((e) => [h.evaluatedAt.toISOString(), 'left', e]),
+  ]);
+  if (format === 'csv') {
+    ctx.io.stdout.write(toCsv(['evaluated_at', 'change', 'email'], rows));
+    return;
+  }
+  if (history.length === 0) {
+    println(ctx.io.stdout, `"${name}" has not been evaluated yet.`);
+    return;
+  }
+  for (const h of history) {
+    println(
+      ctx.io.stdout,
+      `${h.evaluatedAt.toISOString()}  ${h.memberCount} members, ${h.entered.length} entered, ${h.left.length} left`,
+    );
+    for (const email of h.entered) println(ctx.io.stdout, `  + ${email}`);
+    for (const email of h.left) println(ctx.io.stdout, `  - ${email}`);
+  }
+}
+
+/** Registers `tributary profiles …`. */
+export function registerProfiles(program: Command, io: Io): void {
+  const profiles = program
+    .command('profiles')
+    .description('segments over the feedback: who answered what, exported, with who entered and who left');
+
+  profiles
+    .command('create')
+    .description(
+      'define a profile from a JSON file or from flags (all flags must hold; question and score on one same answer)',
+    )
+    .argument('<name>', 'profile name, unique in the workspace')
+    .requiredOption('--workspace <ws>', 'workspace of the profile')
+    .option(
+      '--file <definition.json>',
+      'definition: { "description"?, "over"?, "match": <conditions> } (see the store README)',
+    )
+    .option('--form <id|name>', 'responses to this form')
+    .option('--question <index>', 'the answer to this question (index on the form, e.g. 1 or 3.1)')
+    .option(
+      '--score <expr>',
+      "score: '<3', '<=3', '>4', '>=4', '=5', '!=5', '1-2' (between), '1,2' (any of); repeat for either",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--within <duration>', 'responded within the past 10d / 2w')
+    .option('--mailing <id|name>', 'responses to this mailing')
+    .option('--group <id|name>', 'responses to mailings of this group')
+    .option('--comment <text>', 'an answer contains this text (case-insensitive, literal)')
+    .option('--exclude-backfilled', 'leave out the history read by the first sync (old news)')
+    .option('--latest', "only each customer's latest response counts")
+    .option('--description <text>', 'what the profile is for')
+    .action(async (name: string, options: CommonOptions & ProfileFlags & { file?: string }) => {
+      await withContext(io, (ctx) => createProfile(ctx, name, options));
+    });
+
+  profiles
+    .command('list')
+    .description('list the profiles of a workspace')
+    .requiredOption('--workspace <ws>', 'workspace')
+    .option('--json', 'print JSON for scripts')
+    .action(async (options: CommonOptions & { json?: boolean }) => {
+      const workspace = workspaceOf(options);
+      await withContext(io, async (ctx) => {
+        const list = await (await ctx.store()).listProfiles(workspace);
+        if (options.json) {
+          println(io.stdout, JSON.stringify(list, null, 2));
+          return;
+        }
+        if (list.length === 0) {
+          println(
+            io.stdout,
+            `No profiles in workspace "${workspace}" yet. Create one with: tributary profiles create <name> --workspace ${workspace} …`,
+          );
+          return;
+        }
+        const rows = list.map((p) => [
+          p.name,
+          p.lastEvaluation ? p.lastEvaluation.evaluatedAt.toISOString() : 'never',
+          p.lastEvaluation ? String(p.lastEvaluation.memberCount) : '',
+          describeProfile(p),
+        ]);
+        println(io.stdout, formatTable(['name', 'last evaluated', 'members', 'conditions'], rows));
+      });
+    });
+
+  profiles
+    .command('show')
+    .description('show a profile: its conditions, its definition and its last evaluations')
+    .argument('<name>', 'profile name')
+    .requiredOption('--workspace <ws>', 'workspace')
+    .action(async (name: string, options: CommonOptions) => {
+      const workspace = workspaceOf(options);
+      await withContext(io, async (ctx) => {
+        const store = await ctx.store();
+        const profile = await store.getProfile(workspace, name);
+        if (!profile)
+          throw new ConfigError(
+            'PROFILE_NOT_FOUND',
+            `Workspace "${workspace}" has no profile named "${name}".`,
+          );
+        println(
+          io.stdout,
+          `${profile.name}${profile.definition.description ? ` — ${profile.definition.description}` : ''}`,
+        );
+        println(io.stdout, `  conditions: ${describeProfile(profile)}`);
+        println(io.stdout, `  created:    ${profile.createdAt.toISOString()}`);
+        const history = await store.profileHistory(workspace, name, { limit: 5 });
+        for (const h of history) {
+          println(
+            io.stdout,
+            `  evaluated:  ${h.evaluatedAt.toISOString()}  ${h.memberCount} members (${h.entered.length} entered, ${h.left.length} left)`,
+          );
+        }
+        const { name: _name, ...definition } = profile.definition;
+        println(io.stdout, `  definition: ${JSON.stringify(definition, null, 2).replaceAll('\n', '\n  ')}`);
+      });
+    });
+
+  profiles
+    .command('run')
+    .description(
+      'evaluate a profile and export its customers: e-mail, customer id, the matching response, score and date',
+    )
+    .argument('<name>', 'profile name')
+    .requiredOption('--workspace <ws>', 'workspace')
+    .option('--format <format>', 'table, csv or json', 'table')
+    .option('--at <time>', 'evaluate as of this time (ISO-8601); default now')
+    .option('--no-record', 'do not record this evaluation in the membership history')
+    .action(async (name: string, options: EvaluateOptions) => {
+      await withContext(io, (ctx) => runProfile(ctx, name, options));
+    });
+
+  profiles
+    .command('changes')
+    .description(
+      'evaluate a profile and show who entered and who left since the previous evaluation (or --history)',
+    )
+    .argument('<name>', 'profile name')
+    .requiredOption('--workspace <ws>', 'workspace')
+    .option('--format <format>', 'table, csv or json', 'table')
+    .option('--at <time>', 'evaluate as of this time (ISO-8601); default now')
+    .option('--no-record', 'do not record this evaluation in the membership history')
+    .option('--history', 'show the recorded evaluations and their changes instead of evaluating now')
+    .option('--limit <n>', 'with --history: how many evaluations', '10')
+    .action(async (name: string, options: EvaluateOptions & { history?: boolean; limit: string }) => {
+      const workspace = workspaceOf(options);
+      const format = formatOf(options.format);
+      await withContext(io, async (ctx) => {
+        if (options.history) {
+          await showHistory(ctx, name, workspace, options.limit, format);
+          return;
+        }
+        const evaluation = await (
+          await ctx.store()
+        ).evaluateProfile(workspace, name, { now: evaluationTime(options.at), record: options.record });
+        printChanges(io, evaluation, format);
+      });
+    });
+
+  profiles
+    .command('forms')
+    .description("list the forms and questions of a workspace's feedback: the ids and indexes profiles name")
+    .requiredOption('--workspace <ws>', 'workspace')
+    .action(async (options: CommonOptions) => {
+      const workspace = workspaceOf(options);
+      await withContext(io, async (ctx) => {
+        const forms = await (await ctx.store()).listFeedbackForms(workspace);
+        if (forms.length === 0)
+          println(io.stdout, `No feedback in workspace "${workspace}" yet: run a sync first.`);
+        for (const form of forms) {
+          println(
+            io.stdout,
+            `form ${form.id}  ${form.name ?? ''}${form.formType ? ` (${form.formType})` : ''}`,
+          );
+          for (const q of form.questions)
+            println(
+              io.stdout,
+              `  question ${q.index.padEnd(4)} ${q.type ? `[${q.type}] ` : ''}${q.text ?? ''}`,
+            );
+        }
+      });
+    });
+
+  profiles
+    .command('delete')
+    .description('delete a profile and its membership history')
+    .argument('<name>', 'profile name')
+    .requiredOption('--workspace <ws>', 'workspace')
+    .action(async (name: string, options: CommonOptions) => {
+      const workspace = workspaceOf(options);
+      await withContext(io, async (ctx) => {
+        const deleted = await (await ctx.store()).deleteProfile(workspace, name);
+        if (!deleted)
+          throw new ConfigError(
+            'PROFILE_NOT_FOUND',
+            `Workspace "${workspace}" has no profile named "${name}".`,
+          );
+        println(io.stdout, `Deleted profile "${name}" from workspace "${workspace}".`);
+      });
+    });
+}

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { parseUserInput } from '@tributary/core';
+import { remapStoredRecords } from '@tributary/runner';
+import { connectorById } from '../connectors.js';
+import { withContext } from '../context.js';
+import { println, type Io } from '../io.js';
+import { requireInstallation } from '../workspace.js';
+
+const batchSchema = z.coerce.number().int().min(1).max(10_000);
+
+/** Registers `tributary remap`. */
+export function registerRemap(program: Command, io: Io): void {
+  program
+    .command('remap')
+    .description('apply the current data mappings again to the responses already stored (from their raw copy), without calling the API')
+    .argument('<app>', 'the installed app, e.g. closealert')
+    .requiredOption('--workspace <ws>', 'workspace of the installation')
+    .option('--batch-size <n>', 'responses per batch (one transaction each)', '1000')
+    .action(async (app: string, options: { workspace: string; batchSize: string }) => {
+      const batchSize = parseUserInput(batchSchema, options.batchSize, '--batch-size');
+      await withContext(io, async (ctx) => {
+        const connector = connectorById(app);
+        const store = await ctx.store();
+        const installation = await requireInstallation(store, options.workspace, app);
+        const controller = new AbortController();
+        io.onShutdown?.(() => controller.abort());
+        const result = await remapStoredRecords({ store, installation, connector, batchSize, logger: ctx.logger, signal: controller.signal });
+        println(io.stdout, `Remapped ${result.records} stored response(s) of ${connector.displayName} in workspace "${installation.workspace}"${result.interrupted ? ' (interrupted; run it again to finish)' : ''}.`);
+        if (result.skipped > 0) println(io.stdout, `  ${result.skipped} stored row(s) have no raw copy and were left as they were.`);
+        for (const [table, counts] of Object.entries(result.tables)) {
+          println(io.stdout, `  ${table.padEnd(16)} ${counts.updated} changed, ${counts.inserted} new, ${counts.unchanged} unchanged`);
+        }
+        if (result.newContacts > 0) println(io.stdout, `  ${result.newContacts} new customer contact(s)`);
+      });
+    });
+}

@@ -1,0 +1,127 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { ConfigError, parseUserInput } from '@tributary/core';
+import {
+  createEmbeddedQueue,
+  createPgBossQueue,
+  createRunner,
+  readQueueStatus,
+  readScheduleStatus,
+  type InstallationScheduleStatus,
+  type QueueStatus,
+  type RunnerEvent,
+} from '@tributary/runner';
+import { CONNECTORS } from '../connectors.js';
+import { withContext } from '../context.js';
+import { println, type Io } from '../io.js';
+
+// Each running sync holds one store connection for its run lock (PostgreSQL) besides the ones its
+// pages use; the store's pool has 10, so more than 8 at once could starve the page writes.
+const concurrencySchema = z.coerce.number().int().min(1).max(8);
+
+const isPostgres = (url: string) => /^postgres(ql)?:\/\//.test(url);
+
+function describeRun(event: Extract<RunnerEvent, { type: 'job-done' }>): string | undefined {
+  if (event.outcome !== 'ran') return undefined;
+  const next = event.nextRunAt ? `, next run ${event.nextRunAt.toISOString()}` : '';
+  const code = event.errorCode ? ` [${event.errorCode}]` : '';
+  return `${new Date().toISOString()}  ${event.workspace}/${event.app}  ${event.status?.toUpperCase()}${code}${next}`;
+}
+
+/** `tributary runner`: syncs every installation on its schedule until SIGINT or SIGTERM. */
+async function runRunner(io: Io, options: { distributed?: boolean; concurrency: string }): Promise<void> {
+  const concurrency = parseUserInput(concurrencySchema, options.concurrency, '--concurrency');
+  await withContext(io, async (ctx) => {
+    const url = ctx.env.TRIBUTARY_DATABASE_URL;
+    if (options.distributed && !isPostgres(url)) {
+      throw new ConfigError('RUNNER_NEEDS_POSTGRES', 'tributary runner --distributed shares its job queue through PostgreSQL, but TRIBUTARY_DATABASE_URL names a SQLite database.', {
+        hint: 'Set TRIBUTARY_DATABASE_URL=postgres://user:password@host:5432/database for every runner process, or run `tributary runner` without --distributed (one runner per SQLite database).',
+      });
+    }
+    const store = await ctx.store();
+    const queue = options.distributed
+      ? createPgBossQueue({ connectionString: url, concurrency, logger: ctx.logger })
+      : createEmbeddedQueue({ concurrency, logger: ctx.logger });
+    const runner = createRunner({
+      store,
+      connectorFor: (app) => CONNECTORS.get(app),
+      queue,
+      logger: ctx.logger,
+      onEvent: (event) => {
+        const line = event.type === 'job-done' ? describeRun(event) : undefined;
+        if (line) println(io.stdout, line);
+      },
+    });
+    const stopRequested = new Promise<void>((resolve) => io.onShutdown?.(resolve));
+    await runner.start();
+    const mode = options.distributed ? 'distributed over PostgreSQL' : 'embedded';
+    println(io.stdout, `Runner started (${mode}, ${concurrency} at once). Each installation syncs every hour. Stop with Ctrl-C.`);
+    await stopRequested;
+    println(io.stdout, 'Stopping: no new sync starts; running syncs stop after the page they are writing.');
+    await runner.stop();
+    println(io.stdout, 'Runner stopped.');
+  });
+}
+
+function formatStatus(installations: InstallationScheduleStatus[], queue: QueueStatus | undefined, distributedPossible: boolean): string {
+  const lines: string[] = [];
+  if (queue) {
+    lines.push(`Queue ${queue.queue} (pg-boss, schema ${queue.schema}): ${queue.queued} queued, ${queue.running} running, ${queue.failed} failed`);
+    const names = new Map(installations.map((i) => [i.installationId, `${i.workspace}/${i.app}`]));
+    for (const job of queue.jobs) {
+      const who = job.installationId ? (names.get(job.installationId) ?? job.installationId) : '?';
+      const since = job.state === 'active' && job.startedOn ? ` since ${job.startedOn.toISOString()}` : ` created ${job.createdOn.toISOString()}`;
+      const error = job.error ? `: ${job.error}` : '';
+      lines.push(`  ${job.state.padEnd(7)}  ${who}${since}${job.retryCount > 0 ? ` (retry ${job.retryCount})` : ''}${error}`);
+    }
+  } else if (distributedPossible) {
+    lines.push('Queue: no distributed runner has started on this database yet (an embedded runner keeps its queue in its own process).');
+  } else {
+    lines.push('Queue: embedded (SQLite); it lives inside the runner process.');
+  }
+  lines.push('');
+  if (installations.length === 0) {
+    lines.push('No apps installed.');
+    return lines.join('\n');
+  }
+  const rows = installations.map((i) => [
+    `${i.workspace}/${i.app}`,
+    i.lastStartedAt ? i.lastStartedAt.toISOString() : 'never',
+    i.lastStatus ? `${i.lastStatus}${i.lastErrorCode ? ` [${i.lastErrorCode}]` : ''}${i.attempts > 0 ? ` (${i.attempts} failed in a row)` : ''}` : '-',
+    i.due ? `due now` : i.nextRunAt.toISOString(),
+  ]);
+  const header = ['INSTALLATION', 'LAST RUN', 'RESULT', 'NEXT RUN'];
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  for (const row of [header, ...rows]) lines.push(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  return lines.join('\n');
+}
+
+/** `tributary runner status`: the queue and, per installation, the last and next scheduled run. */
+async function runnerStatus(io: Io, options: { json?: boolean }): Promise<void> {
+  await withContext(io, async (ctx) => {
+    const store = await ctx.store();
+    const installations = await readScheduleStatus(store, new Date());
+    const url = ctx.env.TRIBUTARY_DATABASE_URL;
+    const queue = isPostgres(url) ? await readQueueStatus({ connectionString: url }) : undefined;
+    if (options.json) {
+      println(io.stdout, JSON.stringify({ queue: queue ?? null, installations }, null, 2));
+      return;
+    }
+    println(io.stdout, formatStatus(installations, queue, isPostgres(url)));
+  });
+}
+
+/** Registers `tributary runner` and `tributary runner status`. */
+export function registerRunner(program: Command, io: Io): void {
+  const runner = program
+    .command('runner')
+    .description('sync every installed app every hour until stopped (Ctrl-C or SIGTERM stop it between pages)')
+    .option('--distributed', 'share the work with other `runner --distributed` processes through PostgreSQL (pg-boss)')
+    .option('--concurrency <n>', 'syncs at once in this process (1-8)', '4')
+    .action((options: { distributed?: boolean; concurrency: string }) => runRunner(io, options));
+  runner
+    .command('status')
+    .description('show queued, running and failed sync jobs, and each installation’s last and next run')
+    .option('--json', 'print JSON for scripts')
+    .action((options: { json?: boolean }) => runnerStatus(io, options));
+}

@@ -1,0 +1,125 @@
+import type { Command } from 'commander';
+import { ConfigError } from '@tributary/core';
+import { createStore, generateSecretKey, parseSecretKey } from '@tributary/store-typeorm';
+import { withContext, type CliContext } from '../context.js';
+import { println, type Io } from '../io.js';
+import { cipherFor, keyIdOf, loadSecretKeys, writeKeyFile, type SecretKeyRing } from '../secret-key.js';
+
+function unknownKeys(ring: SecretKeyRing, usage: Record<string, number>): string[] {
+  const known = new Set(ring.keys.map(keyIdOf));
+  return Object.keys(usage).filter((id) => !known.has(id));
+}
+
+function refuseUnknownKeys(ring: SecretKeyRing, usage: Record<string, number>): void {
+  const missing = unknownKeys(ring, usage);
+  if (missing.length === 0) return;
+  throw new ConfigError('SECRET_KEY_UNKNOWN', `Some secrets are sealed with key(s) ${missing.join(', ')}, which are not configured; nothing was changed.`, {
+    hint: 'Add those keys (TRIBUTARY_SECRET_KEY_PREVIOUS, or the key file) first, or replace the affected tokens with `tributary app token`.',
+  });
+}
+
+/**
+ * Rotates the key that seals secrets at rest, safely at every step. With a key file: the new key
+ * (given, or generated) is written first, in front of the old ones, atomically; then every secret is
+ * sealed again under it in one transaction. A crash in between leaves every secret readable, and
+ * running the command again finishes the job. With TRIBUTARY_SECRET_KEY the operator swaps the
+ * variables (new key current, old one in TRIBUTARY_SECRET_KEY_PREVIOUS) and this re-seals.
+ */
+export async function rotateSecrets(ctx: CliContext, options: { newKey?: string }): Promise<void> {
+  const ring = loadSecretKeys(ctx.env);
+  const store = await ctx.store();
+  refuseUnknownKeys(ring, await store.secretKeyUsage());
+  let target = ring;
+  if (ring.source === 'env') {
+    if (options.newKey !== undefined) {
+      throw new ConfigError('SECRET_KEY_FROM_ENV', 'TRIBUTARY_SECRET_KEY is set, so the new key must be given the same way; nothing was changed.', {
+        hint: 'Set TRIBUTARY_SECRET_KEY to the new key and TRIBUTARY_SECRET_KEY_PREVIOUS to the old one, then run `tributary secrets rotate`.',
+      });
+    }
+  } else {
+    const key = options.newKey === undefined ? generateSecretKey() : parseSecretKey(options.newKey);
+    const id = keyIdOf(key);
+    const keys = [key, ...ring.keys.filter((k) => keyIdOf(k) !== id)];
+    // The key file first: a secret is never sealed with a key that is not written down yet.
+    writeKeyFile(ring.file!, keys);
+    target = { ...ring, keys, currentKeyId: id };
+    println(ctx.io.stdout, `Wrote the new key ${id} to ${ring.file} (mode 0600), in front of ${ring.keys.length} earlier key(s).`);
+  }
+  const resealer = await createStore({ url: ctx.env.TRIBUTARY_DATABASE_URL, cipher: cipherFor(target), logger: ctx.logger });
+  try {
+    const result = await resealer.resealSecrets();
+    println(ctx.io.stdout, `Sealed ${result.resealed} secret(s) with key ${result.keyId}; every stored secret now uses it.`);
+  } finally {
+    await resealer.close();
+  }
+  if (target.source === 'file' && target.keys.length > 1) {
+    println(
+      ctx.io.stdout,
+      'The earlier key(s) stay in the key file so that nothing becomes unreadable. Restart every Tributary process using this file, then remove them with `tributary secrets prune`.',
+    );
+  } else if (target.source === 'env' && target.keys.length > 1) {
+    println(ctx.io.stdout, 'TRIBUTARY_SECRET_KEY_PREVIOUS is no longer needed: remove it once every Tributary process uses the new key.');
+  }
+}
+
+/** Removes keys no stored secret needs from the key file (the current key always stays). */
+export async function pruneSecretKeys(ctx: CliContext): Promise<void> {
+  const ring = loadSecretKeys(ctx.env);
+  const store = await ctx.store();
+  const usage = await store.secretKeyUsage();
+  refuseUnknownKeys(ring, usage);
+  const unused = ring.keys.filter((k) => keyIdOf(k) !== ring.currentKeyId && !usage[keyIdOf(k)]);
+  const needed = ring.keys.filter((k) => keyIdOf(k) !== ring.currentKeyId && usage[keyIdOf(k)]);
+  if (ring.source === 'env') {
+    println(ctx.io.stdout, unused.length === 0 ? 'Every configured key is in use.' : `Unused keys in TRIBUTARY_SECRET_KEY_PREVIOUS: ${unused.map(keyIdOf).join(', ')}; remove them from the environment.`);
+  } else if (unused.length > 0) {
+    writeKeyFile(ring.file!, ring.keys.filter((k) => !unused.includes(k)));
+    println(ctx.io.stdout, `Removed ${unused.length} unused key(s) from ${ring.file}: ${unused.map(keyIdOf).join(', ')}.`);
+  } else {
+    println(ctx.io.stdout, 'No unused key to remove.');
+  }
+  if (needed.length > 0) {
+    println(ctx.io.stdout, `Still needed: ${needed.map((k) => `${keyIdOf(k)} (${usage[keyIdOf(k)]} secret(s))`).join(', ')}; run \`tributary secrets rotate\` first.`);
+  }
+}
+
+/** Shows which keys are configured and how many secrets each seals; never a key itself. */
+export async function secretsStatus(ctx: CliContext, options: { json?: boolean }): Promise<void> {
+  const ring = loadSecretKeys(ctx.env);
+  const store = await ctx.store();
+  const usage = await store.secretKeyUsage();
+  const keys = ring.keys.map((k) => ({ id: keyIdOf(k), current: keyIdOf(k) === ring.currentKeyId, secrets: usage[keyIdOf(k)] ?? 0 }));
+  const missing = unknownKeys(ring, usage).map((id) => ({ id, secrets: usage[id] ?? 0 }));
+  if (options.json) {
+    println(ctx.io.stdout, JSON.stringify({ source: ring.source, file: ring.file ?? null, keys, missing }, null, 2));
+    return;
+  }
+  println(ctx.io.stdout, `Secret keys from ${ring.source === 'env' ? 'TRIBUTARY_SECRET_KEY / TRIBUTARY_SECRET_KEY_PREVIOUS' : ring.file}:`);
+  for (const key of keys) println(ctx.io.stdout, `  ${key.id}${key.current ? '  (current)' : ''}  seals ${key.secrets} secret(s)`);
+  for (const key of missing) println(ctx.io.stdout, `  ${key.id}  NOT CONFIGURED  seals ${key.secrets} secret(s) that cannot be read`);
+}
+
+/** Registers `tributary secrets rotate|prune|status`. */
+export function registerSecrets(program: Command, io: Io): void {
+  const secrets = program.command('secrets').description('the keys that encrypt app tokens at rest');
+  secrets
+    .command('rotate')
+    .description('seal every stored secret with a new key; with a key file the new key is added in front of the old ones')
+    .option('--new-key <key>', 'the new key, 32 bytes as base64 or hex (default: generate one into the key file)')
+    .action(async (options: { newKey?: string }) => {
+      await withContext(io, (ctx) => rotateSecrets(ctx, options));
+    });
+  secrets
+    .command('prune')
+    .description('remove keys that no stored secret needs any more from the key file')
+    .action(async () => {
+      await withContext(io, (ctx) => pruneSecretKeys(ctx));
+    });
+  secrets
+    .command('status')
+    .description('show the configured keys (by id) and how many secrets each seals')
+    .option('--json', 'print JSON for scripts')
+    .action(async (options: { json?: boolean }) => {
+      await withContext(io, (ctx) => secretsStatus(ctx, options));
+    });
+}

@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { connectorById } from '../connectors.js';
+import { withContext, type CliContext } from '../context.js';
+import { println, type Io } from '../io.js';
+import { parseUserInput } from '@tributary/core';
+import { requireInstallation, workspaceSchema } from '../workspace.js';
+
+/**
+ * Uninstalls an app: it is never synced or invoiced again and its token is deleted. Without
+ * `purge` its data stays where it is; with it, exactly its rows go (and the app's tables, once no
+ * other installation of the app has data or is active). The run log stays.
+ */
+export async function uninstallApp(ctx: CliContext, app: string, options: { workspace: string; purge?: boolean }): Promise<void> {
+  const connector = connectorById(app);
+  const store = await ctx.store();
+  const workspace = parseUserInput(workspaceSchema, options.workspace, 'workspace');
+  if (options.purge && !(await store.findInstallation(workspace, app))) {
+    // Data kept by an earlier uninstall can still be purged.
+    const kept = (await store.listInstallations(workspace)).filter((i) => i.app === app && i.status === 'uninstalled');
+    if (kept.length > 0) {
+      for (const installation of kept) await purgeKept(ctx, installation.id, installation.uninstalledAt ?? new Date());
+      return;
+    }
+  }
+  const installation = await requireInstallation(store, workspace, app);
+  const counts = options.purge ? await store.countRows(installation.id) : {};
+  await store.uninstall(installation.id, { purge: Boolean(options.purge), at: new Date() });
+  println(ctx.io.stdout, `Uninstalled ${connector.displayName} from workspace "${installation.workspace}": no more syncs or invoices; its token was deleted.`);
+  if (options.purge) {
+    const total = Object.values(counts).reduce((n, c) => n + c, 0);
+    println(ctx.io.stdout, `  Purged ${total} row(s) of this installation: ${Object.entries(counts).map(([t, n]) => `${t} ${n}`).join(', ')}.`);
+  } else {
+    println(ctx.io.stdout, `  Its data stays in place for your profiles. Delete it later with: tributary uninstall --workspace ${installation.workspace} ${app} --purge`);
+  }
+}
+
+async function purgeKept(ctx: CliContext, installationId: string, uninstalledAt: Date): Promise<void> {
+  const store = await ctx.store();
+  const counts = await store.countRows(installationId);
+  await store.uninstall(installationId, { purge: true, at: uninstalledAt });
+  const total = Object.values(counts).reduce((n, c) => n + c, 0);
+  println(ctx.io.stdout, `Purged ${total} row(s) kept by installation ${installationId} (uninstalled ${uninstalledAt.toISOString()}).`);
+}
+
+/** Registers `tributary uninstall`. */
+export function registerUninstall(program: Command, io: Io): void {
+  program
+    .command('uninstall')
+    .description('uninstall an app: stops its syncs and invoices; keeps its data unless --purge')
+    .argument('<app>', 'the installed app, e.g. closealert')
+    .requiredOption('--workspace <ws>', 'workspace of the installation')
+    .option('--purge', "also delete this installation's data (its rows, contacts, checkpoints and set-aside records)")
+    .action(async (app: string, options: { workspace: string; purge?: boolean }) => {
+      await withContext(io, (ctx) => uninstallApp(ctx, app, options));
+    });
+}

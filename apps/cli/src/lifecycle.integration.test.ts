@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '@tributary/closealert-sandbox';
+import { produceInvoices } from '@tributary/runner';
+import { createStore, type TypeOrmStore } from '@tributary/store-typeorm';
+import { testDatabases, type TestDatabase } from '@tributary/testing';
+import { CONNECTORS } from './connectors.js';
+import { readEnv } from './env.js';
+import { cipherFor, loadSecretKeys } from './secret-key.js';
+import { openRaw, runCli, type RawConnection } from './test-support/cli.js';
+
+// Billing and uninstalling through the CLI: a plan and PO number at install, changed later,
+// invoices produced by the runner's clock and listed per workspace; uninstalling stops syncs and
+// invoices, keeps the data or purges exactly the app's rows and, last of all, its tables.
+
+const databases = await testDatabases('cli-lifecycle');
+const DAY = 24 * 60 * 60 * 1000;
+
+interface InvoiceJson {
+  plan: string;
+  periodStart: string;
+  periodEnd: string;
+  amount: string;
+  amountMinor: number;
+  poNumber?: string;
+}
+
+describe.each(databases)('billing and uninstall on $dialect', (database: TestDatabase) => {
+  let sandbox: Sandbox;
+  let raw: RawConnection;
+  let store: TypeOrmStore;
+  const pg = database.dialect === 'postgres';
+  const env = { TRIBUTARY_DATABASE_URL: database.url, TRIBUTARY_SECRET_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'silent' };
+  const cli = (...args: string[]) => runCli(args, env);
+  const connectors = [...CONNECTORS.values()];
+  const installIn = (ws: string, ...extra: string[]) =>
+    cli('install', 'closealert', '--workspace', ws, '--project', sandbox.projectKey, '--token', sandbox.token, '--api-url', sandbox.url, '--backfill-days', '30', ...extra);
+  const invoicesOf = async (ws: string): Promise<InvoiceJson[]> => {
+    const run = await cli('invoices', '--workspace', ws, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    return JSON.parse(run.stdout) as InvoiceJson[];
+  };
+  const count = async (table: string, installationId?: string): Promise<number> => {
+    const rows = await raw.query<{ n: number | string }>(
+      `SELECT count(*) AS n FROM ${raw.own(`closealert_${table}`)}${installationId ? ' WHERE installation_id = ?' : ''}`,
+      installationId ? [installationId] : [],
+    );
+    return Number(rows[0]!.n);
+  };
+  const tableExists = async (bare: string) =>
+    (pg
+      ? await raw.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = 'tributary' AND table_name = ?`, [bare])
+      : await raw.query(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`, [`tributary_${bare}`])
+    ).length > 0;
+  const userTable = pg ? 'public.customers' : 'customers';
+  const dumpUserTable = async () => JSON.stringify(await raw.query(`SELECT * FROM ${userTable} ORDER BY id`));
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ responses: 60, spanDays: 10, seed: 9 });
+    raw = await openRaw(database);
+    await raw.query(`CREATE TABLE ${userTable} (id integer PRIMARY KEY, email text NOT NULL)`);
+    await raw.query(`INSERT INTO ${userTable} (id, email) VALUES (1, 'ann@example.com'), (2, 'bob@example.com')`);
+    store = await createStore({ url: database.url, cipher: cipherFor(loadSecretKeys(readEnv(env))) });
+    await store.migrate();
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await raw?.close();
+    await sandbox?.close();
+  });
+
+  it('takes a plan and PO number at install, invoices by the runner clock, and applies a change from the next period', async () => {
+    const ws = 'billed';
+    const install = await installIn(ws, '--plan', 'monthly', '--po', 'PO-2024-17');
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stdout).toContain('Billing: monthly plan, EUR 25.00 per month, PO PO-2024-17');
+    const installation = (await store.findInstallation(ws, 'closealert'))!;
+    expect(installation.billing).toEqual({ plan: 'monthly', poNumber: 'PO-2024-17' });
+    expect(await invoicesOf(ws)).toEqual([]);
+
+    await produceInvoices({ store, now: new Date(installation.createdAt.getTime() + 40 * DAY), connectors });
+    const monthly = await invoicesOf(ws);
+    expect(monthly.map((i) => [i.plan, i.amount, i.poNumber])).toEqual([
+      ['monthly', 'EUR 25.00', 'PO-2024-17'],
+      ['monthly', 'EUR 25.00', 'PO-2024-17'],
+    ]);
+    expect(monthly[0]!.periodStart).toBe(installation.createdAt.toISOString());
+    const text = await cli('invoices', '--workspace', ws);
+    expect(text.stdout.trim().split('\n')).toHaveLength(2);
+    expect(text.stdout).toContain('EUR 25.00  PO PO-2024-17');
+
+    const shown = await cli('app', 'billing', 'closealert', '--workspace', ws);
+    expect(shown.stdout).toContain('monthly plan, EUR 25.00 per month, PO PO-2024-17');
+    const changed = await cli('app', 'billing', 'closealert', '--workspace', ws, '--plan', 'yearly', '--no-po');
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stdout).toContain('yearly plan, EUR 250.00 per year in advance');
+    const refused = await cli('app', 'billing', 'closealert', '--workspace', ws, '--plan', 'weekly');
+    expect(refused.code).toBe(2);
+    expect((await store.findInstallation(ws, 'closealert'))!.billing).toEqual({ plan: 'yearly' });
+
+    await produceInvoices({ store, now: new Date(installation.createdAt.getTime() + 70 * DAY), connectors });
+    const after = await invoicesOf(ws);
+    expect(after).toHaveLength(3);
+    expect(after[2]).toMatchObject({ plan: 'yearly', amountMinor: 25000, periodStart: monthly[1]!.periodEnd });
+    expect(after[2]).not.toHaveProperty('poNumber');
+
+    const apps = JSON.parse((await cli('apps', '--workspace', ws, '--json')).stdout) as { billing: unknown }[];
+    expect(apps[0]!.billing).toEqual({ plan: 'yearly' });
+    const refusedPlan = await installIn('other-plan', '--plan', 'weekly');
+    expect(refusedPlan.code).toBe(2);
+    expect(refusedPlan.stderr).toContain('billing settings');
+    expect(await store.findInstallation('other-plan', 'closealert')).toBeUndefined();
+  });
+
+  it('stops syncs and invoices on uninstall, keeps the data without --purge, and purges exactly the app rows and tables', async () => {
+    const userBefore = await dumpUserTable();
+    for (const ws of ['keeper', 'purger']) {
+      expect((await installIn(ws)).code).toBe(0);
+      expect((await cli('sync', '--workspace', ws)).code).toBe(0);
+    }
+    const keeper = (await store.findInstallation('keeper', 'closealert'))!;
+    const purger = (await store.findInstallation('purger', 'closealert'))!;
+    const keeperRows = await count('form_responses', keeper.id);
+    expect(keeperRows).toBe(60);
+    const billed = await store.findInstallation('billed', 'closealert');
+
+    const kept = await cli('uninstall', 'closealert', '--workspace', 'keeper');
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stdout).toContain('Its data stays in place');
+    expect(await count('form_responses', keeper.id)).toBe(keeperRows);
+    expect(await count('answers', keeper.id)).toBeGreaterThan(0);
+    const refusedSync = await cli('sync', '--workspace', 'keeper');
+    expect(refusedSync.code).toBe(2);
+    expect(refusedSync.stderr).toContain('APP_NOT_INSTALLED');
+    const [app] = JSON.parse((await cli('apps', '--workspace', 'keeper', '--json')).stdout) as { status: string; nextRunAt: string | null }[];
+    expect(app).toMatchObject({ status: 'uninstalled', nextRunAt: null });
+    expect(await raw.query(`SELECT 1 FROM ${raw.own('installation_secrets')} WHERE installation_id = ?`, [keeper.id])).toEqual([]);
+
+    // Only the month it was installed in is billed, however far the clock runs after the uninstall.
+    await produceInvoices({ store, now: new Date(Date.now() + 400 * DAY), connectors });
+    const keeperInvoices = await store.listInvoices({ installationId: keeper.id });
+    expect(keeperInvoices.map((i) => i.periodStart)).toEqual([keeper.createdAt]);
+
+    const purged = await cli('uninstall', 'closealert', '--workspace', 'purger', '--purge');
+    expect(purged.code, purged.stderr).toBe(0);
+    expect(purged.stdout).toMatch(/Purged \d+ row\(s\)/);
+    for (const table of ['form_responses', 'answers', 'questions', 'forms', 'contacts']) expect(await count(table, purger.id)).toBe(0);
+    expect(await count('form_responses', keeper.id)).toBe(keeperRows);
+    expect(await raw.query(`SELECT 1 FROM ${raw.own('checkpoints')} WHERE installation_id = ?`, [purger.id])).toEqual([]);
+    // The run log stays, without the customers it listed.
+    const logs = JSON.parse((await cli('logs', '--workspace', 'purger', '--json')).stdout) as { saved: unknown[] }[];
+    expect(logs).toHaveLength(1);
+    expect(logs[0]!.saved).toEqual([]);
+    expect(await tableExists('closealert_form_responses')).toBe(true);
+
+    // The data the keeper kept can be purged later. The billed installation is still active, so the tables stay.
+    const later = await cli('uninstall', 'closealert', '--workspace', 'keeper', '--purge');
+    expect(later.code, later.stderr).toBe(0);
+    expect(await count('form_responses', keeper.id)).toBe(0);
+    expect(await tableExists('closealert_form_responses')).toBe(true);
+
+    // Once no installation is active or has rows, the app's tables go, and nothing else does.
+    expect((await cli('uninstall', 'closealert', '--workspace', 'billed', '--purge')).code).toBe(0);
+    for (const table of ['forms', 'mailings', 'groups', 'form_responses', 'questions', 'answers', 'contacts']) {
+      expect(await tableExists(`closealert_${table}`)).toBe(false);
+    }
+    expect(await tableExists('installations')).toBe(true);
+    expect(await tableExists('invoices')).toBe(true);
+    expect(await dumpUserTable()).toBe(userBefore);
+    // Invoices already issued stay: they are accounting records.
+    expect((await store.listInvoices({ installationId: billed!.id })).length).toBeGreaterThan(0);
+
+    // Installing again provisions the tables again.
+    expect((await installIn('keeper')).code).toBe(0);
+    expect((await cli('sync', '--workspace', 'keeper')).code).toBe(0);
+    expect(await count('form_responses')).toBe(60);
+  });
+
+  it('says what to do when the app is not installed', async () => {
+    const result = await cli('uninstall', 'closealert', '--workspace', 'nobody');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('closealert is not installed in workspace "nobody"');
+  });
+});

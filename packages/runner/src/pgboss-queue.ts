@@ -1,0 +1,350 @@
+import PgBoss from 'pg-boss';
+import { z } from 'zod';
+import { parseUserInput, silentLogger, type Logger } from '@tributary/core';
+import type { JobHandler, JobQueue, LocalQueueCounts, SyncJob } from './queue.js';
+
+/** pg-boss's schema unless told otherwise: its own, next to Tributary's and never inside the user's. */
+export const DEFAULT_BOSS_SCHEMA = 'tributary_boss';
+/** The queue that carries sync jobs. */
+export const SYNC_QUEUE = 'tributary-sync';
+
+const optionsSchema = z.object({
+  connectionString: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  schema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,49}$/, 'must be a lower-case identifier of at most 50 characters')
+    .default(DEFAULT_BOSS_SCHEMA),
+  queueName: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/).default(SYNC_QUEUE),
+  concurrency: z.number().int().min(1).max(100).default(4),
+  pollIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+  expireInSeconds: z.number().int().min(1).max(23 * 3600).default(900),
+  retryLimit: z.number().int().min(0).max(100).default(3),
+  retryDelaySeconds: z.number().int().min(0).max(3600).default(5),
+  dedupeWindowSeconds: z.number().int().min(1).max(24 * 3600).default(60),
+  maintenanceIntervalSeconds: z.number().int().min(1).max(3600).default(30),
+  archiveCompletedAfterSeconds: z.number().int().min(1).default(3600),
+  poolSize: z.number().int().min(1).max(100).default(4),
+  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function').optional(),
+});
+
+/** Options of {@link createPgBossQueue}; every number has a production default. */
+export interface PgBossQueueOptions {
+  /** The PostgreSQL URL (the store's `TRIBUTARY_DATABASE_URL`); never logged. */
+  connectionString: string;
+  /** Schema of pg-boss's own tables. Default `tributary_boss`. */
+  schema?: string;
+  /** Queue name. Default `tributary-sync`. */
+  queueName?: string;
+  /** Syncs at once in this process. Keep it below the store's pool size: each run holds a connection for its lock. Default 4. */
+  concurrency?: number;
+  /** How often an idle worker asks for jobs. Default 1 s. */
+  pollIntervalMs?: number;
+  /** The lease: a job still active this long after it started (its worker died) is failed and retried. Default 900 s. */
+  expireInSeconds?: number;
+  /** Retries of a job whose lease ran out or whose handler threw. Default 3. */
+  retryLimit?: number;
+  /** Wait before such a retry. Default 5 s. */
+  retryDelaySeconds?: number;
+  /**
+   * One job per installation per window of this many seconds, whoever enqueues it: two runners
+   * ticking at once create one job. Default 60 s.
+   */
+  dedupeWindowSeconds?: number;
+  /** How often pg-boss expires leases and archives jobs (one process does it per interval). Default 30 s. */
+  maintenanceIntervalSeconds?: number;
+  /** Completed and failed jobs move to pg-boss's archive after this long. Default 3600 s. */
+  archiveCompletedAfterSeconds?: number;
+  /** Connections of pg-boss's own pool. Default 4. */
+  poolSize?: number;
+  logger?: Logger;
+}
+
+/** The sync queue of distributed mode, shared through PostgreSQL by every runner process. */
+export interface PgBossQueue extends JobQueue {
+  readonly mode: 'distributed';
+}
+
+const jobDataSchema = z.object({ installationId: z.string().min(1).max(100), version: z.number().int().min(0) });
+
+/** Sleeps until woken or until the time is up, whichever comes first. */
+class Waker {
+  private wakeUp: (() => void) | undefined;
+  private pending = false;
+
+  wait(ms: number): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = undefined;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+    });
+  }
+
+  notify(): void {
+    if (this.wakeUp) this.wakeUp();
+    else this.pending = true;
+  }
+}
+
+const INSERT_CHUNK = 1000;
+
+/**
+ * A queue in PostgreSQL through pg-boss 10, in its own schema. Several runner processes share it:
+ * each fetches jobs (`FOR UPDATE SKIP LOCKED`) up to its concurrency, so a job goes to one worker;
+ * a worker that dies leaves its job active until the lease (`expireInSeconds`) runs out, after which
+ * pg-boss's maintenance retries it elsewhere.
+ */
+export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
+  const options = parseUserInput(optionsSchema, input, 'distributed queue options');
+  const logger = (options.logger ?? silentLogger()).child({ component: 'queue' });
+  const boss = new PgBoss({
+    connectionString: options.connectionString,
+    schema: options.schema,
+    application_name: 'tributary-runner',
+    max: options.poolSize,
+    // Cron scheduling is not used: the runner's own tick decides what is due.
+    schedule: false,
+    supervise: true,
+    migrate: true,
+    maintenanceIntervalSeconds: options.maintenanceIntervalSeconds,
+    archiveCompletedAfterSeconds: options.archiveCompletedAfterSeconds,
+  });
+  boss.on('error', (error: Error) => logger.error({ error: error.message }, 'pg-boss error'));
+  const inFlight = new Map<string, Promise<void>>();
+  const waker = new Waker();
+  let handler: JobHandler | undefined;
+  let loop: Promise<void> | undefined;
+  let stopping = false;
+
+  const runJob = (job: PgBoss.Job<unknown>, handle: JobHandler) => {
+    const done = (async () => {
+      try {
+        const data = jobDataSchema.safeParse(job.data);
+        if (!data.success) {
+          await boss.fail(options.queueName, job.id, { message: 'The job does not name an installation and a version.' });
+          return;
+        }
+        const outcome = await handle(data.data);
+        await boss.complete(options.queueName, job.id, { outcome });
+      } catch (error) {
+        // The schedule was not saved: pg-boss retries the job, and the installation stays due anyway.
+        logger.error({ jobId: job.id, error: (error as Error).message }, 'sync job failed');
+        await boss.fail(options.queueName, job.id, { message: (error as Error).message }).catch(() => undefined);
+      } finally {
+        inFlight.delete(job.id);
+        waker.notify();
+      }
+    })();
+    inFlight.set(job.id, done);
+  };
+
+  const work = async (handle: JobHandler) => {
+    while (!stopping) {
+      const free = options.concurrency - inFlight.size;
+      let fetched = 0;
+      if (free > 0) {
+        try {
+          const jobs = await boss.fetch<unknown>(options.queueName, { batchSize: free });
+          fetched = jobs.length;
+          for (const job of jobs) {
+            if (stopping) {
+              // Fetched while stopping: hand it back at once rather than wait for its lease to run out.
+              await boss.fail(options.queueName, job.id, { message: 'The runner stopped before starting the job.' }).catch(() => undefined);
+              continue;
+            }
+            runJob(job, handle);
+          }
+        } catch (error) {
+          logger.error({ error: (error as Error).message }, 'could not fetch jobs');
+        }
+      }
+      if (fetched === 0 || inFlight.size >= options.concurrency) await waker.wait(options.pollIntervalMs);
+    }
+  };
+
+  return {
+    mode: 'distributed',
+    async start(handle) {
+      handler = handle;
+      await boss.start();
+      await boss.createQueue(options.queueName, {
+        name: options.queueName,
+        // Standard, not singleton: pg-boss 10 drops a whole fetch when one row of it would break a
+        // singleton index, which would stall every worker. Exclusivity comes from the run lock instead.
+        policy: 'standard',
+        expireInSeconds: options.expireInSeconds,
+        retryLimit: options.retryLimit,
+        retryDelay: options.retryDelaySeconds,
+      });
+      stopping = false;
+      loop = work(handler);
+      logger.info({ schema: options.schema, queue: options.queueName, concurrency: options.concurrency }, 'distributed queue started');
+    },
+    async enqueue(offered: readonly SyncJob[]) {
+      if (stopping || offered.length === 0) return;
+      // An installation whose job still waits or runs (or whose worker died and whose lease has not
+      // run out yet) gets no second one; a backlog longer than the dedupe window would otherwise
+      // fill the queue with jobs that are only dropped as stale.
+      const live = await boss
+        .getDb()
+        .executeSql(`SELECT DISTINCT singleton_key AS "key" FROM ${options.schema}.job WHERE name = $1 AND state < 'completed' AND singleton_key = ANY($2::text[])`, [
+          options.queueName,
+          offered.map((job) => job.installationId),
+        ]);
+      const busy = new Set<string>(live.rows.map((row: { key: string }) => row.key));
+      const jobs = offered.filter((job) => !busy.has(job.installationId));
+      for (let i = 0; i < jobs.length; i += INSERT_CHUNK) {
+        await boss.insert(
+          jobs.slice(i, i + INSERT_CHUNK).map((job) => ({
+            name: options.queueName,
+            data: { installationId: job.installationId, version: job.version },
+            singletonKey: job.installationId,
+            singletonSeconds: options.dedupeWindowSeconds,
+            expireInSeconds: options.expireInSeconds,
+            retryLimit: options.retryLimit,
+            retryDelay: options.retryDelaySeconds,
+          })),
+        );
+      }
+      if (jobs.length > 0) waker.notify();
+    },
+    async stop() {
+      stopping = true;
+      waker.notify();
+      await loop;
+      await Promise.all(inFlight.values());
+      await boss.stop({ graceful: true, wait: true, timeout: 1000 });
+    },
+    counts(): LocalQueueCounts {
+      return { queued: 0, running: inFlight.size };
+    },
+  };
+}
+
+/** Jobs of the sync queue by state, and the ones an operator looks at. */
+export interface QueueStatus {
+  schema: string;
+  queue: string;
+  /** Waiting jobs (created, or waiting for a retry). */
+  queued: number;
+  running: number;
+  failed: number;
+  completed: number;
+  /** Waiting, running and failed jobs, newest first (at most `limit`). */
+  jobs: QueueJob[];
+}
+
+/** A job as `tributary runner status` lists it. */
+export interface QueueJob {
+  id: string;
+  state: 'created' | 'retry' | 'active' | 'failed';
+  installationId?: string;
+  retryCount: number;
+  createdOn: Date;
+  startedOn: Date | null;
+  /** Why it failed, for failed and retried jobs. */
+  error?: string;
+}
+
+const statusOptionsSchema = optionsSchema.pick({ connectionString: true, schema: true, queueName: true }).extend({
+  limit: z.number().int().min(1).max(1000).default(20),
+});
+
+const jobRowSchema = z.object({
+  id: z.string(),
+  state: z.enum(['created', 'retry', 'active', 'failed']),
+  data: z.unknown(),
+  retry_count: z.coerce.number(),
+  created_on: z.date(),
+  started_on: z.date().nullable(),
+  output: z.unknown(),
+});
+
+function errorOf(output: unknown): string | undefined {
+  const parsed = z.object({ message: z.string() }).or(z.object({ value: z.object({ message: z.string() }) })).safeParse(output);
+  if (!parsed.success) return undefined;
+  return 'message' in parsed.data ? parsed.data.message : parsed.data.value.message;
+}
+
+/**
+ * Reads the sync queue's state without working on it; undefined when no distributed runner ever
+ * started on this database (pg-boss's schema does not exist).
+ */
+export async function readQueueStatus(input: {
+  connectionString: string;
+  schema?: string;
+  queueName?: string;
+  limit?: number;
+}): Promise<QueueStatus | undefined> {
+  const options = parseUserInput(statusOptionsSchema, input, 'queue status options');
+  const boss = new PgBoss({
+    connectionString: options.connectionString,
+    schema: options.schema,
+    application_name: 'tributary-status',
+    max: 1,
+    schedule: false,
+    supervise: false,
+    migrate: false,
+  });
+  boss.on('error', () => undefined);
+  try {
+    await boss.start();
+  } catch (error) {
+    // start() opened a pool before it found no schema; pg-boss's Db can close it although its type does not say so.
+    await (boss.getDb() as unknown as { close?: () => Promise<void> }).close?.().catch(() => undefined);
+    if ((error as Error).message.includes('not installed')) return undefined;
+    throw error;
+  }
+  try {
+    const db = boss.getDb();
+    const schema = options.schema;
+    const counts = await db.executeSql(`SELECT state::text AS "state", count(*)::int AS "n" FROM ${schema}.job WHERE name = $1 GROUP BY state`, [
+      options.queueName,
+    ]);
+    const byState = new Map<string, number>(counts.rows.map((row: { state: string; n: number }) => [row.state, row.n]));
+    const rows = await db.executeSql(
+      `SELECT id::text AS "id", state::text AS "state", data, retry_count, created_on, started_on, output
+         FROM ${schema}.job
+        WHERE name = $1 AND state IN ('created', 'retry', 'active', 'failed')
+        ORDER BY created_on DESC
+        LIMIT $2`,
+      [options.queueName, options.limit],
+    );
+    const jobs: QueueJob[] = [];
+    for (const raw of rows.rows) {
+      const row = jobRowSchema.safeParse(raw);
+      if (!row.success) continue;
+      const data = jobDataSchema.safeParse(row.data.data);
+      const error = row.data.state === 'failed' || row.data.state === 'retry' ? errorOf(row.data.output) : undefined;
+      jobs.push({
+        id: row.data.id,
+        state: row.data.state,
+        ...(data.success ? { installationId: data.data.installationId } : {}),
+        retryCount: row.data.retry_count,
+        createdOn: row.data.created_on,
+        startedOn: row.data.started_on,
+        ...(error === undefined ? {} : { error }),
+      });
+    }
+    return {
+      schema,
+      queue: options.queueName,
+      queued: (byState.get('created') ?? 0) + (byState.get('retry') ?? 0),
+      running: byState.get('active') ?? 0,
+      failed: byState.get('failed') ?? 0,
+      completed: byState.get('completed') ?? 0,
+      jobs,
+    };
+  } finally {
+    await boss.stop({ graceful: false, close: true });
+  }
+}

@@ -1,0 +1,267 @@
+import { z } from 'zod';
+import {
+  SourceApiError,
+  parseUserInput,
+  silentLogger,
+  type ConnectorDefinition,
+  type Logger,
+  type Store,
+} from '@tributary/core';
+import { createEmbeddedQueue } from './embedded-queue.js';
+import type { JobOutcome, JobQueue, SyncJob } from './queue.js';
+import { runSync, type RunSyncOptions, type SyncResult } from './run-sync.js';
+import { DEFAULT_SCHEDULE_POLICY, isDue, scheduleAfterRun, type RunReport, type SchedulePolicy } from './schedule.js';
+
+/** Work that must happen every so often (monthly invoices, say), in one runner process per period. */
+export interface PeriodicTask {
+  /** Unique name; the store remembers the last period claimed under it. */
+  name: string;
+  /** Length of a period; periods start at multiples of it since the epoch. */
+  everyMs: number;
+  /**
+   * Runs once per period, in whichever runner claims it first. A run that throws gives the period
+   * back, so that a later tick tries again; a process that dies mid-run loses that period, so a task
+   * should catch up on what earlier periods left undone (and be idempotent).
+   */
+  run(now: Date): Promise<void>;
+}
+
+/** Repeats the scheduler's tick; tests pass timers that never fire and call `tick()` themselves. */
+export interface RunnerTimers {
+  /** Calls `fn` every `ms` milliseconds until the returned function is called. */
+  repeat(fn: () => void, ms: number): () => void;
+}
+
+/** What the runner reports as it works (logs, tests, benchmarks). */
+export type RunnerEvent =
+  | { type: 'tick'; at: Date; due: number; /** Real time the pass took (schedules read, jobs offered). */ durationMs: number }
+  | { type: 'sync-started'; installationId: string; version: number }
+  | {
+      type: 'job-done';
+      installationId: string;
+      version: number;
+      outcome: JobOutcome;
+      /** Set when a sync ran. */
+      workspace?: string;
+      app?: string;
+      runId?: string;
+      status?: RunReport['status'];
+      errorCode?: string;
+      nextRunAt?: Date;
+    }
+  | { type: 'periodic-task'; name: string; periodStart: Date; ok: boolean };
+
+/** Options of {@link createRunner}. */
+export interface RunnerOptions {
+  store: Store;
+  /** The connector of an app id, or undefined for an unknown app. */
+  connectorFor: (app: string) => ConnectorDefinition | undefined;
+  /** Where due syncs wait; default an embedded queue with concurrency 4. */
+  queue?: JobQueue;
+  /** The clock of scheduling decisions and of every run. Default the real clock. */
+  now?: () => Date;
+  /** Default real `setInterval`. */
+  timers?: RunnerTimers;
+  /** How often the scheduler looks for due installations. Default 30 s. */
+  tickMs?: number;
+  /** Interval, backoff and jitter. */
+  policy?: Partial<SchedulePolicy>;
+  periodicTasks?: readonly PeriodicTask[];
+  logger?: Logger;
+  /** The sync itself; default {@link runSync}. Benchmarks pass a no-op to measure the scheduler alone. */
+  sync?: (options: RunSyncOptions) => Promise<SyncResult>;
+  onEvent?: (event: RunnerEvent) => void;
+}
+
+/** Scheduling and running syncs for every installation. */
+export interface Runner {
+  readonly mode: JobQueue['mode'];
+  /** Starts the queue's workers and the periodic tick; resolves after the first tick. */
+  start(): Promise<void>;
+  /** One scheduler pass: offers every due installation to the queue and runs due periodic tasks. */
+  tick(): Promise<{ due: number }>;
+  /** Runs one job now (what a queue's worker calls). */
+  handle(job: SyncJob): Promise<JobOutcome>;
+  /**
+   * Stops: no new tick and no new job; a running sync stops between pages (the page in flight
+   * commits) and its installation stays due. Resolves when every sync in this process has ended.
+   */
+  stop(): Promise<void>;
+}
+
+const policySchema = z.object({
+  everyMs: z.number().int().min(1000).max(366 * 24 * 3_600_000),
+  backoffBaseMs: z.number().int().min(0),
+  backoffMaxMs: z.number().int().min(0),
+  slotOffsetMs: z.custom<SchedulePolicy['slotOffsetMs']>((v) => typeof v === 'function', 'must be a function'),
+});
+
+const taskSchema = z.object({
+  name: z.string().min(1).max(200),
+  everyMs: z.number().int().min(1000),
+  run: z.custom<PeriodicTask['run']>((v) => typeof v === 'function', 'must be a function'),
+});
+
+const realTimers: RunnerTimers = {
+  repeat(fn, ms) {
+    const timer = setInterval(fn, ms);
+    return () => clearInterval(timer);
+  },
+};
+
+/** How a sync went, in the scheduler's terms. */
+function reportOf(result: SyncResult, startedAt: Date, finishedAt: Date): RunReport {
+  if (result.interrupted) return { startedAt, finishedAt, status: 'interrupted' };
+  if (result.status === 'succeeded') return { startedAt, finishedAt, status: 'succeeded' };
+  const failure = result.failure;
+  return {
+    startedAt,
+    finishedAt,
+    status: 'failed',
+    ...(result.errorCode === undefined ? {} : { errorCode: result.errorCode }),
+    ...(failure instanceof SourceApiError && failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
+  };
+}
+
+/**
+ * The runner: every tick it reads the schedules from the store and offers each due installation to
+ * the queue; a worker then takes the installation's run lock, checks that the job is not stale,
+ * syncs, and saves the next due time (regular slot, backoff, or the source's Retry-After) with a
+ * compare-and-set on the schedule's version.
+ */
+export function createRunner(options: RunnerOptions): Runner {
+  const given = Object.fromEntries(Object.entries(options.policy ?? {}).filter(([, value]) => value !== undefined));
+  const policy = parseUserInput(policySchema, { ...DEFAULT_SCHEDULE_POLICY, ...given }, 'schedule policy') as SchedulePolicy;
+  const tasks = (options.periodicTasks ?? []).map((task) => parseUserInput(taskSchema, task, `periodic task`) as PeriodicTask);
+  const names = new Set<string>();
+  for (const task of tasks) {
+    if (names.has(task.name)) throw new RangeError(`Two periodic tasks are named "${task.name}".`);
+    names.add(task.name);
+  }
+  const tickMs = options.tickMs ?? 30_000;
+  const { store } = options;
+  const queue = options.queue ?? createEmbeddedQueue({ logger: options.logger });
+  const clock = options.now ?? (() => new Date());
+  const timers = options.timers ?? realTimers;
+  const logger = (options.logger ?? silentLogger()).child({ component: 'runner' });
+  const sync = options.sync ?? runSync;
+  const emit = (event: RunnerEvent) => options.onEvent?.(event);
+  const shutdown = new AbortController();
+  /** The last period each task ran for in this process, so that a tick does not ask the store again. */
+  const claimedPeriods = new Map<string, number>();
+  let cancelTimer: (() => void) | undefined;
+  let ticking: Promise<unknown> | undefined;
+  let started = false;
+
+  const runPeriodicTasks = async (now: Date) => {
+    for (const task of tasks) {
+      const periodStart = Math.floor(now.getTime() / task.everyMs) * task.everyMs;
+      if ((claimedPeriods.get(task.name) ?? -Infinity) >= periodStart) continue;
+      const period = new Date(periodStart);
+      if (!(await store.claimPeriodicTask(task.name, period, now))) {
+        claimedPeriods.set(task.name, periodStart);
+        continue;
+      }
+      try {
+        await task.run(now);
+        claimedPeriods.set(task.name, periodStart);
+        emit({ type: 'periodic-task', name: task.name, periodStart: period, ok: true });
+      } catch (error) {
+        logger.error({ task: task.name, error: (error as Error).message }, 'periodic task failed; it runs again at the next tick');
+        await store.releasePeriodicTask(task.name, period);
+        emit({ type: 'periodic-task', name: task.name, periodStart: period, ok: false });
+      }
+    }
+  };
+
+  const tick = async (): Promise<{ due: number }> => {
+    if (shutdown.signal.aborted) return { due: 0 };
+    const began = performance.now();
+    const now = clock();
+    const entries = await store.listSchedules();
+    const due = entries.filter((entry) => isDue(entry, now)).map((entry) => ({ installationId: entry.installationId, version: entry.state?.version ?? 0 }));
+    await queue.enqueue(due);
+    emit({ type: 'tick', at: now, due: due.length, durationMs: performance.now() - began });
+    if (due.length > 0) logger.debug({ due: due.length }, 'due installations offered to the queue');
+    await runPeriodicTasks(now);
+    return { due: due.length };
+  };
+
+  const safeTick = () => {
+    if (ticking) return;
+    ticking = tick()
+      .catch((error: unknown) => logger.error({ error: (error as Error).message }, 'scheduler tick failed'))
+      .finally(() => (ticking = undefined));
+  };
+
+  type JobResult = Omit<Extract<RunnerEvent, { type: 'job-done' }>, 'type' | 'installationId' | 'version'>;
+
+  const syncLocked = async (job: SyncJob): Promise<JobResult> => {
+    const state = await store.readSchedule(job.installationId);
+    // A job made for an older state of the schedule: another worker synced since, or the run was moved.
+    if ((state?.version ?? 0) !== job.version) return { outcome: 'stale' };
+    if (state && state.nextRunAt.getTime() > clock().getTime()) return { outcome: 'stale' };
+    const installation = await store.getInstallation(job.installationId);
+    if (!installation || installation.status !== 'active') return { outcome: 'inactive' };
+    if (shutdown.signal.aborted) return { outcome: 'not-started' };
+    const connector = options.connectorFor(installation.app);
+    emit({ type: 'sync-started', installationId: job.installationId, version: job.version });
+    let report: RunReport;
+    let runId: string | undefined;
+    if (!connector) {
+      const at = clock();
+      report = { startedAt: at, finishedAt: at, status: 'failed', errorCode: 'APP_UNKNOWN' };
+      logger.error({ installationId: installation.id, app: installation.app }, 'no connector for this app; backing off');
+    } else {
+      const startedAt = clock();
+      const result = await sync({ store, connector, installation, now: clock, logger, signal: shutdown.signal });
+      report = reportOf(result, startedAt, clock());
+      runId = result.runId;
+    }
+    const next = scheduleAfterRun(installation.id, state, report, policy);
+    const saved = await store.saveSchedule(next, job.version);
+    if (!saved) logger.warn({ installationId: installation.id }, 'the schedule changed while this run held the lock; keeping the other change');
+    return {
+      outcome: 'ran',
+      workspace: installation.workspace,
+      app: installation.app,
+      status: report.status,
+      nextRunAt: next.nextRunAt,
+      ...(runId === undefined ? {} : { runId }),
+      ...(report.errorCode === undefined ? {} : { errorCode: report.errorCode }),
+    };
+  };
+
+  const handle = async (job: SyncJob): Promise<JobOutcome> => {
+    if (shutdown.signal.aborted) {
+      emit({ type: 'job-done', ...job, outcome: 'not-started' });
+      return 'not-started';
+    }
+    const locked = await store.withRunLock(job.installationId, () => syncLocked(job));
+    const result: JobResult = locked.acquired ? locked.value : { outcome: 'busy' };
+    emit({ type: 'job-done', ...job, ...result });
+    return result.outcome;
+  };
+
+  return {
+    mode: queue.mode,
+    async start() {
+      if (started) return;
+      started = true;
+      await queue.start(handle);
+      safeTick();
+      await ticking;
+      cancelTimer = timers.repeat(safeTick, tickMs);
+      logger.info({ mode: queue.mode, tickMs, everyMs: policy.everyMs }, 'runner started');
+    },
+    tick,
+    handle,
+    async stop() {
+      cancelTimer?.();
+      shutdown.abort();
+      await ticking;
+      await queue.stop();
+      logger.info('runner stopped');
+    },
+  };
+}

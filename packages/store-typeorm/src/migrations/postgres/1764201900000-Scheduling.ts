@@ -1,0 +1,44 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { indexName, quoteIdentifier as q } from '../../naming.js';
+import { runAll, tableNamer } from '../naming-of.js';
+
+/**
+ * The runner's bookkeeping on PostgreSQL: when each installation syncs next (with the version that
+ * makes a stale job harmless), and which period each periodic task last ran for. README.md
+ * documents both tables.
+ */
+export class SchedulingPostgres1764201900000 implements MigrationInterface {
+  name = 'Scheduling1764201900000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const table = tableNamer(queryRunner);
+    const installations = table('installations');
+    const schedules = table('schedules');
+    const periodic = table('periodic_tasks');
+    await runAll(queryRunner, [
+      `CREATE TABLE ${schedules.sql} (
+        "installation_id" uuid PRIMARY KEY REFERENCES ${installations.sql} ("id") ON DELETE CASCADE,
+        "next_run_at" timestamptz NOT NULL,
+        "attempts" integer NOT NULL DEFAULT 0 CHECK ("attempts" >= 0),
+        "version" integer NOT NULL CHECK ("version" >= 1),
+        "last_started_at" timestamptz,
+        "last_finished_at" timestamptz,
+        "last_status" text CHECK ("last_status" IN ('succeeded', 'failed', 'interrupted')),
+        "last_error_code" text,
+        "updated_at" timestamptz NOT NULL
+      )`,
+      `CREATE INDEX ${q(indexName(schedules, ['next_run_at']))} ON ${schedules.sql} ("next_run_at")`,
+      `CREATE TABLE ${periodic.sql} (
+        "name" text PRIMARY KEY,
+        "period_start" timestamptz NOT NULL,
+        "previous_period_start" timestamptz,
+        "claimed_at" timestamptz NOT NULL
+      )`,
+    ]);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    const table = tableNamer(queryRunner);
+    await runAll(queryRunner, [`DROP TABLE ${table('periodic_tasks').sql}`, `DROP TABLE ${table('schedules').sql}`]);
+  }
+}

@@ -1,0 +1,576 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  ConfigError,
+  StorageError,
+  describeIssues,
+  parseUserInput,
+  profileDefinitionSchema,
+  type CustomerTableLink,
+  type EvaluateProfileOptions,
+  type FeedbackForm,
+  type Logger,
+  type ProfileDefinition,
+  type ProfileEvaluation,
+  type ProfileHistoryEntry,
+  type ProfileMember,
+  type StoredProfile,
+} from '@tributary/core';
+import { storedCustomerTable } from '../customer-table.js';
+import type { Database, Executor } from '../database.js';
+import { databaseValue, internalTable, type Statement } from '../dialect.js';
+import { isUniqueViolation, storageFailure } from '../errors.js';
+import { Bindings } from './bindings.js';
+import { answerCopiesOf } from './answer-copies.js';
+import { compileProfile, explainStatement, type AnswerCopies, type MemberRow } from './compile.js';
+import { PROFILE_APP, profileTables } from './schema.js';
+
+/** Rows per DELETE … IN (…) statement: far below either database's parameter limit. */
+const DELETE_CHUNK = 500;
+
+const workspaceSchema = z.string().trim().min(1).max(200);
+const nameSchema = z.string().trim().min(1).max(100);
+const limitSchema = z.number().int().min(1).max(1000);
+
+interface ProfileRow {
+  id: string;
+  workspace: string;
+  name: string;
+  definition: unknown;
+  created_at: Date | string;
+  updated_at: Date | string;
+  evaluated_at: Date | string | null;
+  member_count: number | string | null;
+}
+
+interface Target {
+  profile: StoredProfile;
+  installationId: string;
+  customerTable?: CustomerTableLink;
+  answerCopies: AnswerCopies;
+}
+
+function toDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
+function storedDefinition(value: unknown, what: string): ProfileDefinition {
+  const parsed = profileDefinitionSchema.safeParse(typeof value === 'string' ? JSON.parse(value) : value);
+  if (!parsed.success)
+    throw new StorageError(
+      'STORE_DATA_INVALID',
+      `${what} holds an invalid definition: ${describeIssues(parsed.error)}`,
+    );
+  return parsed.data;
+}
+
+function toProfile(row: ProfileRow): StoredProfile {
+  const profile: StoredProfile = {
+    id: row.id,
+    workspace: row.workspace,
+    name: row.name,
+    definition: storedDefinition(row.definition, `Profile "${row.name}"`),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+  if (row.evaluated_at !== null && row.member_count !== null) {
+    profile.lastEvaluation = { evaluatedAt: toDate(row.evaluated_at), memberCount: Number(row.member_count) };
+  }
+  return profile;
+}
+
+function toMember(row: MemberRow): ProfileMember {
+  return {
+    email: row.email,
+    contactId: row.contact_id ?? null,
+    customerId: row.customer_id === null || row.customer_id === undefined ? null : String(row.customer_id),
+    responseId: String(row.response_id),
+    formId: row.form_id === null || row.form_id === undefined ? null : Number(row.form_id),
+    score: row.score === null || row.score === undefined ? null : Number(row.score),
+    respondedAt: toDate(row.responded_at),
+  };
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+function difference(a: readonly string[], b: ReadonlySet<string>): string[] {
+  return a.filter((email) => !b.has(email)).sort();
+}
+
+function notFound(workspace: string, name: string): ConfigError {
+  return new ConfigError('PROFILE_NOT_FOUND', `Workspace "${workspace}" has no profile named "${name}".`, {
+    hint: `List its profiles with: tributary profiles list --workspace ${workspace}`,
+  });
+}
+
+/**
+ * Profiles of a workspace: definitions, evaluation over the workspace's CloseAlert data, and the
+ * membership history (who entered, who left) of recorded evaluations.
+ */
+export class Profiles {
+  constructor(
+    private readonly db: Database,
+    private readonly logger: Logger,
+  ) {}
+
+  private get dialect() {
+    return this.db.dialect;
+  }
+
+  private table(name: string): string {
+    return internalTable(this.dialect, name).sql;
+  }
+
+  private statement(build: (b: Bindings) => string): Statement {
+    const bindings = new Bindings();
+    return bindings.statement(this.dialect.name, build(bindings));
+  }
+
+  private timestamp(date: Date): unknown {
+    return databaseValue(this.dialect.name, 'timestamp', date.toISOString());
+  }
+
+  private selectProfiles(b: Bindings, workspace: string, name?: string): string {
+    const evaluations = this.table('profile_evaluations');
+    return `SELECT p."id", w."name" AS "workspace", p."name", p."definition", p."created_at", p."updated_at", e."evaluated_at", e."member_count"
+      FROM ${this.table('profiles')} p
+      JOIN ${this.table('workspaces')} w ON w."id" = p."workspace_id"
+      LEFT JOIN ${evaluations} e ON e."profile_id" = p."id"
+       AND e."ordinal" = (SELECT MAX(x."ordinal") FROM ${evaluations} x WHERE x."profile_id" = p."id")
+     WHERE w."name" = ${b.bind(workspace)}${name === undefined ? '' : ` AND p."name" = ${b.bind(name)}`}
+     ORDER BY p."name"`;
+  }
+
+  private async find(db: Executor, workspace: string, name: string): Promise<StoredProfile | undefined> {
+    const [row] = await db.run<ProfileRow>(this.statement((b) => this.selectProfiles(b, workspace, name)));
+    return row ? toProfile(row) : undefined;
+  }
+
+  async create(workspaceInput: string, input: unknown, now: Date): Promise<StoredProfile> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    const definition = parseUserInput(profileDefinitionSchema, input, 'profile definition');
+    const id = randomUUID();
+    try {
+      await this.db.transaction(async (tx) => {
+        const [found] = await tx.run<{ id: string }>(
+          this.statement(
+            (b) => `SELECT "id" FROM ${this.table('workspaces')} WHERE "name" = ${b.bind(workspace)}`,
+          ),
+        );
+        if (!found) {
+          throw new ConfigError('WORKSPACE_NOT_FOUND', `There is no workspace "${workspace}".`, {
+            hint: `A workspace comes into being when an app is installed in it: tributary install closealert --workspace ${workspace} …`,
+          });
+        }
+        await tx.run(
+          this.statement(
+            (
+              b,
+            ) => `INSERT INTO ${this.table('profiles')} ("id", "workspace_id", "name", "definition", "created_at", "updated_at")
+                    VALUES (${b.bind(id)}, ${b.bind(found.id)}, ${b.bind(definition.name)}, ${b.bind(JSON.stringify(definition))}, ${b.bind(this.timestamp(now))}, ${b.bind(this.timestamp(now))})`,
+          ),
+        );
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConfigError(
+          'PROFILE_EXISTS',
+          `Workspace "${workspace}" already has a profile named "${definition.name}".`,
+          {
+            hint: `Delete it first (tributary profiles delete "${definition.name}" --workspace ${workspace}) or choose another name.`,
+          },
+        );
+      }
+      throw storageFailure(`save the profile "${definition.name}"`, error);
+    }
+    this.logger.info({ workspace, profile: definition.name }, 'profile created');
+    return { id, workspace, name: definition.name, definition, createdAt: now, updatedAt: now };
+  }
+
+  async list(workspaceInput: string): Promise<StoredProfile[]> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    try {
+      const rows = await this.db.withConnection((db) =>
+        db.run<ProfileRow>(this.statement((b) => this.selectProfiles(b, workspace))),
+      );
+      return rows.map(toProfile);
+    } catch (error) {
+      throw storageFailure(`list the profiles of workspace "${workspace}"`, error);
+    }
+  }
+
+  async get(workspaceInput: string, nameInput: string): Promise<StoredProfile | undefined> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    const name = parseUserInput(nameSchema, nameInput, 'profile name');
+    try {
+      return await this.db.withConnection((db) => this.find(db, workspace, name));
+    } catch (error) {
+      throw storageFailure(`read the profile "${name}"`, error);
+    }
+  }
+
+  async delete(workspaceInput: string, nameInput: string): Promise<boolean> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    const name = parseUserInput(nameSchema, nameInput, 'profile name');
+    try {
+      const deleted = await this.db.transaction(async (tx) => {
+        const profile = await this.find(tx, workspace, name);
+        if (!profile) return false;
+        // Evaluations, members and changes go with it (ON DELETE CASCADE).
+        await tx.run(
+          this.statement((b) => `DELETE FROM ${this.table('profiles')} WHERE "id" = ${b.bind(profile.id)}`),
+        );
+        return true;
+      });
+      if (deleted) this.logger.info({ workspace, profile: name }, 'profile deleted');
+      return deleted;
+    } catch (error) {
+      throw storageFailure(`delete the profile "${name}"`, error);
+    }
+  }
+
+  /** The installation a workspace's profiles read: the active one, else the newest uninstalled one (its data kept). */
+  private async source(db: Executor, workspace: string): Promise<Omit<Target, 'profile'>> {
+    const [installation] = await db.run<{ id: string; customer_table: unknown; mappings: unknown }>(
+      this.statement(
+        (b) => `SELECT i."id", i."customer_table", i."mappings" FROM ${this.table('installations')} i
+                 JOIN ${this.table('workspaces')} w ON w."id" = i."workspace_id"
+                WHERE w."name" = ${b.bind(workspace)} AND i."app" = ${b.bind(PROFILE_APP)}
+                ORDER BY CASE WHEN i."status" = 'active' THEN 0 ELSE 1 END, i."created_at" DESC
+                LIMIT 1`,
+      ),
+    );
+    if (!installation) {
+      throw new ConfigError(
+        'APP_NOT_INSTALLED',
+        `Profiles read CloseAlert feedback, but ${PROFILE_APP} was never installed in workspace "${workspace}".`,
+        {
+          hint: `Install it with: tributary install ${PROFILE_APP} --workspace ${workspace} --project <key> --token <jwt>`,
+        },
+      );
+    }
+    const link =
+      typeof installation.customer_table === 'string'
+        ? JSON.parse(installation.customer_table)
+        : installation.customer_table;
+    const customerTable = storedCustomerTable(link);
+    return {
+      installationId: installation.id,
+      answerCopies: answerCopiesOf(installation.mappings),
+      ...(customerTable ? { customerTable } : {}),
+    };
+  }
+
+  private async target(workspace: string, name: string): Promise<Target> {
+    return this.db.withConnection(async (db) => {
+      const profile = await this.find(db, workspace, name);
+      if (!profile) throw notFound(workspace, name);
+      return { profile, ...(await this.source(db, workspace)) };
+    });
+  }
+
+  async forms(workspaceInput: string): Promise<FeedbackForm[]> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    try {
+      return await this.db.withConnection(async (db) => {
+        const { installationId } = await this.source(db, workspace);
+        const tables = profileTables(this.dialect.naming);
+        const forms = await db.run<{
+          form_id: string | number;
+          name: string | null;
+          form_type: string | null;
+        }>(
+          this.statement(
+            (b) =>
+              `SELECT "form_id", "name", "form_type" FROM ${tables.forms} WHERE "installation_id" = ${b.bind(installationId)} ORDER BY "form_id"`,
+          ),
+        );
+        const questions = await db.run<{
+          form_id: string | number;
+          question_index: string;
+          question: string | null;
+          question_type: string | null;
+        }>(
+          this.statement(
+            (b) => `SELECT "form_id", "question_index", "question", "question_type" FROM ${tables.questions}
+                     WHERE "installation_id" = ${b.bind(installationId)} ORDER BY "form_id", "question_index"`,
+          ),
+        );
+        const byId = new Map<number, FeedbackForm>(
+          forms.map((f) => [
+            Number(f.form_id),
+            { id: Number(f.form_id), name: f.name, formType: f.form_type, questions: [] },
+          ]),
+        );
+        for (const question of questions) {
+          byId.get(Number(question.form_id))?.questions.push({
+            index: question.question_index,
+            text: question.question,
+            type: question.question_type,
+          });
+        }
+        return [...byId.values()];
+      });
+    } catch (error) {
+      throw storageFailure(`list the forms of workspace "${workspace}"`, error);
+    }
+  }
+
+  private compiled(target: Target, now: Date): Statement {
+    return compileProfile(target.profile.definition, {
+      dialect: this.dialect.name,
+      naming: this.dialect.naming,
+      installationId: target.installationId,
+      now,
+      answerCopies: target.answerCopies,
+      ...(target.customerTable ? { customerTable: target.customerTable } : {}),
+    });
+  }
+
+  /** The members as of the latest recorded evaluation, and when that was, in one statement. */
+  private async membership(
+    db: Executor,
+    profileId: string,
+  ): Promise<{ current: Set<string>; previous?: { ordinal: number; evaluatedAt: Date } }> {
+    const rows = await db.run<{
+      email_normalized: string | null;
+      ordinal: number | string | null;
+      evaluated_at: Date | string | null;
+    }>(
+      this.statement(
+        (b) => `SELECT NULL AS "email_normalized", e."ordinal", e."evaluated_at"
+                  FROM ${this.table('profile_evaluations')} e
+                 WHERE e."profile_id" = ${b.bind(profileId)}
+                   AND e."ordinal" = (SELECT MAX(x."ordinal") FROM ${this.table('profile_evaluations')} x WHERE x."profile_id" = ${b.bind(profileId)})
+                UNION ALL
+                SELECT m."email_normalized", NULL, NULL FROM ${this.table('profile_members')} m WHERE m."profile_id" = ${b.bind(profileId)}`,
+      ),
+    );
+    const current = new Set<string>();
+    let previous: { ordinal: number; evaluatedAt: Date } | undefined;
+    for (const row of rows) {
+      if (row.email_normalized !== null) current.add(row.email_normalized);
+      else if (row.ordinal !== null && row.evaluated_at !== null)
+        previous = { ordinal: Number(row.ordinal), evaluatedAt: toDate(row.evaluated_at) };
+    }
+    return { current, ...(previous ? { previous } : {}) };
+  }
+
+  async evaluate(
+    workspaceInput: string,
+    nameInput: string,
+    options: EvaluateProfileOptions = {},
+  ): Promise<ProfileEvaluation> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    const name = parseUserInput(nameSchema, nameInput, 'profile name');
+    const now = options.now ?? new Date();
+    if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+      throw new ConfigError('CONFIG_INVALID', 'Invalid evaluation time: now must be a valid Date.');
+    const record = options.record ?? true;
+    const target = await this.target(workspace, name);
+    const started = performance.now();
+    let members: ProfileMember[];
+    try {
+      const rows = await this.db.readOnly((db) => db.run<MemberRow>(this.compiled(target, now)));
+      members = rows.map(toMember);
+    } catch (error) {
+      throw storageFailure(`evaluate the profile "${name}"`, error, 'PROFILE_QUERY_FAILED');
+    }
+    const queryMs = performance.now() - started;
+    const emails = members.map((m) => m.email);
+    const memberSet = new Set(emails);
+    const profileId = target.profile.id;
+
+    try {
+      if (!record) {
+        return await this.db.withConnection(async (db) => {
+          const { current, previous } = await this.membership(db, profileId);
+          return {
+            profile: target.profile,
+            installationId: target.installationId,
+            evaluatedAt: now,
+            members,
+            entered: difference(emails, current),
+            left: difference([...current], memberSet),
+            ...(previous ? { previousEvaluatedAt: previous.evaluatedAt } : {}),
+          };
+        });
+      }
+      const evaluationId = randomUUID();
+      const result = await this.db.transaction(async (tx) => {
+        // Two evaluations of one profile at once would both diff against the same members; one waits.
+        const lock = this.dialect.transactionLock(`profile:${profileId}`);
+        if (lock) await tx.run(lock);
+        const [still] = await tx.run<{ id: string }>(
+          this.statement(
+            (b) => `SELECT "id" FROM ${this.table('profiles')} WHERE "id" = ${b.bind(profileId)}`,
+          ),
+        );
+        if (!still) throw notFound(workspace, name);
+        const { current, previous } = await this.membership(tx, profileId);
+        const entered = difference(emails, current);
+        const left = difference([...current], memberSet);
+        await tx.run(
+          this.statement(
+            (b) => `INSERT INTO ${this.table('profile_evaluations')}
+                      ("id", "profile_id", "installation_id", "ordinal", "evaluated_at", "recorded_at", "member_count", "entered_count", "left_count")
+                    VALUES (${b.bind(evaluationId)}, ${b.bind(profileId)}, ${b.bind(target.installationId)}, ${b.bind((previous?.ordinal ?? 0) + 1)},
+                            ${b.bind(this.timestamp(now))}, ${b.bind(this.timestamp(new Date()))}, ${b.bind(members.length)}, ${b.bind(entered.length)}, ${b.bind(left.length)})`,
+          ),
+        );
+        const changes = [
+          ...entered.map((email) => [evaluationId, email, 'entered']),
+          ...left.map((email) => [evaluationId, email, 'left']),
+        ];
+        for (const statement of this.dialect.buildInsert({
+          table: internalTable(this.dialect, 'profile_membership_changes'),
+          columns: [
+            { name: 'evaluation_id', type: 'uuid' },
+            { name: 'email_normalized', type: 'text' },
+            { name: 'change', type: 'text' },
+          ],
+          rows: changes,
+          conflictKey: [],
+          onConflict: { action: 'nothing' },
+        })) {
+          await tx.run(statement);
+        }
+        for (const emailsLeft of chunk(left, DELETE_CHUNK)) {
+          await tx.run(
+            this.statement(
+              (b) =>
+                `DELETE FROM ${this.table('profile_members')} WHERE "profile_id" = ${b.bind(profileId)} AND "email_normalized" IN (${emailsLeft.map((e) => b.bind(e)).join(', ')})`,
+            ),
+          );
+        }
+        for (const statement of this.dialect.buildInsert({
+          table: internalTable(this.dialect, 'profile_members'),
+          columns: [
+            { name: 'profile_id', type: 'uuid' },
+            { name: 'email_normalized', type: 'text' },
+            { name: 'since_evaluation_id', type: 'uuid' },
+          ],
+          rows: entered.map((email) => [profileId, email, evaluationId]),
+          conflictKey: [],
+          onConflict: { action: 'nothing' },
+        })) {
+          await tx.run(statement);
+        }
+        return { entered, left, previous };
+      });
+      this.logger.debug(
+        {
+          workspace,
+          profile: name,
+          members: members.length,
+          entered: result.entered.length,
+          left: result.left.length,
+          queryMs: Math.round(queryMs),
+        },
+        'profile evaluated',
+      );
+      return {
+        profile: { ...target.profile, lastEvaluation: { evaluatedAt: now, memberCount: members.length } },
+        installationId: target.installationId,
+        evaluatedAt: now,
+        evaluationId,
+        members,
+        entered: result.entered,
+        left: result.left,
+        ...(result.previous ? { previousEvaluatedAt: result.previous.evaluatedAt } : {}),
+      };
+    } catch (error) {
+      throw storageFailure(`record an evaluation of the profile "${name}"`, error);
+    }
+  }
+
+  async history(
+    workspaceInput: string,
+    nameInput: string,
+    options: { limit: number },
+  ): Promise<ProfileHistoryEntry[]> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    const name = parseUserInput(nameSchema, nameInput, 'profile name');
+    const limit = parseUserInput(limitSchema, options.limit, 'history limit');
+    const profile = await this.get(workspace, name);
+    if (!profile) throw notFound(workspace, name);
+    try {
+      return await this.db.withConnection(async (db) => {
+        const evaluations = await db.run<{
+          id: string;
+          evaluated_at: Date | string;
+          member_count: number | string;
+        }>(
+          this.statement(
+            (b) => `SELECT "id", "evaluated_at", "member_count" FROM ${this.table('profile_evaluations')}
+                     WHERE "profile_id" = ${b.bind(profile.id)} ORDER BY "ordinal" DESC LIMIT ${b.bind(limit)}`,
+          ),
+        );
+        const entries = new Map<string, ProfileHistoryEntry>(
+          evaluations.map((e) => [
+            e.id,
+            {
+              evaluationId: e.id,
+              evaluatedAt: toDate(e.evaluated_at),
+              memberCount: Number(e.member_count),
+              entered: [],
+              left: [],
+            },
+          ]),
+        );
+        for (const ids of chunk([...entries.keys()], DELETE_CHUNK)) {
+          const changes = await db.run<{
+            evaluation_id: string;
+            email_normalized: string;
+            change: 'entered' | 'left';
+          }>(
+            this.statement(
+              (
+                b,
+              ) => `SELECT "evaluation_id", "email_normalized", "change" FROM ${this.table('profile_membership_changes')}
+                       WHERE "evaluation_id" IN (${ids.map((id) => b.bind(id)).join(', ')})`,
+            ),
+          );
+          for (const change of changes)
+            entries.get(change.evaluation_id)?.[change.change].push(change.email_normalized);
+        }
+        // Sorted here rather than by the database, whose text order depends on its collation.
+        for (const entry of entries.values()) {
+          entry.entered.sort();
+          entry.left.sort();
+        }
+        return [...entries.values()];
+      });
+    } catch (error) {
+      throw storageFailure(`read the history of the profile "${name}"`, error);
+    }
+  }
+
+  /** How the database runs a profile's query: the plan's lines (PostgreSQL EXPLAIN [ANALYZE], SQLite EXPLAIN QUERY PLAN). */
+  async explain(
+    workspaceInput: string,
+    nameInput: string,
+    options: { now?: Date; analyze?: boolean } = {},
+  ): Promise<string[]> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    const name = parseUserInput(nameSchema, nameInput, 'profile name');
+    const target = await this.target(workspace, name);
+    const statement = explainStatement(
+      this.dialect.name,
+      this.compiled(target, options.now ?? new Date()),
+      options.analyze,
+    );
+    try {
+      const rows = await this.db.readOnly((db) => db.run<Record<string, unknown>>(statement));
+      return this.dialect.name === 'postgres'
+        ? rows.map((r) => String(r['QUERY PLAN']))
+        : rows.map((r) => String(r['detail']));
+    } catch (error) {
+      throw storageFailure(`explain the profile "${name}"`, error);
+    }
+  }
+}

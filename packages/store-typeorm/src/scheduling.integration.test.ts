@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataModelSchema, validateMappings, type DataModel, type Installation, type ScheduleState } from '@tributary/core';
+import { testDatabases, type TestDatabase } from '@tributary/testing';
+import { createSecretCipher, createStore, type TypeOrmStore } from './index.js';
+import { openRawDatabase, type RawDatabase } from './test-support/raw-database.js';
+
+const databases = await testDatabases('scheduling');
+
+const model: DataModel = dataModelSchema.parse({
+  primaryTable: 'items',
+  tables: [{ name: 'items', rowsFrom: { kind: 'record' }, key: ['id'], onConflict: 'ignore', columns: [{ name: 'id', type: 'bigint', nullable: false }] }],
+});
+const mappings = validateMappings([{ source: 'id', target: { table: 'items', column: 'id' } }], model);
+const cipher = createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' });
+const T0 = new Date('2026-03-02T10:00:00.000Z');
+
+function schedule(installationId: string, overrides: Partial<ScheduleState> = {}): Omit<ScheduleState, 'version'> {
+  return {
+    installationId,
+    nextRunAt: new Date(T0.getTime() + 3_600_000),
+    attempts: 0,
+    lastStartedAt: T0,
+    lastFinishedAt: new Date(T0.getTime() + 1234),
+    lastStatus: 'succeeded',
+    lastErrorCode: null,
+    ...overrides,
+  };
+}
+
+describe.each(databases)('scheduling in the store on $dialect', (database: TestDatabase) => {
+  let store: TypeOrmStore;
+  let other: TypeOrmStore;
+  let raw: RawDatabase;
+  let first: Installation;
+  let second: Installation;
+
+  beforeAll(async () => {
+    store = await createStore({ url: database.url, cipher });
+    other = await createStore({ url: database.url, cipher });
+    await store.migrate();
+    raw = await openRawDatabase(database);
+    const install = (workspace: string) =>
+      store.install({ workspace, app: 'schedapp', config: {}, secretFields: [], mappings, dataModel: model });
+    first = await install('alpha');
+    second = await install('beta');
+  });
+  afterAll(async () => {
+    await raw?.close();
+    await other?.close();
+    await store?.close();
+  });
+
+  it('lists active installations without a schedule before their first run', async () => {
+    const entries = await store.listSchedules();
+    expect(entries.map((e) => [e.workspace, e.app, e.state])).toEqual([
+      ['alpha', 'schedapp', undefined],
+      ['beta', 'schedapp', undefined],
+    ]);
+    expect(await store.readSchedule(first.id)).toBeUndefined();
+  });
+
+  it('saves a schedule only when its version is the expected one, and bumps it', async () => {
+    expect(await store.saveSchedule(schedule(first.id), 0)).toBe(true);
+    // A second worker that saw the same (absent) schedule loses.
+    expect(await other.saveSchedule(schedule(first.id, { attempts: 9 }), 0)).toBe(false);
+    expect(await store.readSchedule(first.id)).toEqual({ ...schedule(first.id), version: 1 });
+
+    const failed = schedule(first.id, { attempts: 1, lastStatus: 'failed', lastErrorCode: 'SOURCE_RATE_LIMITED', nextRunAt: new Date(T0.getTime() + 600_000) });
+    expect(await other.saveSchedule(failed, 1)).toBe(true);
+    expect(await store.saveSchedule(schedule(first.id), 1)).toBe(false);
+    expect(await store.readSchedule(first.id)).toEqual({ ...failed, version: 2 });
+
+    const [alpha] = await store.listSchedules();
+    expect(alpha).toMatchObject({ installationId: first.id, workspace: 'alpha', state: { ...failed, version: 2 } });
+    const rows = await raw.query<{ version: number; attempts: number }>(
+      `SELECT version, attempts FROM ${database.dialect === 'postgres' ? 'tributary.schedules' : 'tributary_schedules'} WHERE installation_id = ?`,
+      [first.id],
+    );
+    expect(rows.map((r) => [Number(r.version), Number(r.attempts)])).toEqual([[2, 1]]);
+  });
+
+  it('refuses an invalid schedule', async () => {
+    await expect(store.saveSchedule(schedule('not-an-id'), 0)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(store.saveSchedule(schedule(first.id, { attempts: -1 }), 2)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
+  it('drops an uninstalled installation from the schedule', async () => {
+    const third = await store.install({ workspace: 'gamma', app: 'schedapp', config: {}, secretFields: [], mappings, dataModel: model });
+    expect((await store.listSchedules()).map((e) => e.workspace)).toContain('gamma');
+    await store.uninstall(third.id, { purge: false, at: T0 });
+    expect((await store.listSchedules()).map((e) => e.workspace)).not.toContain('gamma');
+  });
+
+  it('lets one holder of a run lock at a time work on an installation', async () => {
+    let inside = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holder = store.withRunLock(second.id, async () => {
+      inside += 1;
+      await held;
+      return 'done';
+    });
+    await expect.poll(() => inside).toBe(1);
+    expect(await store.withRunLock(second.id, async () => 'second')).toEqual({ acquired: false });
+    if (database.dialect === 'postgres') {
+      // Another process (another connection pool) is kept out as well.
+      expect(await other.withRunLock(second.id, async () => 'other')).toEqual({ acquired: false });
+    }
+    // Locks are per installation.
+    expect(await store.withRunLock(first.id, async () => 'first')).toEqual({ acquired: true, value: 'first' });
+    release();
+    expect(await holder).toEqual({ acquired: true, value: 'done' });
+    expect(await other.withRunLock(second.id, async () => 'after')).toEqual({ acquired: true, value: 'after' });
+  });
+
+  it('releases the run lock when the work throws', async () => {
+    await expect(store.withRunLock(second.id, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await store.withRunLock(second.id, async () => 1)).toEqual({ acquired: true, value: 1 });
+  });
+
+  it('holds a run lock for a session on PostgreSQL (freed when its process dies), per process on SQLite', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    if (database.dialect === 'sqlite') {
+      // SQLite has no session locks: another store (another process) is not kept out. Embedded mode
+      // runs one runner per SQLite database; several runners need PostgreSQL (distributed mode).
+      const holder = store.withRunLock(first.id, () => held);
+      expect(await other.withRunLock(first.id, async () => 'other')).toEqual({ acquired: true, value: 'other' });
+      release();
+      await holder;
+      return;
+    }
+    let holderPid = 0;
+    const holder = other.withRunLock(first.id, async () => {
+      const [row] = await raw.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`);
+      holderPid = row!.pid;
+      await held;
+    });
+    await expect.poll(() => holderPid).toBeGreaterThan(0);
+    expect(await store.withRunLock(first.id, async () => 'x')).toEqual({ acquired: false });
+    await raw.query('SELECT pg_terminate_backend(?)', [holderPid]);
+    await expect.poll(async () => (await store.withRunLock(first.id, async () => 'taken over')).acquired).toBe(true);
+    release();
+    await holder.catch(() => undefined);
+  });
+
+  it('gives each period of a periodic task to one claimer, and takes it back after a failure', async () => {
+    const hour = (n: number) => new Date(T0.getTime() + n * 3_600_000);
+    expect(await store.claimPeriodicTask('invoices', hour(0), hour(0))).toBe(true);
+    expect(await other.claimPeriodicTask('invoices', hour(0), hour(0))).toBe(false);
+    // An older period never wins over a newer one.
+    expect(await other.claimPeriodicTask('invoices', hour(-1), hour(0))).toBe(false);
+    expect(await other.claimPeriodicTask('invoices', hour(1), hour(1))).toBe(true);
+    await other.releasePeriodicTask('invoices', hour(1));
+    expect(await store.claimPeriodicTask('invoices', hour(1), hour(1))).toBe(true);
+    // A task released after its very first claim starts over.
+    expect(await store.claimPeriodicTask('reports', hour(0), hour(0))).toBe(true);
+    await store.releasePeriodicTask('reports', hour(0));
+    expect(await other.claimPeriodicTask('reports', hour(0), hour(0))).toBe(true);
+  });
+});

@@ -1,0 +1,237 @@
+import { z } from 'zod';
+import {
+  InternalError,
+  parseUserInput,
+  type RunLockResult,
+  type ScheduleEntry,
+  type ScheduleState,
+} from '@tributary/core';
+import type { Database } from './database.js';
+import { internalTable } from './dialect.js';
+import { storageFailure } from './errors.js';
+import { isStoreId } from './installations.js';
+
+// The runner's bookkeeping: `schedules` (when each installation syncs next, versioned so that a
+// stale job is recognised) and `periodic_tasks` (which period each periodic task was claimed for).
+
+const date = z.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date');
+
+const scheduleSchema = z.object({
+  installationId: z.string().refine(isStoreId, 'must be an installation id'),
+  nextRunAt: date,
+  attempts: z.number().int().min(0).max(1_000_000),
+  lastStartedAt: date.nullable(),
+  lastFinishedAt: date.nullable(),
+  lastStatus: z.enum(['succeeded', 'failed', 'interrupted']).nullable(),
+  lastErrorCode: z.string().max(200).nullable(),
+});
+
+const taskNameSchema = z.string().min(1).max(200);
+
+interface ScheduleRow {
+  installation_id: string;
+  next_run_at: Date | string;
+  attempts: number | string;
+  version: number | string;
+  last_started_at: Date | string | null;
+  last_finished_at: Date | string | null;
+  last_status: ScheduleState['lastStatus'];
+  last_error_code: string | null;
+}
+
+// PostgreSQL hands back Date objects, SQLite the ISO-8601 text it stores.
+function dateOf(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
+function optionalDate(value: Date | string | null): Date | null {
+  return value === null ? null : dateOf(value);
+}
+
+function stateOf(row: ScheduleRow): ScheduleState {
+  return {
+    installationId: row.installation_id,
+    nextRunAt: dateOf(row.next_run_at),
+    attempts: Number(row.attempts),
+    version: Number(row.version),
+    lastStartedAt: optionalDate(row.last_started_at),
+    lastFinishedAt: optionalDate(row.last_finished_at),
+    lastStatus: row.last_status,
+    lastErrorCode: row.last_error_code,
+  };
+}
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+/** Schedules, run locks and periodic-task claims. */
+export class Scheduling {
+  /** Run locks of this process, where the database has no session locks (SQLite). */
+  private readonly localLocks = new Set<string>();
+
+  constructor(private readonly db: Database) {}
+
+  private table(name: 'schedules' | 'periodic_tasks' | 'installations' | 'workspaces') {
+    return internalTable(this.db.dialect, name).sql;
+  }
+
+  private p(n: number): string {
+    return this.db.dialect.placeholder(n);
+  }
+
+  async list(): Promise<ScheduleEntry[]> {
+    const sql = `SELECT i."id" AS "id", w."name" AS "workspace", i."app" AS "app", i."created_at" AS "created_at",
+                        s."installation_id", s."next_run_at", s."attempts", s."version", s."last_started_at",
+                        s."last_finished_at", s."last_status", s."last_error_code"
+                   FROM ${this.table('installations')} i
+                   JOIN ${this.table('workspaces')} w ON w."id" = i."workspace_id"
+                   LEFT JOIN ${this.table('schedules')} s ON s."installation_id" = i."id"
+                  WHERE i."status" = 'active'
+                  ORDER BY w."name", i."app"`;
+    try {
+      const rows = await this.db.withConnection((db) =>
+        db.query<ScheduleRow & { id: string; workspace: string; app: string; created_at: Date | string }>(sql),
+      );
+      return rows.map((row) => ({
+        installationId: row.id,
+        workspace: row.workspace,
+        app: row.app,
+        installedAt: dateOf(row.created_at),
+        state: row.installation_id === null ? undefined : stateOf(row),
+      }));
+    } catch (error) {
+      throw storageFailure('list the schedules', error);
+    }
+  }
+
+  async read(installationId: string): Promise<ScheduleState | undefined> {
+    if (!isStoreId(installationId)) return undefined;
+    try {
+      const [row] = await this.db.withConnection((db) =>
+        db.query<ScheduleRow>(`SELECT * FROM ${this.table('schedules')} WHERE "installation_id" = ${this.p(1)}`, [installationId]),
+      );
+      return row ? stateOf(row) : undefined;
+    } catch (error) {
+      throw storageFailure(`read the schedule of installation ${installationId}`, error);
+    }
+  }
+
+  async save(input: Omit<ScheduleState, 'version'>, expectedVersion: number): Promise<boolean> {
+    const state = parseUserInput(scheduleSchema, input, 'schedule');
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw new InternalError('SCHEDULE_VERSION_INVALID', `A schedule version is a whole number from 0, not ${expectedVersion}.`);
+    }
+    const values = [
+      state.installationId,
+      state.nextRunAt.toISOString(),
+      state.attempts,
+      iso(state.lastStartedAt),
+      iso(state.lastFinishedAt),
+      state.lastStatus,
+      state.lastErrorCode,
+      new Date().toISOString(),
+    ];
+    const p = (n: number) => this.p(n);
+    const table = this.table('schedules');
+    // Compare-and-set on the version: of two workers saving the same state, exactly one wins.
+    const statement =
+      expectedVersion === 0
+        ? {
+            sql: `INSERT INTO ${table} ("installation_id", "next_run_at", "attempts", "last_started_at", "last_finished_at",
+                                        "last_status", "last_error_code", "updated_at", "version")
+                  VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, 1)
+                  ON CONFLICT ("installation_id") DO NOTHING
+                  RETURNING "version"`,
+            params: values,
+          }
+        : {
+            // Placeholders in textual order: SQLite's `?` are positional.
+            sql: `UPDATE ${table}
+                     SET "next_run_at" = ${p(1)}, "attempts" = ${p(2)}, "last_started_at" = ${p(3)}, "last_finished_at" = ${p(4)},
+                         "last_status" = ${p(5)}, "last_error_code" = ${p(6)}, "updated_at" = ${p(7)}, "version" = "version" + 1
+                   WHERE "installation_id" = ${p(8)} AND "version" = ${p(9)}
+                   RETURNING "version"`,
+            params: [...values.slice(1), state.installationId, expectedVersion],
+          };
+    try {
+      const rows = await this.db.withConnection((db) => db.run(statement));
+      return rows.length === 1;
+    } catch (error) {
+      throw storageFailure(`save the schedule of installation ${state.installationId}`, error);
+    }
+  }
+
+  async withRunLock<T>(installationId: string, work: () => Promise<T>): Promise<RunLockResult<T>> {
+    const key = `run:${installationId}`;
+    const lock = this.db.dialect.sessionLock(key);
+    if (!lock) {
+      if (this.localLocks.has(key)) return { acquired: false };
+      this.localLocks.add(key);
+      try {
+        return { acquired: true, value: await work() };
+      } finally {
+        this.localLocks.delete(key);
+      }
+    }
+    // The connection is held for the whole run: the lock lives as long as its session, so a process
+    // that dies mid-run loses it with its connection and another worker may take over.
+    return this.db.withConnection(async (connection) => {
+      let acquired: boolean;
+      try {
+        const [row] = await connection.run<{ locked: boolean }>(lock.tryAcquire);
+        acquired = row?.locked === true;
+      } catch (error) {
+        throw storageFailure(`take the run lock of installation ${installationId}`, error);
+      }
+      if (!acquired) return { acquired: false as const };
+      try {
+        return { acquired: true as const, value: await work() };
+      } finally {
+        // A broken connection has already dropped the lock with its session.
+        await connection.run(lock.release).catch(() => undefined);
+      }
+    });
+  }
+
+  async claimPeriodicTask(name: string, periodStart: Date, claimedAt: Date): Promise<boolean> {
+    parseUserInput(taskNameSchema, name, 'periodic task name');
+    const table = this.table('periodic_tasks');
+    const p = (n: number) => this.p(n);
+    // Moving the task forward to this period is the claim; a caller that finds it there already loses.
+    const sql = `INSERT INTO ${table} ("name", "period_start", "previous_period_start", "claimed_at")
+                 VALUES (${p(1)}, ${p(2)}, NULL, ${p(3)})
+                 ON CONFLICT ("name") DO UPDATE
+                    SET "previous_period_start" = ${table}."period_start",
+                        "period_start" = excluded."period_start",
+                        "claimed_at" = excluded."claimed_at"
+                  WHERE ${table}."period_start" < excluded."period_start"
+                 RETURNING "name"`;
+    try {
+      const rows = await this.db.withConnection((db) => db.query(sql, [name, periodStart.toISOString(), claimedAt.toISOString()]));
+      return rows.length === 1;
+    } catch (error) {
+      throw storageFailure(`claim periodic task "${name}"`, error);
+    }
+  }
+
+  async releasePeriodicTask(name: string, periodStart: Date): Promise<void> {
+    parseUserInput(taskNameSchema, name, 'periodic task name');
+    const table = this.table('periodic_tasks');
+    const p = (n: number) => this.p(n);
+    try {
+      await this.db.withConnection(async (db) => {
+        // Back to the period before the claim; a task claimed for the first time is forgotten.
+        await db.query(`DELETE FROM ${table} WHERE "name" = ${p(1)} AND "period_start" = ${p(2)} AND "previous_period_start" IS NULL`, [
+          name,
+          periodStart.toISOString(),
+        ]);
+        await db.query(
+          `UPDATE ${table} SET "period_start" = "previous_period_start", "previous_period_start" = NULL
+            WHERE "name" = ${p(1)} AND "period_start" = ${p(2)}`,
+          [name, periodStart.toISOString()],
+        );
+      });
+    } catch (error) {
+      throw storageFailure(`release periodic task "${name}"`, error);
+    }
+  }
+}
