@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { profileDefinitionSchema } from './profile.js';
+import { describeProfileCondition, MAX_PROFILE_DEPTH, profileDefinitionSchema, type ProfileCondition } from './profile.js';
 import { describeIssues } from './validation.js';
 
 function issues(input: unknown): string {
@@ -51,5 +51,38 @@ describe('profileDefinitionSchema', () => {
   it('refuses a bad name', () => {
     expect(issues({ name: "x'; drop table y", match: { type: 'score', op: '=', value: 5 } })).toMatch(/^name:/);
     expect(issues({ name: '', match: { type: 'score', op: '=', value: 5 } })).toMatch(/^name:/);
+  });
+
+  it('bounds the nesting and the number of conditions', () => {
+    let deep: ProfileCondition = { type: 'score', op: '=', value: 5 };
+    for (let i = 0; i < MAX_PROFILE_DEPTH; i += 1) deep = { all: [deep] };
+    expect(issues({ name: 'deep', match: deep })).toMatch(/^match: nests all \/ any \/ none 9 deep/);
+    const wide = { any: Array.from({ length: 101 }, (_, i) => ({ type: 'score', op: '=', value: i })) };
+    expect(issues({ name: 'wide', match: wide })).toMatch(/^match: holds 101 conditions/);
+  });
+});
+
+describe('describeProfileCondition', () => {
+  it('reads a definition as one line', () => {
+    expect(
+      describeProfileCondition({
+        all: [
+          { type: 'responded', withinDays: 10 },
+          { type: 'form', id: 34 },
+          { type: 'question', formId: 34, questionIndex: '1' },
+          { any: [{ type: 'score', op: '=', value: 1 }, { type: 'score', op: '<', value: 3 }] },
+          { none: [{ type: 'comment', contains: 'spam' }, { type: 'backfilled', value: true }] },
+          { type: 'mailing', name: 'May' },
+          { type: 'score', op: 'between', min: 1, max: 2 },
+          { type: 'score', op: 'in', values: [1, 5] },
+          { type: 'responded', from: '2024-01-01', to: '2024-02-01' },
+          { type: 'question', text: 'Why?' },
+        ],
+      }),
+    ).toBe(
+      'responded within the past 10 days AND form 34 AND question 1 of form 34 AND (score = 1 OR score < 3) AND ' +
+        'NOT (comment contains "spam" OR backfilled) AND mailing "May" AND score between 1 and 2 AND score in (1, 5) AND ' +
+        'responded between 2024-01-01 and 2024-02-01 AND question "Why?"',
+    );
   });
 });
