@@ -10,7 +10,8 @@ import { openRawDatabase, type RawDatabase } from './test-support/raw-database.j
 const databases = await testDatabases('store-migrations');
 const cipher = createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' });
 
-const OWN_TABLES = ['checkpoints', 'installation_secrets', 'installations', 'provisioned_tables', 'rejected_records', 'runs', 'workspaces'];
+/** Tables the first migration creates; later migrations add their own. */
+const CORE_TABLES = ['checkpoints', 'installation_secrets', 'installations', 'provisioned_tables', 'rejected_records', 'runs', 'workspaces'];
 
 describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
   let store: TypeOrmStore;
@@ -35,23 +36,30 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
   });
 
   it('migrates up, down and up again', async () => {
+    const appliedNames = async () =>
+      (await raw.query<{ name: string }>(`SELECT name FROM ${pg ? '"tributary"."migrations"' : '"tributary_migrations"'} ORDER BY id`)).map((m) => m.name);
     await store.migrate();
-    expect(await ownTables()).toEqual(OWN_TABLES);
-    const applied = await raw.query<{ name: string }>(`SELECT name FROM ${pg ? '"tributary"."migrations"' : '"tributary_migrations"'}`);
-    expect(applied.map((m) => m.name)).toEqual(['InitialSchema1764201600000']);
+    const tables = await ownTables();
+    expect(tables).toEqual(expect.arrayContaining(CORE_TABLES));
+    const applied = await appliedNames();
+    expect(applied[0]).toBe('InitialSchema1764201600000');
+    expect(applied).toEqual([...applied].sort((a, b) => Number(a.match(/\d+$/)?.[0]) - Number(b.match(/\d+$/)?.[0])));
 
     await store.migrate();
-    expect(await ownTables()).toEqual(OWN_TABLES);
+    expect(await ownTables()).toEqual(tables);
+    expect(await appliedNames()).toEqual(applied);
 
-    await store.revertLastMigration();
+    // Every migration reverses: undone one by one, newest first, nothing of Tributary's is left.
+    for (let left = applied.length; left > 0; left--) {
+      await store.revertLastMigration();
+      expect(await appliedNames()).toEqual(applied.slice(0, left - 1));
+    }
     expect(await ownTables()).toEqual([]);
-    expect(await raw.query(`SELECT name FROM ${pg ? '"tributary"."migrations"' : '"tributary_migrations"'}`)).toEqual([]);
 
     await store.migrate();
-    expect(await ownTables()).toEqual(OWN_TABLES);
+    expect(await ownTables()).toEqual(tables);
     // The store works on the re-created tables.
-    const workspaces = await store.listInstallations();
-    expect(workspaces).toEqual([]);
+    expect(await store.listInstallations()).toEqual([]);
   });
 
   it.runIf(!pg)('opens SQLite in WAL mode with a busy timeout and foreign keys on', async () => {
