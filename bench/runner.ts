@@ -66,7 +66,9 @@ async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string,
   // Every installation due again, and an empty queue.
   await db.query('DELETE FROM tributary.schedules');
   await db.query(`DO $$ BEGIN IF to_regclass('tributary_boss.job') IS NOT NULL THEN DELETE FROM tributary_boss.job; END IF; END $$`);
-  const clock = { simBase: sandbox.now.getTime(), wallBase: Date.now() };
+  // Just past the hour, with every slot on the hour: all installations are new (due at once) and
+  // none reaches its next slot during the benchmark, so each syncs exactly once.
+  const clock = { simBase: sandbox.now.getTime() + 1000, wallBase: Date.now() };
   const started = performance.now();
   const runners: RunnerProcess[] = await Promise.all(
     Array.from({ length: PROCESSES }, () =>
@@ -81,6 +83,7 @@ async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string,
         dedupeWindowSeconds: 60,
         maintenanceIntervalSeconds: 30,
         noopSync: mode === 'noop',
+        slotsOnTheHour: true,
       }),
     ),
   );
@@ -105,6 +108,8 @@ async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string,
   const exits = await Promise.all(runners.map((r) => r.exited));
   if (exits.some((e) => e.code !== 0)) throw new Error(`a runner process did not stop cleanly: ${JSON.stringify(exits)}`);
   const perProcess = runners.map((r) => r.events.filter((e) => e.type === 'job-done' && e.outcome === 'ran').length);
+  const failed = runners.flatMap((r) => r.events).filter((e) => e.type === 'job-done' && e.outcome === 'ran' && e.status !== 'succeeded').length;
+  if (failed > 0) throw new Error(`${failed} syncs did not succeed`);
   const firstTicks = runners.map((r) => r.events.find((e) => e.type === 'tick' && e.due > 0)).filter((e) => e !== undefined);
   const firstTickMs = Math.max(...firstTicks.map((e) => (e.type === 'tick' ? e.durationMs : 0)));
   return {

@@ -191,15 +191,19 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
     },
     async enqueue(offered: readonly SyncJob[]) {
       if (stopping || offered.length === 0) return;
-      // An installation whose job still waits or runs (or whose worker died and whose lease has not
-      // run out yet) gets no second one; a backlog longer than the dedupe window would otherwise
-      // fill the queue with jobs that are only dropped as stale.
-      const live = await boss
-        .getDb()
-        .executeSql(`SELECT DISTINCT singleton_key AS "key" FROM ${options.schema}.job WHERE name = $1 AND state < 'completed' AND singleton_key = ANY($2::text[])`, [
-          options.queueName,
-          offered.map((job) => job.installationId),
-        ]);
+      // No second job for an installation whose job still waits or runs (or whose worker died and
+      // whose lease has not run out yet): a backlog longer than the dedupe window would otherwise
+      // fill the queue with jobs that are only dropped as stale. Nor for an offer made from a
+      // schedule read just before a job of that version ran and completed.
+      const live = await boss.getDb().executeSql(
+        `SELECT DISTINCT j.singleton_key AS "key"
+           FROM ${options.schema}.job j
+           JOIN unnest($2::text[], $3::int[]) AS offer(installation_id, version) ON offer.installation_id = j.singleton_key
+          WHERE j.name = $1
+            AND (j.state < 'completed'
+                 OR (j.state = 'completed' AND j.output->>'outcome' = 'ran' AND (j.data->>'version')::int >= offer.version))`,
+        [options.queueName, offered.map((job) => job.installationId), offered.map((job) => job.version)],
+      );
       const busy = new Set<string>(live.rows.map((row: { key: string }) => row.key));
       const jobs = offered.filter((job) => !busy.has(job.installationId));
       for (let i = 0; i < jobs.length; i += INSERT_CHUNK) {

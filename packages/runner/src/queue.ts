@@ -39,8 +39,9 @@ export interface JobQueue {
   /** Starts handing jobs to `handle`. */
   start(handle: JobHandler): Promise<void>;
   /**
-   * Adds due jobs. A queue drops a job whose installation already has one waiting (or, distributed,
-   * one made in the same dedupe window), so ticks may offer the same installation again and again.
+   * Adds due jobs. A queue drops a job whose installation already has one waiting or running (and,
+   * distributed, one made in the same dedupe window), so ticks may offer the same installation
+   * again and again.
    */
   enqueue(jobs: readonly SyncJob[]): Promise<void>;
   /** Stops taking jobs and waits for the running ones, which the runner has asked to stop between pages. */

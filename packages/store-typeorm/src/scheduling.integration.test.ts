@@ -133,7 +133,13 @@ describe.each(databases)('scheduling in the store on $dialect', (database: TestD
     }
     let holderPid = 0;
     const holder = other.withRunLock(first.id, async () => {
-      const [row] = await raw.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`);
+      // Exactly this installation's run lock in this database: other test files share the server.
+      const [row] = await raw.query<{ pid: number }>(
+        `SELECT pid FROM pg_locks
+          WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(?, 0)`,
+        [`tributary:tributary:run:${first.id}`],
+      );
       holderPid = row!.pid;
       await held;
     });
