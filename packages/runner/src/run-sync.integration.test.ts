@@ -128,6 +128,24 @@ describe.each(databases)('runSync on $dialect', (db) => {
     expect(run?.rejectedRecords[0]?.reason).toMatch(/id: .*expected number/);
   });
 
+  it('stops between pages on shutdown, keeps what it committed, and logs no failure', async () => {
+    clock = new Date(NOW.getTime() + 5 * 3_600_000);
+    sandbox.addResponses({ count: 3, createdAt: (i) => new Date(clock.getTime() - 60_000 + i * 1000) });
+    sandbox.injectFault({ kind: 'slow', delayMs: 1_000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const stopped = await runSync({ store, connector, installation, now, signal: controller.signal });
+    expect(stopped).toMatchObject({ status: 'succeeded', interrupted: true });
+    expect(stopped.failure).toBeUndefined();
+    expect(stopped.warnings).toContainEqual(expect.stringMatching(/Stopped early by a shutdown/));
+    const [run] = await store.listRuns({ workspace: 'acme', limit: 1 });
+    expect(run).toMatchObject({ status: 'succeeded' });
+
+    const resumed = await runSync({ store, connector, installation, now });
+    expect(resumed.status).toBe('succeeded');
+    expect(resumed.inserted).toBe(3);
+  });
+
   it('fails a run with an expired token and says how to replace it', async () => {
     const expired = sandbox.issueToken({ expiresAt: new Date(clock.getTime() - DAY) });
     const stale = { ...installation, config: { ...installation.config, apiToken: expired } };

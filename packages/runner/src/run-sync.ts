@@ -152,11 +152,20 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
       }
     }
   } catch (error) {
-    failure = toTributaryError(error);
+    if (options.signal?.aborted && !(error instanceof StorageError)) {
+      // A shutdown aborts the request in flight; what was committed stays, and nothing failed.
+      logger.info('run stopped by shutdown');
+    } else {
+      failure = toTributaryError(error);
+    }
+  }
+  if (failure) {
     outcome.status = 'failed';
     outcome.error = failure.hint ? `${failure.message} (${failure.hint})` : failure.message;
     outcome.errorCode = failure.code;
     logger.error({ code: failure.code }, failure.message);
+  } else if (options.signal?.aborted) {
+    outcome.warnings.push('Stopped early by a shutdown; the next run resumes after the last committed page.');
   }
   await store.finishRun(runId, outcome, clock());
   logger.info({ runId, status: outcome.status, fetched: outcome.fetched, inserted: outcome.inserted }, 'run finished');

@@ -80,6 +80,11 @@ describe.each(databases)('tributary runner on $dialect', (db) => {
     const logs = await cli(['logs', '--workspace', 'acme', '--json'], env);
     const runs = JSON.parse(logs.stdout) as { status: string; inserted: number }[];
     expect(runs.map((r) => [r.status, r.inserted])).toEqual([['succeeded', sandbox.responses().length]]);
+
+    // The runner bills too: the first month of the monthly plan is invoiced in advance.
+    const invoices = await cli(['invoices', '--workspace', 'acme', '--json'], env);
+    expect(invoices.code, invoices.stderr).toBe(0);
+    expect(JSON.parse(invoices.stdout)).toEqual([expect.objectContaining({ plan: 'monthly' })]);
   });
 
   it('reports the last and next run of every installation, and the queue', async () => {

@@ -5,6 +5,7 @@ import {
   createEmbeddedQueue,
   createPgBossQueue,
   createRunner,
+  produceInvoices,
   readQueueStatus,
   readScheduleStatus,
   type InstallationScheduleStatus,
@@ -47,6 +48,16 @@ async function runRunner(io: Io, options: { distributed?: boolean; concurrency: 
       connectorFor: (app) => CONNECTORS.get(app),
       queue,
       logger: ctx.logger,
+      // Invoices are idempotent per period, so an hourly pass bills each new month or year once.
+      periodicTasks: [
+        {
+          name: 'invoices',
+          everyMs: 60 * 60 * 1000,
+          run: async (now) => {
+            await produceInvoices({ store, now, connectors: [...CONNECTORS.values()], logger: ctx.logger });
+          },
+        },
+      ],
       onEvent: (event) => {
         const line = event.type === 'job-done' ? describeRun(event) : undefined;
         if (line) println(io.stdout, line);
