@@ -335,7 +335,8 @@ export interface Store {
   /**
    * Runs `work` holding the installation's run lock, or returns `{ acquired: false }` at once when
    * another worker holds it. PostgreSQL: a session advisory lock on a connection of its own, held for
-   * the whole run and dropped by the database when the process dies. SQLite: a lock inside this process.
+   * the whole run and dropped by the database when the process dies. SQLite: a lease row renewed while
+   * the work runs, so that other processes on the same file see it; a dead holder's lease expires.
    */
   withRunLock<T>(installationId: string, work: () => Promise<T>): Promise<RunLockResult<T>>;
   /**

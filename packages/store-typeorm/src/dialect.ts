@@ -9,6 +9,7 @@ import { AppLifecyclePostgres1764201800000 } from './migrations/postgres/1764201
 import { AppLifecycleSqlite1764201800000 } from './migrations/sqlite/1764201800000-AppLifecycle.js';
 import { SchedulingPostgres1764201900000 } from './migrations/postgres/1764201900000-Scheduling.js';
 import { SchedulingSqlite1764201900000 } from './migrations/sqlite/1764201900000-Scheduling.js';
+import { RunLeasesSqlite1764202000000 } from './migrations/sqlite/1764202000000-RunLeases.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -240,7 +241,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
         from: (value: string | null) => (value === null ? null : new Date(value)),
       },
     }),
-    migrations: [InitialSchemaSqlite1764201600000, ProfilesSqlite1764201700000, AppLifecycleSqlite1764201800000, SchedulingSqlite1764201900000],
+    migrations: [InitialSchemaSqlite1764201600000, ProfilesSqlite1764201700000, AppLifecycleSqlite1764201800000, SchedulingSqlite1764201900000, RunLeasesSqlite1764202000000],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',
     readOnly: { begin: 'PRAGMA query_only = ON', end: 'PRAGMA query_only = OFF', abort: 'PRAGMA query_only = OFF' },

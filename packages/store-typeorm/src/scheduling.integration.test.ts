@@ -103,10 +103,8 @@ describe.each(databases)('scheduling in the store on $dialect', (database: TestD
     });
     await expect.poll(() => inside).toBe(1);
     expect(await store.withRunLock(second.id, async () => 'second')).toEqual({ acquired: false });
-    if (database.dialect === 'postgres') {
-      // Another process (another connection pool) is kept out as well.
-      expect(await other.withRunLock(second.id, async () => 'other')).toEqual({ acquired: false });
-    }
+    // Another process (another store on the same database) is kept out as well.
+    expect(await other.withRunLock(second.id, async () => 'other')).toEqual({ acquired: false });
     // Locks are per installation.
     expect(await store.withRunLock(first.id, async () => 'first')).toEqual({ acquired: true, value: 'first' });
     release();
@@ -119,14 +117,17 @@ describe.each(databases)('scheduling in the store on $dialect', (database: TestD
     expect(await store.withRunLock(second.id, async () => 1)).toEqual({ acquired: true, value: 1 });
   });
 
-  it('holds a run lock for a session on PostgreSQL (freed when its process dies), per process on SQLite', async () => {
+  it('holds a run lock for a session on PostgreSQL, or a lease on SQLite, that a dead holder loses', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     if (database.dialect === 'sqlite') {
-      // SQLite has no session locks: another store (another process) is not kept out. Embedded mode
-      // runs one runner per SQLite database; several runners need PostgreSQL (distributed mode).
+      // SQLite has no sessions: a lease row keeps other processes out while its holder renews it.
       const holder = store.withRunLock(first.id, () => held);
-      expect(await other.withRunLock(first.id, async () => 'other')).toEqual({ acquired: true, value: 'other' });
+      await expect.poll(async () => (await raw.query(`SELECT COUNT(*) AS n FROM "tributary_run_leases"`))[0]).toEqual({ n: 1 });
+      expect(await other.withRunLock(first.id, async () => 'other')).toEqual({ acquired: false });
+      // A holder that died leaves a lease that runs out; then another process takes over.
+      await raw.query(`UPDATE "tributary_run_leases" SET "lease_until" = ?`, ['2000-01-01T00:00:00.000Z']);
+      expect(await other.withRunLock(first.id, async () => 'taken over')).toEqual({ acquired: true, value: 'taken over' });
       release();
       await holder;
       return;

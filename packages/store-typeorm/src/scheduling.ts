@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
   InternalError,
@@ -60,6 +61,9 @@ function stateOf(row: ScheduleRow): ScheduleState {
     lastErrorCode: row.last_error_code,
   };
 }
+
+/** How long a SQLite run lease lasts without renewal; renewed every third of it. */
+const LEASE_MS = 60_000;
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
@@ -163,15 +167,7 @@ export class Scheduling {
   async withRunLock<T>(installationId: string, work: () => Promise<T>): Promise<RunLockResult<T>> {
     const key = `run:${installationId}`;
     const lock = this.db.dialect.sessionLock(key);
-    if (!lock) {
-      if (this.localLocks.has(key)) return { acquired: false };
-      this.localLocks.add(key);
-      try {
-        return { acquired: true, value: await work() };
-      } finally {
-        this.localLocks.delete(key);
-      }
-    }
+    if (!lock) return this.withLease(key, work);
     // The connection is held for the whole run: the lock lives as long as its session, so a process
     // that dies mid-run loses it with its connection and another worker may take over.
     return this.db.withConnection(async (connection) => {
@@ -190,6 +186,52 @@ export class Scheduling {
         await connection.run(lock.release).catch(() => undefined);
       }
     });
+  }
+
+  /**
+   * SQLite's run lock: a lease row that this process renews while the work runs. Another process
+   * (a second runner, a manual sync) finds it taken; a process that dies leaves a lease that
+   * expires after {@link LEASE_MS}. Leases use the wall clock, never an injected one.
+   */
+  private async withLease<T>(key: string, work: () => Promise<T>): Promise<RunLockResult<T>> {
+    if (this.localLocks.has(key)) return { acquired: false };
+    this.localLocks.add(key);
+    try {
+      const table = internalTable(this.db.dialect, 'run_leases').sql;
+      const owner = randomUUID();
+      const until = () => new Date(Date.now() + LEASE_MS).toISOString();
+      let taken: { owner: string }[];
+      try {
+        taken = await this.db.withConnection((db) =>
+          db.run<{ owner: string }>({
+            sql: `INSERT INTO ${table} ("lock_key", "owner", "lease_until") VALUES (?, ?, ?)
+                  ON CONFLICT ("lock_key") DO UPDATE SET "owner" = excluded."owner", "lease_until" = excluded."lease_until"
+                  WHERE ${table}."lease_until" < ?
+                  RETURNING "owner"`,
+            params: [key, owner, until(), new Date().toISOString()],
+          }),
+        );
+      } catch (error) {
+        throw storageFailure(`take the run lock of ${key}`, error);
+      }
+      if (taken[0]?.owner !== owner) return { acquired: false };
+      const renew = setInterval(() => {
+        void this.db
+          .withConnection((db) => db.run({ sql: `UPDATE ${table} SET "lease_until" = ? WHERE "lock_key" = ? AND "owner" = ?`, params: [until(), key, owner] }))
+          .catch(() => undefined);
+      }, LEASE_MS / 3);
+      renew.unref();
+      try {
+        return { acquired: true, value: await work() };
+      } finally {
+        clearInterval(renew);
+        await this.db
+          .withConnection((db) => db.run({ sql: `DELETE FROM ${table} WHERE "lock_key" = ? AND "owner" = ?`, params: [key, owner] }))
+          .catch(() => undefined);
+      }
+    } finally {
+      this.localLocks.delete(key);
+    }
   }
 
   async claimPeriodicTask(name: string, periodStart: Date, claimedAt: Date): Promise<boolean> {

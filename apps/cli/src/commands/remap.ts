@@ -4,6 +4,7 @@ import { parseUserInput } from '@tributary/core';
 import { remapStoredRecords } from '@tributary/runner';
 import { connectorById } from '../connectors.js';
 import { withContext } from '../context.js';
+import { underRunLock } from '../run-lock.js';
 import { println, type Io } from '../io.js';
 import { requireInstallation } from '../workspace.js';
 
@@ -25,7 +26,9 @@ export function registerRemap(program: Command, io: Io): void {
         const installation = await requireInstallation(store, options.workspace, app);
         const controller = new AbortController();
         io.onShutdown?.(() => controller.abort());
-        const result = await remapStoredRecords({ store, installation, connector, batchSize, logger: ctx.logger, signal: controller.signal });
+        const result = await underRunLock(store, installation, () =>
+          remapStoredRecords({ store, installation, connector, batchSize, logger: ctx.logger, signal: controller.signal }),
+        );
         println(io.stdout, `Remapped ${result.records} stored response(s) of ${connector.displayName} in workspace "${installation.workspace}"${result.interrupted ? ' (interrupted; run it again to finish)' : ''}.`);
         if (result.skipped > 0) println(io.stdout, `  ${result.skipped} stored row(s) have no raw copy and were left as they were.`);
         for (const [table, counts] of Object.entries(result.tables)) {

@@ -7,6 +7,7 @@ import { CommandFailed } from '../exit-codes.js';
 import { formatRun } from '../format.js';
 import { println, type Io } from '../io.js';
 import { createProgressBar } from '../progress.js';
+import { underRunLock } from '../run-lock.js';
 import { requireInstallation } from '../workspace.js';
 
 /** Runs one sync of an installed app now and returns its log entry. */
@@ -17,14 +18,16 @@ export async function syncNow(ctx: CliContext, workspace: string, app: string): 
   const progress = createProgressBar(ctx.io);
   const controller = new AbortController();
   ctx.io.onShutdown?.(() => controller.abort());
-  const result = await runSync({
-    store,
-    connector,
-    installation,
-    logger: ctx.logger,
-    signal: controller.signal,
-    onProgress: (p) => progress.update(p),
-  });
+  const result = await underRunLock(store, installation, () =>
+    runSync({
+      store,
+      connector,
+      installation,
+      logger: ctx.logger,
+      signal: controller.signal,
+      onProgress: (p) => progress.update(p),
+    }),
+  );
   progress.done();
   const [run] = (await store.listRuns({ workspace: installation.workspace, app, limit: 20 })).filter((r) => r.id === result.runId);
   if (!run) throw new CommandFailed(`The run ${result.runId} was not recorded.`);

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '@tributary/closealert-sandbox';
+import { createSecretCipher, createStore, parseSecretKey, type TypeOrmStore } from '@tributary/store-typeorm';
+import { keyIdOf } from './secret-key.js';
+import { testDatabases } from '@tributary/testing';
+import { runCli } from './test-support/cli.js';
+
+// A manual `tributary sync` or `remap` takes the same run lock as the runner: while another process
+// holds it, the command refuses (exit 1) instead of writing the installation's data alongside it.
+
+const databases = await testDatabases('cli-run-lock');
+
+describe.each(databases)('the run lock of manual commands on $dialect', (db) => {
+  let sandbox: Sandbox;
+  let other: TypeOrmStore;
+  const key = randomBytes(32).toString('base64');
+  const env = { TRIBUTARY_DATABASE_URL: db.url, TRIBUTARY_SECRET_KEY: key, LOG_LEVEL: 'silent' };
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ responses: 50, spanDays: 10, seed: 2 });
+    const install = await runCli(['install', 'closealert', '--workspace', 'acme', '--project', sandbox.projectKey, '--token', sandbox.token, '--api-url', sandbox.url], env);
+    expect(install.code, install.stderr).toBe(0);
+    const secret = parseSecretKey(key);
+    other = await createStore({ url: db.url, cipher: createSecretCipher({ keys: { [keyIdOf(secret)]: secret }, currentKeyId: keyIdOf(secret) }) });
+  });
+  afterAll(async () => {
+    await other?.close();
+    await sandbox?.close();
+  });
+
+  it('refuses to sync or remap while another process holds the installation, and works once it is free', async () => {
+    const installation = (await other.findInstallation('acme', 'closealert'))!;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = false;
+    const holder = other.withRunLock(installation.id, async () => {
+      holding = true;
+      await held;
+    });
+    await expect.poll(() => holding).toBe(true);
+
+    for (const args of [['sync', '--workspace', 'acme'], ['remap', 'closealert', '--workspace', 'acme']]) {
+      const busy = await runCli(args, env);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toMatch(/being synced by another process right now/);
+    }
+    const runs = JSON.parse((await runCli(['logs', '--workspace', 'acme', '--json'], env)).stdout) as unknown[];
+    expect(runs).toEqual([]);
+
+    release();
+    await holder;
+    const sync = await runCli(['sync', '--workspace', 'acme'], env);
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(sync.stdout).toMatch(/50 new/);
+  });
+});
