@@ -337,3 +337,38 @@ describe('closeAlertConnector.check against the sandbox', () => {
     expect((error as Error).message).not.toContain(sandbox.token);
   });
 });
+
+describe('form_responses stream against a server whose pages disagree with its meta', () => {
+  it('stops with a retryable error instead of skipping the rest of a window', async () => {
+    const { createServer } = await import('node:http');
+    const record = (id: number) => ({ id, created_at: '2024-06-15T11:00:00', email: `c${id}@example.com`, form: { id: 1 }, answers: [] });
+    // Page 0 holds one response and claims three pages; page 1 comes back empty.
+    const server = createServer((request, response) => {
+      const page = Number(new URL(request.url!, 'http://x').searchParams.get('page'));
+      const form_responses = page === 0 ? [record(1)] : [];
+      const meta = { page, per_page: 1, total_pages: 3, total_results: 3, requests_left: 100 };
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ form_responses, meta }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = server.address() as { port: number };
+      const config = closeAlertConfigSchema.parse({
+        projectKey: 'company.com',
+        apiToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl',
+        baseUrl: `http://127.0.0.1:${address.port}/v1`,
+        backfillDays: 1,
+        pageSize: 1,
+      });
+      const pages: Page[] = [];
+      const reading = (async () => {
+        for await (const page of stream.read({ config, checkpoint: null, now: NOW, logger: silentLogger() })) pages.push(page);
+      })();
+      await expect(reading).rejects.toMatchObject({ code: 'SOURCE_BAD_RESPONSE', retryable: true });
+      expect(idsOf(pages)).toEqual([1]);
+      // The checkpoint stays inside the window: the next run reads the unread pages again.
+      expect(Date.parse(lastCheckpoint(pages).cursor)).toBeLessThan(NOW_MS);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -4,6 +4,7 @@ import {
   defineStream,
   describeIssues,
   parseTimestamp,
+  SourceApiError,
   type ReadContext,
   type RejectedRecord,
   type StreamDefinition,
@@ -126,8 +127,16 @@ async function* readFormResponses(
     while (job) {
       const result: FormResponsesPage = await pending;
       const window = windows[job.windowIndex]!;
-      // An empty page ends the window even if total_pages says otherwise, so a confused server cannot loop us.
-      const lastOfWindow: boolean = job.page + 1 >= result.meta.total_pages || result.records.length === 0;
+      const lastOfWindow: boolean = job.page + 1 >= result.meta.total_pages;
+      if (result.records.length === 0 && !lastOfWindow) {
+        // Skipping the rest of the window would lose its records; stopping keeps the cursor where it
+        // is, so that the next run reads the window again.
+        throw new SourceApiError(
+          'SOURCE_BAD_RESPONSE',
+          `CloseAlert answered page ${job.page} of ${result.meta.total_pages} with no responses; the run stops here and the next one reads this window again.`,
+          { retryable: true },
+        );
+      }
       const next: PageJob | undefined = !lastOfWindow
         ? { windowIndex: job.windowIndex, page: job.page + 1 }
         : job.windowIndex + 1 < windows.length
