@@ -68,6 +68,10 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
     expect(await store.query('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
   });
 
+  it.runIf(pg)('turns PostgreSQL JIT off for its sessions (it costs more than it saves on indexed queries)', async () => {
+    expect(await store.query('SHOW jit')).toEqual([{ jit: 'off' }]);
+  });
+
   it.runIf(pg)('keeps everything it owns in its schema', async () => {
     const elsewhere = await raw.query(`SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('tributary', 'pg_catalog', 'information_schema')`);
     expect(elsewhere).toEqual([]);

@@ -613,7 +613,13 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
         void pending.finally(() => (settled = true)).catch(() => undefined);
         let waiting = 0;
         for (let attempt = 0; attempt < 400 && waiting === 0; attempt++) {
-          const rows = await raw.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
+          // Only this installation's lock in this database: other test files share the server.
+          const rows = await raw.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_locks
+              WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(?, 0)`,
+            [`tributary:tributary:installation:${installation.id}`],
+          );
           waiting = Number(rows[0]!.n);
           if (waiting === 0) await new Promise((resolve) => setTimeout(resolve, 10));
         }
