@@ -9,7 +9,7 @@ import { closeAlertConfigSchema, type CloseAlertConfig } from './config.js';
 import { closeAlertDataModel } from './data-model.js';
 import { closeAlertDefaultMappings, closeAlertSourceFields } from './mappings.js';
 import { createFormResponsesStream } from './stream.js';
-import { describeTokenExpiry, readTokenExpiry, tokenExpiredError } from './token.js';
+import { assertTokenUsable, describeTokenExpiry, readTokenExpiry } from './token.js';
 
 /** Version of the connector, stored with each installation's data model. */
 export const CLOSEALERT_CONNECTOR_VERSION = '0.1.0';
@@ -38,8 +38,7 @@ async function checkConnection(
   tuning: CloseAlertClientTuning | undefined,
 ): Promise<ConnectionCheck> {
   const { config } = ctx;
-  const expiry = readTokenExpiry(config.apiToken, ctx.now);
-  if (expiry.expired) throw tokenExpiredError(expiry);
+  const expiry = assertTokenUsable(config.apiToken, ctx.now);
   const client = new CloseAlertClient({
     ...tuning,
     baseUrl: config.baseUrl,
@@ -86,8 +85,7 @@ export function createCloseAlertConnector(
     streams: [createFormResponsesStream({ client: options.client })],
     check: (ctx) => checkConnection(ctx, options.client),
     preflight: (config, now) => {
-      const expiry = readTokenExpiry(config.apiToken, now);
-      if (expiry.expired) throw tokenExpiredError(expiry);
+      const expiry = assertTokenUsable(config.apiToken, now);
       return { warnings: expiry.warning === null ? [] : [describeTokenExpiry(expiry)] };
     },
     timeZoneOf: (config) => config.timeZone,

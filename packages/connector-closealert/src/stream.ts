@@ -13,7 +13,7 @@ import {
 import { CloseAlertClient, type CloseAlertClientTuning, type FormResponsesPage } from './client.js';
 import type { CloseAlertConfig } from './config.js';
 import { formResponseSchema, type FormResponse } from './record.js';
-import { describeTokenExpiry, readTokenExpiry, tokenExpiredError } from './token.js';
+import { assertTokenUsable, describeTokenExpiry } from './token.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -75,8 +75,7 @@ async function* readFormResponses(
   options: FormResponsesStreamOptions,
 ): AsyncGenerator<StreamPage<FormResponse, FormResponsesCheckpoint>> {
   const { config, logger } = ctx;
-  const expiry = readTokenExpiry(config.apiToken, ctx.now);
-  if (expiry.expired) throw tokenExpiredError(expiry);
+  const expiry = assertTokenUsable(config.apiToken, ctx.now);
   if (expiry.warning !== null) logger.warn({ daysLeft: expiry.daysLeft }, describeTokenExpiry(expiry));
 
   // Fixed once: a window's pages only stay stable while its end does not move.

@@ -76,3 +76,13 @@ export function tokenExpiredError(expiry: TokenExpiry): ConfigError {
     { hint: REPLACE_TOKEN_COMMAND },
   );
 }
+
+/**
+ * Reads a token's expiry and throws the error that says how to replace it when it has expired:
+ * the one guard before an install check, a sync's preflight and a stream's first request.
+ */
+export function assertTokenUsable(token: string, now: Date): TokenExpiry {
+  const expiry = readTokenExpiry(token, now);
+  if (expiry.expired) throw tokenExpiredError(expiry);
+  return expiry;
+}

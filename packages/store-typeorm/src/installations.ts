@@ -154,13 +154,13 @@ export class Installations {
     const secrets = await db.manager
       .getRepository(this.entities.InstallationSecret)
       .findBy({ installationId: In(rows.map((r) => r.id)) });
-    return rows.map((row) =>
-      this.hydrate(
-        row,
-        names.get(row.workspaceId) ?? '',
-        secrets.filter((s) => s.installationId === row.id),
-      ),
-    );
+    const secretsByInstallation = new Map<string, typeof secrets>();
+    for (const secret of secrets) {
+      const list = secretsByInstallation.get(secret.installationId);
+      if (list) list.push(secret);
+      else secretsByInstallation.set(secret.installationId, [secret]);
+    }
+    return rows.map((row) => this.hydrate(row, names.get(row.workspaceId) ?? '', secretsByInstallation.get(row.id) ?? []));
   }
 
   /** Reads an installation row inside a transaction, holding the installation's write lock. */

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataModelSchema, validateMappings, type DataModel, type Installation, type ScheduleState } from '@tributary/core';
@@ -130,6 +132,22 @@ describe.each(databases)('scheduling in the store on $dialect', (database: TestD
       expect(await other.withRunLock(first.id, async () => 'taken over')).toEqual({ acquired: true, value: 'taken over' });
       release();
       await holder;
+      // A holder on this machine whose process is gone is replaced at once, without waiting for expiry.
+      const { pid } = spawnSync(process.execPath, ['-e', '']);
+      await raw.query(`INSERT INTO "tributary_run_leases" ("lock_key", "owner", "lease_until") VALUES (?, ?, ?)`, [
+        `run:${first.id}`,
+        `${hostname()}:${pid}:dead`,
+        '2999-01-01T00:00:00.000Z',
+      ]);
+      expect(await other.withRunLock(first.id, async () => 'after a crash')).toEqual({ acquired: true, value: 'after a crash' });
+      // A live holder keeps its lease.
+      await raw.query(`INSERT INTO "tributary_run_leases" ("lock_key", "owner", "lease_until") VALUES (?, ?, ?)`, [
+        `run:${first.id}`,
+        `${hostname()}:${process.pid}:alive`,
+        '2999-01-01T00:00:00.000Z',
+      ]);
+      expect(await other.withRunLock(first.id, async () => 'x')).toEqual({ acquired: false });
+      await raw.query(`DELETE FROM "tributary_run_leases"`);
       return;
     }
     let holderPid = 0;

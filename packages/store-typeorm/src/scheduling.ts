@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import {
   InternalError,
@@ -64,6 +65,16 @@ function stateOf(row: ScheduleRow): ScheduleState {
 
 /** How long a SQLite run lease lasts without renewal; renewed every third of it. */
 const LEASE_MS = 60_000;
+
+/** Whether a process of this machine exists (signal 0 checks without sending anything). */
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
@@ -198,11 +209,10 @@ export class Scheduling {
     this.localLocks.add(key);
     try {
       const table = internalTable(this.db.dialect, 'run_leases').sql;
-      const owner = randomUUID();
+      const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
       const until = () => new Date(Date.now() + LEASE_MS).toISOString();
-      let taken: { owner: string }[];
-      try {
-        taken = await this.db.withConnection((db) =>
+      const tryAcquire = async (): Promise<string | undefined> => {
+        const rows = await this.db.withConnection((db) =>
           db.run<{ owner: string }>({
             sql: `INSERT INTO ${table} ("lock_key", "owner", "lease_until") VALUES (?, ?, ?)
                   ON CONFLICT ("lock_key") DO UPDATE SET "owner" = excluded."owner", "lease_until" = excluded."lease_until"
@@ -211,10 +221,16 @@ export class Scheduling {
             params: [key, owner, until(), new Date().toISOString()],
           }),
         );
+        return rows[0]?.owner;
+      };
+      let acquired: boolean;
+      try {
+        acquired = (await tryAcquire()) === owner;
+        if (!acquired && (await this.releaseDeadHolder(table, key))) acquired = (await tryAcquire()) === owner;
       } catch (error) {
         throw storageFailure(`take the run lock of ${key}`, error);
       }
-      if (taken[0]?.owner !== owner) return { acquired: false };
+      if (!acquired) return { acquired: false };
       const renew = setInterval(() => {
         void this.db
           .withConnection((db) => db.run({ sql: `UPDATE ${table} SET "lease_until" = ? WHERE "lock_key" = ? AND "owner" = ?`, params: [until(), key, owner] }))
@@ -232,6 +248,23 @@ export class Scheduling {
     } finally {
       this.localLocks.delete(key);
     }
+  }
+
+  /**
+   * A lease held by a process of this machine that no longer exists (killed, crashed) is removed at
+   * once instead of after its expiry, so that a rerun after a crash need not wait a minute.
+   */
+  private async releaseDeadHolder(table: string, key: string): Promise<boolean> {
+    const [row] = await this.db.withConnection((db) =>
+      db.run<{ owner: string }>({ sql: `SELECT "owner" FROM ${table} WHERE "lock_key" = ?`, params: [key] }),
+    );
+    const [host, pidText] = row?.owner.split(':') ?? [];
+    const pid = Number(pidText);
+    if (!row || host !== hostname() || !Number.isInteger(pid) || pid <= 0 || processIsAlive(pid)) return false;
+    await this.db.withConnection((db) =>
+      db.run({ sql: `DELETE FROM ${table} WHERE "lock_key" = ? AND "owner" = ?`, params: [key, row.owner] }),
+    );
+    return true;
   }
 
   async claimPeriodicTask(name: string, periodStart: Date, claimedAt: Date): Promise<boolean> {
