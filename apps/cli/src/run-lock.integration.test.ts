@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@tributary/closealert-sandbox';
 import { createSecretCipher, createStore, parseSecretKey, type TypeOrmStore } from '@tributary/store-typeorm';
 import { keyIdOf } from './secret-key.js';
-import { testDatabases } from '@tributary/testing';
+import { tempDirectory, testDatabases } from '@tributary/testing';
 import { runCli } from './test-support/cli.js';
 
 // A manual `tributary sync` or `remap` takes the same run lock as the runner: while another process
@@ -19,7 +21,10 @@ describe.each(databases)('the run lock of manual commands on $dialect', (db) => 
 
   beforeAll(async () => {
     sandbox = await startSandbox({ responses: 50, spanDays: 10, seed: 2 });
-    const install = await runCli(['install', 'closealert', '--workspace', 'acme', '--project', sandbox.projectKey, '--token', sandbox.token, '--api-url', sandbox.url], env);
+    // The token comes from a file here, the way an operator keeps it out of shell history.
+    const tokenFile = join(tempDirectory('cli-run-lock'), 'token');
+    writeFileSync(tokenFile, `${sandbox.token}\n`, { mode: 0o600 });
+    const install = await runCli(['install', 'closealert', '--workspace', 'acme', '--project', sandbox.projectKey, '--token-file', tokenFile, '--api-url', sandbox.url], env);
     expect(install.code, install.stderr).toBe(0);
     const secret = parseSecretKey(key);
     other = await createStore({ url: db.url, cipher: createSecretCipher({ keys: { [keyIdOf(secret)]: secret }, currentKeyId: keyIdOf(secret) }) });

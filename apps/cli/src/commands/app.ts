@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { resolveToken, type TokenOptions } from '../token-option.js';
 import { ConfigError, parseUserInput, type Installation } from '@tributary/core';
 import { billingSettingsOf, describeBilling } from '../billing-format.js';
 import { connectorById } from '../connectors.js';
@@ -11,7 +12,7 @@ import { requireInstallation } from '../workspace.js';
  * source first, and only a token that works replaces the stored one (sealed again at rest). Syncs
  * running meanwhile finish with the token they started with; the next one uses the new token.
  */
-export async function replaceToken(ctx: CliContext, app: string, options: { workspace: string; token: string }): Promise<Installation> {
+export async function replaceToken(ctx: CliContext, app: string, options: { workspace: string } & TokenOptions): Promise<Installation> {
   const connector = connectorById(app);
   const [secretField, ...others] = connector.secrets;
   if (secretField === undefined || others.length > 0) {
@@ -21,7 +22,7 @@ export async function replaceToken(ctx: CliContext, app: string, options: { work
   const installation = await requireInstallation(store, options.workspace, app);
   const config = parseUserInput(
     connector.configSchema,
-    { ...installation.config, [secretField]: options.token },
+    { ...installation.config, [secretField]: resolveToken(options) },
     `${connector.displayName} settings`,
   ) as Record<string, unknown>;
   // Throws when the token does not work; nothing has been written then, so the old token stays.
@@ -67,8 +68,9 @@ export function registerApp(program: Command, io: Io): void {
     .description('replace the API token: checked against the API first; the old token stays if the check fails')
     .argument('<app>', 'the installed app, e.g. closealert')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
-    .requiredOption('--token <jwt>', 'the new API token')
-    .action(async (name: string, options: { workspace: string; token: string }) => {
+    .option('--token <jwt>', 'the new API token')
+    .option('--token-file <path>', 'read the new token from a file instead (keeps it out of shell history)')
+    .action(async (name: string, options: { workspace: string } & TokenOptions) => {
       await withContext(io, (ctx) => replaceToken(ctx, name, options));
     });
   app

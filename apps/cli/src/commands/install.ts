@@ -4,13 +4,15 @@ import { billingSettingsOf, describeBilling } from '../billing-format.js';
 import { connectorById } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
+import { resolveToken } from '../token-option.js';
 import { workspaceSchema } from '../workspace.js';
 
 /** Options of `tributary install`, as commander hands them over. */
 export interface InstallOptions {
   workspace: string;
   project: string;
-  token: string;
+  token?: string;
+  tokenFile?: string;
   apiUrl?: string;
   backfillDays?: string;
   timezone?: string;
@@ -52,7 +54,7 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     connector.configSchema,
     {
       projectKey: options.project,
-      apiToken: options.token,
+      apiToken: resolveToken(options),
       baseUrl: options.apiUrl,
       backfillDays: numberOption(options.backfillDays, '--backfill-days'),
       timeZone: options.timezone,
@@ -96,7 +98,8 @@ export function registerInstall(program: Command, io: Io): void {
     .argument('<app>', 'the app to install, e.g. closealert')
     .requiredOption('--workspace <ws>', 'workspace to install into')
     .requiredOption('--project <key>', "CloseAlert project key, as in your CloseAlert URL (e.g. company.com)")
-    .requiredOption('--token <jwt>', 'CloseAlert API token (Settings → API access)')
+    .option('--token <jwt>', 'CloseAlert API token (Settings → API access)')
+    .option('--token-file <path>', 'read the token from a file instead (keeps it out of shell history)')
     .option('--api-url <url>', 'CloseAlert API base URL (default https://api.closealert.com/v1)')
     .option('--backfill-days <n>', 'days of history the first sync loads (default 90)')
     .option('--timezone <tz>', 'time zone of CloseAlert timestamps without offset (default UTC)')
