@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BILLING_PLANS, InternalError, describeIssues, poNumberSchema, type Invoice, type NewInvoice } from '@tributary/core';
 import type { Database, Executor } from './database.js';
 import { internalTable, type Dialect } from './dialect.js';
+import { dateFromDatabase } from './values.js';
 import { storageFailure } from './errors.js';
 import { isStoreId } from './installations.js';
 
@@ -35,7 +36,6 @@ interface InvoiceRecord {
   issued_at: Date | string;
 }
 
-const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 
 function toInvoice(row: InvoiceRecord): Invoice {
   return {
@@ -44,12 +44,12 @@ function toInvoice(row: InvoiceRecord): Invoice {
     workspace: row.workspace,
     app: row.app,
     plan: row.plan,
-    periodStart: asDate(row.period_start),
-    periodEnd: asDate(row.period_end),
+    periodStart: dateFromDatabase(row.period_start),
+    periodEnd: dateFromDatabase(row.period_end),
     amountMinor: Number(row.amount_minor),
     currency: row.currency,
     ...(row.po_number ? { poNumber: row.po_number } : {}),
-    issuedAt: asDate(row.issued_at),
+    issuedAt: dateFromDatabase(row.issued_at),
   };
 }
 
@@ -151,7 +151,7 @@ export class Invoices {
         WHERE "installation_id" IN (${installationIds.map((_, i) => dialect.placeholder(i + 1)).join(', ')})`,
       installationIds,
     );
-    const taken = existing.map((e) => ({ id: e.installation_id, start: asDate(e.period_start).getTime(), end: asDate(e.period_end).getTime() }));
+    const taken = existing.map((e) => ({ id: e.installation_id, start: dateFromDatabase(e.period_start).getTime(), end: dateFromDatabase(e.period_end).getTime() }));
     const fresh: NewInvoice[] = [];
     for (const invoice of invoices) {
       const start = invoice.periodStart.getTime();

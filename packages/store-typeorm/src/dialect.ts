@@ -122,7 +122,8 @@ const SQLITE_MAX_PARAMS = 32_000;
 /** Rows per statement; PostgreSQL's unnest has no parameter limit, this only bounds memory per statement. */
 const MAX_ROWS_PER_STATEMENT = 5_000;
 
-function chunk<T>(items: readonly T[], size: number): T[][] {
+/** Splits rows into statement-sized groups. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   return chunks;

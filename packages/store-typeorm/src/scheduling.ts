@@ -10,6 +10,7 @@ import {
 } from '@tributary/core';
 import type { Database } from './database.js';
 import { internalTable } from './dialect.js';
+import { dateFromDatabase } from './values.js';
 import { storageFailure } from './errors.js';
 import { isStoreId } from './installations.js';
 
@@ -42,18 +43,14 @@ interface ScheduleRow {
 }
 
 // PostgreSQL hands back Date objects, SQLite the ISO-8601 text it stores.
-function dateOf(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(value);
-}
-
 function optionalDate(value: Date | string | null): Date | null {
-  return value === null ? null : dateOf(value);
+  return value === null ? null : dateFromDatabase(value);
 }
 
 function stateOf(row: ScheduleRow): ScheduleState {
   return {
     installationId: row.installation_id,
-    nextRunAt: dateOf(row.next_run_at),
+    nextRunAt: dateFromDatabase(row.next_run_at),
     attempts: Number(row.attempts),
     version: Number(row.version),
     lastStartedAt: optionalDate(row.last_started_at),
@@ -110,7 +107,7 @@ export class Scheduling {
         installationId: row.id,
         workspace: row.workspace,
         app: row.app,
-        installedAt: dateOf(row.created_at),
+        installedAt: dateFromDatabase(row.created_at),
         state: row.installation_id === null ? undefined : stateOf(row),
       }));
     } catch (error) {

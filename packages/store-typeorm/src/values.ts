@@ -100,3 +100,8 @@ export function canonicalValue(type: SqlType, value: CellValue | undefined): Can
       return jsonTextOf(value);
   }
 }
+
+/** A timestamp as a driver returns it: a Date from pg, ISO-8601 text from SQLite. */
+export function dateFromDatabase(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
+}

@@ -18,7 +18,8 @@ import {
 } from '@tributary/core';
 import { storedCustomerTable } from '../customer-table.js';
 import type { Database, Executor } from '../database.js';
-import { databaseValue, internalTable, type Statement } from '../dialect.js';
+import { chunk, databaseValue, internalTable, type Statement } from '../dialect.js';
+import { dateFromDatabase } from '../values.js';
 import { isUniqueViolation, storageFailure } from '../errors.js';
 import { Bindings } from './bindings.js';
 import { answerCopiesOf } from './answer-copies.js';
@@ -50,10 +51,6 @@ interface Target {
   answerCopies: AnswerCopies;
 }
 
-function toDate(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(value);
-}
-
 function storedDefinition(value: unknown, what: string): ProfileDefinition {
   const parsed = profileDefinitionSchema.safeParse(typeof value === 'string' ? JSON.parse(value) : value);
   if (!parsed.success)
@@ -70,11 +67,11 @@ function toProfile(row: ProfileRow): StoredProfile {
     workspace: row.workspace,
     name: row.name,
     definition: storedDefinition(row.definition, `Profile "${row.name}"`),
-    createdAt: toDate(row.created_at),
-    updatedAt: toDate(row.updated_at),
+    createdAt: dateFromDatabase(row.created_at),
+    updatedAt: dateFromDatabase(row.updated_at),
   };
   if (row.evaluated_at !== null && row.member_count !== null) {
-    profile.lastEvaluation = { evaluatedAt: toDate(row.evaluated_at), memberCount: Number(row.member_count) };
+    profile.lastEvaluation = { evaluatedAt: dateFromDatabase(row.evaluated_at), memberCount: Number(row.member_count) };
   }
   return profile;
 }
@@ -87,14 +84,8 @@ function toMember(row: MemberRow): ProfileMember {
     responseId: String(row.response_id),
     formId: row.form_id === null || row.form_id === undefined ? null : Number(row.form_id),
     score: row.score === null || row.score === undefined ? null : Number(row.score),
-    respondedAt: toDate(row.responded_at),
+    respondedAt: dateFromDatabase(row.responded_at),
   };
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
 }
 
 function difference(a: readonly string[], b: ReadonlySet<string>): string[] {
@@ -355,7 +346,7 @@ export class Profiles {
     for (const row of rows) {
       if (row.email_normalized !== null) current.add(row.email_normalized);
       else if (row.ordinal !== null && row.evaluated_at !== null)
-        previous = { ordinal: Number(row.ordinal), evaluatedAt: toDate(row.evaluated_at) };
+        previous = { ordinal: Number(row.ordinal), evaluatedAt: dateFromDatabase(row.evaluated_at) };
     }
     return { current, ...(previous ? { previous } : {}) };
   }
@@ -515,7 +506,7 @@ export class Profiles {
             e.id,
             {
               evaluationId: e.id,
-              evaluatedAt: toDate(e.evaluated_at),
+              evaluatedAt: dateFromDatabase(e.evaluated_at),
               memberCount: Number(e.member_count),
               entered: [],
               left: [],
