@@ -117,12 +117,16 @@ async function loadPostgres(
       `INSERT INTO ${t('questions')} SELECT ${inst}, f.id, q.idx, q.text, q.type, NULL
        FROM (VALUES ${FORMS.map((f) => `(${f.id})`).join(', ')}) f(id)
       CROSS JOIN (VALUES ('1', 'How would you rate this e-mail?', 'sentiment'), ('2', 'Why?', 'comment'), ('3', 'Anything else?', 'form')) q(idx, text, type)`,
+      // Contacts first, so that each response is written with its contact id, as the store writes it.
+      `INSERT INTO ${t('contacts')} SELECT ${inst}, e, gen_random_uuid(), ${now}
+       FROM (SELECT DISTINCT ${g.email} AS e FROM generate_series(1::bigint, ${n}::bigint) g) x WHERE e IS NOT NULL`,
       `INSERT INTO ${t('form_responses')} (installation_id, response_id, created_at, email, email_normalized, mail_url, user_agent, device_type,
-       operating_system, followed_up, merge_tags, form_id, mailing_id, group_id, raw, backfilled)
-     SELECT ${inst}, g, ${now} - (${g.ageMs}) * interval '1 millisecond', ${g.email}, ${g.email}, 'https://mail.example.com/' || g,
+       operating_system, followed_up, merge_tags, form_id, mailing_id, group_id, raw, backfilled, contact_id)
+     SELECT ${inst}, g, ${now} - (${g.ageMs}) * interval '1 millisecond', s.e, s.e, 'https://mail.example.com/' || g,
             'Mozilla/5.0', 'desktop', 'macos', false, '{}'::jsonb, ${g.form}, ${g.mailing}, ${g.group}, '{}'::jsonb,
-            ${g.ageMs} > ${BACKFILL_DAYS * 86_400_000}::bigint
-       FROM generate_series(1::bigint, ${n}::bigint) g`,
+            ${g.ageMs} > ${BACKFILL_DAYS * 86_400_000}::bigint, c.contact_id
+       FROM (SELECT g, ${g.email} AS e FROM generate_series(1::bigint, ${n}::bigint) g) s
+       LEFT JOIN ${t('contacts')} c ON c.installation_id = ${inst} AND c.email_normalized = s.e`,
       `INSERT INTO ${t('answers')} (installation_id, response_id, form_id, created_at, question_index, question, question_type, answer_type, value_text, score)
      SELECT r.installation_id, r.response_id, r.form_id, r.created_at, q.idx, q.text, q.type, NULL,
             CASE q.idx WHEN '1' THEN s.score::text WHEN '2' THEN ${comments} ELSE 'no' END,
@@ -131,8 +135,6 @@ async function loadPostgres(
       CROSS JOIN LATERAL (SELECT ${generated(n, 'r.response_id').score} AS score) s
       CROSS JOIN (VALUES ('1', 'How would you rate this e-mail?', 'sentiment'), ('2', 'Why?', 'comment'), ('3', 'Anything else?', 'form')) q(idx, text, type)
       WHERE r.installation_id = ${inst}`,
-      `INSERT INTO ${t('contacts')} SELECT ${inst}, e, gen_random_uuid(), ${now}
-       FROM (SELECT DISTINCT email_normalized AS e FROM ${t('form_responses')} WHERE installation_id = ${inst} AND email_normalized IS NOT NULL) x`,
       'COMMIT',
     ];
     for (const sql of statements) await client.query(sql);
@@ -171,12 +173,17 @@ async function loadSqlite(
        FROM (${FORMS.map((f) => `SELECT ${f.id} AS id`).join(' UNION ALL ')}) f
       CROSS JOIN (SELECT '1' AS idx, 'How would you rate this e-mail?' AS text, 'sentiment' AS type
                   UNION ALL SELECT '2', 'Why?', 'comment' UNION ALL SELECT '3', 'Anything else?', 'form') q`,
+    // Contacts first, so that each response is written with its contact id, as the store writes it.
+    `WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < ${n})
+     INSERT INTO ${t('contacts')} SELECT ${inst}, e, ${uuid}, '${NOW.toISOString()}'
+       FROM (SELECT DISTINCT ${g.email} AS e FROM s) WHERE e IS NOT NULL`,
     `WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < ${n})
      INSERT INTO ${t('form_responses')} (installation_id, response_id, created_at, email, email_normalized, mail_url, user_agent, device_type,
-       operating_system, followed_up, merge_tags, form_id, mailing_id, group_id, raw, backfilled)
-     SELECT ${inst}, g, ${iso(g.ageMs)}, ${g.email}, ${g.email}, 'https://mail.example.com/' || g, 'Mozilla/5.0', 'desktop', 'macos', 0, '{}',
-            ${g.form}, ${g.mailing}, ${g.group}, '{}', ${g.ageMs} > ${BACKFILL_DAYS * 86_400_000}
-       FROM s`,
+       operating_system, followed_up, merge_tags, form_id, mailing_id, group_id, raw, backfilled, contact_id)
+     SELECT ${inst}, g, ${iso(g.ageMs)}, e, e, 'https://mail.example.com/' || g, 'Mozilla/5.0', 'desktop', 'macos', 0, '{}',
+            ${g.form}, ${g.mailing}, ${g.group}, '{}', ${g.ageMs} > ${BACKFILL_DAYS * 86_400_000}, c.contact_id
+       FROM (SELECT g, ${g.email} AS e FROM s) x
+       LEFT JOIN ${t('contacts')} c ON c.installation_id = ${inst} AND c.email_normalized = x.e`,
     `INSERT INTO ${t('answers')} (installation_id, response_id, form_id, created_at, question_index, question, question_type, answer_type, value_text, score)
      SELECT r.installation_id, r.response_id, r.form_id, r.created_at, q.idx, q.text, q.type, NULL,
             CASE q.idx WHEN '1' THEN CAST(${generated(n, 'r.response_id').score} AS TEXT) WHEN '2' THEN ${comment} ELSE 'no' END,
@@ -186,8 +193,6 @@ async function loadSqlite(
                   UNION ALL SELECT '2', 'Why?', 'comment' UNION ALL SELECT '3', 'Anything else?', 'form') q
       WHERE r.installation_id = ${inst}
       ORDER BY r.response_id, q.idx`,
-    `INSERT INTO ${t('contacts')} SELECT ${inst}, e, ${uuid}, '${NOW.toISOString()}'
-       FROM (SELECT DISTINCT email_normalized AS e FROM ${t('form_responses')} WHERE installation_id = ${inst} AND email_normalized IS NOT NULL)`,
     'COMMIT',
   ];
   try {

@@ -1,13 +1,27 @@
 import { ConfigError, type DataModel, type TableSpec } from '@tributary/core';
 import type { Executor } from './database.js';
 import type { Dialect, DescribedColumn } from './dialect.js';
-import { appTableBareName, indexName, MAX_IDENTIFIER_LENGTH, ownTable, quoteIdentifier as q, type PhysicalTable } from './naming.js';
+import {
+  appTableBareName,
+  indexName,
+  MAX_IDENTIFIER_LENGTH,
+  ownTable,
+  quoteIdentifier as q,
+  type PhysicalTable,
+} from './naming.js';
 import type { SqlType } from './values.js';
 
 /** The column every app table starts with: which installation a row belongs to. */
 export const INSTALLATION_COLUMN = 'installation_id';
 /** The table every app gets besides its data model: one row per customer e-mail seen. */
 export const CONTACTS_TABLE = 'contacts';
+/**
+ * The column the store adds to an app's primary table when the model names a customer e-mail: the
+ * id of that customer in the contacts table, written with the row. Every index over the e-mail
+ * column carries it last, so that a query which finds customers through such an index has their
+ * contact ids without a look-up per customer.
+ */
+export const CONTACT_ID_COLUMN = 'contact_id';
 
 /** A column of an app table as the store creates it. */
 export interface AppColumn {
@@ -27,9 +41,11 @@ export interface AppTable {
   /** Secondary indexes, each starting with the installation id. */
   indexes: string[][];
   onConflict: TableSpec['onConflict'];
+  /** The customer e-mail column whose contact id the table's last column holds (the primary table only). */
+  contactIdOf?: string;
 }
 
-function contactsTable(dialect: Dialect, app: string): AppTable {
+function contactsTable(dialect: Pick<Dialect, 'naming'>, app: string): AppTable {
   return {
     name: CONTACTS_TABLE,
     table: ownTable(dialect.naming, appTableBareName(app, CONTACTS_TABLE)),
@@ -45,24 +61,55 @@ function contactsTable(dialect: Dialect, app: string): AppTable {
   };
 }
 
-/** The app table of a declared table. */
-export function appTableOf(dialect: Dialect, app: string, spec: TableSpec): AppTable {
+/** The column of `spec` holding the customer e-mail, when `spec` is the model's primary table and the model names one. */
+export function customerEmailColumnOf(model: DataModel, spec: TableSpec): string | undefined {
+  return spec.name === model.primaryTable ? model.customerEmailColumn : undefined;
+}
+
+/** The app table of a declared table of `model`. */
+export function appTableOf(
+  dialect: Pick<Dialect, 'naming'>,
+  app: string,
+  model: DataModel,
+  spec: TableSpec,
+): AppTable {
   const keys = new Set(spec.key);
+  const emailColumn = customerEmailColumnOf(model, spec);
   return {
     name: spec.name,
     table: ownTable(dialect.naming, appTableBareName(app, spec.name)),
     columns: [
       { name: INSTALLATION_COLUMN, type: 'uuid', nullable: false },
       ...spec.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable && !keys.has(c.name) })),
+      ...(emailColumn ? [{ name: CONTACT_ID_COLUMN, type: 'uuid' as const, nullable: true }] : []),
     ],
     key: [INSTALLATION_COLUMN, ...spec.key],
-    indexes: spec.indexes.map((index) => [INSTALLATION_COLUMN, ...index]),
+    indexes: spec.indexes.map((index) => [
+      INSTALLATION_COLUMN,
+      ...index,
+      ...(emailColumn && index.includes(emailColumn) ? [CONTACT_ID_COLUMN] : []),
+    ]),
     onConflict: spec.onConflict,
+    ...(emailColumn ? { contactIdOf: emailColumn } : {}),
   };
 }
 
+/**
+ * Fills the contact id of rows written before the table had the column, from the contacts table
+ * (keyed by the normalized e-mail, which CloseAlert's column already is).
+ */
+export function fillContactIdsSql(table: AppTable, contacts: AppTable): string | undefined {
+  if (!table.contactIdOf) return undefined;
+  const email = `${table.table.sql}.${q(table.contactIdOf)}`;
+  return `UPDATE ${table.table.sql} SET ${q(CONTACT_ID_COLUMN)} = (
+    SELECT c.${q('contact_id')} FROM ${contacts.table.sql} c
+     WHERE c.${q(INSTALLATION_COLUMN)} = ${table.table.sql}.${q(INSTALLATION_COLUMN)}
+       AND c.${q('email_normalized')} IN (${email}, LOWER(TRIM(${email}))))
+   WHERE ${email} IS NOT NULL AND ${q(CONTACT_ID_COLUMN)} IS NULL`;
+}
+
 /** The contacts table of an app. */
-export function contactsTableOf(dialect: Dialect, app: string): AppTable {
+export function contactsTableOf(dialect: Pick<Dialect, 'naming'>, app: string): AppTable {
   return contactsTable(dialect, app);
 }
 
@@ -73,19 +120,33 @@ export function contactsTableOf(dialect: Dialect, app: string): AppTable {
 export function appTablesOf(dialect: Dialect, app: string, model: DataModel): AppTable[] {
   const problems: string[] = [];
   for (const spec of model.tables) {
-    if (spec.name === CONTACTS_TABLE) problems.push(`table name "${CONTACTS_TABLE}" is reserved for the store's contacts table`);
+    if (spec.name === CONTACTS_TABLE)
+      problems.push(`table name "${CONTACTS_TABLE}" is reserved for the store's contacts table`);
     if (spec.columns.some((c) => c.name === INSTALLATION_COLUMN)) {
-      problems.push(`table "${spec.name}" declares a column "${INSTALLATION_COLUMN}", which the store adds itself`);
+      problems.push(
+        `table "${spec.name}" declares a column "${INSTALLATION_COLUMN}", which the store adds itself`,
+      );
+    }
+    if (customerEmailColumnOf(model, spec) && spec.columns.some((c) => c.name === CONTACT_ID_COLUMN)) {
+      problems.push(
+        `table "${spec.name}" declares a column "${CONTACT_ID_COLUMN}", which the store adds beside the customer e-mail`,
+      );
     }
   }
-  const tables = [...model.tables.map((spec) => appTableOf(dialect, app, spec)), contactsTable(dialect, app)];
+  const tables = [
+    ...model.tables.map((spec) => appTableOf(dialect, app, model, spec)),
+    contactsTable(dialect, app),
+  ];
   for (const table of tables) {
     if (table.table.name.length > MAX_IDENTIFIER_LENGTH) {
       problems.push(`table name "${table.table.name}" is longer than ${MAX_IDENTIFIER_LENGTH} characters`);
     }
   }
   if (problems.length > 0) {
-    throw new ConfigError('DATA_MODEL_INVALID', `The data model of app "${app}" cannot be provisioned: ${problems.join('; ')}`);
+    throw new ConfigError(
+      'DATA_MODEL_INVALID',
+      `The data model of app "${app}" cannot be provisioned: ${problems.join('; ')}`,
+    );
   }
   return tables;
 }
@@ -103,14 +164,28 @@ function columnDdl(dialect: Dialect, column: AppColumn): string {
 
 async function createTable(db: Executor, dialect: Dialect, table: AppTable): Promise<void> {
   const columns = table.columns.map((c) => columnDdl(dialect, c));
-  await db.query(`CREATE TABLE ${table.table.sql} (${columns.join(', ')}, PRIMARY KEY (${table.key.map(q).join(', ')}))`);
+  await db.query(
+    `CREATE TABLE ${table.table.sql} (${columns.join(', ')}, PRIMARY KEY (${table.key.map(q).join(', ')}))`,
+  );
 }
 
 /** Brings an existing table of ours up to the model: adds missing columns, refuses incompatible changes. */
-async function upgradeTable(db: Executor, dialect: Dialect, table: AppTable, existing: DescribedColumn[]): Promise<string[]> {
-  const sameName = (a: string, b: string) => (dialect.name === 'sqlite' ? a.toLowerCase() === b.toLowerCase() : a === b);
-  const existingKey = existing.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
-  if (existingKey.length !== table.key.length || existingKey.some((name, i) => !sameName(name, table.key[i]!))) {
+async function upgradeTable(
+  db: Executor,
+  dialect: Dialect,
+  table: AppTable,
+  existing: DescribedColumn[],
+): Promise<string[]> {
+  const sameName = (a: string, b: string) =>
+    dialect.name === 'sqlite' ? a.toLowerCase() === b.toLowerCase() : a === b;
+  const existingKey = existing
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => c.name);
+  if (
+    existingKey.length !== table.key.length ||
+    existingKey.some((name, i) => !sameName(name, table.key[i]!))
+  ) {
     throw new ConfigError(
       'DATA_MODEL_INCOMPATIBLE',
       `Table ${table.table.sql} has the key (${existingKey.join(', ')}), but the data model declares (${table.key.join(', ')}); a key cannot change in place.`,
@@ -122,7 +197,9 @@ async function upgradeTable(db: Executor, dialect: Dialect, table: AppTable, exi
     const found = existing.find((c) => sameName(c.name, column.name));
     if (!found) {
       // Rows of other installations already exist, so a column added later is always nullable.
-      await db.query(`ALTER TABLE ${table.table.sql} ADD COLUMN ${columnDdl(dialect, { ...column, nullable: true })}`);
+      await db.query(
+        `ALTER TABLE ${table.table.sql} ADD COLUMN ${columnDdl(dialect, { ...column, nullable: true })}`,
+      );
       added.push(column.name);
     } else if (found.type.toLowerCase() !== dialect.introspectedType(column.type).toLowerCase()) {
       throw new ConfigError(
@@ -175,14 +252,22 @@ export async function provisionAppTables(
         throw new ConfigError(
           'TABLE_NOT_OURS',
           `Table ${table.table.sql} already exists and was not created by Tributary; it is left untouched.`,
-          { hint: 'Rename that table, or choose another schema (PostgreSQL) or table prefix (SQLite) for Tributary.' },
+          {
+            hint: 'Rename that table, or choose another schema (PostgreSQL) or table prefix (SQLite) for Tributary.',
+          },
         );
       }
       const added = await upgradeTable(db, dialect, table, existing);
       if (added.length > 0) report.altered.push(`${table.table.name} (+${added.join(', ')})`);
+      const fill = added.includes(CONTACT_ID_COLUMN)
+        ? fillContactIdsSql(table, contactsTable(dialect, app))
+        : undefined;
+      if (fill) await db.query(fill);
     }
     for (const index of table.indexes) {
-      await db.query(`CREATE INDEX IF NOT EXISTS ${q(indexName(table.table, index))} ON ${table.table.sql} (${index.map(q).join(', ')})`);
+      await db.query(
+        `CREATE INDEX IF NOT EXISTS ${q(indexName(table.table, index))} ON ${table.table.sql} (${index.map(q).join(', ')})`,
+      );
     }
   }
   return report;

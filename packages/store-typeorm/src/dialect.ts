@@ -10,6 +10,8 @@ import { AppLifecycleSqlite1764201800000 } from './migrations/sqlite/17642018000
 import { SchedulingPostgres1764201900000 } from './migrations/postgres/1764201900000-Scheduling.js';
 import { SchedulingSqlite1764201900000 } from './migrations/sqlite/1764201900000-Scheduling.js';
 import { RunLeasesSqlite1764202000000 } from './migrations/sqlite/1764202000000-RunLeases.js';
+import { ContactIdsPostgres1764202100000 } from './migrations/postgres/1764202100000-ContactIds.js';
+import { ContactIdsSqlite1764202100000 } from './migrations/sqlite/1764202100000-ContactIds.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -167,7 +169,13 @@ function postgresDialect(naming: TableNaming): Dialect {
     name: 'postgres',
     naming,
     entities: defineEntities({ uuid: 'uuid', text: 'text', integer: 'integer', bigint: 'bigint', json: 'jsonb', timestamp: 'timestamptz' }),
-    migrations: [InitialSchemaPostgres1764201600000, ProfilesPostgres1764201700000, AppLifecyclePostgres1764201800000, SchedulingPostgres1764201900000],
+    migrations: [
+      InitialSchemaPostgres1764201600000,
+      ProfilesPostgres1764201700000,
+      AppLifecyclePostgres1764201800000,
+      SchedulingPostgres1764201900000,
+      ContactIdsPostgres1764202100000,
+    ],
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
     columnType: (type) => POSTGRES_TYPES[type].ddl,
@@ -242,7 +250,14 @@ function sqliteDialect(naming: TableNaming): Dialect {
         from: (value: string | null) => (value === null ? null : new Date(value)),
       },
     }),
-    migrations: [InitialSchemaSqlite1764201600000, ProfilesSqlite1764201700000, AppLifecycleSqlite1764201800000, SchedulingSqlite1764201900000, RunLeasesSqlite1764202000000],
+    migrations: [
+      InitialSchemaSqlite1764201600000,
+      ProfilesSqlite1764201700000,
+      AppLifecycleSqlite1764201800000,
+      SchedulingSqlite1764201900000,
+      RunLeasesSqlite1764202000000,
+      ContactIdsSqlite1764202100000,
+    ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',
     readOnly: { begin: 'PRAGMA query_only = ON', end: 'PRAGMA query_only = OFF', abort: 'PRAGMA query_only = OFF' },

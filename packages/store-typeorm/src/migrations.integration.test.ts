@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, StorageError } from '@tributary/core';
+import { ConfigError, StorageError, dataModelSchema, validateMappings } from '@tributary/core';
+import { closeAlertDataModel, closeAlertDefaultMappings } from '@tributary/connector-closealert';
 import { tempDirectory, testDatabases, type TestDatabase } from '@tributary/testing';
 import { createSecretCipher, createStore, type TypeOrmStore } from './index.js';
 import { openRawDatabase, type RawDatabase } from './test-support/raw-database.js';
@@ -11,7 +12,15 @@ const databases = await testDatabases('store-migrations');
 const cipher = createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' });
 
 /** Tables the first migration creates; later migrations add their own. */
-const CORE_TABLES = ['checkpoints', 'installation_secrets', 'installations', 'provisioned_tables', 'rejected_records', 'runs', 'workspaces'];
+const CORE_TABLES = [
+  'checkpoints',
+  'installation_secrets',
+  'installations',
+  'provisioned_tables',
+  'rejected_records',
+  'runs',
+  'workspaces',
+];
 
 describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
   let store: TypeOrmStore;
@@ -20,9 +29,16 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
 
   async function ownTables(): Promise<string[]> {
     const rows = pg
-      ? await raw.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'tributary'`)
-      : await raw.query<{ name: string }>(`SELECT substr(name, 11) AS name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tributary\\_%' ESCAPE '\\'`);
-    return rows.map((r) => r.name).filter((name) => name !== 'migrations').sort();
+      ? await raw.query<{ name: string }>(
+          `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'tributary'`,
+        )
+      : await raw.query<{ name: string }>(
+          `SELECT substr(name, 11) AS name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tributary\\_%' ESCAPE '\\'`,
+        );
+    return rows
+      .map((r) => r.name)
+      .filter((name) => name !== 'migrations')
+      .sort();
   }
 
   beforeAll(async () => {
@@ -37,13 +53,19 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
 
   it('migrates up, down and up again', async () => {
     const appliedNames = async () =>
-      (await raw.query<{ name: string }>(`SELECT name FROM ${pg ? '"tributary"."migrations"' : '"tributary_migrations"'} ORDER BY id`)).map((m) => m.name);
+      (
+        await raw.query<{ name: string }>(
+          `SELECT name FROM ${pg ? '"tributary"."migrations"' : '"tributary_migrations"'} ORDER BY id`,
+        )
+      ).map((m) => m.name);
     await store.migrate();
     const tables = await ownTables();
     expect(tables).toEqual(expect.arrayContaining(CORE_TABLES));
     const applied = await appliedNames();
     expect(applied[0]).toBe('InitialSchema1764201600000');
-    expect(applied).toEqual([...applied].sort((a, b) => Number(a.match(/\d+$/)?.[0]) - Number(b.match(/\d+$/)?.[0])));
+    expect(applied).toEqual(
+      [...applied].sort((a, b) => Number(a.match(/\d+$/)?.[0]) - Number(b.match(/\d+$/)?.[0])),
+    );
 
     await store.migrate();
     expect(await ownTables()).toEqual(tables);
@@ -62,18 +84,116 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
     expect(await store.listInstallations()).toEqual([]);
   });
 
+  it('gives the primary tables of existing installations their contact ids, and takes them back out', async () => {
+    await store.migrate();
+    const model = dataModelSchema.parse(closeAlertDataModel);
+    const installation = await store.install({
+      workspace: 'contact-ids',
+      app: 'closealert',
+      config: { projectKey: 'company.com', apiToken: 'not-a-real-token', timeZone: 'UTC' },
+      secretFields: ['apiToken'],
+      mappings: validateMappings(closeAlertDefaultMappings, model),
+      dataModel: model,
+    });
+    const at = '2024-06-01T10:00:00.000Z';
+    await store.writePage({
+      installationId: installation.id,
+      runId: await store.startRun(installation.id, new Date(at)),
+      stream: 'form_responses',
+      rows: {
+        form_responses: [
+          { response_id: 1, created_at: at, email_normalized: 'ann@example.com', form_id: 34 },
+          { response_id: 2, created_at: at, email_normalized: 'bob@example.com', form_id: 34 },
+          { response_id: 3, created_at: at, email_normalized: 'ann@example.com', form_id: 35 },
+          { response_id: 4, created_at: at, email_normalized: null, form_id: 34 },
+        ],
+      },
+      rejected: [],
+      checkpoint: { cursor: at },
+    });
+    const responses = store.appTable('closealert', 'form_responses');
+    const columns = async () =>
+      (pg
+        ? await raw.query<{ name: string }>(
+            `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'tributary' AND table_name = 'closealert_form_responses'`,
+          )
+        : await raw.query<{ name: string }>(
+            `SELECT name FROM pragma_table_info('tributary_closealert_form_responses')`,
+          )
+      ).map((c) => c.name);
+    const indexes = async () =>
+      (pg
+        ? (
+            await raw.query<{ def: string }>(
+              `SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'tributary' AND tablename = 'closealert_form_responses'`,
+            )
+          ).map((i) => ({
+            def: i.def.replace(/^.*\((.*)\)$/, '$1'),
+          }))
+        : await raw.query<{ def: string }>(
+            `SELECT (SELECT group_concat(name, ', ') FROM (SELECT name FROM pragma_index_info(m.name) ORDER BY seqno)) AS def
+               FROM sqlite_master m WHERE m.type = 'index' AND m.tbl_name = 'tributary_closealert_form_responses' AND m.sql IS NOT NULL`,
+          )
+      )
+        .map((i) => i.def)
+        .filter((def) => def.includes('email_normalized'))
+        .sort();
+    const carried = async () =>
+      raw.query<{ email: string | null; same: number | boolean | null }>(
+        `SELECT r.email_normalized AS email, r.contact_id = c.contact_id AS same FROM ${responses} r
+           LEFT JOIN ${store.appTable('closealert', 'contacts')} c ON c.installation_id = r.installation_id AND c.email_normalized = r.email_normalized
+          WHERE r.installation_id = ? ORDER BY r.response_id`,
+        [installation.id],
+      );
+    const withContactIds = [
+      'installation_id, email_normalized, created_at, contact_id',
+      'installation_id, form_id, created_at, response_id, email_normalized, contact_id',
+    ];
+    expect(await indexes()).toEqual(withContactIds);
+
+    // The database as the previous release left it: no contact id, indexes without it.
+    await store.revertLastMigration();
+    expect(await columns()).not.toContain('contact_id');
+    expect(await indexes()).toEqual(withContactIds.map((def) => def.replace(', contact_id', '')));
+
+    await store.migrate();
+    expect(await columns()).toContain('contact_id');
+    expect(await indexes()).toEqual(withContactIds);
+    expect((await carried()).map((r) => [r.email, r.same === null ? null : Boolean(r.same)])).toEqual([
+      ['ann@example.com', true],
+      ['bob@example.com', true],
+      ['ann@example.com', true],
+      [null, null],
+    ]);
+    // Profiles read the filled ids.
+    await store.createProfile('contact-ids', { name: 'form 34', match: { type: 'form', id: 34 } });
+    const evaluation = await store.evaluateProfile('contact-ids', 'form 34', {
+      now: new Date('2024-06-02T00:00:00Z'),
+      record: false,
+    });
+    expect(evaluation.members.map((m) => [m.email, typeof m.contactId])).toEqual([
+      ['ann@example.com', 'string'],
+      ['bob@example.com', 'string'],
+    ]);
+  });
+
   it.runIf(!pg)('opens SQLite in WAL mode with a busy timeout and foreign keys on', async () => {
     expect(await store.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await store.query('PRAGMA busy_timeout')).toEqual([{ timeout: 10_000 }]);
     expect(await store.query('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
   });
 
-  it.runIf(pg)('turns PostgreSQL JIT off for its sessions (it costs more than it saves on indexed queries)', async () => {
-    expect(await store.query('SHOW jit')).toEqual([{ jit: 'off' }]);
-  });
+  it.runIf(pg)(
+    'turns PostgreSQL JIT off for its sessions (it costs more than it saves on indexed queries)',
+    async () => {
+      expect(await store.query('SHOW jit')).toEqual([{ jit: 'off' }]);
+    },
+  );
 
   it.runIf(pg)('keeps everything it owns in its schema', async () => {
-    const elsewhere = await raw.query(`SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('tributary', 'pg_catalog', 'information_schema')`);
+    const elsewhere = await raw.query(
+      `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('tributary', 'pg_catalog', 'information_schema')`,
+    );
     expect(elsewhere).toEqual([]);
   });
 });
@@ -87,8 +207,12 @@ describe('createStore', () => {
   });
 
   it('refuses bad options', async () => {
-    await expect(createStore({ url: 'sqlite::memory:', cipher, tablePrefix: 'Bad Prefix' })).rejects.toBeInstanceOf(ConfigError);
-    await expect(createStore({ url: 'sqlite::memory:', cipher, schema: 'drop' })).rejects.toBeInstanceOf(ConfigError);
+    await expect(
+      createStore({ url: 'sqlite::memory:', cipher, tablePrefix: 'Bad Prefix' }),
+    ).rejects.toBeInstanceOf(ConfigError);
+    await expect(createStore({ url: 'sqlite::memory:', cipher, schema: 'drop' })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
   });
 
   it('says which PostgreSQL database it could not reach, without the password', async () => {
@@ -103,7 +227,11 @@ describe('createStore', () => {
 
   it('creates the parent directory of a SQLite file', async () => {
     const dir = join(tempDirectory('store-dir'), 'nested', 'deeper');
-    const store = await createStore({ url: `sqlite:${join(dir, 'tributary.db')}`, cipher, tablePrefix: 'trib_' });
+    const store = await createStore({
+      url: `sqlite:${join(dir, 'tributary.db')}`,
+      cipher,
+      tablePrefix: 'trib_',
+    });
     try {
       await store.migrate();
       expect(existsSync(join(dir, 'tributary.db'))).toBe(true);
@@ -118,7 +246,10 @@ describe('createStore', () => {
     writeFileSync(file, 'x');
     const attempt = createStore({ url: `sqlite:${join(file, 'tributary.db')}`, cipher });
     await expect(attempt).rejects.toBeInstanceOf(StorageError);
-    await expect(attempt).rejects.toMatchObject({ code: 'STORE_UNREACHABLE', message: expect.stringContaining(`SQLite database file ${join(file, 'tributary.db')}`) });
+    await expect(attempt).rejects.toMatchObject({
+      code: 'STORE_UNREACHABLE',
+      message: expect.stringContaining(`SQLite database file ${join(file, 'tributary.db')}`),
+    });
   });
 
   it('runs in memory', async () => {

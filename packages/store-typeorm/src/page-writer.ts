@@ -6,13 +6,14 @@ import {
   describeIssues,
   type CellValue,
   type DataModel,
+  type MappedRows,
   type PageWrite,
   type PageWriteResult,
   type TableSpec,
 } from '@tributary/core';
 import { appTableOf, contactsTableOf, type AppTable } from './app-tables.js';
 import type { Executor } from './database.js';
-import { internalTable, type Dialect, type InsertColumn } from './dialect.js';
+import { chunk, internalTable, type Dialect, type InsertColumn } from './dialect.js';
 import { canonicalValue, CellTypeError, type CanonicalValue } from './values.js';
 
 /** Counts of one table (named in core's store port). */
@@ -31,7 +32,8 @@ const pageWriteSchema = z.object({
 /** Checks a page's shape before any statement runs; a malformed page is a bug in the caller. */
 export function validatePageWrite(write: PageWrite): PageWrite {
   const parsed = pageWriteSchema.safeParse(write);
-  if (!parsed.success) throw new InternalError('PAGE_INVALID', `Invalid page write: ${describeIssues(parsed.error)}`);
+  if (!parsed.success)
+    throw new InternalError('PAGE_INVALID', `Invalid page write: ${describeIssues(parsed.error)}`);
   return write;
 }
 
@@ -41,7 +43,10 @@ function jsonText(value: unknown, what: string): string {
     if (text === undefined) throw new TypeError('not serializable');
     return text;
   } catch (error) {
-    throw new InternalError('PAGE_INVALID', `The ${what} cannot be stored as JSON: ${(error as Error).message}`);
+    throw new InternalError(
+      'PAGE_INVALID',
+      `The ${what} cannot be stored as JSON: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -56,19 +61,30 @@ function rawJson(raw: unknown): string | null {
 }
 
 /** Rows of one table as bound-ready tuples, duplicates of a key collapsed to the last one. */
-export function tuplesOf(table: AppTable, spec: TableSpec, installationId: string, rows: readonly Record<string, unknown>[]) {
+export function tuplesOf(
+  table: AppTable,
+  spec: TableSpec,
+  installationId: string,
+  rows: readonly Record<string, unknown>[],
+) {
   const known = new Set(spec.columns.map((c) => c.name));
   const keyIndexes = table.key.map((k) => table.columns.findIndex((c) => c.name === k));
   const byKey = new Map<string, CanonicalValue[]>();
   for (const row of rows) {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) {
-      throw new InternalError('PAGE_INVALID', `Rows for table "${spec.name}" must be objects of column values.`);
+      throw new InternalError(
+        'PAGE_INVALID',
+        `Rows for table "${spec.name}" must be objects of column values.`,
+      );
     }
     let declared = 0;
     for (const column of spec.columns) if (column.name in row) declared += 1;
     if (declared !== Object.keys(row).length) {
       const column = Object.keys(row).find((name) => !known.has(name));
-      throw new InternalError('PAGE_INVALID', `Rows for table "${spec.name}" hold a column "${column}" its data model does not declare.`);
+      throw new InternalError(
+        'PAGE_INVALID',
+        `Rows for table "${spec.name}" hold a column "${column}" its data model does not declare.`,
+      );
     }
     const tuple: CanonicalValue[] = [installationId];
     for (const column of spec.columns) {
@@ -76,9 +92,13 @@ export function tuplesOf(table: AppTable, spec: TableSpec, installationId: strin
         tuple.push(canonicalValue(column.type, row[column.name] as CellValue | undefined));
       } catch (error) {
         if (!(error instanceof CellTypeError)) throw error;
-        throw new ConfigError('STORE_VALUE_INVALID', `Cannot store ${error.actual} in column ${spec.name}.${column.name} (${column.type}).`, {
-          hint: `Check the mapping that feeds ${spec.name}.${column.name}: its transform must produce a ${column.type}.`,
-        });
+        throw new ConfigError(
+          'STORE_VALUE_INVALID',
+          `Cannot store ${error.actual} in column ${spec.name}.${column.name} (${column.type}).`,
+          {
+            hint: `Check the mapping that feeds ${spec.name}.${column.name}: its transform must produce a ${column.type}.`,
+          },
+        );
       }
     }
     let key = '';
@@ -107,7 +127,8 @@ export async function upsertRows(
     onConflict: { action: 'nothing' },
     returning: [keyColumn],
   })) {
-    for (const row of await tx.run<Record<string, unknown>>(statement)) insertedKeys.push(String(row[keyColumn]));
+    for (const row of await tx.run<Record<string, unknown>>(statement))
+      insertedKeys.push(String(row[keyColumn]));
   }
   let updated = 0;
   const keys = new Set(table.key);
@@ -126,39 +147,116 @@ export async function upsertRows(
     }
   }
   return {
-    counts: { inserted: insertedKeys.length, updated, unchanged: tuples.length - insertedKeys.length - updated },
+    counts: {
+      inserted: insertedKeys.length,
+      updated,
+      unchanged: tuples.length - insertedKeys.length - updated,
+    },
     insertedKeys,
   };
 }
 
-export async function insertContacts(
+/** Contacts looked up per statement: far below either database's parameter limit. */
+const CONTACT_LOOKUP_CHUNK = 1_000;
+
+/**
+ * The contact ids of `emails` (normalized) in the installation, creating the contacts seen for the
+ * first time; `added` counts those.
+ */
+async function contactIdsOf(
   tx: Executor,
   dialect: Dialect,
   app: string,
   installationId: string,
   emails: ReadonlySet<string>,
   now: string,
-): Promise<number> {
-  if (emails.size === 0) return 0;
+): Promise<{ ids: Map<string, string>; added: number }> {
+  const ids = new Map<string, string>();
+  if (emails.size === 0) return { ids, added: 0 };
   const table = contactsTableOf(dialect, app);
-  let added = 0;
   for (const statement of dialect.buildInsert({
     table: table.table,
     columns: table.columns.map((c) => ({ name: c.name, type: c.type })),
     rows: [...emails].map((email) => [installationId, email, randomUUID(), now]),
     conflictKey: table.key,
     onConflict: { action: 'nothing' },
-    returning: ['email_normalized'],
+    returning: ['email_normalized', 'contact_id'],
   })) {
-    added += (await tx.run(statement)).length;
+    for (const row of await tx.run<{ email_normalized: string; contact_id: string }>(statement)) {
+      ids.set(row.email_normalized, row.contact_id);
+    }
   }
-  return added;
+  const added = ids.size;
+  const known = [...emails].filter((email) => !ids.has(email));
+  for (const part of chunk(known, CONTACT_LOOKUP_CHUNK)) {
+    const placeholders = part.map((_, i) => dialect.placeholder(i + 2));
+    const rows = await tx.query<{ email_normalized: string; contact_id: string }>(
+      `SELECT "email_normalized", "contact_id" FROM ${table.table.sql}
+        WHERE "installation_id" = ${dialect.placeholder(1)} AND "email_normalized" IN (${placeholders.join(', ')})`,
+      [installationId, ...part],
+    );
+    for (const row of rows) ids.set(row.email_normalized, row.contact_id);
+  }
+  return { ids, added };
 }
 
 export function normalizedEmail(value: CanonicalValue | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
   const email = value.trim().toLowerCase();
   return email.length > 0 ? email : undefined;
+}
+
+/** What {@link writeAppRows} wrote. */
+export interface AppRowsWrite {
+  tables: Record<string, TableWriteCounts>;
+  /** Keys of the primary table's rows that were new. */
+  insertedKeys: string[];
+  newContacts: number;
+}
+
+/**
+ * Writes mapped rows of every table of `model`, set-based, inside the caller's transaction. The
+ * primary table's rows get the contact id of their customer e-mail, and a contact is created for
+ * each e-mail seen for the first time. `rewrite` updates rows that already exist in every table
+ * (a remap), not only in the tables the model lets change.
+ */
+export async function writeAppRows(
+  tx: Executor,
+  dialect: Dialect,
+  app: string,
+  model: DataModel,
+  installationId: string,
+  rows: MappedRows,
+  options: { now: string; rewrite: boolean },
+): Promise<AppRowsWrite> {
+  const result: AppRowsWrite = { tables: {}, insertedKeys: [], newContacts: 0 };
+  for (const spec of model.tables) {
+    const declared = appTableOf(dialect, app, model, spec);
+    const table = options.rewrite ? { ...declared, onConflict: 'update' as const } : declared;
+    const tuples = tuplesOf(table, spec, installationId, rows[spec.name] ?? []);
+    if (tuples.length === 0) {
+      result.tables[spec.name] = { inserted: 0, updated: 0, unchanged: 0 };
+      continue;
+    }
+    if (table.contactIdOf) {
+      const index = table.columns.findIndex((c) => c.name === table.contactIdOf);
+      const emails = new Set<string>();
+      for (const tuple of tuples) {
+        const email = normalizedEmail(tuple[index]);
+        if (email) emails.add(email);
+      }
+      const { ids, added } = await contactIdsOf(tx, dialect, app, installationId, emails, options.now);
+      result.newContacts += added;
+      for (const tuple of tuples) {
+        const email = normalizedEmail(tuple[index]);
+        tuple.push(email === undefined ? null : (ids.get(email) ?? null));
+      }
+    }
+    const { counts, insertedKeys } = await upsertRows(tx, dialect, table, tuples);
+    result.tables[spec.name] = counts;
+    if (spec.name === model.primaryTable) result.insertedKeys = insertedKeys;
+  }
+  return result;
 }
 
 /**
@@ -175,33 +273,24 @@ export async function writePageRows(
 ): Promise<PageWriteResult> {
   const unknownTables = Object.keys(write.rows).filter((name) => !model.tables.some((t) => t.name === name));
   if (unknownTables.length > 0) {
-    throw new InternalError('PAGE_INVALID', `Rows for table(s) ${unknownTables.join(', ')}, which the data model does not declare.`);
+    throw new InternalError(
+      'PAGE_INVALID',
+      `Rows for table(s) ${unknownTables.join(', ')}, which the data model does not declare.`,
+    );
   }
   const nowText = now.toISOString();
-  const result: PageWriteResult = { inserted: 0, unchanged: 0, insertedKeys: [], tables: {}, newContacts: 0 };
-  const emails = new Set<string>();
-  for (const spec of model.tables) {
-    const table = appTableOf(dialect, app, spec);
-    const tuples = tuplesOf(table, spec, write.installationId, write.rows[spec.name] ?? []);
-    if (tuples.length === 0) {
-      result.tables[spec.name] = { inserted: 0, updated: 0, unchanged: 0 };
-      continue;
-    }
-    const { counts, insertedKeys } = await upsertRows(tx, dialect, table, tuples);
-    result.tables[spec.name] = counts;
-    if (spec.name !== model.primaryTable) continue;
-    result.inserted = counts.inserted;
-    result.unchanged = counts.updated + counts.unchanged;
-    result.insertedKeys = insertedKeys;
-    if (model.customerEmailColumn) {
-      const index = table.columns.findIndex((c) => c.name === model.customerEmailColumn);
-      for (const tuple of tuples) {
-        const email = normalizedEmail(tuple[index]);
-        if (email) emails.add(email);
-      }
-    }
-  }
-  result.newContacts = await insertContacts(tx, dialect, app, write.installationId, emails, nowText);
+  const written = await writeAppRows(tx, dialect, app, model, write.installationId, write.rows, {
+    now: nowText,
+    rewrite: false,
+  });
+  const primary = written.tables[model.primaryTable] ?? { inserted: 0, updated: 0, unchanged: 0 };
+  const result: PageWriteResult = {
+    inserted: primary.inserted,
+    unchanged: primary.updated + primary.unchanged,
+    insertedKeys: written.insertedKeys,
+    tables: written.tables,
+    newContacts: written.newContacts,
+  };
 
   if (write.rejected.length > 0) {
     for (const statement of dialect.buildInsert({
@@ -214,7 +303,14 @@ export async function writePageRows(
         { name: 'raw', type: 'json' },
         { name: 'created_at', type: 'timestamp' },
       ],
-      rows: write.rejected.map((r) => [write.runId, write.installationId, r.sourceId ?? null, r.reason, rawJson(r.raw), nowText]),
+      rows: write.rejected.map((r) => [
+        write.runId,
+        write.installationId,
+        r.sourceId ?? null,
+        r.reason,
+        rawJson(r.raw),
+        nowText,
+      ]),
       conflictKey: [],
       onConflict: { action: 'nothing' },
     })) {

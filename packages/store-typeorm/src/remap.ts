@@ -18,7 +18,7 @@ import type { Dialect } from './dialect.js';
 import { storageFailure } from './errors.js';
 import { isStoreId, notFound, storedDataModel, type Installations } from './installations.js';
 import { quoteIdentifier as q } from './naming.js';
-import { insertContacts, normalizedEmail, tuplesOf, upsertRows, validatePageWrite } from './page-writer.js';
+import { validatePageWrite, writeAppRows } from './page-writer.js';
 import { canonicalValue, CellTypeError } from './values.js';
 
 const rowQuerySchema = z.object({
@@ -67,18 +67,25 @@ export class StoredRows {
     if (!isStoreId(installationId)) throw notFound(installationId);
     try {
       return await this.db.withConnection(async (db) => {
-        const row = await db.manager.getRepository(this.dialect.entities.Installation).findOneBy({ id: installationId });
+        const row = await db.manager
+          .getRepository(this.dialect.entities.Installation)
+          .findOneBy({ id: installationId });
         if (!row) throw notFound(installationId);
         const model = storedDataModel(row.dataModel, `Installation ${installationId}`);
         const spec = findTable(model, query.table);
-        if (!spec) throw new ConfigError('TABLE_UNKNOWN', `The data model of installation ${installationId} has no table "${query.table}".`);
+        if (!spec)
+          throw new ConfigError(
+            'TABLE_UNKNOWN',
+            `The data model of installation ${installationId} has no table "${query.table}".`,
+          );
         const columns = [...new Set([...spec.key, ...query.columns])].map((name) => {
           const column = spec.columns.find((c) => c.name === name);
-          if (!column) throw new ConfigError('COLUMN_UNKNOWN', `Table "${spec.name}" has no column "${name}".`);
+          if (!column)
+            throw new ConfigError('COLUMN_UNKNOWN', `Table "${spec.name}" has no column "${name}".`);
           return column;
         });
         const keyColumns = columns.slice(0, spec.key.length);
-        const table = appTableOf(this.dialect, row.app, spec);
+        const table = appTableOf(this.dialect, row.app, model, spec);
         const params: unknown[] = [installationId];
         const bind = (value: unknown) => {
           params.push(value);
@@ -87,13 +94,20 @@ export class StoredRows {
         let where = `"installation_id" = ${this.dialect.placeholder(1)}`;
         if (query.after !== undefined) {
           if (query.after.length !== keyColumns.length) {
-            throw new ConfigError('ROW_QUERY_INVALID', `"after" must hold the ${keyColumns.length} key value(s) of table "${spec.name}".`);
+            throw new ConfigError(
+              'ROW_QUERY_INVALID',
+              `"after" must hold the ${keyColumns.length} key value(s) of table "${spec.name}".`,
+            );
           }
           const bound = keyColumns.map((column, i) => {
             try {
               return bind(this.dialect.bind(column.type, canonicalValue(column.type, query.after![i])));
             } catch (error) {
-              if (error instanceof CellTypeError) throw new ConfigError('ROW_QUERY_INVALID', `"after" does not fit key column ${spec.name}.${column.name}.`);
+              if (error instanceof CellTypeError)
+                throw new ConfigError(
+                  'ROW_QUERY_INVALID',
+                  `"after" does not fit key column ${spec.name}.${column.name}.`,
+                );
               throw error;
             }
           });
@@ -105,51 +119,65 @@ export class StoredRows {
             ORDER BY ${keyColumns.map((c) => q(c.name)).join(', ')} LIMIT ${query.limit}`,
           params,
         );
-        const rows: Row[] = records.map((record) => Object.fromEntries(columns.map((c) => [c.name, cellOf(c.type, record[c.name])])));
+        const rows: Row[] = records.map((record) =>
+          Object.fromEntries(columns.map((c) => [c.name, cellOf(c.type, record[c.name])])),
+        );
         const last = rows.at(-1);
         return {
           rows,
-          ...(last && rows.length === query.limit ? { after: keyColumns.map((c) => last[c.name] ?? null) } : {}),
+          ...(last && rows.length === query.limit
+            ? { after: keyColumns.map((c) => last[c.name] ?? null) }
+            : {}),
         };
       });
     } catch (error) {
-      throw storageFailure(`read the rows of table "${query.table}" of installation ${installationId}`, error);
+      throw storageFailure(
+        `read the rows of table "${query.table}" of installation ${installationId}`,
+        error,
+      );
     }
   }
 
   async rewrite(installationId: string, rows: MappedRows): Promise<RewriteResult> {
-    validatePageWrite({ installationId, runId: 'rewrite', stream: 'rewrite', rows, rejected: [], checkpoint: null });
+    validatePageWrite({
+      installationId,
+      runId: 'rewrite',
+      stream: 'rewrite',
+      rows,
+      rejected: [],
+      checkpoint: null,
+    });
     try {
       return await this.db.transaction(async (tx) => {
         // The same lock as a page write: a sync and a remap of one installation never interleave.
         const row = await this.installations.lockedRow(tx, installationId);
         if (row.status !== 'active') {
-          throw new ConfigError('INSTALLATION_NOT_ACTIVE', `Installation ${row.id} is uninstalled; its rows are no longer rewritten.`);
+          throw new ConfigError(
+            'INSTALLATION_NOT_ACTIVE',
+            `Installation ${row.id} is uninstalled; its rows are no longer rewritten.`,
+          );
         }
         const model = storedDataModel(row.dataModel, `Installation ${row.id}`);
         const unknown = Object.keys(rows).filter((name) => !findTable(model, name));
         if (unknown.length > 0) {
-          throw new ConfigError('TABLE_UNKNOWN', `Rows for table(s) ${unknown.join(', ')}, which the data model does not declare.`);
+          throw new ConfigError(
+            'TABLE_UNKNOWN',
+            `Rows for table(s) ${unknown.join(', ')}, which the data model does not declare.`,
+          );
         }
-        const result: RewriteResult = { tables: {}, newContacts: 0 };
-        const emails = new Set<string>();
-        for (const spec of model.tables) {
-          // Every table is rewritten as an `update` table, so that the primary table's known rows change too.
-          const table = { ...appTableOf(this.dialect, row.app, spec), onConflict: 'update' as const };
-          const tuples = tuplesOf(table, spec, installationId, rows[spec.name] ?? []);
-          if (tuples.length === 0) {
-            result.tables[spec.name] = { inserted: 0, updated: 0, unchanged: 0 };
-            continue;
-          }
-          result.tables[spec.name] = (await upsertRows(tx, this.dialect, table, tuples)).counts;
-          if (spec.name !== model.primaryTable || !model.customerEmailColumn) continue;
-          const index = table.columns.findIndex((c) => c.name === model.customerEmailColumn);
-          for (const tuple of tuples) {
-            const email = normalizedEmail(tuple[index]);
-            if (email) emails.add(email);
-          }
-        }
-        result.newContacts = await insertContacts(tx, this.dialect, row.app, installationId, emails, new Date().toISOString());
+        const { tables, newContacts } = await writeAppRows(
+          tx,
+          this.dialect,
+          row.app,
+          model,
+          installationId,
+          rows,
+          {
+            now: new Date().toISOString(),
+            rewrite: true,
+          },
+        );
+        const result: RewriteResult = { tables, newContacts };
         return result;
       });
     } catch (error) {

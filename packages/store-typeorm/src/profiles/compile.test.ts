@@ -50,14 +50,12 @@ const ALLOWED_IDENTIFIERS = new Set([
   'tributary_closealert_mailings',
   'tributary_closealert_groups',
   'tributary_closealert_questions',
-  'tributary_closealert_contacts',
   'closealert_form_responses',
   'closealert_answers',
   'closealert_forms',
   'closealert_mailings',
   'closealert_groups',
   'closealert_questions',
-  'closealert_contacts',
   'installation_id',
   'response_id',
   'created_at',
@@ -111,6 +109,24 @@ describe.each(['postgres', 'sqlite'] as const)('compileProfile on %s', (dialect)
       expect(sql.split('?').length - 1).toBe(params.length);
       expect(sql).not.toMatch(/\$\d/);
     }
+  });
+
+  it('checks the manual\'s "1, or below 3" as one comparison, which an index can hold', () => {
+    const { sql, params } = compile({
+      all: [
+        { type: 'question', formId: 34, questionIndex: '1' },
+        {
+          any: [
+            { type: 'score', op: '=', value: 1 },
+            { type: 'score', op: '<', value: 3 },
+          ],
+        },
+      ],
+    });
+    expect(sql).toMatch(/ja\."score" < (\$\d+|\?)/);
+    expect(sql).not.toMatch(/"score" = /);
+    expect(params).not.toContain(1);
+    expect(params).toContain(3);
   });
 
   it('names only tables and columns of its fixed list', () => {

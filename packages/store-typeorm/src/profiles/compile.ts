@@ -8,6 +8,7 @@ import { databaseValue, type Statement } from '../dialect.js';
 import { quoteIdentifier as q, type DialectName, type TableNaming } from '../naming.js';
 import { Bindings } from './bindings.js';
 import { column, profileTables, type ProfileColumn, type ProfileTables } from './schema.js';
+import { scoreUnion, type ScoreLeaf } from './score-ranges.js';
 
 /** Which response columns every answer row repeats, as the installation's mappings fill them. */
 export interface AnswerCopies {
@@ -34,11 +35,15 @@ export interface ProfileQueryContext {
   answerCopies?: AnswerCopies;
 }
 
-/** A row of the compiled query as the driver returns it (bigints may come as text, timestamps as text on SQLite). */
+/** A row of the compiled query as the driver returns it (bigints may come as text). */
 export interface MemberRow {
   email: string;
   response_id: string | number | bigint;
-  responded_at: Date | string;
+  /**
+   * When the member responded: milliseconds since the epoch (as text) on PostgreSQL, whose driver
+   * would otherwise parse a timestamp per member, at a cost a large profile notices; ISO-8601 text on SQLite.
+   */
+  responded_at: string | number;
   form_id: string | number | bigint | null;
   contact_id: string | null;
   customer_id: string | number | null;
@@ -61,6 +66,10 @@ const ANSWER_TYPES: ReadonlySet<string> = new Set(ANSWER_CONDITION_TYPES);
 
 function isLeaf(condition: ProfileCondition): condition is Leaf {
   return 'type' in condition;
+}
+
+function isScoreLeaf(condition: ProfileCondition): condition is ScoreLeaf {
+  return isLeaf(condition) && condition.type === 'score';
 }
 
 function isAnswerLeaf(condition: ProfileCondition): condition is AnswerLeaf {
@@ -237,11 +246,37 @@ class ProfileCompiler {
       return `(${flatten('all', condition.all)
         .map((c) => this.answerPredicate(c, alias))
         .join(' AND ')})`;
-    if ('any' in condition)
-      return `(${flatten('any', condition.any)
-        .map((c) => this.answerPredicate(c, alias))
-        .join(' OR ')})`;
+    if ('any' in condition) {
+      const children = flatten('any', condition.any);
+      if (children.length > 1 && children.every(isScoreLeaf)) return this.scoreRanges(children, alias);
+      return `(${children.map((c) => this.answerPredicate(c, alias)).join(' OR ')})`;
+    }
     throw new TypeError('not an answer-level condition');
+  }
+
+  /** Score conditions of which any one must hold, as the fewest comparisons (see scoreUnion). */
+  private scoreRanges(leaves: readonly ScoreLeaf[], alias: string): string {
+    const b = this.bindings;
+    const score = column(alias, 'answers', 'score');
+    const points: number[] = [];
+    const parts: string[] = [];
+    for (const range of scoreUnion(leaves)) {
+      const { low, high } = range;
+      if (low && high && low.value === high.value) points.push(low.value);
+      else if (!low && !high) parts.push(`${score} IS NOT NULL`);
+      else
+        parts.push(
+          and([
+            ...(low ? [`${score} ${low.inclusive ? '>=' : '>'} ${b.bind(low.value)}`] : []),
+            ...(high ? [`${score} ${high.inclusive ? '<=' : '<'} ${b.bind(high.value)}`] : []),
+          ]),
+        );
+    }
+    if (points.length === 1) parts.push(`${score} = ${b.bind(points[0]!)}`);
+    if (points.length > 1) parts.push(`${score} IN (${points.map((v) => b.bind(v)).join(', ')})`);
+    // Only crossed ranges (BETWEEN 5 AND 1) leave nothing, and those match no score.
+    if (parts.length === 0) return '1 = 0';
+    return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
   }
 
   /** One answer satisfies all (`AND`) or one (`OR`) of the answer-level conditions, and the filters implied around them. */
@@ -382,7 +417,7 @@ export function compileProfile(definition: ProfileDefinition, context: ProfileQu
   const bytewise = context.dialect === 'postgres' ? ' COLLATE "C"' : '';
   const ctes = [
     `"tributary_profile_matched" AS (
-  SELECT ${r('installation_id')}, ${r('email_normalized')}, ${r('response_id')}, ${r('created_at')}, ${r('form_id')}, ${score} AS "score",
+  SELECT ${r('installation_id')}, ${r('email_normalized')}, ${r('response_id')}, ${r('created_at')}, ${r('form_id')}, ${r('contact_id')}, ${score} AS "score",
          ROW_NUMBER() OVER (PARTITION BY ${r('email_normalized')}${bytewise} ORDER BY ${order}) AS "recency"
     FROM ${t.form_responses} r${join}
    WHERE ${where.join('\n     AND ')}
@@ -403,13 +438,13 @@ export function compileProfile(definition: ProfileDefinition, context: ProfileQu
     customerSelect = 'cu."id"';
     customerJoin = `\n  LEFT JOIN "tributary_profile_customers" cu ON cu."email" = m."email_normalized"`;
   }
-  const c = (name: ProfileColumn<'contacts'>) => column('c', 'contacts', name);
   const memberScore = group ? 'm."score"' : compiler.scoreSubquery();
+  const respondedAt =
+    context.dialect === 'postgres' ? 'FLOOR(EXTRACT(EPOCH FROM m."created_at") * 1000)' : 'm."created_at"';
   const sql = `WITH ${ctes.join(',\n')}
-SELECT m."email_normalized" AS "email", m."response_id" AS "response_id", m."created_at" AS "responded_at", m."form_id" AS "form_id",
-       ${c('contact_id')} AS "contact_id", ${customerSelect} AS "customer_id", ${memberScore} AS "score"
-  FROM "tributary_profile_matched" m
-  LEFT JOIN ${t.contacts} c ON ${c('installation_id')} = m."installation_id" AND ${c('email_normalized')} = m."email_normalized"${customerJoin}
+SELECT m."email_normalized" AS "email", m."response_id" AS "response_id", ${respondedAt} AS "responded_at", m."form_id" AS "form_id",
+       m."contact_id" AS "contact_id", ${customerSelect} AS "customer_id", ${memberScore} AS "score"
+  FROM "tributary_profile_matched" m${customerJoin}
  WHERE m."recency" = 1
  ORDER BY m."email_normalized"${bytewise}`;
   return bindings.statement(context.dialect, sql);

@@ -295,6 +295,14 @@ describe.each(databases)('profiles on $dialect', (database: TestDatabase) => {
         respondedAt: new Date(daysAgo(5)),
       },
     ]);
+    // The contact ids are those of the contacts table, which the store wrote with each response.
+    const contacts = await raw.query<{ email_normalized: string; contact_id: string }>(
+      `SELECT email_normalized, contact_id FROM ${store.appTable('closealert', 'contacts')} WHERE installation_id = ? AND email_normalized IN ('ann@example.com', 'bob@example.com') ORDER BY email_normalized`,
+      [installation.id],
+    );
+    expect(result.members.map((m) => [m.email, m.contactId])).toEqual(
+      contacts.map((c) => [c.email_normalized, c.contact_id]),
+    );
   });
 
   it("finds the manual's second example: everyone who gave a 5, with the response that did", async () => {
@@ -360,6 +368,37 @@ describe.each(databases)('profiles on $dialect', (database: TestDatabase) => {
       'dee@example.com',
       'fay@example.com',
     ]);
+    // Several score conditions of which any may hold (compiled to the fewest ranges): the union of the above.
+    const anyOf = (...any: ProfileCondition[]) => scored({ any });
+    expect(await anyOf({ type: 'score', op: '=', value: 1 }, { type: 'score', op: '<', value: 3 })).toEqual([
+      'ann@example.com',
+      'bob@example.com',
+      'dee@example.com',
+      'ed@example.com',
+    ]);
+    expect(await anyOf({ type: 'score', op: '=', value: 1 }, { type: 'score', op: '>', value: 4 })).toEqual([
+      'ann@example.com',
+      'bob@example.com',
+      'cy@example.com',
+      'dee@example.com',
+      'hal@example.com',
+    ]);
+    expect(
+      await anyOf(
+        { type: 'score', op: 'between', min: 2, max: 3 },
+        { type: 'score', op: 'in', values: [1, 4] },
+      ),
+    ).toEqual([
+      'ann@example.com',
+      'bob@example.com',
+      'dee@example.com',
+      'ed@example.com',
+      'fay@example.com',
+      'gus@example.com',
+    ]);
+    expect(
+      await anyOf({ type: 'score', op: '<', value: 3 }, { type: 'score', op: 'between', min: 3, max: 3 }),
+    ).toEqual(['ann@example.com', 'bob@example.com', 'dee@example.com', 'ed@example.com', 'gus@example.com']);
   });
 
   it('holds question and score on one same answer', async () => {

@@ -44,6 +44,12 @@ interface ProfileRow {
   member_count: number | string | null;
 }
 
+/** The members of a profile's latest recorded evaluation, and which one that was. */
+interface Membership {
+  current: Set<string>;
+  previous?: { ordinal: number; evaluatedAt: Date };
+}
+
 interface Target {
   profile: StoredProfile;
   installationId: string;
@@ -71,9 +77,17 @@ function toProfile(row: ProfileRow): StoredProfile {
     updatedAt: dateFromDatabase(row.updated_at),
   };
   if (row.evaluated_at !== null && row.member_count !== null) {
-    profile.lastEvaluation = { evaluatedAt: dateFromDatabase(row.evaluated_at), memberCount: Number(row.member_count) };
+    profile.lastEvaluation = {
+      evaluatedAt: dateFromDatabase(row.evaluated_at),
+      memberCount: Number(row.member_count),
+    };
   }
   return profile;
+}
+
+/** A member's response time as compileProfile returns it: epoch milliseconds, or ISO-8601 text. */
+function respondedAt(value: string | number): Date {
+  return new Date(typeof value === 'number' || /^-?\d+$/.test(value) ? Number(value) : value);
 }
 
 function toMember(row: MemberRow): ProfileMember {
@@ -84,7 +98,7 @@ function toMember(row: MemberRow): ProfileMember {
     responseId: String(row.response_id),
     formId: row.form_id === null || row.form_id === undefined ? null : Number(row.form_id),
     score: row.score === null || row.score === undefined ? null : Number(row.score),
-    respondedAt: dateFromDatabase(row.responded_at),
+    respondedAt: respondedAt(row.responded_at),
   };
 }
 
@@ -224,18 +238,22 @@ export class Profiles {
     }
   }
 
-  /** The installation a workspace's profiles read: the active one, else the newest uninstalled one (its data kept). */
-  private async source(db: Executor, workspace: string): Promise<Omit<Target, 'profile'>> {
-    const [installation] = await db.run<{ id: string; customer_table: unknown; mappings: unknown }>(
-      this.statement(
-        (b) => `SELECT i."id", i."customer_table", i."mappings" FROM ${this.table('installations')} i
-                 JOIN ${this.table('workspaces')} w ON w."id" = i."workspace_id"
-                WHERE w."name" = ${b.bind(workspace)} AND i."app" = ${b.bind(PROFILE_APP)}
-                ORDER BY CASE WHEN i."status" = 'active' THEN 0 ELSE 1 END, i."created_at" DESC
-                LIMIT 1`,
-      ),
-    );
-    if (!installation) {
+  /**
+   * The id of the installation a workspace's profiles read, as a subquery over the workspace id
+   * `workspaceId`: the active one, else the newest uninstalled one (its data kept).
+   */
+  private sourceInstallation(b: Bindings, workspaceId: string): string {
+    return `(SELECT si."id" FROM ${this.table('installations')} si
+              WHERE si."workspace_id" = ${workspaceId} AND si."app" = ${b.bind(PROFILE_APP)}
+              ORDER BY CASE WHEN si."status" = 'active' THEN 0 ELSE 1 END, si."created_at" DESC
+              LIMIT 1)`;
+  }
+
+  private sourceOf(
+    workspace: string,
+    installation: { id: string | null; customer_table: unknown; mappings: unknown } | undefined,
+  ): Omit<Target, 'profile'> {
+    if (!installation?.id) {
       throw new ConfigError(
         'APP_NOT_INSTALLED',
         `Profiles read CloseAlert feedback, but ${PROFILE_APP} was never installed in workspace "${workspace}".`,
@@ -256,12 +274,46 @@ export class Profiles {
     };
   }
 
-  private async target(workspace: string, name: string): Promise<Target> {
-    return this.db.withConnection(async (db) => {
-      const profile = await this.find(db, workspace, name);
-      if (!profile) throw notFound(workspace, name);
-      return { profile, ...(await this.source(db, workspace)) };
-    });
+  /** The installation a workspace's profiles read. */
+  private async source(db: Executor, workspace: string): Promise<Omit<Target, 'profile'>> {
+    const [installation] = await db.run<{ id: string; customer_table: unknown; mappings: unknown }>(
+      this.statement(
+        (b) => `SELECT i."id", i."customer_table", i."mappings" FROM ${this.table('installations')} i
+                 JOIN ${this.table('workspaces')} w ON w."id" = i."workspace_id"
+                WHERE w."name" = ${b.bind(workspace)} AND i."id" = ${this.sourceInstallation(b, 'w."id"')}`,
+      ),
+    );
+    return this.sourceOf(workspace, installation);
+  }
+
+  /** A profile and the installation it reads, in one statement (an evaluation's first of few). */
+  private async target(db: Executor, workspace: string, name: string): Promise<Target> {
+    const evaluations = this.table('profile_evaluations');
+    const [row] = await db.run<
+      ProfileRow & { installation_id: string | null; customer_table: unknown; mappings: unknown }
+    >(
+      this.statement(
+        (
+          b,
+        ) => `SELECT p."id", w."name" AS "workspace", p."name", p."definition", p."created_at", p."updated_at", e."evaluated_at", e."member_count",
+                       i."id" AS "installation_id", i."customer_table", i."mappings"
+                  FROM ${this.table('profiles')} p
+                  JOIN ${this.table('workspaces')} w ON w."id" = p."workspace_id"
+                  LEFT JOIN ${evaluations} e ON e."profile_id" = p."id"
+                   AND e."ordinal" = (SELECT MAX(x."ordinal") FROM ${evaluations} x WHERE x."profile_id" = p."id")
+                  LEFT JOIN ${this.table('installations')} i ON i."id" = ${this.sourceInstallation(b, 'w."id"')}
+                 WHERE w."name" = ${b.bind(workspace)} AND p."name" = ${b.bind(name)}`,
+      ),
+    );
+    if (!row) throw notFound(workspace, name);
+    return {
+      profile: toProfile(row),
+      ...this.sourceOf(workspace, {
+        id: row.installation_id,
+        customer_table: row.customer_table,
+        mappings: row.mappings,
+      }),
+    };
   }
 
   async forms(workspaceInput: string): Promise<FeedbackForm[]> {
@@ -323,10 +375,7 @@ export class Profiles {
   }
 
   /** The members as of the latest recorded evaluation, and when that was, in one statement. */
-  private async membership(
-    db: Executor,
-    profileId: string,
-  ): Promise<{ current: Set<string>; previous?: { ordinal: number; evaluatedAt: Date } }> {
+  private async membership(db: Executor, profileId: string): Promise<Membership> {
     const rows = await db.run<{
       email_normalized: string | null;
       ordinal: number | string | null;
@@ -362,34 +411,40 @@ export class Profiles {
     if (!(now instanceof Date) || Number.isNaN(now.getTime()))
       throw new ConfigError('CONFIG_INVALID', 'Invalid evaluation time: now must be a valid Date.');
     const record = options.record ?? true;
-    const target = await this.target(workspace, name);
+    // One read-only connection for the profile, its members and (when nothing is recorded) the
+    // previous members to compare with: an evaluation is a handful of round trips.
     const started = performance.now();
-    let members: ProfileMember[];
+    let read: { target: Target; members: ProfileMember[]; previousMembers?: Membership };
     try {
-      const rows = await this.db.readOnly((db) => db.run<MemberRow>(this.compiled(target, now)));
-      members = rows.map(toMember);
+      read = await this.db.readOnly(async (db) => {
+        const target = await this.target(db, workspace, name);
+        const rows = await db.run<MemberRow>(this.compiled(target, now));
+        const members = rows.map(toMember);
+        return record
+          ? { target, members }
+          : { target, members, previousMembers: await this.membership(db, target.profile.id) };
+      });
     } catch (error) {
       throw storageFailure(`evaluate the profile "${name}"`, error, 'PROFILE_QUERY_FAILED');
     }
     const queryMs = performance.now() - started;
+    const { target, members } = read;
     const emails = members.map((m) => m.email);
     const memberSet = new Set(emails);
     const profileId = target.profile.id;
 
     try {
-      if (!record) {
-        return await this.db.withConnection(async (db) => {
-          const { current, previous } = await this.membership(db, profileId);
-          return {
-            profile: target.profile,
-            installationId: target.installationId,
-            evaluatedAt: now,
-            members,
-            entered: difference(emails, current),
-            left: difference([...current], memberSet),
-            ...(previous ? { previousEvaluatedAt: previous.evaluatedAt } : {}),
-          };
-        });
+      if (read.previousMembers) {
+        const { current, previous } = read.previousMembers;
+        return {
+          profile: target.profile,
+          installationId: target.installationId,
+          evaluatedAt: now,
+          members,
+          entered: difference(emails, current),
+          left: difference([...current], memberSet),
+          ...(previous ? { previousEvaluatedAt: previous.evaluatedAt } : {}),
+        };
       }
       const evaluationId = randomUUID();
       const result = await this.db.transaction(async (tx) => {
@@ -549,14 +604,16 @@ export class Profiles {
   ): Promise<string[]> {
     const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
     const name = parseUserInput(nameSchema, nameInput, 'profile name');
-    const target = await this.target(workspace, name);
-    const statement = explainStatement(
-      this.dialect.name,
-      this.compiled(target, options.now ?? new Date()),
-      options.analyze,
-    );
     try {
-      const rows = await this.db.readOnly((db) => db.run<Record<string, unknown>>(statement));
+      const rows = await this.db.readOnly(async (db) => {
+        const target = await this.target(db, workspace, name);
+        const statement = explainStatement(
+          this.dialect.name,
+          this.compiled(target, options.now ?? new Date()),
+          options.analyze,
+        );
+        return db.run<Record<string, unknown>>(statement);
+      });
       return this.dialect.name === 'postgres'
         ? rows.map((r) => String(r['QUERY PLAN']))
         : rows.map((r) => String(r['detail']));
