@@ -109,7 +109,6 @@ export async function appStatuses(store: Store, installations: readonly Installa
       nextRunAt: nextRunAt({
         status: installation.status,
         ...(schedule ? { scheduledAt: schedule.nextRunAt } : {}),
-        ...(lastRun ? { lastRunStartedAt: lastRun.startedAt } : {}),
         now,
       }),
       credentials,

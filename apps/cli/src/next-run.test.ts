@@ -1,21 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { nextRunAt, SYNC_INTERVAL_MS } from './next-run.js';
+import { isDue, nextRunOf } from '@tributary/runner';
+import { nextRunAt } from './next-run.js';
 
 describe('nextRunAt', () => {
   const now = new Date('2025-03-01T12:00:00.000Z');
 
   it('follows the schedule when the scheduler has one', () => {
     const scheduledAt = new Date('2025-03-01T12:17:00.000Z');
-    expect(nextRunAt({ status: 'active', scheduledAt, lastRunStartedAt: new Date('2025-03-01T11:00:00.000Z'), now })).toEqual(scheduledAt);
+    expect(nextRunAt({ status: 'active', scheduledAt, now })).toEqual(scheduledAt);
   });
 
-  it('is an hour after the last run started, or now for an app never synced', () => {
-    const last = new Date('2025-03-01T11:30:00.000Z');
-    expect(nextRunAt({ status: 'active', lastRunStartedAt: last, now })?.getTime()).toBe(last.getTime() + SYNC_INTERVAL_MS);
-    expect(nextRunAt({ status: 'active', now })).toEqual(now);
+  it('is now for an installation the scheduler has not planned yet, as the runner treats it', () => {
+    // A manual sync an hour ago does not make the runner wait: it has no schedule, so it is due.
+    const unplanned = { state: undefined };
+    expect(isDue(unplanned, now)).toBe(true);
+    expect(nextRunAt({ status: 'active', now })).toEqual(nextRunOf(unplanned, now));
   });
 
   it('is never for an uninstalled app', () => {
-    expect(nextRunAt({ status: 'uninstalled', lastRunStartedAt: now, now })).toBeNull();
+    expect(nextRunAt({ status: 'uninstalled', scheduledAt: now, now })).toBeNull();
   });
 });

@@ -1,24 +1,19 @@
-/** How often an installed app syncs. */
-export const SYNC_INTERVAL_MS = 60 * 60 * 1000;
-
 /** What the next run of an installation depends on. */
 export interface NextRunInput {
   status: 'active' | 'uninstalled';
   /** When the scheduler has planned the next run, once it has a schedule for the installation. */
   scheduledAt?: Date;
-  /** Start of the last run, scheduled or manual. */
-  lastRunStartedAt?: Date;
   now: Date;
 }
 
 /**
- * When an installation syncs next: as the scheduler planned it, else an hour after the last run
- * started, else now (never synced). An uninstalled app never syncs again (null). The one place
- * that decides it, so that `apps` and `doctor` always agree with each other.
+ * When an installation syncs next, by the runner's own rule (`isDue` / `nextRunOf` in
+ * @tributary/runner): as the scheduler planned it, else now, because an installation the scheduler
+ * has not planned yet (a new one, or one only ever synced by hand) is due at the runner's next tick.
+ * An uninstalled app never syncs again (null). The one place the CLI decides it, so that `apps` and
+ * `doctor` agree with each other and with the runner.
  */
 export function nextRunAt(input: NextRunInput): Date | null {
   if (input.status !== 'active') return null;
-  if (input.scheduledAt) return input.scheduledAt;
-  if (input.lastRunStartedAt) return new Date(input.lastRunStartedAt.getTime() + SYNC_INTERVAL_MS);
-  return input.now;
+  return input.scheduledAt ?? input.now;
 }

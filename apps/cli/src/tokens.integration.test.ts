@@ -141,7 +141,14 @@ describe.each(databases)('app tokens on $dialect', (database: TestDatabase) => {
     expect(malformed.code).toBe(2);
     expect(await secretRow(installation.id)).toEqual(before);
     expect((await store.findInstallation(ws, 'closealert'))!.config.apiToken).toBe(token);
+    const beforeSync = Date.now();
     expect((await cli('sync', '--workspace', ws)).code).toBe(0);
+    // Synced by hand only: the runner has no schedule for it yet and would sync it at its next tick,
+    // so the next run is now, not an hour after the manual run.
+    const [app] = await appsJson(ws);
+    expect(app!.lastRun).toMatchObject({ status: 'succeeded' });
+    expect(Date.parse(app!.nextRunAt!)).toBeGreaterThanOrEqual(beforeSync);
+    expect(Date.parse(app!.nextRunAt!)).toBeLessThanOrEqual(Date.now());
   });
 
   it('fails the sync of an expired token with how to replace it, flags it everywhere, and recovers after a replacement', async () => {

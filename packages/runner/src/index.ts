@@ -38,6 +38,7 @@ export {
   jitterOffsetMs,
   nextSlotAfter,
   isDue,
+  nextRunOf,
   backoffDelayMs,
   scheduleAfterRun,
   type SchedulePolicy,

@@ -106,6 +106,6 @@ export function scheduleAfterRun(
 }
 
 /** When an installation syncs next, as operators read it: now for one never scheduled. */
-export function nextRunOf(entry: ScheduleEntry, now: Date): Date {
+export function nextRunOf(entry: Pick<ScheduleEntry, 'state'>, now: Date): Date {
   return entry.state?.nextRunAt ?? now;
 }
