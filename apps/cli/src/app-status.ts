@@ -66,11 +66,7 @@ function credentialsOf(installation: Installation, now: Date): CredentialStatus 
   return { state: 'valid', expiresAt, daysLeft };
 }
 
-async function lastRunOf(store: Store, installation: Installation): Promise<LastRun | undefined> {
-  // The log is kept per workspace and app; a reinstalled app has older runs of an earlier installation.
-  const runs = await store.listRuns({ workspace: installation.workspace, app: installation.app, limit: 100 });
-  const run = runs.find((r) => r.installationId === installation.id);
-  if (!run) return undefined;
+function lastRunOf(run: RunRecord): LastRun {
   return {
     id: run.id,
     startedAt: run.startedAt,
@@ -88,10 +84,14 @@ function withWorkspace(status: CredentialStatus, workspace: string): CredentialS
 
 /** The status of each installation at `now`. */
 export async function appStatuses(store: Store, installations: readonly Installation[], now: Date): Promise<AppStatus[]> {
+  // Two statements for any number of installations: the newest run of each, and the schedules.
+  const latestRuns = new Map((await store.latestRuns(installations.map((i) => i.id))).map((run) => [run.installationId, run]));
+  const schedules = new Map((await store.listSchedules()).map((entry) => [entry.installationId, entry.state]));
   const statuses: AppStatus[] = [];
   for (const installation of installations) {
-    const lastRun = await lastRunOf(store, installation);
-    const schedule = installation.status === 'active' ? await store.readSchedule(installation.id) : undefined;
+    const run = latestRuns.get(installation.id);
+    const lastRun = run ? lastRunOf(run) : undefined;
+    const schedule = installation.status === 'active' ? schedules.get(installation.id) : undefined;
     const credentials = withWorkspace(credentialsOf(installation, now), installation.workspace);
     const attention: string[] = [];
     if (credentials.state === 'expired' || credentials.state === 'expiring' || credentials.state === 'unreadable') {

@@ -72,3 +72,20 @@ export interface Invoice {
 
 /** An invoice to record. */
 export type NewInvoice = Omit<Invoice, 'id' | 'workspace' | 'app'>;
+
+/**
+ * An installation as billing sees it: what it is billed under and how far it is billed, without
+ * its configuration (and so without its secrets).
+ */
+export interface BillingAccount {
+  installationId: string;
+  workspace: string;
+  app: string;
+  status: 'active' | 'uninstalled';
+  /** The install time: every billing period starts at it plus whole months. */
+  installedAt: Date;
+  uninstalledAt?: Date;
+  billing: BillingSettings;
+  /** The end of its latest invoice; none when it was never billed. */
+  billedUntil?: Date;
+}

@@ -96,6 +96,7 @@ export {
   type Pricing,
   type Invoice,
   type NewInvoice,
+  type BillingAccount,
 } from './billing.js';
 export {
   profileDefinitionSchema,

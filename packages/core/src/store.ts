@@ -1,7 +1,7 @@
 import type { DataModel } from './data-model.js';
 import type { RejectedRecord } from './connector.js';
 import type { Mapping, MappedRows, CellValue, Row } from './mapping.js';
-import type { BillingSettings, Invoice, NewInvoice } from './billing.js';
+import type { BillingAccount, BillingSettings, Invoice, NewInvoice } from './billing.js';
 import type { EvaluateProfileOptions, FeedbackForm, ProfileDefinitionInput, ProfileEvaluation, ProfileHistoryEntry, StoredProfile } from './profile.js';
 
 /** An app installed in a workspace. */
@@ -119,6 +119,11 @@ export interface PageWriteResult {
   tables: Record<string, TableWriteCounts>;
   /** Customer e-mails seen for the first time by this installation. */
   newContacts: number;
+  /**
+   * Rejected records set aside by this page. One an earlier page already set aside for the same
+   * reason (a look-back reads it again) is not recorded twice and not counted here.
+   */
+  rejected: number;
 }
 
 /** A customer saved by a run, with the feedback that was saved: the run log's main content. */
@@ -280,6 +285,8 @@ export interface Store {
   finishRun(runId: string, outcome: RunOutcome, finishedAt: Date): Promise<void>;
   /** The newest runs, newest first. */
   listRuns(filter: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]>;
+  /** The newest run of each of these installations (none for one that never ran), in their order. */
+  latestRuns(installationIds: readonly string[]): Promise<RunRecord[]>;
 
   // --- Profiles (segments over an app's feedback; see @tributary/store-typeorm's README) ---
   /** Saves a new profile in a workspace; a ConfigError when the definition is invalid or the name is taken. */
@@ -317,6 +324,8 @@ export interface Store {
   recordInvoices(invoices: readonly NewInvoice[]): Promise<Invoice[]>;
   /** Invoices, oldest period first, optionally of one workspace or installation. */
   listInvoices(filter?: { workspace?: string; installationId?: string }): Promise<Invoice[]>;
+  /** Every installation, active or not, as billing needs it: plan, install and uninstall times, billed until. */
+  listBillingAccounts(): Promise<BillingAccount[]>;
   /** Seals every stored secret again under the cipher's current key, in one transaction. */
   resealSecrets(): Promise<SecretResealResult>;
   /** How many stored secrets each key id sealed. */

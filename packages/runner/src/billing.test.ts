@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Installation, Invoice } from '@tributary/core';
+import type { BillingAccount } from '@tributary/core';
 import { duePeriods, invoicesDue, monthsSince } from './billing.js';
 
 const at = (iso: string) => new Date(iso);
@@ -62,22 +62,18 @@ describe('duePeriods', () => {
 });
 
 describe('invoicesDue', () => {
-  const installation: Installation = {
-    id: '00000000-0000-4000-8000-000000000001',
+  const account: BillingAccount = {
+    installationId: '00000000-0000-4000-8000-000000000001',
     workspace: 'acme',
     app: 'closealert',
     status: 'active',
-    config: {},
-    mappings: [],
-    dataModel: { tables: [], primaryTable: 'x' } as unknown as Installation['dataModel'],
-    createdAt: at('2025-01-15T10:00:00.000Z'),
-    updatedAt: at('2025-01-15T10:00:00.000Z'),
+    installedAt: at('2025-01-15T10:00:00.000Z'),
     billing: { plan: 'monthly', poNumber: 'PO-7' },
   };
   const pricing = { monthly: { amount: 25, currency: 'EUR' }, yearly: { amount: 249.99, currency: 'EUR' } };
 
   it('prices each period in cents and carries the PO number', () => {
-    const due = invoicesDue(installation, pricing, [], at('2025-02-16T00:00:00.000Z'));
+    const due = invoicesDue(account, pricing, at('2025-02-16T00:00:00.000Z'));
     expect(due.map((i) => [i.periodStart.toISOString().slice(0, 10), i.amountMinor, i.currency, i.poNumber])).toEqual([
       ['2025-01-15', 2500, 'EUR', 'PO-7'],
       ['2025-02-15', 2500, 'EUR', 'PO-7'],
@@ -85,16 +81,15 @@ describe('invoicesDue', () => {
   });
 
   it('starts after the last invoice, under the current plan', () => {
-    const billed = [{ periodStart: at('2025-01-15T10:00:00.000Z'), periodEnd: at('2025-02-15T10:00:00.000Z') }] as Invoice[];
-    const yearly = { ...installation, billing: { plan: 'yearly' as const } };
-    const due = invoicesDue(yearly, pricing, billed, at('2025-03-01T00:00:00.000Z'));
+    const yearly: BillingAccount = { ...account, billing: { plan: 'yearly' }, billedUntil: at('2025-02-15T10:00:00.000Z') };
+    const due = invoicesDue(yearly, pricing, at('2025-03-01T00:00:00.000Z'));
     expect(due).toHaveLength(1);
     expect(due[0]).toMatchObject({ plan: 'yearly', amountMinor: 24999, periodStart: at('2025-02-15T10:00:00.000Z'), periodEnd: at('2026-02-15T10:00:00.000Z') });
     expect(due[0]).not.toHaveProperty('poNumber');
   });
 
   it('stops at the uninstall', () => {
-    const gone: Installation = { ...installation, status: 'uninstalled', uninstalledAt: at('2025-02-01T00:00:00.000Z') };
-    expect(invoicesDue(gone, pricing, [], at('2025-12-01T00:00:00.000Z'))).toHaveLength(1);
+    const gone: BillingAccount = { ...account, status: 'uninstalled', uninstalledAt: at('2025-02-01T00:00:00.000Z') };
+    expect(invoicesDue(gone, pricing, at('2025-12-01T00:00:00.000Z'))).toHaveLength(1);
   });
 });

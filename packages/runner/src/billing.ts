@@ -3,8 +3,8 @@ import {
   minorUnits,
   PLAN_MONTHS,
   silentLogger,
+  type BillingAccount,
   type BillingPlan,
-  type Installation,
   type Invoice,
   type Logger,
   type NewInvoice,
@@ -78,26 +78,25 @@ export interface ProduceInvoicesOptions {
   logger?: Logger;
 }
 
-/** The invoices due for one installation, from its invoices so far. */
-export function invoicesDue(installation: Installation, pricing: Pricing, billed: readonly Invoice[], now: Date): NewInvoice[] {
-  const plan = installation.billing?.plan ?? 'monthly';
-  const lastEnd = billed.reduce<Date | undefined>((latest, i) => (latest === undefined || i.periodEnd > latest ? i.periodEnd : latest), undefined);
+/** The invoices due for one installation, from how far it is billed. */
+export function invoicesDue(account: BillingAccount, pricing: Pricing, now: Date): NewInvoice[] {
+  const plan = account.billing.plan;
   const periods = duePeriods({
-    anchor: installation.createdAt,
+    anchor: account.installedAt,
     plan,
-    billedMonths: lastEnd ? monthsSince(installation.createdAt, lastEnd) : 0,
+    billedMonths: account.billedUntil ? monthsSince(account.installedAt, account.billedUntil) : 0,
     now,
-    ...(installation.status === 'uninstalled' && installation.uninstalledAt ? { endedAt: installation.uninstalledAt } : {}),
+    ...(account.status === 'uninstalled' && account.uninstalledAt ? { endedAt: account.uninstalledAt } : {}),
   });
   const price = pricing[plan];
   return periods.map((period) => ({
-    installationId: installation.id,
+    installationId: account.installationId,
     plan,
     periodStart: period.start,
     periodEnd: period.end,
     amountMinor: minorUnits(price),
     currency: price.currency,
-    ...(installation.billing?.poNumber ? { poNumber: installation.billing.poNumber } : {}),
+    ...(account.billing.poNumber ? { poNumber: account.billing.poNumber } : {}),
     issuedAt: now,
   }));
 }
@@ -113,14 +112,13 @@ export async function produceInvoices(options: ProduceInvoicesOptions): Promise<
   const logger = (options.logger ?? silentLogger()).child({ component: 'billing' });
   const pricing = new Map<string, Pricing>();
   for (const app of options.connectors) if (app.pricing) pricing.set(app.id, app.pricing);
-  const [installations, invoices] = await Promise.all([options.store.listInstallations(), options.store.listInvoices()]);
-  const byInstallation = new Map<string, Invoice[]>();
-  for (const invoice of invoices) byInstallation.set(invoice.installationId, [...(byInstallation.get(invoice.installationId) ?? []), invoice]);
+  // One statement: how far each installation is billed. Neither configurations nor secrets are read,
+  // nor the invoice history, which only grows.
   const due: NewInvoice[] = [];
-  for (const installation of installations) {
-    const prices = pricing.get(installation.app);
+  for (const account of await options.store.listBillingAccounts()) {
+    const prices = pricing.get(account.app);
     if (!prices) continue;
-    due.push(...invoicesDue(installation, prices, byInstallation.get(installation.id) ?? [], options.now));
+    due.push(...invoicesDue(account, prices, options.now));
   }
   const recorded = await options.store.recordInvoices(due);
   for (const invoice of recorded) {

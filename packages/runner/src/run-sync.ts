@@ -117,8 +117,9 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
           committed: (batch, written) => {
             outcome.fetched += batch.records.length + batch.rejected.length;
             outcome.inserted += written.inserted;
-            outcome.unchanged += written.unchanged;
-            outcome.rejected += batch.rejected.length;
+            // A record rejected again (the look-back reads it again) was handled by an earlier run.
+            outcome.unchanged += written.unchanged + (batch.rejected.length - written.rejected);
+            outcome.rejected += written.rejected;
             if (stream.summarize && written.insertedKeys.length > 0) {
               const inserted = new Set(written.insertedKeys);
               for (const record of batch.records) {

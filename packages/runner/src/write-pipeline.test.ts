@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PageWriteResult, StreamPage } from '@tributary/core';
 import { WritePipeline, type PageBatch } from './write-pipeline.js';
 
-const result = (n: number): PageWriteResult => ({ inserted: n, unchanged: 0, insertedKeys: [], tables: {}, newContacts: 0 });
+const result = (n: number): PageWriteResult => ({ inserted: n, unchanged: 0, insertedKeys: [], tables: {}, newContacts: 0, rejected: 0 });
 const page = (ids: number[], checkpoint: number, backfill = true): StreamPage<number, unknown> => ({
   records: ids,
   rejected: [],

@@ -17,9 +17,10 @@ export const INSTALLATION_COLUMN = 'installation_id';
 export const CONTACTS_TABLE = 'contacts';
 /**
  * The column the store adds to an app's primary table when the model names a customer e-mail: the
- * id of that customer in the contacts table, written with the row. Every index over the e-mail
- * column carries it last, so that a query which finds customers through such an index has their
- * contact ids without a look-up per customer.
+ * id of that customer in the contacts table, written with the row. An index that carries the e-mail
+ * as its last column (a covering index, which a query reads the e-mail from) carries the contact id
+ * after it, so that a query which finds customers through that index has their contact ids without
+ * a look-up per customer. An index that searches by the e-mail (it comes earlier) stays as declared.
  */
 export const CONTACT_ID_COLUMN = 'contact_id';
 
@@ -87,7 +88,7 @@ export function appTableOf(
     indexes: spec.indexes.map((index) => [
       INSTALLATION_COLUMN,
       ...index,
-      ...(emailColumn && index.includes(emailColumn) ? [CONTACT_ID_COLUMN] : []),
+      ...(emailColumn && index.at(-1) === emailColumn ? [CONTACT_ID_COLUMN] : []),
     ]),
     onConflict: spec.onConflict,
     ...(emailColumn ? { contactIdOf: emailColumn } : {}),

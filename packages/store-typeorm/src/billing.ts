@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { BILLING_PLANS, InternalError, describeIssues, poNumberSchema, type Invoice, type NewInvoice } from '@tributary/core';
+import {
+  BILLING_PLANS,
+  InternalError,
+  describeIssues,
+  poNumberSchema,
+  type BillingAccount,
+  type Invoice,
+  type NewInvoice,
+} from '@tributary/core';
 import type { Database, Executor } from './database.js';
 import { internalTable, type Dialect } from './dialect.js';
 import { dateFromDatabase } from './values.js';
@@ -161,6 +169,46 @@ export class Invoices {
       fresh.push(invoice);
     }
     return fresh;
+  }
+
+  /** Every installation as billing needs it, with the end of its latest invoice, in one statement. */
+  async accounts(): Promise<BillingAccount[]> {
+    const dialect = this.dialect;
+    const installations = internalTable(dialect, 'installations').sql;
+    try {
+      const rows = await this.db.withConnection((db) =>
+        db.query<{
+          id: string;
+          workspace: string;
+          app: string;
+          status: BillingAccount['status'];
+          created_at: Date | string;
+          uninstalled_at: Date | string | null;
+          billing_plan: BillingAccount['billing']['plan'];
+          billing_po: string | null;
+          billed_until: Date | string | null;
+        }>(
+          `SELECT inst."id", w."name" AS "workspace", inst."app", inst."status", inst."created_at", inst."uninstalled_at",
+                  inst."billing_plan", inst."billing_po",
+                  (SELECT MAX(v."period_end") FROM ${internalTable(dialect, 'invoices').sql} v WHERE v."installation_id" = inst."id") AS "billed_until"
+             FROM ${installations} inst
+             JOIN ${internalTable(dialect, 'workspaces').sql} w ON w."id" = inst."workspace_id"
+            ORDER BY inst."created_at", inst."id"`,
+        ),
+      );
+      return rows.map((row) => ({
+        installationId: row.id,
+        workspace: row.workspace,
+        app: row.app,
+        status: row.status,
+        installedAt: dateFromDatabase(row.created_at),
+        ...(row.uninstalled_at === null ? {} : { uninstalledAt: dateFromDatabase(row.uninstalled_at) }),
+        billing: { plan: row.billing_plan, ...(row.billing_po ? { poNumber: row.billing_po } : {}) },
+        ...(row.billed_until === null ? {} : { billedUntil: dateFromDatabase(row.billed_until) }),
+      }));
+    } catch (error) {
+      throw storageFailure('list the installations to bill', error);
+    }
   }
 
   async list(input?: { workspace?: string; installationId?: string }): Promise<Invoice[]> {

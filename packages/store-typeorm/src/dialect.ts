@@ -12,6 +12,8 @@ import { SchedulingSqlite1764201900000 } from './migrations/sqlite/1764201900000
 import { RunLeasesSqlite1764202000000 } from './migrations/sqlite/1764202000000-RunLeases.js';
 import { ContactIdsPostgres1764202100000 } from './migrations/postgres/1764202100000-ContactIds.js';
 import { ContactIdsSqlite1764202100000 } from './migrations/sqlite/1764202100000-ContactIds.js';
+import { RejectedRecordLookupPostgres1764202200000 } from './migrations/postgres/1764202200000-RejectedRecordLookup.js';
+import { RejectedRecordLookupSqlite1764202200000 } from './migrations/sqlite/1764202200000-RejectedRecordLookup.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -175,6 +177,7 @@ function postgresDialect(naming: TableNaming): Dialect {
       AppLifecyclePostgres1764201800000,
       SchedulingPostgres1764201900000,
       ContactIdsPostgres1764202100000,
+      RejectedRecordLookupPostgres1764202200000,
     ],
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
@@ -257,6 +260,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
       SchedulingSqlite1764201900000,
       RunLeasesSqlite1764202000000,
       ContactIdsSqlite1764202100000,
+      RejectedRecordLookupSqlite1764202200000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',

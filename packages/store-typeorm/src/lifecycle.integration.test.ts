@@ -184,6 +184,40 @@ describe.each(databases)('store lifecycle on $dialect', (database: TestDatabase)
       expect(Number(counted[0]!.n)).toBe(3);
     });
 
+    it('lists every installation as billing needs it: plan, install and uninstall times, billed until', async () => {
+      const billed = await install('acct', { billing: { plan: 'yearly', poNumber: 'PO-3' } });
+      await store.recordInvoices([
+        invoice(billed.id, '2025-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'yearly'),
+        invoice(billed.id, '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', 'yearly'),
+      ]);
+      const gone = await install('acct');
+      const uninstalledAt = new Date('2025-06-01T00:00:00Z');
+      await store.uninstall(gone.id, { purge: false, at: uninstalledAt });
+      const accounts = (await store.listBillingAccounts()).filter((a) => a.app === 'acct');
+      expect(accounts).toEqual([
+        {
+          installationId: billed.id,
+          workspace: billed.workspace,
+          app: 'acct',
+          status: 'active',
+          installedAt: billed.createdAt,
+          billing: { plan: 'yearly', poNumber: 'PO-3' },
+          billedUntil: new Date('2027-01-01T00:00:00Z'),
+        },
+        {
+          installationId: gone.id,
+          workspace: gone.workspace,
+          app: 'acct',
+          status: 'uninstalled',
+          installedAt: gone.createdAt,
+          uninstalledAt,
+          billing: { plan: 'monthly' },
+        },
+      ]);
+      // Nothing of the configuration, so no secret, is part of it.
+      expect(JSON.stringify(accounts)).not.toContain('config');
+    });
+
     it('keeps a period unique in the database itself', async () => {
       const installation = await install('inv');
       await store.recordInvoices([invoice(installation.id, '2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z')]);

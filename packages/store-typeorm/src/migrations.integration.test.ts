@@ -145,14 +145,18 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
           WHERE r.installation_id = ? ORDER BY r.response_id`,
         [installation.id],
       );
+    // The index that carries the e-mail last (profiles read it) carries the contact id; the one
+    // that searches by e-mail stays as declared.
     const withContactIds = [
-      'installation_id, email_normalized, created_at, contact_id',
+      'installation_id, email_normalized, created_at',
       'installation_id, form_id, created_at, response_id, email_normalized, contact_id',
     ];
     expect(await indexes()).toEqual(withContactIds);
 
     // The database as the previous release left it: no contact id, indexes without it.
-    await store.revertLastMigration();
+    const applied = async () =>
+      (await raw.query<{ name: string }>(`SELECT name FROM ${pg ? '"tributary"."migrations"' : '"tributary_migrations"'}`)).map((m) => m.name);
+    while ((await applied()).includes('ContactIds1764202100000')) await store.revertLastMigration();
     expect(await columns()).not.toContain('contact_id');
     expect(await indexes()).toEqual(withContactIds.map((def) => def.replace(', contact_id', '')));
 

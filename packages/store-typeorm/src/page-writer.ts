@@ -9,10 +9,12 @@ import {
   type MappedRows,
   type PageWrite,
   type PageWriteResult,
+  type RejectedRecord,
   type TableSpec,
 } from '@tributary/core';
 import { appTableOf, contactsTableOf, type AppTable } from './app-tables.js';
 import type { Executor } from './database.js';
+import type { ContactIdCache } from './contact-id-cache.js';
 import { chunk, internalTable, type Dialect, type InsertColumn } from './dialect.js';
 import { canonicalValue, CellTypeError, type CanonicalValue } from './values.js';
 
@@ -156,48 +158,58 @@ export async function upsertRows(
   };
 }
 
-/** Contacts looked up per statement: far below either database's parameter limit. */
-const CONTACT_LOOKUP_CHUNK = 1_000;
+/** Keys looked up per statement: far below either database's parameter limit. */
+const LOOKUP_CHUNK = 1_000;
 
 /**
  * The contact ids of `emails` (normalized) in the installation, creating the contacts seen for the
- * first time; `added` counts those.
+ * first time; `added` counts those. Ids the cache knows are neither inserted nor looked up;
+ * `resolved` holds the others, for the cache once the transaction commits.
  */
 async function contactIdsOf(
   tx: Executor,
   dialect: Dialect,
   app: string,
   installationId: string,
-  emails: ReadonlySet<string>,
+  allEmails: ReadonlySet<string>,
   now: string,
-): Promise<{ ids: Map<string, string>; added: number }> {
+  cache: ContactIdCache | undefined,
+): Promise<{ ids: Map<string, string>; added: number; resolved: Map<string, string> }> {
   const ids = new Map<string, string>();
-  if (emails.size === 0) return { ids, added: 0 };
+  const emails: string[] = [];
+  for (const email of allEmails) {
+    const cached = cache?.get(installationId, email);
+    if (cached === undefined) emails.push(email);
+    else ids.set(email, cached);
+  }
+  const resolved = new Map<string, string>();
+  if (emails.length === 0) return { ids, added: 0, resolved };
   const table = contactsTableOf(dialect, app);
   for (const statement of dialect.buildInsert({
     table: table.table,
     columns: table.columns.map((c) => ({ name: c.name, type: c.type })),
-    rows: [...emails].map((email) => [installationId, email, randomUUID(), now]),
+    rows: emails.map((email) => [installationId, email, randomUUID(), now]),
     conflictKey: table.key,
     onConflict: { action: 'nothing' },
     returning: ['email_normalized', 'contact_id'],
   })) {
     for (const row of await tx.run<{ email_normalized: string; contact_id: string }>(statement)) {
-      ids.set(row.email_normalized, row.contact_id);
+      resolved.set(row.email_normalized, row.contact_id);
     }
   }
-  const added = ids.size;
-  const known = [...emails].filter((email) => !ids.has(email));
-  for (const part of chunk(known, CONTACT_LOOKUP_CHUNK)) {
+  const added = resolved.size;
+  const known = emails.filter((email) => !resolved.has(email));
+  for (const part of chunk(known, LOOKUP_CHUNK)) {
     const placeholders = part.map((_, i) => dialect.placeholder(i + 2));
     const rows = await tx.query<{ email_normalized: string; contact_id: string }>(
       `SELECT "email_normalized", "contact_id" FROM ${table.table.sql}
         WHERE "installation_id" = ${dialect.placeholder(1)} AND "email_normalized" IN (${placeholders.join(', ')})`,
       [installationId, ...part],
     );
-    for (const row of rows) ids.set(row.email_normalized, row.contact_id);
+    for (const row of rows) resolved.set(row.email_normalized, row.contact_id);
   }
-  return { ids, added };
+  for (const [email, id] of resolved) ids.set(email, id);
+  return { ids, added, resolved };
 }
 
 export function normalizedEmail(value: CanonicalValue | undefined): string | undefined {
@@ -212,6 +224,8 @@ export interface AppRowsWrite {
   /** Keys of the primary table's rows that were new. */
   insertedKeys: string[];
   newContacts: number;
+  /** Contact ids this write inserted or looked up, for the cache once it commits. */
+  contactIds: Map<string, string>;
 }
 
 /**
@@ -227,9 +241,9 @@ export async function writeAppRows(
   model: DataModel,
   installationId: string,
   rows: MappedRows,
-  options: { now: string; rewrite: boolean },
+  options: { now: string; rewrite: boolean; contactIds?: ContactIdCache },
 ): Promise<AppRowsWrite> {
-  const result: AppRowsWrite = { tables: {}, insertedKeys: [], newContacts: 0 };
+  const result: AppRowsWrite = { tables: {}, insertedKeys: [], newContacts: 0, contactIds: new Map() };
   for (const spec of model.tables) {
     const declared = appTableOf(dialect, app, model, spec);
     const table = options.rewrite ? { ...declared, onConflict: 'update' as const } : declared;
@@ -245,8 +259,9 @@ export async function writeAppRows(
         const email = normalizedEmail(tuple[index]);
         if (email) emails.add(email);
       }
-      const { ids, added } = await contactIdsOf(tx, dialect, app, installationId, emails, options.now);
+      const { ids, added, resolved } = await contactIdsOf(tx, dialect, app, installationId, emails, options.now, options.contactIds);
       result.newContacts += added;
+      for (const [email, id] of resolved) result.contactIds.set(email, id);
       for (const tuple of tuples) {
         const email = normalizedEmail(tuple[index]);
         tuple.push(email === undefined ? null : (ids.get(email) ?? null));
@@ -260,6 +275,38 @@ export async function writeAppRows(
 }
 
 /**
+ * The rejected records of a page that are not set aside yet: a record the installation already
+ * rejected for the same reason (the look-back window reads the newest records again each run, and
+ * a page may repeat one) is recorded once. Records without a source id cannot be recognized and are
+ * always kept.
+ */
+async function unrecordedRejections(
+  tx: Executor,
+  dialect: Dialect,
+  installationId: string,
+  rejected: readonly RejectedRecord[],
+): Promise<RejectedRecord[]> {
+  const seen = new Set<string>();
+  const key = (sourceId: string, reason: string) => `${sourceId}\u0000${reason}`;
+  const sourceIds = [...new Set(rejected.flatMap((r) => (r.sourceId === undefined ? [] : [r.sourceId])))];
+  for (const part of chunk(sourceIds, LOOKUP_CHUNK)) {
+    const rows = await tx.query<{ source_id: string; reason: string }>(
+      `SELECT "source_id", "reason" FROM ${internalTable(dialect, 'rejected_records').sql}
+        WHERE "installation_id" = ${dialect.placeholder(1)} AND "source_id" IN (${part.map((_, i) => dialect.placeholder(i + 2)).join(', ')})`,
+      [installationId, ...part],
+    );
+    for (const row of rows) seen.add(key(row.source_id, row.reason));
+  }
+  return rejected.filter((r) => {
+    if (r.sourceId === undefined) return true;
+    const id = key(r.sourceId, r.reason);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+/**
  * Writes a page inside the caller's transaction: every table's rows set-based, the contacts of new
  * e-mails, the rejected records, and the checkpoint last. Any failure rolls all of it back.
  */
@@ -270,7 +317,8 @@ export async function writePageRows(
   model: DataModel,
   write: PageWrite,
   now: Date,
-): Promise<PageWriteResult> {
+  contactIds?: ContactIdCache,
+): Promise<{ page: PageWriteResult; contactIds: Map<string, string> }> {
   const unknownTables = Object.keys(write.rows).filter((name) => !model.tables.some((t) => t.name === name));
   if (unknownTables.length > 0) {
     throw new InternalError(
@@ -282,6 +330,7 @@ export async function writePageRows(
   const written = await writeAppRows(tx, dialect, app, model, write.installationId, write.rows, {
     now: nowText,
     rewrite: false,
+    ...(contactIds ? { contactIds } : {}),
   });
   const primary = written.tables[model.primaryTable] ?? { inserted: 0, updated: 0, unchanged: 0 };
   const result: PageWriteResult = {
@@ -290,9 +339,12 @@ export async function writePageRows(
     insertedKeys: written.insertedKeys,
     tables: written.tables,
     newContacts: written.newContacts,
+    rejected: 0,
   };
 
-  if (write.rejected.length > 0) {
+  const fresh = await unrecordedRejections(tx, dialect, write.installationId, write.rejected);
+  result.rejected = fresh.length;
+  if (fresh.length > 0) {
     for (const statement of dialect.buildInsert({
       table: internalTable(dialect, 'rejected_records'),
       columns: [
@@ -303,14 +355,7 @@ export async function writePageRows(
         { name: 'raw', type: 'json' },
         { name: 'created_at', type: 'timestamp' },
       ],
-      rows: write.rejected.map((r) => [
-        write.runId,
-        write.installationId,
-        r.sourceId ?? null,
-        r.reason,
-        rawJson(r.raw),
-        nowText,
-      ]),
+      rows: fresh.map((r) => [write.runId, write.installationId, r.sourceId ?? null, r.reason, rawJson(r.raw), nowText]),
       conflictKey: [],
       onConflict: { action: 'nothing' },
     })) {
@@ -332,5 +377,5 @@ export async function writePageRows(
   })) {
     await tx.run(statement);
   }
-  return result;
+  return { page: result, contactIds: written.contactIds };
 }

@@ -13,6 +13,7 @@ import type { Database, Executor } from './database.js';
 import type { RunRow } from './entities.js';
 import { storageFailure } from './errors.js';
 import { isStoreId } from './installations.js';
+import { chunk, internalTable } from './dialect.js';
 
 const count = z.number().int().nonnegative();
 
@@ -40,6 +41,9 @@ const filterSchema = z.object({
   app: z.string().optional(),
   limit: z.number().int().min(1).max(1000),
 });
+
+/** Installations whose newest run is read per statement: far below either database's parameter limit. */
+const LATEST_CHUNK = 500;
 
 const savedSchema = z.array(z.object({ email: z.string() }).loose());
 const warningsSchema = z.array(z.string());
@@ -117,13 +121,43 @@ export class Runs {
     }
   }
 
-  private async query(db: Executor, filter: z.infer<typeof filterSchema>): Promise<RunRecord[]> {
+  /** The newest run of each installation that has one, in the order of `installationIds`. */
+  async latest(installationIds: readonly string[]): Promise<RunRecord[]> {
+    const ids = [...new Set(installationIds)].filter(isStoreId);
+    if (ids.length === 0) return [];
+    const dialect = this.db.dialect;
+    const runs = internalTable(dialect, 'runs').sql;
+    try {
+      const found = await this.db.withConnection(async (db) => {
+        const records: RunRecord[] = [];
+        for (const part of chunk(ids, LATEST_CHUNK)) {
+          // Newest by start, then by id, as the log orders runs; the (installation_id, started_at) index finds it.
+          const latest = await db.query<{ id: string }>(
+            `SELECT r."id" FROM ${runs} r
+              WHERE r."installation_id" IN (${part.map((_, i) => dialect.placeholder(i + 1)).join(', ')})
+                AND NOT EXISTS (SELECT 1 FROM ${runs} n WHERE n."installation_id" = r."installation_id"
+                                  AND (n."started_at" > r."started_at" OR (n."started_at" = r."started_at" AND n."id" > r."id")))`,
+            part,
+          );
+          if (latest.length > 0) records.push(...(await this.query(db, { runIds: latest.map((r) => r.id), limit: latest.length })));
+        }
+        return records;
+      });
+      const order = new Map(ids.map((id, i) => [id, i]));
+      return found.sort((a, b) => order.get(a.installationId)! - order.get(b.installationId)!);
+    } catch (error) {
+      throw storageFailure('read the latest runs', error);
+    }
+  }
+
+  private async query(db: Executor, filter: z.infer<typeof filterSchema> & { runIds?: readonly string[] }): Promise<RunRecord[]> {
     const { Run, Installation, Workspace, RejectedRecord } = this.entities;
     let runsQuery = db.manager
       .getRepository(Run)
       .createQueryBuilder('run')
       .innerJoin(Installation.options.name, 'installation', 'installation.id = run.installationId')
       .innerJoin(Workspace.options.name, 'workspace', 'workspace.id = installation.workspaceId');
+    if (filter.runIds !== undefined) runsQuery = runsQuery.andWhere('run.id IN (:...runIds)', { runIds: filter.runIds });
     if (filter.workspace !== undefined) runsQuery = runsQuery.andWhere('workspace.name = :workspace', { workspace: filter.workspace });
     if (filter.app !== undefined) runsQuery = runsQuery.andWhere('installation.app = :app', { app: filter.app });
     // Each run joins exactly one installation and one workspace, so LIMIT counts runs.

@@ -707,6 +707,36 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
       ]);
     });
 
+    it('sets a record aside once, however often the look-back reads it again', async () => {
+      const installation = await install();
+      const bad = { sourceId: '502', reason: 'created_at is not a date', raw: { id: 502 } };
+      const first = await store.startRun(installation.id, new Date());
+      const firstWrite = await store.writePage(page(installation, first, {}, { n: 1 }, [bad, { ...bad }]));
+      expect(firstWrite.rejected).toBe(1);
+      // The next run reads it again: known, not logged twice. Changed for the worse, it is news.
+      const second = await store.startRun(installation.id, new Date());
+      const secondWrite = await store.writePage(
+        page(installation, second, {}, { n: 2 }, [
+          bad,
+          { sourceId: '502', reason: 'id is not a number', raw: { id: 'x' } },
+          { reason: 'no id', raw: {} },
+          { reason: 'no id', raw: {} },
+        ]),
+      );
+      expect(secondWrite.rejected).toBe(3);
+      const rows = await raw.query<{ source_id: string | null; reason: string; run_id: string }>(
+        `SELECT source_id, reason, run_id FROM ${own('rejected_records')} WHERE installation_id = ? ORDER BY id`,
+        [installation.id],
+      );
+      expect(rows.map((r) => [r.source_id, r.reason, r.run_id])).toEqual([
+        ['502', 'created_at is not a date', first],
+        ['502', 'id is not a number', second],
+        // Without an id a record cannot be recognized: each one is kept.
+        [null, 'no id', second],
+        [null, 'no id', second],
+      ]);
+    });
+
     it('does not stop on NUL characters (PostgreSQL cannot store them and drops them)', async () => {
       const installation = await install();
       const runId = await store.startRun(installation.id, new Date());
@@ -783,6 +813,36 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
         [504, hal],
         [505, ivy],
       ]);
+    });
+
+    it('never reuses the contact id of a page that rolled back', async () => {
+      const installation = await install();
+      const runId = await store.startRun(installation.id, new Date());
+      // The responses (and their contact) are written before the answers fail: all of it rolls back.
+      const failing = store.writePage(
+        page(
+          installation,
+          runId,
+          {
+            responses: [response(601, 'undo@example.com')],
+            answers: [{ response_id: 'not a number', question_index: '1', value: 'x' }],
+          },
+          { n: 1 },
+        ),
+      );
+      await expect(failing).rejects.toThrow();
+      expect(await countRows(own(`${APP}_contacts`), installation.id)).toBe(0);
+      expect(await countRows(own(`${APP}_responses`), installation.id)).toBe(0);
+      const again = await store.writePage(page(installation, runId, { responses: [response(602, 'undo@example.com')] }, { n: 2 }));
+      expect(again.newContacts).toBe(1);
+      const [contact] = await raw.query<{ contact_id: string }>(
+        `SELECT contact_id FROM ${own(`${APP}_contacts`)} WHERE installation_id = ?`,
+        [installation.id],
+      );
+      const [row] = await raw.query<{ contact_id: string }>(`SELECT contact_id FROM ${own(`${APP}_responses`)} WHERE installation_id = ?`, [
+        installation.id,
+      ]);
+      expect(row!.contact_id).toBe(contact!.contact_id);
     });
 
     it('writes many rows in one page, beyond one statement', async () => {
@@ -999,6 +1059,18 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
         ),
       ).toEqual([otherRun]);
       expect(await store.listRuns({ workspace: 'no such workspace', limit: 10 })).toEqual([]);
+
+      // The newest run of each installation, in the order asked, for any number of them at once.
+      const never = await install({ workspace: installation.workspace, app: 'neverran' });
+      const latest = await store.latestRuns([other.id, never.id, installation.id, 'not-an-id']);
+      expect(latest.map((r) => [r.installationId, r.id])).toEqual([
+        [other.id, otherRun],
+        [installation.id, newest],
+      ]);
+      const sameStart = await store.startRun(other.id, at(5));
+      expect((await store.latestRuns([other.id]))[0]?.id).toBe([otherRun, sameStart].sort().at(-1));
+      expect((await store.latestRuns([installation.id])).map((r) => r.rejectedRecords)).toEqual([[]]);
+      expect(await store.latestRuns([])).toEqual([]);
       await expect(
         store.finishRun(
           '00000000-0000-4000-8000-000000000000',

@@ -18,6 +18,7 @@ import { dialectFor } from './dialect.js';
 import { storageFailure } from './errors.js';
 import { Installations, isStoreId, storedDataModel, type InstallationChanges, type UninstallOptions } from './installations.js';
 import { appTableName, type DialectName, type TableNaming } from './naming.js';
+import { ContactIdCache } from './contact-id-cache.js';
 import { validatePageWrite, writePageRows } from './page-writer.js';
 import { Runs } from './runs.js';
 import type { SecretCipher } from './secrets.js';
@@ -26,7 +27,7 @@ import { parseDatabaseUrl } from './url.js';
 import type { EvaluateProfileOptions, FeedbackForm, ProfileDefinitionInput, ProfileEvaluation, ProfileHistoryEntry, StoredProfile } from '@tributary/core';
 import { Profiles } from './profiles/repository.js';
 // ---- App lifecycle: remap, invoices, secret rotation ----
-import type { Invoice, MappedRows, NewInvoice, RewriteResult, RowBatch, RowQuery, SecretResealResult } from '@tributary/core';
+import type { BillingAccount, Invoice, MappedRows, NewInvoice, RewriteResult, RowBatch, RowQuery, SecretResealResult } from '@tributary/core';
 import { Invoices } from './billing.js';
 import { StoredRows } from './remap.js';
 import { SecretRotation } from './secret-rotation.js';
@@ -96,6 +97,8 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   readonly database: string;
   private readonly installations: Installations;
   private readonly runs: Runs;
+  /** Contact ids of committed pages, so that a page need not insert or look up customers met before. */
+  private readonly contactIds = new ContactIdCache();
   // ---- Profiles ----
   private readonly profiles: Profiles;
   // ---- App lifecycle ----
@@ -161,8 +164,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.installations.update(id, changes);
   }
 
-  uninstall(id: string, options: UninstallOptions): Promise<void> {
-    return this.installations.uninstall(id, options);
+  async uninstall(id: string, options: UninstallOptions): Promise<void> {
+    await this.installations.uninstall(id, options);
+    // An uninstalled installation is never written again; its contacts may be purged.
+    this.contactIds.forget(id);
   }
 
   countRows(installationId: string): Promise<Record<string, number>> {
@@ -185,15 +190,18 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     const write = validatePageWrite(input);
     const now = new Date();
     try {
-      const result = await this.db.transaction(async (tx) => {
+      const written = await this.db.transaction(async (tx) => {
         // The lock makes a second worker writing the same installation wait for this page to commit.
         const row = await this.installations.lockedRow(tx, write.installationId);
         if (row.status !== 'active') {
           throw new ConfigError('INSTALLATION_NOT_ACTIVE', `Installation ${row.id} is uninstalled; its pages are no longer stored.`);
         }
         const model = storedDataModel(row.dataModel, `Installation ${row.id}`);
-        return writePageRows(tx, this.db.dialect, row.app, model, write, now);
+        return writePageRows(tx, this.db.dialect, row.app, model, write, now, this.contactIds);
       });
+      // Committed: the contacts exist now, whatever happens to a later page.
+      this.contactIds.remember(write.installationId, written.contactIds);
+      const result = written.page;
       this.logger.debug(
         { installationId: write.installationId, stream: write.stream, inserted: result.inserted, unchanged: result.unchanged, rejected: write.rejected.length },
         'page stored',
@@ -214,6 +222,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   listRuns(filter: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]> {
     return this.runs.list(filter);
+  }
+
+  latestRuns(installationIds: readonly string[]): Promise<RunRecord[]> {
+    return this.runs.latest(installationIds);
   }
 
   async query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -276,6 +288,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   listInvoices(filter?: { workspace?: string; installationId?: string }): Promise<Invoice[]> {
     return this.invoices.list(filter);
+  }
+
+  listBillingAccounts(): Promise<BillingAccount[]> {
+    return this.invoices.accounts();
   }
 
   resealSecrets(): Promise<SecretResealResult> {
