@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Logger, Store } from '@tributary/core';
 import { createStore } from '@tributary/store-typeorm';
 import { readEnv, type Env } from './env.js';
@@ -11,8 +12,21 @@ export interface CliContext {
   io: Io;
   env: Env;
   logger: Logger;
+  /** Who runs the command: TRIBUTARY_USER, else the login name. Workspace administrator checks use it. */
+  operator: string;
   /** Opens (and migrates) the store on first use. */
   store(): Promise<Store>;
+}
+
+/** The login name, for an operator who did not set TRIBUTARY_USER. */
+function loginName(): string {
+  try {
+    const name = userInfo().username.trim();
+    if (name.length > 0) return name;
+  } catch {
+    // No entry in the password database (some containers): fall through.
+  }
+  return 'operator';
 }
 
 /** Runs a command with a context and always releases the store afterwards. */
@@ -24,6 +38,7 @@ export async function withContext<T>(io: Io, action: (ctx: CliContext) => Promis
     io,
     env,
     logger,
+    operator: env.TRIBUTARY_USER ?? loginName(),
     async store() {
       if (opened) return opened;
       const keys = loadSecretKeys(env);

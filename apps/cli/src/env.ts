@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, describeIssues } from '@tributary/core';
+import { ConfigError, describeIssues, operatorNameSchema } from '@tributary/core';
 
 /** The only place Tributary reads the environment. */
 export const envSchema = z.object({
@@ -24,6 +24,9 @@ export const envSchema = z.object({
     .optional()
     .describe('earlier keys, comma-separated, that still decrypt secrets sealed before a rotation'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+  TRIBUTARY_USER: operatorNameSchema
+    .optional()
+    .describe('who runs the command, for the workspace administrator checks; default the login name'),
 });
 /** Validated environment. */
 export type Env = z.infer<typeof envSchema>;

@@ -177,6 +177,37 @@ describe.each(databases)('billing and uninstall on $dialect', (database: TestDat
     expect(await count('form_responses')).toBe(60);
   });
 
+  it('lets only administrators of the workspace install and remove apps', async () => {
+    const as = (user: string, ...args: string[]) => runCli(args, { ...env, TRIBUTARY_USER: user });
+    const ws = 'guarded';
+    const install = await as('alice@example.com', 'install', 'closealert', '--workspace', ws, '--project', sandbox.projectKey, '--token', sandbox.token, '--api-url', sandbox.url);
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stdout).toContain('as "alice@example.com"');
+
+    const refused = await as('bob', 'uninstall', 'closealert', '--workspace', ws, '--purge');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('"bob" may not remove closealert: only an administrator of workspace "guarded" may ("alice@example.com")');
+    expect(refused.stderr).toContain('tributary workspace admins add "bob" --workspace guarded');
+    expect((await store.findInstallation(ws, 'closealert'))?.status).toBe('active');
+    expect((await as('bob', 'workspace', 'admins', 'add', 'bob', '--workspace', ws)).code).toBe(2);
+
+    const added = await as('alice@example.com', 'workspace', 'admins', 'add', 'bob', '--workspace', ws);
+    expect(added.code, added.stderr).toBe(0);
+    const listed = JSON.parse((await as('bob', 'workspace', 'admins', '--workspace', ws, '--json')).stdout) as { user: string; addedBy: string | null }[];
+    expect(listed.map((a) => [a.user, a.addedBy])).toEqual([
+      ['alice@example.com', null],
+      ['bob', 'alice@example.com'],
+    ]);
+    const removed = await as('bob', 'uninstall', 'closealert', '--workspace', ws);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await store.findInstallation(ws, 'closealert')).toBeUndefined();
+    const last = await as('bob', 'workspace', 'admins', 'remove', 'alice@example.com', '--workspace', ws);
+    expect(last.code, last.stderr).toBe(0);
+    const lastOne = await as('bob', 'workspace', 'admins', 'remove', 'bob', '--workspace', ws);
+    expect(lastOne.code).toBe(2);
+    expect(lastOne.stderr).toContain('last administrator');
+  });
+
   it('says what to do when the app is not installed', async () => {
     const result = await cli('uninstall', 'closealert', '--workspace', 'nobody');
     expect(result.code).toBe(2);

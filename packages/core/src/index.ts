@@ -81,6 +81,9 @@ export type {
   ScheduledRunStatus,
   RunLockResult,
 } from './store.js';
+// ---- Who may install and remove apps ----
+export { operatorNameSchema, type WorkspaceAdmin } from './workspace-admins.js';
+
 // ---- App lifecycle: billing ----
 export {
   BILLING_PLANS,

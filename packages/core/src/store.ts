@@ -2,6 +2,7 @@ import type { DataModel } from './data-model.js';
 import type { RejectedRecord } from './connector.js';
 import type { Mapping, MappedRows, CellValue, Row } from './mapping.js';
 import type { BillingAccount, BillingSettings, Invoice, NewInvoice } from './billing.js';
+import type { WorkspaceAdmin } from './workspace-admins.js';
 import type { EvaluateProfileOptions, FeedbackForm, ProfileDefinitionInput, ProfileEvaluation, ProfileHistoryEntry, StoredProfile } from './profile.js';
 
 /** An app installed in a workspace. */
@@ -58,6 +59,12 @@ export interface NewInstallation {
   customerTable?: CustomerTableLink;
   /** Billing plan and PO number; `monthly` without a PO number when left out. */
   billing?: BillingSettings;
+  /**
+   * The operator who installs. Only an administrator of the workspace may; in a workspace without
+   * administrators (a new one) the operator becomes its first. Left out, nobody is checked: for
+   * code that acts on its own authority (tests, benchmarks), never for a person's command.
+   */
+  actor?: string;
 }
 
 /** Changes to an installation; fields left out stay as they are. */
@@ -82,6 +89,8 @@ export interface UninstallOptions {
   purge: boolean;
   /** When the app was uninstalled. */
   at: Date;
+  /** The operator who removes the app: an administrator of the workspace (see {@link NewInstallation.actor}). */
+  actor?: string;
 }
 
 /** One page to store, with the checkpoint it reaches; written in one transaction. */
@@ -256,6 +265,12 @@ export interface Store {
   findInstallation(workspace: string, app: string): Promise<Installation | undefined>;
   /** Every installation (active and uninstalled), optionally of one workspace. */
   listInstallations(workspace?: string): Promise<Installation[]>;
+  /** The administrators of a workspace (none for a workspace nobody has claimed yet). */
+  listWorkspaceAdmins(workspace: string): Promise<WorkspaceAdmin[]>;
+  /** Makes `user` an administrator of the workspace; `actor` must be one (or claims a workspace that has none). */
+  addWorkspaceAdmin(workspace: string, user: string, actor: string): Promise<void>;
+  /** Takes `user`'s administrator role away; `actor` must be an administrator, and the last one stays. */
+  removeWorkspaceAdmin(workspace: string, user: string, actor: string): Promise<void>;
   /**
    * Creates the installation's app tables, or adds the columns and indexes its data model gained
    * (after a connector upgrade), idempotently. Never drops or narrows anything.

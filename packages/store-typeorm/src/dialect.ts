@@ -14,6 +14,8 @@ import { ContactIdsPostgres1764202100000 } from './migrations/postgres/176420210
 import { ContactIdsSqlite1764202100000 } from './migrations/sqlite/1764202100000-ContactIds.js';
 import { RejectedRecordLookupPostgres1764202200000 } from './migrations/postgres/1764202200000-RejectedRecordLookup.js';
 import { RejectedRecordLookupSqlite1764202200000 } from './migrations/sqlite/1764202200000-RejectedRecordLookup.js';
+import { WorkspaceAdminsPostgres1764202300000 } from './migrations/postgres/1764202300000-WorkspaceAdmins.js';
+import { WorkspaceAdminsSqlite1764202300000 } from './migrations/sqlite/1764202300000-WorkspaceAdmins.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -178,6 +180,7 @@ function postgresDialect(naming: TableNaming): Dialect {
       SchedulingPostgres1764201900000,
       ContactIdsPostgres1764202100000,
       RejectedRecordLookupPostgres1764202200000,
+      WorkspaceAdminsPostgres1764202300000,
     ],
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
@@ -261,6 +264,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
       RunLeasesSqlite1764202000000,
       ContactIdsSqlite1764202100000,
       RejectedRecordLookupSqlite1764202200000,
+      WorkspaceAdminsSqlite1764202300000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',

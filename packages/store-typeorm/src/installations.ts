@@ -9,6 +9,7 @@ import {
   describeIssues,
   identifierSchema,
   mappingSchema,
+  operatorNameSchema,
   parseUserInput,
   validateMappings,
   type CustomerTableLink,
@@ -20,6 +21,7 @@ import {
   type Store,
 } from '@tributary/core';
 import { appTablesOf, INSTALLATION_COLUMN, provisionAppTables } from './app-tables.js';
+import type { WorkspaceAdmins } from './workspace-admins.js';
 import { billingColumns, billingOf, dropAppTablesWhenUnused } from './lifecycle.js';
 import { checkCustomerTable, storedCustomerTable } from './customer-table.js';
 import type { Database, Executor } from './database.js';
@@ -50,6 +52,7 @@ const newInstallationSchema = z.object({
   dataModel: z.unknown(),
   customerTable: z.unknown().optional(),
   billing: billingSettingsSchema.optional(),
+  actor: operatorNameSchema.optional(),
 });
 
 const changesSchema = z
@@ -103,6 +106,7 @@ export class Installations {
     private readonly db: Database,
     private readonly cipher: SecretCipher,
     private readonly logger: Logger,
+    private readonly admins: WorkspaceAdmins,
   ) {}
 
   private get entities() {
@@ -192,6 +196,7 @@ export class Installations {
         const installations = tx.manager.getRepository(this.entities.Installation);
         await workspaces.createQueryBuilder().insert().values({ id: randomUUID(), name: base.workspace, createdAt: now }).orIgnore().execute();
         const workspace = await workspaces.findOneByOrFail({ name: base.workspace });
+        if (base.actor !== undefined) await this.admins.authorize(tx, workspace, base.actor, `install ${base.app}`, now);
         if (await installations.existsBy({ workspaceId: workspace.id, app: base.app, status: 'active' })) throw duplicate();
         const report = await provisionAppTables(tx, this.db.dialect, base.app, dataModel, now);
         const customerTable: CustomerTableLink | undefined =
@@ -325,10 +330,18 @@ export class Installations {
   }
 
   async uninstall(id: string, options: UninstallOptions): Promise<void> {
-    const { purge, at } = parseUserInput(z.object({ purge: z.boolean(), at: z.date() }), options, 'uninstall options');
+    const { purge, at, actor } = parseUserInput(
+      z.object({ purge: z.boolean(), at: z.date(), actor: operatorNameSchema.optional() }),
+      options,
+      'uninstall options',
+    );
     try {
       await this.db.transaction(async (tx) => {
         const row = await this.lockedRow(tx, id);
+        if (actor !== undefined) {
+          const workspace = await tx.manager.getRepository(this.entities.Workspace).findOneByOrFail({ id: row.workspaceId });
+          await this.admins.authorize(tx, workspace, actor, `remove ${row.app}`, new Date());
+        }
         const installations = tx.manager.getRepository(this.entities.Installation);
         if (row.status === 'active') await installations.update({ id }, { status: 'uninstalled', uninstalledAt: at, updatedAt: at });
         // The token is useless once uninstalled; keeping it would only keep a risk.

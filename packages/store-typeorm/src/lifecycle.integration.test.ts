@@ -373,6 +373,47 @@ describe.each(databases)('store lifecycle on $dialect', (database: TestDatabase)
     });
   });
 
+  describe('workspace administrators', () => {
+    it('lets only administrators install and remove apps; the first operator claims the workspace', async () => {
+      const first = await install('adm', { actor: 'alice' });
+      const ws = first.workspace;
+      expect((await store.listWorkspaceAdmins(ws)).map((a) => [a.user, a.addedBy])).toEqual([['alice', undefined]]);
+
+      // Bob is nobody here: he can neither remove the app nor install another, and nothing changes.
+      const refused = store.uninstall(first.id, { purge: true, at: new Date(), actor: 'bob' });
+      await expect(refused).rejects.toBeInstanceOf(ConfigError);
+      await expect(refused).rejects.toMatchObject({ code: 'NOT_WORKSPACE_ADMIN', message: expect.stringContaining('"alice"') });
+      expect((await store.getInstallation(first.id))?.status).toBe('active');
+      await expect(install('adm2', { workspace: ws, actor: 'bob' })).rejects.toMatchObject({ code: 'NOT_WORKSPACE_ADMIN' });
+      expect((await store.listInstallations(ws)).map((i) => i.app)).toEqual(['adm']);
+      await expect(store.addWorkspaceAdmin(ws, 'bob', 'bob')).rejects.toMatchObject({ code: 'NOT_WORKSPACE_ADMIN' });
+
+      // Alice makes him one; then he may, and he may not remove the last administrator.
+      await store.addWorkspaceAdmin(ws, ' bob ', 'alice');
+      expect((await store.listWorkspaceAdmins(ws)).map((a) => [a.user, a.addedBy])).toEqual([
+        ['alice', undefined],
+        ['bob', 'alice'],
+      ]);
+      await install('adm2', { workspace: ws, actor: 'bob' });
+      await store.uninstall(first.id, { purge: false, at: new Date(), actor: 'bob' });
+      expect((await store.getInstallation(first.id))?.status).toBe('uninstalled');
+      await store.removeWorkspaceAdmin(ws, 'alice', 'bob');
+      await expect(store.removeWorkspaceAdmin(ws, 'bob', 'bob')).rejects.toMatchObject({ code: 'LAST_WORKSPACE_ADMIN' });
+      await expect(store.removeWorkspaceAdmin(ws, 'carol', 'bob')).rejects.toMatchObject({ code: 'NOT_WORKSPACE_ADMIN' });
+      await expect(install('adm3', { workspace: ws, actor: 'alice' })).rejects.toMatchObject({ code: 'NOT_WORKSPACE_ADMIN' });
+      await expect(store.listWorkspaceAdmins('no such workspace')).rejects.toMatchObject({ code: 'WORKSPACE_NOT_FOUND' });
+    });
+
+    it('lets the first operator claim a workspace from before administrators, and refuses a bad name', async () => {
+      // Installed by code acting on its own authority (no actor): nobody administers the workspace.
+      const unclaimed = await install('adm');
+      expect(await store.listWorkspaceAdmins(unclaimed.workspace)).toEqual([]);
+      await store.uninstall(unclaimed.id, { purge: false, at: new Date(), actor: 'dora' });
+      expect((await store.listWorkspaceAdmins(unclaimed.workspace)).map((a) => a.user)).toEqual(['dora']);
+      await expect(install('adm', { actor: 'bad\nname' })).rejects.toBeInstanceOf(ConfigError);
+    });
+  });
+
   describe('secret rotation', () => {
     it('seals every secret with the new key in one go, and counts secrets per key', async () => {
       await install('rot', { config: { projectKey: 'x', apiToken: 'rotate-me-1' } });

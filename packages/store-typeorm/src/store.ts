@@ -12,6 +12,7 @@ import {
   type RunOutcome,
   type RunRecord,
   type Store,
+  type WorkspaceAdmin,
 } from '@tributary/core';
 import { openDatabase, type Database } from './database.js';
 import { dialectFor } from './dialect.js';
@@ -19,6 +20,7 @@ import { storageFailure } from './errors.js';
 import { Installations, isStoreId, storedDataModel, type InstallationChanges, type UninstallOptions } from './installations.js';
 import { appTableName, type DialectName, type TableNaming } from './naming.js';
 import { ContactIdCache } from './contact-id-cache.js';
+import { WorkspaceAdmins } from './workspace-admins.js';
 import { validatePageWrite, writePageRows } from './page-writer.js';
 import { Runs } from './runs.js';
 import type { SecretCipher } from './secrets.js';
@@ -97,6 +99,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   readonly database: string;
   private readonly installations: Installations;
   private readonly runs: Runs;
+  private readonly workspaceAdmins: WorkspaceAdmins;
   /** Contact ids of committed pages, so that a page need not insert or look up customers met before. */
   private readonly contactIds = new ContactIdCache();
   // ---- Profiles ----
@@ -116,7 +119,8 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     this.dialect = db.dialect.name;
     this.naming = db.dialect.naming;
     this.database = db.target.description;
-    this.installations = new Installations(db, cipher, logger);
+    this.workspaceAdmins = new WorkspaceAdmins(db, logger);
+    this.installations = new Installations(db, cipher, logger, this.workspaceAdmins);
     this.runs = new Runs(db);
     // ---- Profiles ----
     this.profiles = new Profiles(db, logger);
@@ -162,6 +166,18 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   updateInstallation(id: string, changes: InstallationChanges): Promise<Installation> {
     return this.installations.update(id, changes);
+  }
+
+  listWorkspaceAdmins(workspace: string): Promise<WorkspaceAdmin[]> {
+    return this.workspaceAdmins.list(workspace);
+  }
+
+  addWorkspaceAdmin(workspace: string, user: string, actor: string): Promise<void> {
+    return this.workspaceAdmins.add(workspace, user, actor);
+  }
+
+  removeWorkspaceAdmin(workspace: string, user: string, actor: string): Promise<void> {
+    return this.workspaceAdmins.remove(workspace, user, actor);
   }
 
   async uninstall(id: string, options: UninstallOptions): Promise<void> {

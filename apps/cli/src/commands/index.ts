@@ -14,6 +14,7 @@ import { registerMappings } from './mappings.js';
 import { registerRemap } from './remap.js';
 import { registerInvoices } from './invoices.js';
 import { registerUninstall } from './uninstall.js';
+import { registerWorkspace } from './workspace.js';
 // ---- Scheduling ----
 import { registerRunner } from './runner.js';
 // ---- Profiles ----
@@ -33,6 +34,7 @@ export function registerCommands(program: Command, io: Io): void {
   registerRemap(program, io);
   registerInvoices(program, io);
   registerUninstall(program, io);
+  registerWorkspace(program, io);
   registerSecrets(program, io);
   registerDoctor(program, io);
   // ---- Scheduling ----

@@ -82,8 +82,9 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     dataModel: connector.dataModel,
     customerTable,
     billing,
+    actor: ctx.operator,
   });
-  println(ctx.io.stdout, `Installed ${connector.displayName} in workspace "${workspace}" (installation ${installation.id}).`);
+  println(ctx.io.stdout, `Installed ${connector.displayName} in workspace "${workspace}" (installation ${installation.id}) as "${ctx.operator}".`);
   for (const note of check.notes) println(ctx.io.stdout, `  ${note}`);
   println(ctx.io.stdout, `  Billing: ${describeBilling(billing, connector.pricing)}`);
   println(ctx.io.stdout, `Run the first sync now with: tributary sync --workspace ${workspace}`);

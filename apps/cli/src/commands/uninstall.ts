@@ -24,7 +24,7 @@ export async function uninstallApp(ctx: CliContext, app: string, options: { work
   }
   const installation = await requireInstallation(store, workspace, app);
   const counts = options.purge ? await store.countRows(installation.id) : {};
-  await store.uninstall(installation.id, { purge: Boolean(options.purge), at: new Date() });
+  await store.uninstall(installation.id, { purge: Boolean(options.purge), at: new Date(), actor: ctx.operator });
   println(ctx.io.stdout, `Uninstalled ${connector.displayName} from workspace "${installation.workspace}": no more syncs or invoices; its token was deleted.`);
   if (options.purge) {
     const total = Object.values(counts).reduce((n, c) => n + c, 0);
@@ -37,7 +37,7 @@ export async function uninstallApp(ctx: CliContext, app: string, options: { work
 async function purgeKept(ctx: CliContext, installationId: string, uninstalledAt: Date): Promise<void> {
   const store = await ctx.store();
   const counts = await store.countRows(installationId);
-  await store.uninstall(installationId, { purge: true, at: uninstalledAt });
+  await store.uninstall(installationId, { purge: true, at: uninstalledAt, actor: ctx.operator });
   const total = Object.values(counts).reduce((n, c) => n + c, 0);
   println(ctx.io.stdout, `Purged ${total} row(s) kept by installation ${installationId} (uninstalled ${uninstalledAt.toISOString()}).`);
 }
