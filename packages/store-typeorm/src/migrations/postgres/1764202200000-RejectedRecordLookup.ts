@@ -1,6 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { indexName, quoteIdentifier as q } from '../../naming.js';
-import { runAll, tableNamer } from '../naming-of.js';
+import { createRejectedRecordLookup, dropRejectedRecordLookup } from '../rejected-record-lookup.js';
 
 /**
  * Finds whether an installation already set a record aside: a page checks its rejected records
@@ -10,15 +9,10 @@ export class RejectedRecordLookupPostgres1764202200000 implements MigrationInter
   name = 'RejectedRecordLookup1764202200000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const rejected = tableNamer(queryRunner)('rejected_records');
-    await runAll(queryRunner, [
-      `CREATE INDEX ${q(indexName(rejected, ['installation_id', 'source_id']))} ON ${rejected.sql} ("installation_id", "source_id")`,
-    ]);
+    await createRejectedRecordLookup(queryRunner);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const rejected = tableNamer(queryRunner)('rejected_records');
-    const name = q(indexName(rejected, ['installation_id', 'source_id']));
-    await runAll(queryRunner, [`DROP INDEX ${rejected.schema === undefined ? name : `${q(rejected.schema)}.${name}`}`]);
+    await dropRejectedRecordLookup(queryRunner);
   }
 }
