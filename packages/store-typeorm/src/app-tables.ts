@@ -96,8 +96,10 @@ export function appTableOf(
 }
 
 /**
- * Fills the contact id of rows written before the table had the column, from the contacts table
- * (keyed by the normalized e-mail, which CloseAlert's column already is).
+ * Fills the contact id of rows written before the table had the column, from the contacts table.
+ * Exact for an e-mail column that holds normalized addresses (CloseAlert's does): the page writer
+ * normalizes with JavaScript's trim and toLowerCase, while SQLite's TRIM and LOWER only know spaces
+ * and ASCII, so an unnormalized non-ASCII address may stay without an id here. Profiles look those up.
  */
 export function fillContactIdsSql(table: AppTable, contacts: AppTable): string | undefined {
   if (!table.contactIdOf) return undefined;

@@ -131,14 +131,17 @@ export class Runs {
       const found = await this.db.withConnection(async (db) => {
         const records: RunRecord[] = [];
         for (const part of chunk(ids, LATEST_CHUNK)) {
-          // Newest by start, then by id, as the log orders runs; the (installation_id, started_at) index finds it.
-          const latest = await db.query<{ id: string }>(
-            `SELECT r."id" FROM ${runs} r
-              WHERE r."installation_id" IN (${part.map((_, i) => dialect.placeholder(i + 1)).join(', ')})
-                AND NOT EXISTS (SELECT 1 FROM ${runs} n WHERE n."installation_id" = r."installation_id"
-                                  AND (n."started_at" > r."started_at" OR (n."started_at" = r."started_at" AND n."id" > r."id")))`,
-            part,
-          );
+          // Newest by start, then by id, as the log orders runs: one probe of the
+          // (installation_id, started_at) index per installation, however long its history.
+          const latest = (
+            await db.query<{ id: string | null }>(
+              `SELECT (SELECT r."id" FROM ${runs} r WHERE r."installation_id" = i."id"
+                        ORDER BY r."started_at" DESC, r."id" DESC LIMIT 1) AS "id"
+                 FROM ${internalTable(dialect, 'installations').sql} i
+                WHERE i."id" IN (${part.map((_, i) => dialect.placeholder(i + 1)).join(', ')})`,
+              part,
+            )
+          ).filter((r): r is { id: string } => r.id !== null);
           if (latest.length > 0) records.push(...(await this.query(db, { runIds: latest.map((r) => r.id), limit: latest.length })));
         }
         return records;

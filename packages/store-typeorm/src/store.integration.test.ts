@@ -815,6 +815,26 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
       ]);
     });
 
+    it('remembers the contact ids of committed pages instead of inserting or looking them up again', async () => {
+      const installation = await install();
+      const runId = await store.startRun(installation.id, new Date());
+      await store.writePage(page(installation, runId, { responses: [response(701, 'known@example.com')] }, { n: 1 }));
+      const contacts = () =>
+        raw.query<{ contact_id: string }>(`SELECT contact_id FROM ${own(`${APP}_contacts`)} WHERE installation_id = ?`, [installation.id]);
+      const [first] = await contacts();
+      // Behind the store's back (never done by Tributary while an installation is active): the
+      // next page neither re-creates the contact nor looks it up, it knows the id.
+      await raw.query(`DELETE FROM ${own(`${APP}_contacts`)} WHERE installation_id = ?`, [installation.id]);
+      const second = await store.writePage(page(installation, runId, { responses: [response(702, 'Known@example.com ')] }, { n: 2 }));
+      expect(second.newContacts).toBe(0);
+      expect(await contacts()).toEqual([]);
+      const rows = await raw.query<{ contact_id: string }>(
+        `SELECT contact_id FROM ${own(`${APP}_responses`)} WHERE installation_id = ? ORDER BY id`,
+        [installation.id],
+      );
+      expect(rows.map((r) => r.contact_id)).toEqual([first!.contact_id, first!.contact_id]);
+    });
+
     it('never reuses the contact id of a page that rolled back', async () => {
       const installation = await install();
       const runId = await store.startRun(installation.id, new Date());

@@ -24,6 +24,16 @@ interface IndexPair {
   previous: string[];
 }
 
+/** A stored JSON column: parsed by PostgreSQL's driver already, text on SQLite; unreadable text is undefined. */
+function storedJson(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The primary tables of every app installed in the database, under the data models the
  * installations stored (each installation keeps the model it was provisioned with), with the
@@ -40,10 +50,9 @@ async function primaryTables(
   }[];
   const byTable = new Map<string, { table: AppTable; contacts: AppTable; indexes: Map<string, IndexPair> }>();
   for (const row of rows) {
-    const parsed = dataModelSchema.safeParse(
-      typeof row.data_model === 'string' ? JSON.parse(row.data_model) : row.data_model,
-    );
-    // A model the store cannot read is reported by every command that uses the installation.
+    const parsed = dataModelSchema.safeParse(storedJson(row.data_model));
+    // A model the store cannot read is reported by every command that uses the installation; the
+    // migration leaves it alone rather than fail every other app.
     if (!parsed.success || !parsed.data.customerEmailColumn) continue;
     const model = parsed.data;
     const spec = model.tables.find((t) => t.name === model.primaryTable);

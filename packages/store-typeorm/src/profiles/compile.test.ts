@@ -56,6 +56,8 @@ const ALLOWED_IDENTIFIERS = new Set([
   'closealert_mailings',
   'closealert_groups',
   'closealert_questions',
+  'tributary_closealert_contacts',
+  'closealert_contacts',
   'installation_id',
   'response_id',
   'created_at',

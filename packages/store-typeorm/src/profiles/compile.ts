@@ -439,11 +439,15 @@ export function compileProfile(definition: ProfileDefinition, context: ProfileQu
     customerJoin = `\n  LEFT JOIN "tributary_profile_customers" cu ON cu."email" = m."email_normalized"`;
   }
   const memberScore = group ? 'm."score"' : compiler.scoreSubquery();
+  // The contact id comes with the response; one written without it (by a Tributary from before the
+  // column, still running during an upgrade) is looked up, and only then.
+  const c = (name: ProfileColumn<'contacts'>) => column('c', 'contacts', name);
+  const contactId = `COALESCE(m."contact_id", (SELECT ${c('contact_id')} FROM ${t.contacts} c WHERE ${c('installation_id')} = m."installation_id" AND ${c('email_normalized')} = m."email_normalized"))`;
   const respondedAt =
     context.dialect === 'postgres' ? 'FLOOR(EXTRACT(EPOCH FROM m."created_at") * 1000)' : 'm."created_at"';
   const sql = `WITH ${ctes.join(',\n')}
 SELECT m."email_normalized" AS "email", m."response_id" AS "response_id", ${respondedAt} AS "responded_at", m."form_id" AS "form_id",
-       m."contact_id" AS "contact_id", ${customerSelect} AS "customer_id", ${memberScore} AS "score"
+       ${contactId} AS "contact_id", ${customerSelect} AS "customer_id", ${memberScore} AS "score"
   FROM "tributary_profile_matched" m${customerJoin}
  WHERE m."recency" = 1
  ORDER BY m."email_normalized"${bytewise}`;

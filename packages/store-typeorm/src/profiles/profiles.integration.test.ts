@@ -303,6 +303,25 @@ describe.each(databases)('profiles on $dialect', (database: TestDatabase) => {
     expect(result.members.map((m) => [m.email, m.contactId])).toEqual(
       contacts.map((c) => [c.email_normalized, c.contact_id]),
     );
+
+    // A response stored without its contact id (by a Tributary from before the column, during an
+    // upgrade) still shows it: the profile looks it up.
+    const responses = store.appTable('closealert', 'form_responses');
+    await raw.query(
+      `UPDATE ${responses} SET contact_id = NULL WHERE installation_id = ? AND email_normalized = 'ann@example.com'`,
+      [installation.id],
+    );
+    try {
+      const again = await store.evaluateProfile(workspace, 'Unhappy last 10 days', { now: NOW, record: false });
+      expect(again.members.map((m) => [m.email, m.contactId])).toEqual(
+        contacts.map((c) => [c.email_normalized, c.contact_id]),
+      );
+    } finally {
+      await raw.query(
+        `UPDATE ${responses} SET contact_id = ? WHERE installation_id = ? AND email_normalized = 'ann@example.com'`,
+        [contacts[0]!.contact_id, installation.id],
+      );
+    }
   });
 
   it("finds the manual's second example: everyone who gave a 5, with the response that did", async () => {

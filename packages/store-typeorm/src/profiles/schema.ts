@@ -1,8 +1,9 @@
 import { appTableName, quoteIdentifier as q, type TableNaming } from '../naming.js';
 
 // The only tables and columns the profile compiler ever names: CloseAlert's data model as the
-// connector declares it (packages/connector-closealert/src/data-model.ts), and the columns the store
-// adds: the installation to every app table, the contact id to the primary one. Nothing a user types can
+// connector declares it (packages/connector-closealert/src/data-model.ts), the store's contacts
+// table, and the columns the store adds: the installation to every app table, the contact id to the
+// primary one. Nothing a user types can
 // become an identifier; a user's own customers table is the one exception, and its validated link
 // is quoted part by part (see customerTableSql).
 
@@ -36,6 +37,7 @@ const COLUMNS = {
   mailings: ['installation_id', 'mailing_id', 'name'],
   groups: ['installation_id', 'group_id', 'name'],
   questions: ['installation_id', 'form_id', 'question_index', 'question'],
+  contacts: ['installation_id', 'email_normalized', 'contact_id'],
 } as const;
 
 /** A table the compiler reads. */
