@@ -208,6 +208,28 @@ describe.each(databases)('billing and uninstall on $dialect', (database: TestDat
     expect(lastOne.stderr).toContain('last administrator');
   });
 
+  it('has doctor point out a workspace nobody administers, until someone claims it', async () => {
+    const ws = 'unclaimed';
+    // Installed before administrators existed (no actor): nobody administers the workspace.
+    const connector = CONNECTORS.get('closealert')!;
+    await store.install({
+      workspace: ws,
+      app: 'closealert',
+      config: { projectKey: sandbox.projectKey, apiToken: sandbox.token, baseUrl: sandbox.url },
+      secretFields: connector.secrets,
+      mappings: [...connector.defaultMappings],
+      dataModel: connector.dataModel,
+    });
+    const doctor = await runCli(['doctor', '--workspace', ws], { ...env, TRIBUTARY_USER: 'carol' });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain(`ATTENTION  ${ws}: Workspace "${ws}" has no administrator`);
+    expect(doctor.stdout).toContain(`tributary workspace admins add <your name> --workspace ${ws}`);
+    const claim = await runCli(['workspace', 'admins', 'add', 'carol', '--workspace', ws], { ...env, TRIBUTARY_USER: 'carol' });
+    expect(claim.code, claim.stderr).toBe(0);
+    const after = await runCli(['doctor', '--workspace', ws], { ...env, TRIBUTARY_USER: 'carol' });
+    expect(after.stdout).not.toContain('has no administrator');
+  });
+
   it('says what to do when the app is not installed', async () => {
     const result = await cli('uninstall', 'closealert', '--workspace', 'nobody');
     expect(result.code).toBe(2);

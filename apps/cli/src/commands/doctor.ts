@@ -52,6 +52,23 @@ async function checkSecretKeys(ctx: CliContext, store: Store): Promise<DoctorChe
   return checks;
 }
 
+/**
+ * Workspaces with apps but no administrator (installed before Tributary knew administrators): the
+ * next operator to install or remove an app there would become one, whoever it is.
+ */
+async function checkAdministrators(store: Store, installations: readonly Installation[]): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  for (const workspace of [...new Set(installations.map((i) => i.workspace))].sort()) {
+    if ((await store.listWorkspaceAdmins(workspace)).length > 0) continue;
+    checks.push({
+      subject: workspace,
+      status: 'attention',
+      message: `Workspace "${workspace}" has no administrator: the next operator who installs or removes an app in it becomes one. Claim it: tributary workspace admins add <your name> --workspace ${workspace}`,
+    });
+  }
+  return checks;
+}
+
 async function checkApps(store: Store, workspace: string | undefined): Promise<DoctorCheck[]> {
   let installations: Installation[];
   try {
@@ -61,7 +78,7 @@ async function checkApps(store: Store, workspace: string | undefined): Promise<D
   }
   if (installations.length === 0) return [{ subject: 'apps', status: 'ok', message: 'no apps installed' }];
   const statuses = await appStatuses(store, installations, new Date());
-  return statuses.flatMap((status): DoctorCheck[] => {
+  const appChecks = statuses.flatMap((status): DoctorCheck[] => {
     const subject = `${status.installation.workspace}/${status.installation.app}`;
     if (status.attention.length === 0) {
       const token = status.credentials.expiresAt ? `token valid until ${status.credentials.expiresAt.toISOString()}` : 'token without expiry';
@@ -70,12 +87,14 @@ async function checkApps(store: Store, workspace: string | undefined): Promise<D
     }
     return status.attention.map((message) => ({ subject, status: 'attention', message }));
   });
+  return [...(await checkAdministrators(store, installations)), ...appChecks];
 }
 
 /**
  * Checks everything an operator should act on: the database (unreachable: exit 4, with the reason),
  * the secret keys (a secret sealed with a key no longer configured, a key file others can read),
- * and every active app (a token expiring within 14 days or expired, a last run that failed).
+ * every active app (a token expiring within 14 days or expired, a last run that failed), and
+ * workspaces with apps but no administrator.
  * Exits 1 when anything needs attention, 0 otherwise.
  */
 export async function runDoctor(io: Io, options: { workspace?: string; json?: boolean }): Promise<void> {
