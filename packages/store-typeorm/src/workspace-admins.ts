@@ -7,6 +7,7 @@ import {
 } from '@tributary/core';
 import type { Database, Executor } from './database.js';
 import { databaseValue, internalTable, type Dialect } from './dialect.js';
+import { requireWorkspaceId } from './workspaces.js';
 import { storageFailure } from './errors.js';
 import { dateFromDatabase } from './values.js';
 
@@ -79,16 +80,7 @@ export class WorkspaceAdmins {
   }
 
   private async workspaceRef(db: Executor, name: string): Promise<WorkspaceRef> {
-    const [row] = await db.query<{ id: string }>(
-      `SELECT "id" FROM ${internalTable(this.dialect, 'workspaces').sql} WHERE "name" = ${this.dialect.placeholder(1)}`,
-      [name],
-    );
-    if (!row) {
-      throw new ConfigError('WORKSPACE_NOT_FOUND', `There is no workspace "${name}".`, {
-        hint: `A workspace comes into being when an app is installed in it: tributary install closealert --workspace ${name} …`,
-      });
-    }
-    return { id: row.id, name };
+    return { id: await requireWorkspaceId(db, this.dialect, name), name };
   }
 
   async list(workspace: string): Promise<WorkspaceAdmin[]> {
@@ -110,14 +102,15 @@ export class WorkspaceAdmins {
     }
   }
 
-  async add(workspace: string, userInput: string, actor: string): Promise<void> {
+  async add(workspace: string, userInput: string, actorInput: string): Promise<void> {
     const user = parseUserInput(operatorNameSchema, userInput, 'user');
+    const actor = parseUserInput(operatorNameSchema, actorInput, 'operator name');
     const now = new Date();
     try {
       await this.db.transaction(async (tx) => {
         const ref = await this.workspaceRef(tx, workspace);
         await this.authorize(tx, ref, actor, 'add administrators', now);
-        await this.insert(tx, ref.id, user, actor.trim(), now);
+        await this.insert(tx, ref.id, user, actor, now);
       });
     } catch (error) {
       throw storageFailure(`add an administrator to workspace "${workspace}"`, error);

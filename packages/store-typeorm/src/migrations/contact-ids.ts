@@ -7,16 +7,10 @@ import {
   fillContactIdsSql,
   type AppTable,
 } from '../app-tables.js';
+// Called at migration time only: dialect.ts lists this module's migrations, so it is loaded by then.
+import { dialectFor, type Dialect } from '../dialect.js';
 import { indexName, quoteIdentifier as q } from '../naming.js';
 import { namingOf, tableNamer } from './naming-of.js';
-
-/** How a dialect spells what the contact-id migration needs. */
-export interface ContactIdDialect {
-  /** DDL type of the uuid column. */
-  uuidType: string;
-  /** SQL listing a table's column names (one row per column, as "name"); $1/? binds the table. */
-  columnsOf(table: AppTable): { sql: string; params: unknown[] };
-}
 
 /** An index over the customer e-mail, as the store now creates it (with the contact id) and as it did before. */
 interface IndexPair {
@@ -72,13 +66,8 @@ async function primaryTables(
   return [...byTable.values()].map((e) => ({ ...e, indexes: [...e.indexes.values()] }));
 }
 
-async function hasColumn(
-  queryRunner: QueryRunner,
-  dialect: ContactIdDialect,
-  table: AppTable,
-  column: string,
-): Promise<boolean | undefined> {
-  const { sql, params } = dialect.columnsOf(table);
+async function hasColumn(queryRunner: QueryRunner, dialect: Dialect, table: AppTable, column: string): Promise<boolean | undefined> {
+  const { sql, params } = dialect.describeTable(table.table.schema, table.table.name);
   const columns = ((await queryRunner.query(sql, params)) as { name: string }[]).map((c) => c.name);
   if (columns.length === 0) return undefined;
   return columns.includes(column);
@@ -97,11 +86,12 @@ function createIndex(table: AppTable, columns: readonly string[]): string {
  * Adds the contact id to the primary tables provisioned before the store kept it there: the
  * column, filled from the contacts table, and the indexes over the e-mail rebuilt with it.
  */
-export async function addContactIds(queryRunner: QueryRunner, dialect: ContactIdDialect): Promise<void> {
+export async function addContactIds(queryRunner: QueryRunner): Promise<void> {
+  const dialect = dialectFor(namingOf(queryRunner));
   for (const { table, contacts, indexes } of await primaryTables(queryRunner)) {
     if ((await hasColumn(queryRunner, dialect, table, CONTACT_ID_COLUMN)) !== false) continue;
     await queryRunner.query(
-      `ALTER TABLE ${table.table.sql} ADD COLUMN ${q(CONTACT_ID_COLUMN)} ${dialect.uuidType}`,
+      `ALTER TABLE ${table.table.sql} ADD COLUMN ${q(CONTACT_ID_COLUMN)} ${dialect.columnType('uuid')}`,
     );
     await queryRunner.query(fillContactIdsSql(table, contacts)!);
     for (const index of indexes) {
@@ -112,7 +102,8 @@ export async function addContactIds(queryRunner: QueryRunner, dialect: ContactId
 }
 
 /** Takes the contact id out of the primary tables again, with the indexes as they were before. */
-export async function removeContactIds(queryRunner: QueryRunner, dialect: ContactIdDialect): Promise<void> {
+export async function removeContactIds(queryRunner: QueryRunner): Promise<void> {
+  const dialect = dialectFor(namingOf(queryRunner));
   for (const { table, indexes } of await primaryTables(queryRunner)) {
     if (!(await hasColumn(queryRunner, dialect, table, CONTACT_ID_COLUMN))) continue;
     for (const index of indexes) {

@@ -21,6 +21,7 @@ import type { Database, Executor } from '../database.js';
 import { chunk, databaseValue, internalTable, type Statement } from '../dialect.js';
 import { dateFromDatabase } from '../values.js';
 import { isUniqueViolation, storageFailure } from '../errors.js';
+import { requireWorkspaceId } from '../workspaces.js';
 import { Bindings } from './bindings.js';
 import { answerCopiesOf } from './answer-copies.js';
 import { compileProfile, explainStatement, type AnswerCopies, type MemberRow } from './compile.js';
@@ -161,22 +162,13 @@ export class Profiles {
     const id = randomUUID();
     try {
       await this.db.transaction(async (tx) => {
-        const [found] = await tx.run<{ id: string }>(
-          this.statement(
-            (b) => `SELECT "id" FROM ${this.table('workspaces')} WHERE "name" = ${b.bind(workspace)}`,
-          ),
-        );
-        if (!found) {
-          throw new ConfigError('WORKSPACE_NOT_FOUND', `There is no workspace "${workspace}".`, {
-            hint: `A workspace comes into being when an app is installed in it: tributary install closealert --workspace ${workspace} …`,
-          });
-        }
+        const workspaceId = await requireWorkspaceId(tx, this.dialect, workspace);
         await tx.run(
           this.statement(
             (
               b,
             ) => `INSERT INTO ${this.table('profiles')} ("id", "workspace_id", "name", "definition", "created_at", "updated_at")
-                    VALUES (${b.bind(id)}, ${b.bind(found.id)}, ${b.bind(definition.name)}, ${b.bind(JSON.stringify(definition))}, ${b.bind(this.timestamp(now))}, ${b.bind(this.timestamp(now))})`,
+                    VALUES (${b.bind(id)}, ${b.bind(workspaceId)}, ${b.bind(definition.name)}, ${b.bind(JSON.stringify(definition))}, ${b.bind(this.timestamp(now))}, ${b.bind(this.timestamp(now))})`,
           ),
         );
       });

@@ -1,13 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { addContactIds, removeContactIds, type ContactIdDialect } from '../contact-ids.js';
-
-const sqlite: ContactIdDialect = {
-  uuidType: 'TEXT',
-  columnsOf: (table) => ({
-    sql: `SELECT "name" FROM pragma_table_info(?, 'main')`,
-    params: [table.table.name],
-  }),
-};
+import { addContactIds, removeContactIds } from '../contact-ids.js';
 
 /**
  * The contact id beside the customer e-mail in every app's primary table (see CONTACT_ID_COLUMN),
@@ -17,10 +9,10 @@ export class ContactIdsSqlite1764202100000 implements MigrationInterface {
   name = 'ContactIds1764202100000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await addContactIds(queryRunner, sqlite);
+    await addContactIds(queryRunner);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await removeContactIds(queryRunner, sqlite);
+    await removeContactIds(queryRunner);
   }
 }
