@@ -103,6 +103,8 @@ export {
 } from './billing.js';
 export {
   profileDefinitionSchema,
+  profileNameSchema,
+  nameTextSchema,
   profileConditionSchema,
   scoreConditionSchema,
   type ProfileDefinition,

@@ -1,6 +1,26 @@
 import { z } from 'zod';
 
 const positiveId = z.number().int().positive();
+
+// PostgreSQL cannot store a NUL in text or jsonb (it fails the statement), and the other control
+// characters garble terminals, CSV exports and logs; neither database may see them in a name.
+const CONTROL_CHARACTERS = /\p{Cc}/u;
+const CONTROL_MESSAGE = 'must not contain control characters (such as NUL, a tab or a line break)';
+
+/** Free text a user names something with (1 to `max` characters, no control characters). */
+export function nameTextSchema(max: number) {
+  return z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max)
+    .refine((text) => !CONTROL_CHARACTERS.test(text), CONTROL_MESSAGE);
+}
+
+/** A profile's name: letters of any script, digits, spaces, `_ . -`; unique per workspace. */
+export const profileNameSchema = nameTextSchema(100).regex(
+  /^[\p{L}\p{N}][\p{L}\p{M}\p{N} _.-]*$/u,
+  'must start with a letter or digit and hold only letters (of any script), digits, spaces, _ . -',
+);
 const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
 
 /** Comparison of an answer's score. */
@@ -30,7 +50,7 @@ export type ProfileCondition =
 
 const byIdOrName = <T extends string>(type: T) =>
   z
-    .object({ type: z.literal(type), id: positiveId.optional(), name: z.string().min(1).max(200).optional() })
+    .object({ type: z.literal(type), id: positiveId.optional(), name: nameTextSchema(200).optional() })
     .refine((c) => c.id !== undefined || c.name !== undefined, { message: `a ${type} condition needs an id or a name` });
 
 /** Schema of a profile condition, recursive through all / any / none. */
@@ -48,13 +68,13 @@ export const profileConditionSchema: z.ZodType<ProfileCondition> = z.lazy(() =>
         type: z.literal('question'),
         formId: positiveId.optional(),
         questionIndex: z.string().regex(/^\d+(\.\d+)*$/, 'must look like 1 or 3.1').optional(),
-        text: z.string().min(1).max(500).optional(),
+        text: nameTextSchema(500).optional(),
       })
       .refine((c) => c.questionIndex !== undefined || c.text !== undefined, {
         message: 'a question condition needs a questionIndex or a text',
       }),
     scoreConditionSchema,
-    z.object({ type: z.literal('comment'), contains: z.string().min(1).max(500) }),
+    z.object({ type: z.literal('comment'), contains: nameTextSchema(500) }),
     z.object({ type: z.literal('backfilled'), value: z.boolean() }),
     z.object({ all: z.array(profileConditionSchema).min(1) }),
     z.object({ any: z.array(profileConditionSchema).min(1) }),
@@ -82,13 +102,13 @@ function measure(condition: ProfileCondition, depth = 1): { depth: number; leave
 /** A profile (segment): which customers match, over which of their responses. */
 export const profileDefinitionSchema = z.object({
   /** Name, unique per workspace. */
-  name: z
+  name: profileNameSchema,
+  /** What the profile is for; line breaks and tabs are fine, other control characters are not. */
+  description: z
     .string()
-    .min(1)
-    .max(100)
-    .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]*$/, 'must start with a letter or digit and hold only letters, digits, spaces, _ . -'),
-  /** What the profile is for. */
-  description: z.string().max(1000).default(''),
+    .max(1000)
+    .refine((text) => !CONTROL_CHARACTERS.test(text.replace(/[\t\n\r]/g, ' ')), 'must not contain control characters such as NUL')
+    .default(''),
   /** Whether conditions apply to any response of a customer or only to each customer's latest. */
   over: z.enum(['any-response', 'latest-response']).default('any-response'),
   /** The condition tree. */

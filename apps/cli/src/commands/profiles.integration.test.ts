@@ -196,6 +196,7 @@ describe.each(databases)('tributary profiles on $dialect', (database: TestDataba
         'json',
         '--at',
         NOW.toISOString(),
+        '--record',
       ),
     ) as Record<string, unknown>[];
     expect(json.map((m) => [m.email, m.responseId, m.score, m.formId])).toEqual([
@@ -295,6 +296,51 @@ describe.each(databases)('tributary profiles on $dialect', (database: TestDataba
     );
     expect(table).toMatch(/ed@example.com/);
     expect(table).toContain('(not recorded)');
+  });
+
+  it('evaluates as of --at without recording it, unless --record', async () => {
+    await ok('profiles', 'create', 'What if', '--workspace', workspace, '--score', '=5');
+    const whatIf = await ok('profiles', 'run', 'What if', '--workspace', workspace, '--at', at(-30).toISOString());
+    expect(whatIf).toContain('2 members of "What if"');
+    expect(whatIf).toContain('(not recorded)');
+    expect(await ok('profiles', 'changes', 'What if', '--workspace', workspace, '--history')).toContain(
+      '"What if" has not been evaluated yet.',
+    );
+    const recorded = await ok('profiles', 'run', 'What if', '--workspace', workspace, '--at', NOW.toISOString(), '--record');
+    expect(recorded).not.toContain('(not recorded)');
+    const history = await ok('profiles', 'changes', 'What if', '--workspace', workspace, '--history');
+    expect(history.match(/members, /g)).toHaveLength(1);
+    expect(history).toContain('2 members, 2 entered, 0 left');
+    // Without --at an evaluation is recorded as before.
+    expect(await ok('profiles', 'run', 'What if', '--workspace', workspace)).not.toContain('(not recorded)');
+  });
+
+  it('takes profile names in any script and refuses control characters with exit 2', async () => {
+    for (const name of ['Клиенты', 'Zufriedenheit äöü', '顧客 5']) {
+      expect(await ok('profiles', 'create', name, '--workspace', workspace, '--score', '=5')).toContain(`Created profile "${name}"`);
+      const members = JSON.parse(await ok('profiles', 'run', name, '--workspace', workspace, '--format', 'json', '--at', NOW.toISOString()));
+      expect(members.map((m: { email: string }) => m.email)).toEqual(['cy@example.com', 'hal@example.com']);
+    }
+    const list = await ok('profiles', 'list', '--workspace', workspace);
+    for (const name of ['Клиенты', 'Zufriedenheit äöü', '顧客 5']) expect(list).toContain(`${name} `);
+    const refused: [string[], RegExp][] = [
+      [['profiles', 'create', 'bad\u0000name', '--workspace', workspace, '--score', '5'], /name: must not contain control characters/],
+      [['profiles', 'create', 'tab\tname', '--workspace', workspace, '--score', '5'], /control characters/],
+      [['profiles', 'create', 'ok name', '--workspace', workspace, '--score', '5', '--description', 'nul\u0000'], /description/],
+      [['profiles', 'create', 'ok name', '--workspace', workspace, '--comment', 'nul\u0000'], /control characters/],
+      [['profiles', 'create', 'ok name', '--workspace', workspace, '--form', 'bell\u0007'], /control characters/],
+      [['profiles', 'run', 'Клиенты\u0000', '--workspace', workspace], /profile name/],
+      [['profiles', 'show', 'x\u0000', '--workspace', workspace], /profile name/],
+      [['profiles', 'changes', 'x\u0000', '--workspace', workspace], /profile name/],
+      [['profiles', 'delete', 'x\u0000', '--workspace', workspace], /profile name/],
+      [['profiles', 'list', '--workspace', 'ws\u0000'], /--workspace/],
+    ];
+    for (const [args, message] of refused) {
+      const result = await cli(...args);
+      expect(result.code, JSON.stringify(args)).toBe(2);
+      expect(result.stderr, JSON.stringify(args)).toMatch(message);
+    }
+    expect(await ok('profiles', 'list', '--workspace', workspace)).not.toContain('ok name');
   });
 
   it('refuses bad input with a usage error that names the field', async () => {

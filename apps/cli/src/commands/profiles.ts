@@ -29,7 +29,8 @@ interface CommonOptions {
 interface EvaluateOptions extends CommonOptions {
   format: string;
   at?: string;
-  record: boolean;
+  /** From --record / --no-record; unset means: record unless --at is given. */
+  record?: boolean;
 }
 
 function workspaceOf(options: CommonOptions): string {
@@ -38,6 +39,14 @@ function workspaceOf(options: CommonOptions): string {
 
 function formatOf(value: string): Format {
   return parseUserInput(formatSchema, value, '--format');
+}
+
+/**
+ * Whether to record an evaluation in the membership history. One "as of" another time is a
+ * what-if by default: recorded, it would put a past or future membership into the history.
+ */
+function recordOf(options: EvaluateOptions): boolean {
+  return options.record ?? options.at === undefined;
 }
 
 /** The evaluation time from `--at`, or now. */
@@ -175,7 +184,7 @@ export async function runProfile(
   const format = formatOf(options.format);
   const now = evaluationTime(options.at);
   const store = await ctx.store();
-  const evaluation = await store.evaluateProfile(workspace, name, { now, record: options.record });
+  const evaluation = await store.evaluateProfile(workspace, name, { now, record: recordOf(options) });
   printMembers(ctx.io, evaluation, format, options.maxRows);
   return evaluation;
 }
@@ -361,7 +370,8 @@ export function registerProfiles(program: Command, io: Io): void {
     .argument('<name>', 'profile name')
     .requiredOption('--workspace <ws>', 'workspace')
     .option('--format <format>', 'table, csv or json', 'table')
-    .option('--at <time>', 'evaluate as of this time (ISO-8601); default now')
+    .option('--at <time>', 'evaluate as of this time (ISO-8601; not recorded unless --record); default now')
+    .option('--record', 'record this evaluation in the membership history (the default without --at)')
     .option('--no-record', 'do not record this evaluation in the membership history')
     .action(async (name: string, options: EvaluateOptions) => {
       await withContext(io, (ctx) => runProfile(ctx, name, options));
@@ -389,7 +399,7 @@ export function registerProfiles(program: Command, io: Io): void {
         }
         const evaluation = await (
           await ctx.store()
-        ).evaluateProfile(workspace, name, { now: evaluationTime(options.at), record: options.record });
+        ).evaluateProfile(workspace, name, { now: evaluationTime(options.at), record: options.record ?? true });
         printChanges(io, evaluation, format);
       });
     });

@@ -5,7 +5,9 @@ import {
   StorageError,
   describeIssues,
   parseUserInput,
+  nameTextSchema,
   profileDefinitionSchema,
+  profileNameSchema,
   type CustomerTableLink,
   type EvaluateProfileOptions,
   type FeedbackForm,
@@ -30,8 +32,9 @@ import { PROFILE_APP, profileTables } from './schema.js';
 /** Rows per DELETE … IN (…) statement: far below either database's parameter limit. */
 const DELETE_CHUNK = 500;
 
-const workspaceSchema = z.string().trim().min(1).max(200);
-const nameSchema = z.string().trim().min(1).max(100);
+// Checked before any query: a NUL in a bound value fails the statement on PostgreSQL only.
+const workspaceSchema = z.string().trim().pipe(nameTextSchema(200));
+const nameSchema = z.string().trim().pipe(profileNameSchema);
 const limitSchema = z.number().int().min(1).max(1000);
 
 interface ProfileRow {
