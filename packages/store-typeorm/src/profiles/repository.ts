@@ -7,7 +7,6 @@ import {
   parseUserInput,
   nameTextSchema,
   profileDefinitionSchema,
-  profileNameSchema,
   type CustomerTableLink,
   type EvaluateProfileOptions,
   type FeedbackForm,
@@ -34,7 +33,8 @@ const DELETE_CHUNK = 500;
 
 // Checked before any query: a NUL in a bound value fails the statement on PostgreSQL only.
 const workspaceSchema = z.string().trim().pipe(nameTextSchema(200));
-const nameSchema = z.string().trim().pipe(profileNameSchema);
+// A look-up only needs text a database can bind; a name no profile can have is simply not found.
+const nameSchema = z.string().trim().pipe(nameTextSchema(100));
 const limitSchema = z.number().int().min(1).max(1000);
 
 interface ProfileRow {
