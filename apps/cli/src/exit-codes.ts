@@ -10,17 +10,23 @@ export const EXIT = {
   internal: 70,
 } as const;
 
-/** A sync or check that ran and failed; exit code 1. Its details were already printed. */
+/**
+ * A sync or check that ran and failed; its details were already printed. Exit code 1, or the code
+ * of the failure that ended it (a sync refused by the source exits 3, one that lost its database 4).
+ */
 export class CommandFailed extends Error {
-  constructor(message: string) {
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number = EXIT.failed) {
     super(message);
     this.name = 'CommandFailed';
+    this.exitCode = exitCode;
   }
 }
 
 /** Maps any thrown value to an exit code: the single place where that decision is made. */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof CommandFailed) return EXIT.failed;
+  if (error instanceof CommandFailed) return error.exitCode;
   if (!isTributaryError(error)) return EXIT.internal;
   return exitCodeForActor(error);
 }

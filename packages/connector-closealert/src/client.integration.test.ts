@@ -218,6 +218,30 @@ describe('CloseAlertClient against the sandbox', () => {
       expectAllowListHint(await failureOf(client.getFormResponses(lastDay)));
     });
 
+    it('names the project key first when the token was issued for another project', async () => {
+      const sandbox = await sandboxWith();
+      const { client } = clientFor(sandbox, {}, sandbox.issueToken({ projectKey: 'other-company.com' }));
+      const error = await failureOf(client.getFormResponses(lastDay));
+      expect(error).toMatchObject({ code: 'SOURCE_AUTH_FAILED', status: 403, retryable: false });
+      expect(error.message).toContain(
+        `The API token was issued for project "other-company.com", not for the project key "${sandbox.projectKey}"`,
+      );
+      expect(error.message.indexOf('project key')).toBeLessThan(error.message.indexOf('wrong or expired'));
+      expect(error.message.indexOf('wrong or expired')).toBeLessThan(error.message.indexOf('Whitelisted IP'));
+      expect(error.hint).toContain('other-company.com');
+      expect(sandbox.stats().requests).toBe(1);
+    });
+
+    it('names all three causes when the token names no project', async () => {
+      const sandbox = await sandboxWith();
+      const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const withoutProject = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'someone', iat: 1 })}.c2lnbmF0dXJl`;
+      const { client } = clientFor(sandbox, {}, withoutProject);
+      const error = await failureOf(client.getFormResponses(lastDay));
+      expectAllowListHint(error);
+      expect(error.message).toContain(`Check as well that the project key "${sandbox.projectKey}" is the one in your CloseAlert URL`);
+    });
+
     it('explains an IP that is not on the allow-list', async () => {
       const sandbox = await sandboxWith();
       sandbox.setAllowList(['203.0.113.7']);

@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import { z } from 'zod';
 import { ConfigError, SourceApiError, silentLogger, type Logger } from '@tributary/core';
 import { isSafeProjectKey } from './config.js';
+import { readTokenProject } from './token.js';
 
 /** Validated `meta` of a page. */
 export interface PageMeta {
@@ -93,6 +94,27 @@ export interface CloseAlertClientOptions extends CloseAlertClientTuning {
 
 const ALLOW_LIST_HINT =
   "CloseAlert refused the API token (403). Either the token is wrong or expired, or this machine's outgoing IP address is not on CloseAlert's allow-list: add it under Settings → API access → Whitelisted IP's (without any listed IP the API refuses everyone). If the token expired, generate a new one and replace it with: tributary app token --workspace <ws> closealert --token <jwt>";
+const ALLOW_LIST_ACTION = "Check the token, or add this machine's outgoing IP under Settings → API access → Whitelisted IP's in CloseAlert.";
+
+/**
+ * CloseAlert's 403 says only "Authentication failed", whatever the cause. The token's own `project`
+ * claim tells one cause apart: a token issued for another project than the key in the URL.
+ */
+function authFailure(projectKey: string, tokenProject: string | undefined): { message: string; hint: string } {
+  if (tokenProject !== undefined && tokenProject !== projectKey) {
+    return {
+      message: `CloseAlert refused the request (403). The API token was issued for project "${tokenProject}", not for the project key "${projectKey}" this installation uses: check the project key first (it is in your CloseAlert URL), or generate a token in project "${projectKey}". If both are right, the token is wrong or expired, or this machine's outgoing IP address is not on CloseAlert's allow-list (Settings → API access → Whitelisted IP's; without any listed IP the API refuses everyone).`,
+      hint: `Use the project key "${tokenProject}" the token covers, or a token generated for "${projectKey}".`,
+    };
+  }
+  if (tokenProject === undefined) {
+    return {
+      message: `${ALLOW_LIST_HINT} Check as well that the project key "${projectKey}" is the one in your CloseAlert URL and that the token was generated in that project.`,
+      hint: `${ALLOW_LIST_ACTION} Check the project key too.`,
+    };
+  }
+  return { message: ALLOW_LIST_HINT, hint: ALLOW_LIST_ACTION };
+}
 
 const TIMEOUT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
@@ -405,11 +427,8 @@ export class CloseAlertClient {
       };
     }
     if (status === 401 || status === 403) {
-      throw new SourceApiError('SOURCE_AUTH_FAILED', ALLOW_LIST_HINT, {
-        status,
-        retryable: false,
-        hint: "Check the token, or add this machine's outgoing IP under Settings → API access → Whitelisted IP's in CloseAlert.",
-      });
+      const { message, hint } = authFailure(this.projectKey, readTokenProject(this.redactable));
+      throw new SourceApiError('SOURCE_AUTH_FAILED', message, { status, retryable: false, hint });
     }
     if (status === 404) {
       throw new SourceApiError(

@@ -55,6 +55,23 @@ export function readTokenExpiry(token: string, now: Date): TokenExpiry {
   return { expiresAt, daysLeft, expired, warning };
 }
 
+const projectClaimSchema = z.looseObject({ project: z.string().min(1).max(253).optional() });
+
+/**
+ * The project a token says it was issued for (its `project` claim), or undefined when it names none
+ * or cannot be read. Unverified, like the expiry: it only serves to explain a refusal.
+ */
+export function readTokenProject(token: string): string | undefined {
+  const parts = token.trim().split('.');
+  if (parts.length !== 3 || !SEGMENT.test(parts[1] ?? '')) return undefined;
+  try {
+    const claims = projectClaimSchema.safeParse(JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')));
+    return claims.success ? claims.data.project : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One line for an operator about a token's validity. */
 export function describeTokenExpiry(expiry: TokenExpiry): string {
   if (expiry.expiresAt === null) return 'The API token has no expiry date.';
