@@ -143,6 +143,47 @@ describe.each(databases)('data mappings on $dialect', (database: TestDatabase) =
     }
   });
 
+  it('keeps the score, the normalized e-mail and the response key unless --force, naming the profiles that stop working', async () => {
+    expect((await cli('profiles', 'create', 'Gave a 5', '--workspace', ws, '--score', '=5')).code).toBe(0);
+    expect((await cli('profiles', 'create', 'Recent', '--workspace', ws, '--within', '30d')).code).toBe(0);
+    const members = async () => (JSON.parse((await cli('profiles', 'run', 'Gave a 5', '--workspace', ws, '--format', 'json', '--no-record')).stdout) as unknown[]).length;
+    const fives = await members();
+    expect(fives).toBeGreaterThan(0);
+
+    const refused: [string[], RegExp, boolean][] = [
+      [['disable', 'closealert', 'answers.score'], /answers\.score \(the score of an answer\)/, false],
+      [['set', 'closealert', 'answers.score', '--source', 'question_index'], /answers\.score/, false],
+      [['disable', 'closealert', 'form_responses.email_normalized'], /form_responses\.email_normalized \(the normalized e-mail/, true],
+      [['set', 'closealert', 'form_responses.email_normalized', '--transform', 'string'], /email_normalized/, true],
+      [['set', 'closealert', 'form_responses.response_id', '--source', 'form.id'], /form_responses\.response_id \(the response key\)/, true],
+    ];
+    for (const [args, message, everyProfile] of refused) {
+      const before = await snapshot();
+      const [command, ...rest] = args;
+      const result = await cli('mappings', command!, ...rest, '--workspace', ws);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain('MAPPING_IN_USE');
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).toContain('"Gave a 5"');
+      expect(result.stderr.includes('"Recent"'), args.join(' ')).toBe(everyProfile);
+      expect(result.stderr).toContain('--force');
+      expect(await snapshot()).toBe(before);
+    }
+
+    const forced = await cli('mappings', 'disable', 'closealert', 'answers.score', '--workspace', ws, '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain('Profiles that stop working: "Gave a 5".');
+    expect((await cli('remap', 'closealert', '--workspace', ws)).code).toBe(0);
+    expect(await members()).toBe(0);
+    // Back to the default needs no --force.
+    expect((await cli('mappings', 'enable', 'closealert', 'answers.score', '--workspace', ws)).code).toBe(0);
+    expect((await cli('remap', 'closealert', '--workspace', ws)).code).toBe(0);
+    expect(await members()).toBe(fives);
+    // A column no profile reads changes as before.
+    expect((await cli('mappings', 'disable', 'closealert', 'form_responses.user_agent', '--workspace', ws)).code).toBe(0);
+    expect((await cli('mappings', 'reset', 'closealert', '--workspace', ws)).code).toBe(0);
+  });
+
   const invalid: [string, string[], RegExp][] = [
     ['an unknown source path', ['add', 'closealert', 'nope.path', 'form_responses.extra', '--type', 'text'], /"nope\.path" is not a field of the source/],
     ['a source path with SQL in it', ['add', 'closealert', 'id; DROP TABLE x', 'form_responses.extra', '--type', 'text'], /must be a dotted path/],

@@ -14,10 +14,13 @@ import {
   toggleMapping,
   type MappingEdit,
 } from '../mapping-edits.js';
+import { brokenDependencies, dependencyRefusal, forcedNotice, profilesReading } from '../mapping-dependencies.js';
 import { requireInstallation } from '../workspace.js';
 
 interface Scope {
   workspace: string;
+  /** Change a mapping that profiles or the customer link depend on anyway. */
+  force?: boolean;
 }
 
 /** The mappings of an installation as rows: target, type, source, transform, state. */
@@ -49,11 +52,15 @@ async function applyEdit(ctx: CliContext, app: string, scope: Scope, edit: (inst
   const installation = await requireInstallation(store, scope.workspace, app);
   // Throws a ConfigError naming every problem before anything is written.
   const change = edit(installation, connector);
+  const broken = brokenDependencies(installation.mappings, change.mappings, change.dataModel ?? installation.dataModel, connector);
+  const affected = broken.length === 0 ? [] : profilesReading(broken, await store.listProfiles(installation.workspace));
+  if (broken.length > 0 && !scope.force) throw dependencyRefusal(broken, affected);
   const updated = await store.updateInstallation(installation.id, {
     mappings: change.mappings,
     ...(change.dataModel ? { dataModel: change.dataModel } : {}),
   });
   println(ctx.io.stdout, change.summary);
+  if (broken.length > 0) println(ctx.io.stdout, forcedNotice(broken, affected));
   println(ctx.io.stdout, `New responses use it from the next sync; apply it to the stored ones with: tributary remap --workspace ${updated.workspace} ${app}`);
   return updated;
 }
@@ -84,6 +91,7 @@ export function registerMappings(program: Command, io: Io): void {
     .option('--to <column>', 'point the mapping at this column (table.column) of the app tables')
     .option('--source <path>', 'read this source field instead (e.g. merge_tags.segment)')
     .option('--transform <transform>', 'convert with this transform (string, integer, number, boolean, email, timestamp, json, none)')
+    .option('--force', 'change it even when profiles or the customer link depend on it (the score, the normalized e-mail, the response key)')
     .action(async (app: string, column: string, options: Scope & { to?: string; source?: string; transform?: string }) => {
       const target = parseTarget(column);
       const edit = {
@@ -101,6 +109,7 @@ export function registerMappings(program: Command, io: Io): void {
       .argument('<column>', 'the column the mapping feeds, as table.column')
       .requiredOption('--workspace <ws>', 'workspace of the installation')
       .option('--source <path>', 'which mapping, when several feed the column')
+      .option('--force', 'switch it even when profiles or the customer link depend on it')
       .action(async (app: string, column: string, options: Scope & { source?: string }) => {
         const target = parseTarget(column);
         await withContext(io, (ctx) => applyEdit(ctx, app, options, (i, c) => toggleMapping(i.mappings, i.dataModel, c, target, enabled, options.source)));
