@@ -90,6 +90,11 @@ export interface CloseAlertClientOptions extends CloseAlertClientTuning {
   /** The JWT; it only ever travels in the Authorization header. */
   apiToken: string;
   logger?: Logger;
+  /**
+   * What happens after the client gives up, for its messages. A sync's next run resumes (the
+   * default); an install check has no next run.
+   */
+  afterGivingUp?: string;
 }
 
 const ALLOW_LIST_HINT =
@@ -193,6 +198,7 @@ export class CloseAlertClient {
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly afterGivingUp: string | undefined;
   private waitedMs = 0;
   private closed = false;
   private requestsLeft: number | undefined;
@@ -230,6 +236,7 @@ export class CloseAlertClient {
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
+    this.afterGivingUp = options.afterGivingUp;
     this.pool = new Pool(base.origin, {
       connections: options.connections ?? 2,
       keepAliveTimeout: 10_000,
@@ -280,7 +287,7 @@ export class CloseAlertClient {
       if (attempt >= this.maxAttempts) {
         throw new SourceApiError(
           outcome.error.code,
-          `${outcome.error.message} Gave up after ${attempt} attempts; the next run will try again.`,
+          `${outcome.error.message} Gave up after ${attempt} attempts; ${this.afterGivingUp ?? 'the next run will try again.'}`,
           {
             status: outcome.error.status,
             retryable: true,
@@ -314,7 +321,7 @@ export class CloseAlertClient {
     if (this.waitedMs + ms > this.maxTotalWaitMs) {
       throw new SourceApiError(
         reason.code,
-        `${reason.message} Stopped waiting: this run already waited ${Math.round(this.waitedMs / 1000)} s of the ${Math.round(this.maxTotalWaitMs / 1000)} s allowed; the next run resumes from the checkpoint.`,
+        `${reason.message} Stopped waiting: this run already waited ${Math.round(this.waitedMs / 1000)} s of the ${Math.round(this.maxTotalWaitMs / 1000)} s allowed; ${this.afterGivingUp ?? 'the next run resumes from the checkpoint.'}`,
         {
           status: reason.status,
           retryable: true,

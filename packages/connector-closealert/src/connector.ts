@@ -1,4 +1,5 @@
 import {
+  SourceApiError,
   defineConnector,
   type CheckContext,
   type ConnectionCheck,
@@ -21,6 +22,14 @@ export const CLOSEALERT_PRICING = {
 } as const;
 
 const CHECK_WINDOW_MS = 24 * 60 * 60 * 1000;
+/**
+ * All the time an install check may take. A sync may retry for minutes because its next run resumes;
+ * an operator waiting at the prompt for a check that saves nothing may not: an API that accepts the
+ * connection and never answers took five 30 s attempts plus backoff (162 s).
+ */
+export const CHECK_BUDGET_MS = 15_000;
+const CHECK_REQUEST_TIMEOUT_MS = 10_000;
+const CHECK_GIVE_UP = 'nothing was installed: check --api-url and this machine\'s network, then run the command again.';
 
 /** Options of the connector beyond each installation's config. */
 export interface CloseAlertConnectorOptions {
@@ -39,13 +48,19 @@ async function checkConnection(
 ): Promise<ConnectionCheck> {
   const { config } = ctx;
   const expiry = assertTokenUsable(config.apiToken, ctx.now);
+  const budgetMs = Math.min(tuning?.maxTotalWaitMs ?? CHECK_BUDGET_MS, CHECK_BUDGET_MS);
   const client = new CloseAlertClient({
     ...tuning,
+    requestTimeoutMs: Math.min(tuning?.requestTimeoutMs ?? CHECK_REQUEST_TIMEOUT_MS, CHECK_REQUEST_TIMEOUT_MS),
+    maxTotalWaitMs: budgetMs,
     baseUrl: config.baseUrl,
     projectKey: config.projectKey,
     apiToken: config.apiToken,
     logger: ctx.logger,
+    afterGivingUp: CHECK_GIVE_UP,
   });
+  const deadline = AbortSignal.timeout(budgetMs);
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
   try {
     const until = new Date(Math.floor(ctx.now.getTime() / 1000) * 1000);
     const page = await client.getFormResponses({
@@ -54,7 +69,7 @@ async function checkConnection(
       page: 0,
       perPage: 1,
       formId: config.formId,
-      signal: ctx.signal,
+      signal,
     });
     const scope = config.formId === undefined ? '' : ` on form ${config.formId}`;
     const notes = [
@@ -64,6 +79,15 @@ async function checkConnection(
     if (page.meta.requests_left !== undefined)
       notes.push(`CloseAlert reports ${page.meta.requests_left} requests left in its rate limit.`);
     return { notes };
+  } catch (error) {
+    if (deadline.aborted && !ctx.signal?.aborted) {
+      throw new SourceApiError(
+        'SOURCE_TIMEOUT',
+        `CloseAlert at ${config.baseUrl} did not answer within ${Math.round(budgetMs / 1000)} s; ${CHECK_GIVE_UP}`,
+        { retryable: true },
+      );
+    }
+    throw error;
   } finally {
     await client.close();
   }
