@@ -23,6 +23,18 @@ export const envSchema = z.object({
     .min(1)
     .optional()
     .describe('earlier keys, comma-separated, that still decrypt secrets sealed before a rotation'),
+  TRIBUTARY_APP_TOKEN: z
+    .string()
+    .trim()
+    .min(1)
+    .optional()
+    .describe('API token for install and app token when no --token or --token-file is given; not visible in the process list'),
+  TRIBUTARY_NEW_SECRET_KEY: z
+    .string()
+    .trim()
+    .min(1)
+    .optional()
+    .describe('the new key for secrets rotate when no --new-key or --new-key-file is given'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   TRIBUTARY_USER: operatorNameSchema
     .optional()

@@ -3,6 +3,8 @@ export interface Io {
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
+  /** Standard input, for secrets given as `-` (`--token -`); absent where there is none. */
+  stdin?: AsyncIterable<string | Buffer>;
   /** Resolves when the operator asks to stop (Ctrl-C, SIGTERM); long commands stop taking new work then. */
   onShutdown?: (listener: () => void) => void;
 }
@@ -13,6 +15,7 @@ export function processIo(): Io {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
+    stdin: process.stdin,
     onShutdown(listener) {
       process.once('SIGINT', listener);
       process.once('SIGTERM', listener);

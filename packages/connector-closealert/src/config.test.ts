@@ -89,6 +89,16 @@ describe('closeAlertConfigSchema', () => {
     expect(failure({ baseUrl: 'https://user:pw@api.closealert.com/v1' })).toMatch(/^baseUrl: /);
   });
 
+  it('refuses plain http to another host than this machine unless allowInsecureHttp', () => {
+    for (const local of ['http://127.0.0.1:4010/v1', 'http://127.8.9.10/v1', 'http://localhost:4010/v1', 'http://[::1]:4010/v1']) {
+      expect(parse({ baseUrl: local }).success, local).toBe(true);
+    }
+    for (const remote of ['http://api.closealert.com/v1', 'http://10.0.0.5/v1', 'http://[::2]/v1', 'http://127.0.0.1.evil.example/v1', 'http://localhost.evil.example/v1']) {
+      expect(failure({ baseUrl: remote }), remote).toMatch(/^baseUrl: uses plain http to .*token would travel in clear.*--allow-insecure-http/);
+      expect(parse({ baseUrl: remote, allowInsecureHttp: true }).success, remote).toBe(true);
+    }
+  });
+
   it('checks the numeric settings and the time zone', () => {
     expect(
       parse({ formId: 34, backfillDays: 365, pageSize: 1, lookbackMinutes: 0, timeZone: 'Europe/Amsterdam' })

@@ -65,6 +65,12 @@ const baseUrlSchema = z
     return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
   });
 
+/** Whether a URL's host is this machine: `localhost`, 127.0.0.0/8 or ::1. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 /** Configuration of a CloseAlert installation. `apiToken` is a secret. */
 export const closeAlertConfigSchema = z.object({
   /** CloseAlert project key, domain-like (`company.com`); it becomes a URL path segment. */
@@ -83,6 +89,19 @@ export const closeAlertConfigSchema = z.object({
   pageSize: z.number().int().min(1).max(250).default(250),
   /** How far before the checkpoint each run starts again, to catch responses that arrived late. */
   lookbackMinutes: z.number().int().min(0).max(1440).default(60),
+  /** Plain http to another host than this machine sends the token in clear; only on explicit request. */
+  allowInsecureHttp: z.boolean().optional(),
+}).superRefine((config, ctx) => {
+  // An invalid base URL has its own issue already.
+  if (typeof config.baseUrl !== 'string' || !URL.canParse(config.baseUrl)) return;
+  const url = new URL(config.baseUrl);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && config.allowInsecureHttp !== true) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['baseUrl'],
+      message: `uses plain http to ${url.hostname}, so the API token would travel in clear: use https, or allow it explicitly (--allow-insecure-http)`,
+    });
+  }
 });
 
 /** A validated CloseAlert configuration. */

@@ -40,8 +40,13 @@ export async function checkCustomerTable(db: Executor, dialect: Dialect, input: 
   let table: string;
   if (dialect.name === 'postgres') {
     [schema, table] = parts.length === 2 ? [parts[0]!, parts[1]!] : ['public', parts[0]!];
-    if (schema === dialect.naming.schema) {
+    const lower = schema.toLowerCase();
+    if (lower === dialect.naming.schema?.toLowerCase()) {
       throw new ConfigError('CUSTOMER_TABLE_INVALID', `The customer table must be one of your own tables, not in Tributary's schema "${schema}".`);
+    }
+    // The system catalogs hold roles, password hashes and settings: never something to join customers with.
+    if (lower === 'information_schema' || lower.startsWith('pg_')) {
+      throw new ConfigError('CUSTOMER_TABLE_INVALID', `The customer table must be one of your own tables, not in the system schema "${schema}".`);
     }
   } else {
     if (parts.length !== 1) throw new ConfigError('CUSTOMER_TABLE_INVALID', `On SQLite the customer table is a plain table name, not "${link.table}".`);

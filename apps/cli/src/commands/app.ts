@@ -22,7 +22,7 @@ export async function replaceToken(ctx: CliContext, app: string, options: { work
   const installation = await requireInstallation(store, options.workspace, app);
   const config = parseUserInput(
     connector.configSchema,
-    { ...installation.config, [secretField]: resolveToken(options) },
+    { ...installation.config, [secretField]: await resolveToken(options, ctx.io, ctx.env) },
     `${connector.displayName} settings`,
   ) as Record<string, unknown>;
   // Throws when the token does not work; nothing has been written then, so the old token stays.
@@ -68,8 +68,8 @@ export function registerApp(program: Command, io: Io): void {
     .description('replace the API token: checked against the API first; the old token stays if the check fails')
     .argument('<app>', 'the installed app, e.g. closealert')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
-    .option('--token <jwt>', 'the new API token')
-    .option('--token-file <path>', 'read the new token from a file instead (keeps it out of shell history)')
+    .option('--token <jwt>', 'the new API token, or - to read it from standard input (else TRIBUTARY_APP_TOKEN)')
+    .option('--token-file <path>', 'read the new token from a file instead (keeps it out of shell history and the process list)')
     .action(async (name: string, options: { workspace: string } & TokenOptions) => {
       await withContext(io, (ctx) => replaceToken(ctx, name, options));
     });

@@ -25,6 +25,8 @@ export interface InstallOptions {
   plan?: string;
   /** Purchase-order number for the invoices. */
   po?: string;
+  /** Accept plain http to a host other than this machine. */
+  allowInsecureHttp?: boolean;
 }
 
 function customerTableOf(options: InstallOptions): CustomerTableLink | undefined {
@@ -54,8 +56,9 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     connector.configSchema,
     {
       projectKey: options.project,
-      apiToken: resolveToken(options),
+      apiToken: await resolveToken(options, ctx.io, ctx.env),
       baseUrl: options.apiUrl,
+      allowInsecureHttp: options.allowInsecureHttp === true ? true : undefined,
       backfillDays: numberOption(options.backfillDays, '--backfill-days'),
       timeZone: options.timezone,
       formId: numberOption(options.form, '--form'),
@@ -99,9 +102,10 @@ export function registerInstall(program: Command, io: Io): void {
     .argument('<app>', 'the app to install, e.g. closealert')
     .requiredOption('--workspace <ws>', 'workspace to install into')
     .requiredOption('--project <key>', "CloseAlert project key, as in your CloseAlert URL (e.g. company.com)")
-    .option('--token <jwt>', 'CloseAlert API token (Settings → API access)')
-    .option('--token-file <path>', 'read the token from a file instead (keeps it out of shell history)')
+    .option('--token <jwt>', 'CloseAlert API token (Settings → API access), or - to read it from standard input (else TRIBUTARY_APP_TOKEN)')
+    .option('--token-file <path>', 'read the token from a file instead (keeps it out of shell history and the process list)')
     .option('--api-url <url>', 'CloseAlert API base URL (default https://api.closealert.com/v1)')
+    .option('--allow-insecure-http', 'accept an http:// --api-url on another host than this machine (the token then travels in clear)')
     .option('--backfill-days <n>', 'days of history the first sync loads (default 90)')
     .option('--timezone <tz>', 'time zone of CloseAlert timestamps without offset (default UTC)')
     .option('--form <id>', 'only sync responses of this form id')

@@ -3,6 +3,7 @@ import { ConfigError } from '@tributary/core';
 import { createStore, generateSecretKey, parseSecretKey } from '@tributary/store-typeorm';
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
+import { readSecretInput } from '../token-option.js';
 import { cipherFor, keyIdOf, loadSecretKeys, writeKeyFile, type SecretKeyRing } from '../secret-key.js';
 
 function unknownKeys(ring: SecretKeyRing, usage: Record<string, number>): string[] {
@@ -25,19 +26,30 @@ function refuseUnknownKeys(ring: SecretKeyRing, usage: Record<string, number>): 
  * running the command again finishes the job. With TRIBUTARY_SECRET_KEY the operator swaps the
  * variables (new key current, old one in TRIBUTARY_SECRET_KEY_PREVIOUS) and this re-seals.
  */
-export async function rotateSecrets(ctx: CliContext, options: { newKey?: string }): Promise<void> {
+export async function rotateSecrets(ctx: CliContext, options: { newKey?: string; newKeyFile?: string }): Promise<void> {
+  const newKey = await readSecretInput(
+    { value: options.newKey, file: options.newKeyFile },
+    {
+      what: 'the new key',
+      flag: '--new-key',
+      fileFlag: '--new-key-file',
+      envName: 'TRIBUTARY_NEW_SECRET_KEY',
+      envValue: ctx.env.TRIBUTARY_NEW_SECRET_KEY,
+      stdin: ctx.io.stdin,
+    },
+  );
   const ring = loadSecretKeys(ctx.env);
   const store = await ctx.store();
   refuseUnknownKeys(ring, await store.secretKeyUsage());
   let target = ring;
   if (ring.source === 'env') {
-    if (options.newKey !== undefined) {
+    if (newKey !== undefined) {
       throw new ConfigError('SECRET_KEY_FROM_ENV', 'TRIBUTARY_SECRET_KEY is set, so the new key must be given the same way; nothing was changed.', {
         hint: 'Set TRIBUTARY_SECRET_KEY to the new key and TRIBUTARY_SECRET_KEY_PREVIOUS to the old one, then run `tributary secrets rotate`.',
       });
     }
   } else {
-    const key = options.newKey === undefined ? generateSecretKey() : parseSecretKey(options.newKey);
+    const key = newKey === undefined ? generateSecretKey() : parseSecretKey(newKey);
     const id = keyIdOf(key);
     const keys = [key, ...ring.keys.filter((k) => keyIdOf(k) !== id)];
     // The key file first: a secret is never sealed with a key that is not written down yet.
@@ -105,8 +117,9 @@ export function registerSecrets(program: Command, io: Io): void {
   secrets
     .command('rotate')
     .description('seal every stored secret with a new key; with a key file the new key is added in front of the old ones')
-    .option('--new-key <key>', 'the new key, 32 bytes as base64 or hex (default: generate one into the key file)')
-    .action(async (options: { newKey?: string }) => {
+    .option('--new-key <key>', 'the new key, 32 bytes as base64 or hex, or - to read it from standard input (else TRIBUTARY_NEW_SECRET_KEY; default: generate one into the key file)')
+    .option('--new-key-file <path>', 'read the new key from a file (keeps it out of shell history and the process list)')
+    .action(async (options: { newKey?: string; newKeyFile?: string }) => {
       await withContext(io, (ctx) => rotateSecrets(ctx, options));
     });
   secrets

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import type { TestDatabase } from '@tributary/testing';
@@ -11,14 +12,15 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `tributary <args>` in this process with captured output and the given environment. */
-export async function runCli(args: readonly string[], env: Record<string, string | undefined>): Promise<CliRun> {
+/** Runs `tributary <args>` in this process with captured output, the given environment and, optionally, standard input. */
+export async function runCli(args: readonly string[], env: Record<string, string | undefined>, stdin?: string): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     env,
+    ...(stdin === undefined ? {} : { stdin: Readable.from([Buffer.from(stdin)]) }),
   };
   const code = await main(args, io);
   return { code, stdout, stderr };
