@@ -161,7 +161,8 @@ describe.each(databases)('app tokens on $dialect', (database: TestDatabase) => {
     const requests = sandbox.stats().requests;
 
     const sync = await cli('sync', '--workspace', ws);
-    expect(sync.code).toBe(1);
+    // The operator must act (replace the token): a configuration failure, exit 2.
+    expect(sync.code).toBe(2);
     expect(sync.stdout).toContain('error [TOKEN_EXPIRED]: The CloseAlert API token expired on');
     expect(sync.stdout).toContain('tributary app token --workspace <ws> closealert --token <jwt>');
     expect(sandbox.stats().requests).toBe(requests);
