@@ -39,6 +39,17 @@ describe.each(databases)('sync exit codes on $dialect', (database: TestDatabase)
     expect(JSON.parse(logs.stdout)[0]).toMatchObject({ status: 'failed', errorCode: 'SOURCE_AUTH_FAILED' });
   });
 
+  it('exits 3 when CloseAlert cannot be reached, after the retries', async () => {
+    sandbox.injectFault({ kind: 'reset' }, { times: 50 });
+    try {
+      const unreachable = await cli('sync', '--workspace', ws);
+      expect(unreachable.code, unreachable.stderr).toBe(3);
+      expect(unreachable.stdout).toContain('SOURCE_CONNECTION_FAILED');
+    } finally {
+      sandbox.clearFaults();
+    }
+  }, 60_000);
+
   it('says so when the token covers another project than the key, instead of blaming the token', async () => {
     const token = sandbox.issueToken({ projectKey: 'other-company.com' });
     const refused = await cli('install', 'closealert', '--workspace', 'other-ws', '--project', sandbox.projectKey, '--token', token, '--api-url', sandbox.url);
