@@ -3,7 +3,7 @@ import { ConfigError } from '@tributary/core';
 import { createStore, generateSecretKey, parseSecretKey } from '@tributary/store-typeorm';
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
-import { cipherFor, keyIdOf, loadSecretKeys, writeKeyFile, type SecretKeyRing } from '../secret-key.js';
+import { cipherFor, keyIdOf, writeKeyFile, type SecretKeyRing } from '../secret-key.js';
 
 function unknownKeys(ring: SecretKeyRing, usage: Record<string, number>): string[] {
   const known = new Set(ring.keys.map(keyIdOf));
@@ -26,8 +26,8 @@ function refuseUnknownKeys(ring: SecretKeyRing, usage: Record<string, number>): 
  * variables (new key current, old one in TRIBUTARY_SECRET_KEY_PREVIOUS) and this re-seals.
  */
 export async function rotateSecrets(ctx: CliContext, options: { newKey?: string }): Promise<void> {
-  const ring = loadSecretKeys(ctx.env);
   const store = await ctx.store();
+  const ring = ctx.secretKeys();
   refuseUnknownKeys(ring, await store.secretKeyUsage());
   let target = ring;
   if (ring.source === 'env') {
@@ -64,8 +64,8 @@ export async function rotateSecrets(ctx: CliContext, options: { newKey?: string 
 
 /** Removes keys no stored secret needs from the key file (the current key always stays). */
 export async function pruneSecretKeys(ctx: CliContext): Promise<void> {
-  const ring = loadSecretKeys(ctx.env);
   const store = await ctx.store();
+  const ring = ctx.secretKeys();
   const usage = await store.secretKeyUsage();
   refuseUnknownKeys(ring, usage);
   const unused = ring.keys.filter((k) => keyIdOf(k) !== ring.currentKeyId && !usage[keyIdOf(k)]);
@@ -85,8 +85,8 @@ export async function pruneSecretKeys(ctx: CliContext): Promise<void> {
 
 /** Shows which keys are configured and how many secrets each seals; never a key itself. */
 export async function secretsStatus(ctx: CliContext, options: { json?: boolean }): Promise<void> {
-  const ring = loadSecretKeys(ctx.env);
-  const store = await ctx.store();
+  const store = await ctx.existingStore();
+  const ring = ctx.secretKeys();
   const usage = await store.secretKeyUsage();
   const keys = ring.keys.map((k) => ({ id: keyIdOf(k), current: keyIdOf(k) === ring.currentKeyId, secrets: usage[keyIdOf(k)] ?? 0 }));
   const missing = unknownKeys(ring, usage).map((id) => ({ id, secrets: usage[id] ?? 0 }));
