@@ -265,7 +265,7 @@ export interface Store {
    * transaction; on failure nothing is left behind. Refuses a second active installation of the same
    * app in a workspace with a ConfigError. When an earlier installation of the app in the workspace
    * was uninstalled with its data kept, it is reattached: the same id (rows, contacts, checkpoints)
-   * with the new settings, its `createdAt` kept.
+   * with the new settings and `createdAt` the reinstall moment (billing starts again from it).
    */
   install(installation: NewInstallation): Promise<Installation>;
   /** An installation by id, whatever its status, or undefined. */

@@ -219,8 +219,11 @@ export class Installations {
           order: { uninstalledAt: 'DESC', createdAt: 'DESC' },
         });
         const id = kept?.id ?? randomUUID();
+        // The install moment is now, also for a reattached installation: billing starts again from
+        // it (the months it was uninstalled are not billed) and older responses count as backfilled.
         const settings = {
           status: 'active' as const,
+          createdAt: now,
           config: plain,
           dataModel,
           mappings,
@@ -231,7 +234,7 @@ export class Installations {
         };
         const row: InstallationRow = kept
           ? { ...kept, ...settings }
-          : { id, workspaceId: workspace.id, app: base.app, createdAt: now, purgedAt: null, ...settings };
+          : { id, workspaceId: workspace.id, app: base.app, purgedAt: null, ...settings };
         if (kept) await installations.update({ id }, settings);
         else await installations.insert(row);
         const sealed = this.seal(id, secrets, now);

@@ -464,7 +464,9 @@ describe.each(databases)('store lifecycle on $dialect', (database: TestDatabase)
 
       const second = await installCloseAlert(workspace, 'token-b');
       expect(second.id).toBe(first.id);
-      expect(second).toMatchObject({ status: 'active', createdAt: first.createdAt, config: { apiToken: 'token-b' } });
+      expect(second).toMatchObject({ status: 'active', config: { apiToken: 'token-b' } });
+      // Billing starts again at the reinstall: the months it was uninstalled are not billed.
+      expect(second.createdAt.getTime()).toBeGreaterThan(first.createdAt.getTime());
       expect(second.uninstalledAt).toBeUndefined();
       expect(await store.countRows(second.id)).toEqual(counts);
       expect(await contacts()).toEqual(contactsBefore);
