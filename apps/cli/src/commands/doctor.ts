@@ -114,8 +114,8 @@ async function checkApps(store: Store, workspace: string | undefined): Promise<D
 }
 
 /**
- * Checks everything an operator should act on: the database (unreachable: exit 4, with the reason),
- * the secret keys (a secret sealed with a key no longer configured, a key file others can read),
+ * Checks everything an operator should act on: the database (unreachable: exit 4, with the reason;
+ * missing or not migrated: exit 2, creating nothing; a SQLite file others can read), the secret keys (a secret sealed with a key no longer configured, a key file others can read),
  * every active app (a token expiring within 14 days or expired, a last run that failed), and
  * workspaces with apps but no administrator.
  * Exits 1 when anything needs attention, 0 otherwise.
