@@ -238,4 +238,19 @@ describe.each(databases)('keys and migrations on $dialect', (database: TestDatab
       ['second', 'unreadable'],
     ]);
   });
+
+  it('lets a lost key be replaced on purpose: a new key file made by hand, then each token replaced', async () => {
+    const refused = await runIn(cwdA!, ['sync', '--workspace', 'acme'], { ...env, TRIBUTARY_SECRET_KEY_FILE: join(dir, 'lost', 'secret.key') });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('create a new key file yourself');
+    expect(existsSync(join(dir, 'lost'))).toBe(false);
+    writeFileSync(keyFile, `${generateSecretKey().toString('base64')}\n`, { mode: 0o600 });
+    for (const ws of ['acme', 'second']) {
+      const replaced = await runIn(cwdB!, ['app', 'token', 'closealert', '--workspace', ws, '--token', sandbox.token], env);
+      expect(replaced.code, replaced.stderr).toBe(0);
+    }
+    const apps = await runIn(cwdC!, ['apps'], env);
+    expect(apps.code, apps.stderr).toBe(0);
+    expect(apps.stdout).not.toContain('unreadable');
+  });
 });
