@@ -42,6 +42,7 @@ function credentialsOf(installation: Installation, now: Date): CredentialStatus 
   const none: CredentialStatus = { state: 'not-applicable', expiresAt: null, daysLeft: null };
   const connector = CONNECTORS.get(installation.app);
   if (installation.status !== 'active' || !connector) return none;
+  if (installation.secretError) return { ...none, state: 'unreadable', message: `The token cannot be opened: ${installation.secretError}` };
   const parsed = connector.configSchema.safeParse(installation.config);
   if (!parsed.success) return { ...none, state: 'unreadable', message: `The stored settings of ${connector.displayName} are invalid.` };
   let expiresAt: Date | null = null;

@@ -39,6 +39,9 @@ export const envSchema = z.object({
   TRIBUTARY_USER: operatorNameSchema
     .optional()
     .describe('who runs the command, for the workspace administrator checks; default the login name'),
+  // The per-user config directory holds the default key file when the database is PostgreSQL.
+  XDG_CONFIG_HOME: z.string().trim().min(1).optional(),
+  HOME: z.string().trim().min(1).optional(),
 });
 /** Validated environment. */
 export type Env = z.infer<typeof envSchema>;

@@ -230,6 +230,67 @@ describe.each(databases)('billing and uninstall on $dialect', (database: TestDat
     expect(after.stdout).not.toContain('has no administrator');
   });
 
+  it('reattaches the data an uninstall kept when the app is installed again, instead of a second copy', async () => {
+    const ws = 'comeback';
+    expect((await installIn(ws)).code).toBe(0);
+    expect((await cli('sync', '--workspace', ws)).code).toBe(0);
+    const first = (await store.findInstallation(ws, 'closealert'))!;
+    const rows = await store.countRows(first.id);
+    expect(Math.min(...Object.values(rows))).toBeGreaterThan(0);
+    const contactsOf = (id: string) => raw.query(`SELECT email_normalized, contact_id FROM ${raw.own('closealert_contacts')} WHERE installation_id = ? ORDER BY email_normalized`, [id]);
+    const contacts = await contactsOf(first.id);
+    const checkpoint = await store.readCheckpoint(first.id, 'form_responses');
+    const tableRows = await count('form_responses');
+    expect((await cli('uninstall', 'closealert', '--workspace', ws)).code).toBe(0);
+
+    const again = await installIn(ws);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`Reattached the data kept when it was uninstalled on `);
+    expect(again.stdout).toContain(`${Object.values(rows).reduce((n, c) => n + c, 0)} row(s), the same contact ids and checkpoint`);
+    const second = (await store.findInstallation(ws, 'closealert'))!;
+    expect(second.id).toBe(first.id);
+    expect(await store.readCheckpoint(second.id, 'form_responses')).toEqual(checkpoint);
+    expect((await cli('sync', '--workspace', ws)).code).toBe(0);
+    expect(await store.countRows(second.id)).toEqual(rows);
+    expect(await contactsOf(second.id)).toEqual(contacts);
+    expect(await count('form_responses')).toBe(tableRows);
+  });
+
+  it('purges the profile memberships with the data; a second purge and a profile run on purged data exit 2 with a sentence', async () => {
+    const ws = 'forgotten';
+    expect((await installIn(ws)).code).toBe(0);
+    expect((await cli('sync', '--workspace', ws)).code).toBe(0);
+    expect((await cli('profiles', 'create', 'Everyone', '--workspace', ws, '--score', '>=0')).code).toBe(0);
+    const run = await cli('profiles', 'run', 'Everyone', '--workspace', ws, '--format', 'json');
+    expect(run.code, run.stderr).toBe(0);
+    const membersOf = () =>
+      raw.query<{ email_normalized: string }>(
+        `SELECT m.email_normalized FROM ${raw.own('profile_members')} m JOIN ${raw.own('profiles')} p ON p.id = m.profile_id JOIN ${raw.own('workspaces')} w ON w.id = p.workspace_id WHERE w.name = ?
+         UNION ALL
+         SELECT c.email_normalized FROM ${raw.own('profile_membership_changes')} c JOIN ${raw.own('profile_evaluations')} e ON e.id = c.evaluation_id JOIN ${raw.own('profiles')} p ON p.id = e.profile_id JOIN ${raw.own('workspaces')} w ON w.id = p.workspace_id WHERE w.name = ?`,
+        [ws, ws],
+      );
+    expect((await membersOf()).length).toBeGreaterThan(0);
+
+    const purge = await cli('uninstall', 'closealert', '--workspace', ws, '--purge');
+    expect(purge.code, purge.stderr).toBe(0);
+    expect(await membersOf()).toEqual([]);
+
+    const twice = await cli('uninstall', 'closealert', '--workspace', ws, '--purge');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain(`was uninstalled from workspace "${ws}" and its data purged on `);
+    expect(twice.stderr).toContain('nothing is left to delete');
+    const profile = await cli('profiles', 'run', 'Everyone', '--workspace', ws);
+    expect(profile.code).toBe(2);
+    expect(profile.stderr).toContain(`closealert was uninstalled from workspace "${ws}" and its data purged: there is nothing to evaluate`);
+    expect(profile.stderr).not.toContain('no such table');
+
+    // A purge leaves nothing to reattach: installing again starts afresh.
+    const fresh = await installIn(ws);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fresh.stdout).not.toContain('Reattached');
+  });
+
   it('says what to do when the app is not installed', async () => {
     const result = await cli('uninstall', 'closealert', '--workspace', 'nobody');
     expect(result.code).toBe(2);

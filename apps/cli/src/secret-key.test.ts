@@ -59,6 +59,14 @@ describe('key files', () => {
   it('live beside the SQLite file by default', () => {
     expect(defaultKeyFile(readEnv({ TRIBUTARY_DATABASE_URL: 'sqlite:/srv/data/t.db' }))).toBe('/srv/data/secret.key');
   });
+
+  it('live in the user config directory with PostgreSQL, never in the working directory', () => {
+    const url = 'postgres://tributary@db.internal:5432/tributary';
+    expect(defaultKeyFile(readEnv({ TRIBUTARY_DATABASE_URL: url, HOME: '/home/ann' }))).toBe('/home/ann/.config/tributary/secret.key');
+    expect(defaultKeyFile(readEnv({ TRIBUTARY_DATABASE_URL: url, HOME: '/home/ann', XDG_CONFIG_HOME: '/cfg' }))).toBe('/cfg/tributary/secret.key');
+    // The XDG spec ignores a relative XDG_CONFIG_HOME.
+    expect(defaultKeyFile(readEnv({ TRIBUTARY_DATABASE_URL: url, HOME: '/home/ann', XDG_CONFIG_HOME: 'cfg' }))).toBe('/home/ann/.config/tributary/secret.key');
+  });
 });
 
 describe('environment keys', () => {

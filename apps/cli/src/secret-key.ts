@@ -1,16 +1,32 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '@tributary/core';
 import { createSecretCipher, generateSecretKey, parseSecretKey, type SecretCipher } from '@tributary/store-typeorm';
 import type { Env } from './env.js';
 
-/** Where the key file lives when TRIBUTARY_SECRET_KEY is not set: beside the SQLite file, or in .tributary/. */
+/**
+ * Where the key file lives when TRIBUTARY_SECRET_KEY is not set: TRIBUTARY_SECRET_KEY_FILE; else,
+ * for a SQLite file, beside it (the path the user named); else (PostgreSQL, or SQLite in memory) in
+ * the user's config directory, so that the key never depends on the directory a command runs in.
+ */
 export function defaultKeyFile(env: Env): string {
   if (env.TRIBUTARY_SECRET_KEY_FILE) return resolve(env.TRIBUTARY_SECRET_KEY_FILE);
   const sqlite = /^sqlite:(.+)$/.exec(env.TRIBUTARY_DATABASE_URL);
   const path = sqlite?.[1];
   if (path && path !== ':memory:') return resolve(dirname(path), 'secret.key');
+  return join(userConfigDirectory(env), 'tributary', 'secret.key');
+}
+
+/** `$XDG_CONFIG_HOME` when it is an absolute path (as the XDG spec asks), else `~/.config`. */
+function userConfigDirectory(env: Env): string {
+  if (env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME)) return env.XDG_CONFIG_HOME;
+  return join(env.HOME ?? homedir(), '.config');
+}
+
+/** Where versions before the per-user default kept a PostgreSQL key file: the working directory. */
+export function legacyKeyFile(): string {
   return resolve('.tributary', 'secret.key');
 }
 
@@ -33,6 +49,8 @@ export interface SecretKeyRing {
   file?: string;
   /** Set when the key file was just created. */
   createdFile?: string;
+  /** A key generated in memory for a key file that does not exist yet, and was not written. */
+  unsaved?: boolean;
 }
 
 const KEY_FILE_HEADER = [
@@ -62,7 +80,7 @@ export function parseKeyFile(text: string, file: string): Buffer[] {
  * renamed over it, so that a crash leaves the old file or the new one, never half of one.
  */
 export function writeKeyFile(file: string, keys: readonly Buffer[]): void {
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const text = `${[...KEY_FILE_HEADER, ...keys.map((k) => k.toString('base64'))].join('\n')}\n`;
   const fd = openSync(temporary, 'wx', 0o600);
@@ -104,11 +122,11 @@ function ring(keys: Buffer[], source: SecretKeyRing['source'], extra: Partial<Se
 }
 
 /**
- * Loads the keys that encrypt secrets at rest: TRIBUTARY_SECRET_KEY (and TRIBUTARY_SECRET_KEY_PREVIOUS,
- * comma-separated, for secrets sealed before a rotation), or else the key file. The embedded default
- * creates that file (mode 0600) on first use, so that a laptop needs no setup.
+ * Reads the keys that encrypt secrets at rest: TRIBUTARY_SECRET_KEY (and TRIBUTARY_SECRET_KEY_PREVIOUS,
+ * comma-separated, for secrets sealed before a rotation), or else the key file; undefined when that
+ * file does not exist.
  */
-export function loadSecretKeys(env: Env): SecretKeyRing {
+export function readSecretKeys(env: Env): SecretKeyRing | undefined {
   if (env.TRIBUTARY_SECRET_KEY) {
     const previous = (env.TRIBUTARY_SECRET_KEY_PREVIOUS ?? '')
       .split(/[\s,]+/)
@@ -118,14 +136,43 @@ export function loadSecretKeys(env: Env): SecretKeyRing {
   }
   const file = defaultKeyFile(env);
   if (existsSync(file)) return ring(parseKeyFile(readFileSync(file, 'utf8'), file), 'file', { file });
-  mkdirSync(dirname(file), { recursive: true });
-  const fd = openSync(file, 'wx', 0o600);
+  return undefined;
+}
+
+/** A new key for `file`, in memory only: {@link saveNewKeyFile} writes it once it is known to be wanted. */
+export function unsavedKeyRing(file: string): SecretKeyRing {
+  return ring([generateSecretKey()], 'file', { file, unsaved: true });
+}
+
+/**
+ * Writes the key of an unsaved ring to its file (mode 0600, its directory 0700 when created). When
+ * another process created the file first, that file wins and its keys are returned.
+ */
+export function saveNewKeyFile(keys: SecretKeyRing): SecretKeyRing {
+  const file = keys.file!;
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  let fd: number;
   try {
-    writeSync(fd, `${[...KEY_FILE_HEADER, generateSecretKey().toString('base64')].join('\n')}\n`);
+    fd = openSync(file, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return ring(parseKeyFile(readFileSync(file, 'utf8'), file), 'file', { file });
+  }
+  try {
+    writeSync(fd, `${[...KEY_FILE_HEADER, ...keys.keys.map((k) => k.toString('base64'))].join('\n')}\n`);
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   return ring(parseKeyFile(readFileSync(file, 'utf8'), file), 'file', { file, createdFile: file });
+}
+
+/**
+ * The keys, creating the key file (mode 0600) when there is none. Commands go through the CLI
+ * context instead, which first checks that the database holds no secret a new key could not open.
+ */
+export function loadSecretKeys(env: Env): SecretKeyRing {
+  return readSecretKeys(env) ?? saveNewKeyFile(unsavedKeyRing(defaultKeyFile(env)));
 }
 
 /** The cipher over a key ring: seals with the first key, opens with any. */

@@ -31,6 +31,13 @@ export interface Installation {
   uninstalledAt?: Date;
   /** Billing plan and PO number (the store fills it in; `monthly` unless chosen otherwise). */
   billing?: BillingSettings;
+  /** When an uninstalled app's data was purged; unset while its data is kept (a reinstall reattaches it). */
+  purgedAt?: Date;
+  /**
+   * Set only by `listInstallations` when a secret field cannot be opened (its key is missing, say):
+   * why, for the operator. That field is then absent from `config`; a single read throws instead.
+   */
+  secretError?: string;
 }
 
 /** A user's own customers table that responses link to by e-mail; Tributary only ever reads it. */
@@ -256,7 +263,9 @@ export interface Store {
   /**
    * Saves the workspace (when new), the installation, its encrypted secrets and its app tables in one
    * transaction; on failure nothing is left behind. Refuses a second active installation of the same
-   * app in a workspace with a ConfigError.
+   * app in a workspace with a ConfigError. When an earlier installation of the app in the workspace
+   * was uninstalled with its data kept, it is reattached: the same id (rows, contacts, checkpoints)
+   * with the new settings and `createdAt` the reinstall moment (billing starts again from it).
    */
   install(installation: NewInstallation): Promise<Installation>;
   /** An installation by id, whatever its status, or undefined. */
@@ -278,7 +287,11 @@ export interface Store {
   provision(installation: Installation): Promise<void>;
   /** Changes an active installation's config, secrets, mappings, data model or customer link in one transaction. */
   updateInstallation(id: string, changes: InstallationChanges): Promise<Installation>;
-  /** Marks an installation uninstalled, deletes its secrets, and with `purge` its rows and checkpoints. */
+  /**
+   * Marks an installation uninstalled, deletes its secrets, and with `purge` its rows, checkpoints
+   * and the profile memberships over its data, and sets `purgedAt`. Purging a purged installation
+   * is a ConfigError `APP_ALREADY_PURGED`.
+   */
   uninstall(id: string, options: UninstallOptions): Promise<void>;
   /**
    * How many rows of an installation each of its app tables holds (the contacts table included),

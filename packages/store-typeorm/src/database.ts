@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, MigrationExecutor, type EntityManager, type QueryRunner } from 'typeorm';
-import { StorageError, type Logger } from '@tributary/core';
+import { ConfigError, StorageError, type Logger } from '@tributary/core';
 import type { Dialect, Statement } from './dialect.js';
 import { storageFailure } from './errors.js';
 import { quoteIdentifier } from './naming.js';
@@ -30,6 +30,8 @@ export interface Database {
   readOnly<T>(work: (db: Executor) => Promise<T>): Promise<T>;
   /** Applies pending migrations; returns their names. */
   migrate(): Promise<string[]>;
+  /** The names of the migrations not applied yet, without applying (or creating) anything. */
+  pendingMigrations(): Promise<string[]>;
   /** Reverts the newest applied migration. */
   revertLastMigration(): Promise<void>;
   close(): Promise<void>;
@@ -114,18 +116,42 @@ export interface OpenDatabaseOptions {
   dialect: Dialect;
   logger: Logger;
   poolSize?: number;
+  /**
+   * Whether a missing SQLite file may be created (default true). When false, a missing file is a
+   * ConfigError `STORE_MISSING` and nothing, not even its directory, is created.
+   */
+  create?: boolean;
+}
+
+/**
+ * Creates a missing SQLite file 0600 in a directory created 0700: it holds e-mails, comments and raw
+ * records. SQLite gives its -wal and -shm files the mode of the database file. An existing
+ * directory keeps its mode: it may be the user's own (or /tmp).
+ */
+function createSqliteFile(path: string, description: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return; // another process created it first
+    throw new StorageError('STORE_UNREACHABLE', `Could not create the ${description}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Connects to the database; a failure becomes a StorageError naming the database, never its password. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const { target, dialect, logger } = options;
   if (target.dialect === 'sqlite' && target.path !== ':memory:') {
-    try {
-      mkdirSync(dirname(target.path), { recursive: true });
-    } catch (error) {
-      throw new StorageError('STORE_UNREACHABLE', `Could not create the directory of the ${target.description}: ${(error as Error).message}`, {
-        cause: error,
-      });
+    if (options.create === false) {
+      if (!existsSync(target.path)) {
+        throw new ConfigError('STORE_MISSING', `No database at ${target.path}.`, {
+          hint: 'Install an app first, or create the database by applying the migrations.',
+        });
+      }
+    } else {
+      createSqliteFile(target.path, target.description);
     }
   }
   const dataSource = dataSourceFor(target, dialect, logger, options.poolSize);
@@ -218,6 +244,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
           return applied.map((m) => m.name);
         } catch (error) {
           throw storageFailure(`migrate the ${target.description}`, error, 'STORE_MIGRATION_FAILED');
+        }
+      }),
+    pendingMigrations: () =>
+      withQueryRunner(async (queryRunner) => {
+        try {
+          // TypeORM reads its history table only when it exists, so nothing is created here.
+          return (await migrationExecutor(queryRunner).getPendingMigrations()).map((m) => m.name);
+        } catch (error) {
+          throw storageFailure(`read the migration history of the ${target.description}`, error);
         }
       }),
     revertLastMigration: () =>

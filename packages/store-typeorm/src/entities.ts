@@ -29,6 +29,8 @@ export interface InstallationRow {
   // ---- App lifecycle: billing (migration 1764201800000) ----
   billingPlan: 'monthly' | 'yearly';
   billingPo: string | null;
+  // ---- Purge and reattach (migration 1764500200000) ----
+  purgedAt: Date | null;
 }
 
 /** One encrypted secret field of an installation's config. */
@@ -133,6 +135,8 @@ export function defineEntities(types: EntityColumnTypes) {
       // ---- App lifecycle: billing (migration 1764201800000) ----
       billingPlan: { type: types.text, name: 'billing_plan' },
       billingPo: { type: types.text, nullable: true, name: 'billing_po' },
+      // ---- Purge and reattach (migration 1764500200000) ----
+      purgedAt: { ...timestamp(true), name: 'purged_at' },
     },
   });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { In } from 'typeorm';
+import { In, IsNull } from 'typeorm';
 import { z } from 'zod';
 import {
   ConfigError,
@@ -27,6 +27,7 @@ import { checkCustomerTable, storedCustomerTable } from './customer-table.js';
 import type { Database, Executor } from './database.js';
 import type { InstallationRow, InstallationSecretRow } from './entities.js';
 import { isUniqueViolation, storageFailure } from './errors.js';
+import { internalTable } from './dialect.js';
 import type { SecretCipher } from './secrets.js';
 
 /** The changes `updateInstallation` accepts (named in core's store port). */
@@ -123,13 +124,23 @@ export class Installations {
     }));
   }
 
-  private hydrate(row: InstallationRow, workspace: string, secrets: readonly InstallationSecretRow[]): Installation {
+  /**
+   * `tolerant` (listing) leaves a secret that cannot be opened out of the config and says why in
+   * `secretError`, so that one installation sealed with a missing key does not hide the others.
+   */
+  private hydrate(row: InstallationRow, workspace: string, secrets: readonly InstallationSecretRow[], tolerant = false): Installation {
     const what = `Installation ${row.id}`;
     const mappings = storedMappingsSchema.safeParse(row.mappings);
     if (!mappings.success) throw new StorageError('STORE_DATA_INVALID', `${what} holds invalid mappings: ${describeIssues(mappings.error)}`);
     const config: Record<string, unknown> = { ...(row.config as Record<string, unknown>) };
+    let secretError: string | undefined;
     for (const secret of secrets) {
-      config[secret.name] = JSON.parse(this.cipher.decrypt(secret, secretContext(row.id, secret.name)));
+      try {
+        config[secret.name] = JSON.parse(this.cipher.decrypt(secret, secretContext(row.id, secret.name)));
+      } catch (error) {
+        if (!tolerant) throw error;
+        secretError ??= (error as Error).message;
+      }
     }
     const customerTable = storedCustomerTable(row.customerTable);
     return {
@@ -145,11 +156,13 @@ export class Installations {
       updatedAt: row.updatedAt,
       ...(row.uninstalledAt ? { uninstalledAt: row.uninstalledAt } : {}),
       billing: billingOf(row),
+      ...(row.purgedAt ? { purgedAt: row.purgedAt } : {}),
+      ...(secretError ? { secretError } : {}),
     };
   }
 
   /** Loads installations with their workspace names and secrets, in one query per table. */
-  private async hydrateAll(db: Executor, rows: readonly InstallationRow[]): Promise<Installation[]> {
+  private async hydrateAll(db: Executor, rows: readonly InstallationRow[], tolerant = false): Promise<Installation[]> {
     if (rows.length === 0) return [];
     const workspaces = await db.manager
       .getRepository(this.entities.Workspace)
@@ -164,7 +177,7 @@ export class Installations {
       if (list) list.push(secret);
       else secretsByInstallation.set(secret.installationId, [secret]);
     }
-    return rows.map((row) => this.hydrate(row, names.get(row.workspaceId) ?? '', secretsByInstallation.get(row.id) ?? []));
+    return rows.map((row) => this.hydrate(row, names.get(row.workspaceId) ?? '', secretsByInstallation.get(row.id) ?? [], tolerant));
   }
 
   /** Reads an installation row inside a transaction, holding the installation's write lock. */
@@ -182,10 +195,8 @@ export class Installations {
     const dataModel = parseUserInput(dataModelSchema, base.dataModel, 'data model');
     const mappings = validateMappings(base.mappings as Mapping[], dataModel);
     appTablesOf(this.db.dialect, base.app, dataModel);
-    const id = randomUUID();
     const now = new Date();
     const { plain, secrets } = splitConfig(base.config, base.secretFields);
-    const sealed = this.seal(id, secrets, now);
     const duplicate = () =>
       new ConfigError('INSTALLATION_EXISTS', `App "${base.app}" is already installed in workspace "${base.workspace}".`, {
         hint: 'Change the installed app (token, mappings) instead, or uninstall it first.',
@@ -201,23 +212,34 @@ export class Installations {
         const report = await provisionAppTables(tx, this.db.dialect, base.app, dataModel, now);
         const customerTable: CustomerTableLink | undefined =
           base.customerTable === undefined ? undefined : await checkCustomerTable(tx, this.db.dialect, base.customerTable);
-        const row: InstallationRow = {
-          id,
-          workspaceId: workspace.id,
-          app: base.app,
-          status: 'active',
+        // App rows, contacts and checkpoints are keyed by the installation id: reusing the id of the
+        // newest uninstall that kept its data reattaches all of it, and the next sync resumes.
+        const kept = await installations.findOne({
+          where: { workspaceId: workspace.id, app: base.app, status: 'uninstalled', purgedAt: IsNull() },
+          order: { uninstalledAt: 'DESC', createdAt: 'DESC' },
+        });
+        const id = kept?.id ?? randomUUID();
+        // The install moment is now, also for a reattached installation: billing starts again from
+        // it (the months it was uninstalled are not billed) and older responses count as backfilled.
+        const settings = {
+          status: 'active' as const,
+          createdAt: now,
           config: plain,
           dataModel,
           mappings,
           customerTable: customerTable ?? null,
-          createdAt: now,
           updatedAt: now,
           uninstalledAt: null,
           ...billingColumns(base.billing),
         };
-        await installations.insert(row);
+        const row: InstallationRow = kept
+          ? { ...kept, ...settings }
+          : { id, workspaceId: workspace.id, app: base.app, purgedAt: null, ...settings };
+        if (kept) await installations.update({ id }, settings);
+        else await installations.insert(row);
+        const sealed = this.seal(id, secrets, now);
         if (sealed.length > 0) await tx.manager.getRepository(this.entities.InstallationSecret).insert(sealed);
-        this.logger.info({ workspace: base.workspace, app: base.app, installationId: id, ...report }, 'app installed');
+        this.logger.info({ workspace: base.workspace, app: base.app, installationId: id, reattached: Boolean(kept), ...report }, 'app installed');
         return this.hydrate(row, workspace.name, sealed);
       });
       return installation;
@@ -255,7 +277,7 @@ export class Installations {
         where = { workspaceId: ws.id };
       }
       const rows = await db.manager.getRepository(this.entities.Installation).find({ where, order: { createdAt: 'ASC', id: 'ASC' } });
-      return this.hydrateAll(db, rows);
+      return this.hydrateAll(db, rows, true);
     });
   }
 
@@ -342,6 +364,12 @@ export class Installations {
           const workspace = await tx.manager.getRepository(this.entities.Workspace).findOneByOrFail({ id: row.workspaceId });
           await this.admins.authorize(tx, workspace, actor, `remove ${row.app}`, new Date());
         }
+        if (purge && row.purgedAt) {
+          throw new ConfigError(
+            'APP_ALREADY_PURGED',
+            `The data of installation ${id} (${row.app}) was already purged on ${row.purgedAt.toISOString()}; nothing is left to delete.`,
+          );
+        }
         const installations = tx.manager.getRepository(this.entities.Installation);
         if (row.status === 'active') await installations.update({ id }, { status: 'uninstalled', uninstalledAt: at, updatedAt: at });
         // The token is useless once uninstalled; keeping it would only keep a risk.
@@ -349,6 +377,7 @@ export class Installations {
         let dropped: string[] = [];
         if (purge) {
           await this.purge(tx, row);
+          await installations.update({ id }, { purgedAt: at });
           dropped = await dropAppTablesWhenUnused(tx, this.db.dialect, row.app);
         }
         this.logger.info({ installationId: id, app: row.app, purge, dropped }, 'app uninstalled');
@@ -358,10 +387,18 @@ export class Installations {
     }
   }
 
-  /** Deletes everything an installation collected: app rows, contacts, checkpoints, rejected records, saved feedback. */
+  /**
+   * Deletes everything an installation collected: app rows, contacts, checkpoints, rejected records,
+   * saved feedback, and the profile evaluations over its data with the members and membership
+   * changes they recorded (e-mails all of them). Profiles themselves belong to the workspace and stay.
+   */
   private async purge(tx: Executor, row: InstallationRow): Promise<void> {
     const dialect = this.db.dialect;
     const p = dialect.placeholder(1);
+    const evaluations = `SELECT "id" FROM ${internalTable(dialect, 'profile_evaluations').sql} WHERE "installation_id" = ${p}`;
+    await tx.query(`DELETE FROM ${internalTable(dialect, 'profile_membership_changes').sql} WHERE "evaluation_id" IN (${evaluations})`, [row.id]);
+    await tx.query(`DELETE FROM ${internalTable(dialect, 'profile_members').sql} WHERE "since_evaluation_id" IN (${evaluations})`, [row.id]);
+    await tx.query(`DELETE FROM ${internalTable(dialect, 'profile_evaluations').sql} WHERE "installation_id" = ${p}`, [row.id]);
     for (const table of appTablesOf(dialect, row.app, storedDataModel(row.dataModel, `Installation ${row.id}`))) {
       await tx.query(`DELETE FROM ${table.table.sql} WHERE "${INSTALLATION_COLUMN}" = ${p}`, [row.id]);
     }

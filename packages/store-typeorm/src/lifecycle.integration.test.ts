@@ -1,6 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, dataModelSchema, validateMappings, type DataModel, type Installation, type NewInvoice } from '@tributary/core';
+import {
+  applyMappings,
+  compileMappings,
+  ConfigError,
+  dataModelSchema,
+  validateMappings,
+  type DataModel,
+  type Installation,
+  type NewInvoice,
+} from '@tributary/core';
+import { closeAlertDataModel, closeAlertDefaultMappings } from '@tributary/connector-closealert';
 import { testDatabases, type TestDatabase } from '@tributary/testing';
 import { createSecretCipher, createStore, type TypeOrmStore } from './index.js';
 import { openRawDatabase, type RawDatabase } from './test-support/raw-database.js';
@@ -65,6 +75,22 @@ const row = (id: number, email: string) => ({
   followed_up: id % 2 === 0,
   score: id / 2,
   raw: JSON.stringify({ id, email, note: `n${id}` }),
+});
+
+// CloseAlert-shaped responses, for the profile tables a purge must empty.
+const closeAlertModel = dataModelSchema.parse(closeAlertDataModel);
+const closeAlertMappings = validateMappings(closeAlertDefaultMappings, closeAlertModel);
+const closeAlertCompiled = compileMappings(closeAlertMappings, closeAlertModel);
+const feedback = (id: number, email: string, score: number) => ({
+  id,
+  created_at: new Date(Date.now() - id * 60_000).toISOString(),
+  email,
+  followed_up: false,
+  merge_tags: {},
+  form: { id: 34, form_type: 'nps', name: 'Form 34' },
+  mailing: { id: 100, name: 'Newsletter' },
+  group: { id: 44, name: 'Newsletters' },
+  answers: [{ question: 'How was it?', question_type: 'sentiment', answer_type: null, question_index: '1', response_value: score }],
 });
 
 let counter = 0;
@@ -370,6 +396,87 @@ describe.each(databases)('store lifecycle on $dialect', (database: TestDatabase)
       expect(await tableExists('shared_responses')).toBe(true);
       await write(active, [1]);
       expect(Object.values(await store.countRows(active.id))).toEqual([1, 1, 1]);
+    });
+  });
+
+  describe('purge and reattach', () => {
+    const installCloseAlert = (workspace: string, apiToken: string) =>
+      store.install({
+        workspace,
+        app: 'closealert',
+        config: { projectKey: 'company.com', apiToken },
+        secretFields: ['apiToken'],
+        mappings: closeAlertMappings,
+        dataModel: closeAlertModel,
+      });
+    const writeFeedback = async (installation: Installation, records: ReturnType<typeof feedback>[], cursor: string) =>
+      store.writePage({
+        installationId: installation.id,
+        runId: await store.startRun(installation.id, new Date()),
+        stream: 'form_responses',
+        rows: applyMappings(records, closeAlertCompiled, { backfill: false, timeZone: 'UTC' }),
+        rejected: [],
+        checkpoint: { cursor },
+      });
+    /** Every e-mail the profile tables hold (members and membership changes). */
+    const profileEmails = async () =>
+      [
+        ...(await raw.query<{ email_normalized: string }>(`SELECT email_normalized FROM ${own('profile_members')}`)),
+        ...(await raw.query<{ email_normalized: string }>(`SELECT email_normalized FROM ${own('profile_membership_changes')}`)),
+      ].map((r) => r.email_normalized);
+
+    it('purges the profile memberships and their history with the data, and refuses a second purge with a sentence', async () => {
+      const workspace = freshWorkspace();
+      const installation = await installCloseAlert(workspace, 'token-a');
+      await writeFeedback(installation, [feedback(1, 'purge-ann@example.com', 1), feedback(2, 'purge-bob@example.com', 2)], 'c1');
+      await store.createProfile(workspace, { name: 'Unhappy', match: { type: 'score', op: '<', value: 3 } });
+      await store.evaluateProfile(workspace, 'Unhappy');
+      await writeFeedback(installation, [feedback(3, 'purge-cy@example.com', 1)], 'c2');
+      const second = await store.evaluateProfile(workspace, 'Unhappy');
+      expect(second.entered).toEqual(['purge-cy@example.com']);
+      expect((await profileEmails()).filter((e) => e.startsWith('purge-')).length).toBeGreaterThanOrEqual(6);
+
+      await store.uninstall(installation.id, { purge: true, at: new Date() });
+      expect((await profileEmails()).filter((e) => e.startsWith('purge-'))).toEqual([]);
+      expect(await raw.query(`SELECT 1 FROM ${own('profile_evaluations')} WHERE installation_id = ?`, [installation.id])).toEqual([]);
+      // The profile itself belongs to the workspace and stays, without members.
+      expect((await store.getProfile(workspace, 'Unhappy'))?.name).toBe('Unhappy');
+      expect((await store.getInstallation(installation.id))?.purgedAt).toBeInstanceOf(Date);
+
+      const again = await store.uninstall(installation.id, { purge: true, at: new Date() }).catch((error: unknown) => error);
+      expect(again).toBeInstanceOf(ConfigError);
+      expect(again).toMatchObject({ code: 'APP_ALREADY_PURGED' });
+      const evaluation = await store.evaluateProfile(workspace, 'Unhappy').catch((error: unknown) => error);
+      expect(evaluation).toBeInstanceOf(ConfigError);
+      expect(evaluation).toMatchObject({ code: 'APP_DATA_PURGED' });
+      expect((evaluation as Error).message).toContain('its data purged');
+    });
+
+    it('reattaches the kept data on reinstall: same id, rows, contact ids and checkpoint; not after a purge', async () => {
+      const workspace = freshWorkspace();
+      const first = await installCloseAlert(workspace, 'token-a');
+      await writeFeedback(first, [feedback(11, 'keep-ann@example.com', 4), feedback(12, 'keep-bob@example.com', 5)], 'kept-cursor');
+      const counts = await store.countRows(first.id);
+      const contacts = () => raw.query(`SELECT email_normalized, contact_id FROM ${own('closealert_contacts')} WHERE installation_id = ? ORDER BY email_normalized`, [first.id]);
+      const contactsBefore = await contacts();
+      expect(contactsBefore).toHaveLength(2);
+      await store.uninstall(first.id, { purge: false, at: new Date() });
+
+      const second = await installCloseAlert(workspace, 'token-b');
+      expect(second.id).toBe(first.id);
+      expect(second).toMatchObject({ status: 'active', config: { apiToken: 'token-b' } });
+      // Billing starts again at the reinstall: the months it was uninstalled are not billed.
+      expect(second.createdAt.getTime()).toBeGreaterThan(first.createdAt.getTime());
+      expect(second.uninstalledAt).toBeUndefined();
+      expect(await store.countRows(second.id)).toEqual(counts);
+      expect(await contacts()).toEqual(contactsBefore);
+      expect(await store.readCheckpoint(second.id, 'form_responses')).toEqual({ cursor: 'kept-cursor' });
+      expect((await store.listInstallations(workspace)).map((i) => i.id)).toEqual([first.id]);
+
+      await store.uninstall(second.id, { purge: true, at: new Date() });
+      const third = await installCloseAlert(workspace, 'token-c');
+      expect(third.id).not.toBe(first.id);
+      expect(await store.readCheckpoint(third.id, 'form_responses')).toBeNull();
     });
   });
 

@@ -362,7 +362,8 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
       const second = install({ workspace: first.workspace });
       await expect(second).rejects.toBeInstanceOf(ConfigError);
       await expect(second).rejects.toMatchObject({ code: 'INSTALLATION_EXISTS' });
-      await store.uninstall(first.id, { purge: false, at: new Date() });
+      // Purged: nothing to reattach, so the new installation is a new one (kept data is reattached instead).
+      await store.uninstall(first.id, { purge: true, at: new Date() });
       const again = await install({ workspace: first.workspace });
       expect(again.id).not.toBe(first.id);
       expect((await store.listInstallations(first.workspace)).map((i) => i.status)).toEqual([

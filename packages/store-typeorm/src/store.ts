@@ -51,6 +51,11 @@ export interface StoreOptions {
   logger?: Logger;
   /** PostgreSQL connection pool size; default 10. */
   poolSize?: number;
+  /**
+   * Whether a missing SQLite file (and its directory) may be created; default true. With false a
+   * missing file is a ConfigError `STORE_MISSING`, so that a command that only reads creates nothing.
+   */
+  create?: boolean;
 }
 
 /** The TypeORM store: core's Store port plus what the profile compiler and operators need. */
@@ -71,6 +76,8 @@ export interface TypeOrmStore extends Store {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** Reverts the newest migration of Tributary's own tables (app tables are left alone). */
   revertLastMigration(): Promise<void>;
+  /** The names of the migrations {@link Store.migrate} would apply, without applying or creating anything. */
+  pendingMigrations(): Promise<string[]>;
   // ---- Profiles ----
   /**
    * How the database runs a profile's query, one line per plan node (PostgreSQL `EXPLAIN`, with
@@ -91,6 +98,7 @@ const optionsSchema = z.object({
   ),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function', 'must be a pino logger').optional(),
   poolSize: z.number().int().min(1).max(100).optional(),
+  create: z.boolean().optional(),
 });
 
 class TypeOrmStoreImpl implements TypeOrmStore {
@@ -142,6 +150,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   revertLastMigration(): Promise<void> {
     return this.db.revertLastMigration();
+  }
+
+  pendingMigrations(): Promise<string[]> {
+    return this.db.pendingMigrations();
   }
 
   install(installation: NewInstallation): Promise<Installation> {
@@ -354,6 +366,12 @@ export async function createStore(options: StoreOptions): Promise<TypeOrmStore> 
   const parsed = parseUserInput(optionsSchema, { ...options, url: undefined }, 'store options');
   const logger = (parsed.logger ?? silentLogger()).child({ component: 'store' });
   const dialect = dialectFor({ dialect: target.dialect, schema: parsed.schema, tablePrefix: parsed.tablePrefix });
-  const db = await openDatabase({ target, dialect, logger, ...(parsed.poolSize ? { poolSize: parsed.poolSize } : {}) });
+  const db = await openDatabase({
+    target,
+    dialect,
+    logger,
+    ...(parsed.poolSize ? { poolSize: parsed.poolSize } : {}),
+    ...(parsed.create === false ? { create: false } : {}),
+  });
   return new TypeOrmStoreImpl(db, logger, parsed.cipher);
 }

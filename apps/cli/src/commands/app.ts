@@ -19,7 +19,9 @@ export async function replaceToken(ctx: CliContext, app: string, options: { work
     throw new ConfigError('TOKEN_NOT_APPLICABLE', `${connector.displayName} does not have exactly one secret token to replace.`);
   }
   const store = await ctx.store();
-  const installation = await requireInstallation(store, options.workspace, app);
+  // The listing opens no token it cannot, so that a token whose key was lost can still be replaced.
+  const listed = (await store.listInstallations(options.workspace)).find((i) => i.app === app && i.status === 'active');
+  const installation = listed ?? (await requireInstallation(store, options.workspace, app));
   const config = parseUserInput(
     connector.configSchema,
     { ...installation.config, [secretField]: await resolveToken(options, ctx.io, ctx.env) },

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { parseUserInput } from '@tributary/core';
+import { ConfigError, parseUserInput } from '@tributary/core';
 import { appStatuses, appStatusToJson, type AppStatus } from '../app-status.js';
 import { describeBilling } from '../billing-format.js';
 import { CONNECTORS } from '../connectors.js';
-import { withContext } from '../context.js';
+import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
 import { workspaceSchema } from '../workspace.js';
 
@@ -40,6 +40,22 @@ export function formatAppStatus(status: AppStatus): string {
   return lines.join('\n');
 }
 
+/**
+ * After listing every app: the ones whose token could not be opened (its key is missing) make the
+ * command exit 2, since the operator must restore the key; the other apps were listed all the same.
+ */
+function refuseUnreadableTokens(ctx: CliContext, statuses: readonly AppStatus[]): void {
+  const unreadable = statuses.filter((s) => s.installation.secretError !== undefined);
+  if (unreadable.length === 0) return;
+  const keys = ctx.secretKeys();
+  const where = keys.source === 'env' ? 'TRIBUTARY_SECRET_KEY / TRIBUTARY_SECRET_KEY_PREVIOUS' : `the key file ${keys.file}`;
+  throw new ConfigError(
+    'SECRET_KEY_UNKNOWN',
+    `The token of ${unreadable.map((s) => `${s.installation.workspace}/${s.installation.app}`).join(', ')} cannot be opened: the key that sealed it is not in ${where}.`,
+    { hint: 'Restore that key (`tributary secrets status` names it), or replace the token with `tributary app token`.' },
+  );
+}
+
 /** Registers `tributary apps`. */
 export function registerApps(program: Command, io: Io): void {
   program
@@ -50,10 +66,11 @@ export function registerApps(program: Command, io: Io): void {
     .action(async (options: { workspace?: string; json?: boolean }) => {
       const workspace = options.workspace === undefined ? undefined : parseUserInput(workspaceSchema, options.workspace, 'workspace');
       await withContext(io, async (ctx) => {
-        const store = await ctx.store();
+        const store = await ctx.existingStore();
         const statuses = await appStatuses(store, await store.listInstallations(workspace), new Date());
         if (options.json) {
           println(io.stdout, JSON.stringify(statuses.map(appStatusToJson), null, 2));
+          refuseUnreadableTokens(ctx, statuses);
           return;
         }
         if (statuses.length === 0) {
@@ -61,6 +78,7 @@ export function registerApps(program: Command, io: Io): void {
           return;
         }
         for (const status of statuses) println(io.stdout, `${formatAppStatus(status)}\n`);
+        refuseUnreadableTokens(ctx, statuses);
       });
     });
 }

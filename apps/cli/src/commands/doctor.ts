@@ -1,11 +1,12 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isTributaryError, parseUserInput, type Installation, type Store } from '@tributary/core';
 import { appStatuses } from '../app-status.js';
 import { withContext, type CliContext } from '../context.js';
 import { CommandFailed } from '../exit-codes.js';
 import { println, type Io } from '../io.js';
-import { keyIdOf, loadSecretKeys } from '../secret-key.js';
+import { keyIdOf } from '../secret-key.js';
 import { workspaceSchema } from '../workspace.js';
 
 /** One finding of `tributary doctor`. */
@@ -21,11 +22,11 @@ function messageOf(error: unknown): string {
 }
 
 async function checkSecretKeys(ctx: CliContext, store: Store): Promise<DoctorCheck[]> {
-  const keys = loadSecretKeys(ctx.env);
+  const keys = ctx.secretKeys();
   const known = new Set(keys.keys.map(keyIdOf));
   const checks: DoctorCheck[] = [];
   const where = keys.source === 'env' ? 'TRIBUTARY_SECRET_KEY' : `key file ${keys.file}`;
-  if (keys.file) {
+  if (keys.file && !keys.unsaved) {
     const mode = statSync(keys.file).mode & 0o777;
     if ((mode & 0o077) !== 0) {
       checks.push({
@@ -45,11 +46,33 @@ async function checkSecretKeys(ctx: CliContext, store: Store): Promise<DoctorChe
     });
   }
   const stale = Object.entries(usage).filter(([id]) => id !== keys.currentKeyId && known.has(id));
-  if (checks.length === 0) {
+  if (checks.length === 0 && keys.unsaved) {
+    checks.push({ subject: 'secret keys', status: 'ok', message: `no key file yet at ${keys.file} (the first install creates it)` });
+  } else if (checks.length === 0) {
     const note = stale.length > 0 ? `; ${stale.reduce((n, [, c]) => n + c, 0)} secret(s) still under an older key (run \`tributary secrets rotate\`)` : '';
     checks.push({ subject: 'secret keys', status: 'ok', message: `current key ${keys.currentKeyId} from ${where}${note}` });
   }
   return checks;
+}
+
+/**
+ * A SQLite file (and its -wal/-shm files) that other users can read: it holds e-mails, comments and
+ * raw records. Files Tributary creates are 0600; older ones, or copies, may not be.
+ */
+function checkDatabaseFile(url: string): DoctorCheck[] {
+  const path = /^sqlite:(.+)$/.exec(url)?.[1];
+  if (!path || path === ':memory:') return [];
+  const file = resolve(path.replace(/^\/\/(?=\/)/, ''));
+  const open = [file, `${file}-wal`, `${file}-shm`].filter((f) => existsSync(f) && (statSync(f).mode & 0o077) !== 0);
+  if (open.length === 0) return [];
+  const mode = (statSync(open[0]!).mode & 0o777).toString(8).padStart(4, '0');
+  return [
+    {
+      subject: 'database',
+      status: 'attention',
+      message: `The database file ${open[0]} is readable by others (mode ${mode}) and holds e-mails and feedback; run: chmod 600 ${open.join(' ')}`,
+    },
+  ];
 }
 
 /**
@@ -91,8 +114,8 @@ async function checkApps(store: Store, workspace: string | undefined): Promise<D
 }
 
 /**
- * Checks everything an operator should act on: the database (unreachable: exit 4, with the reason),
- * the secret keys (a secret sealed with a key no longer configured, a key file others can read),
+ * Checks everything an operator should act on: the database (unreachable: exit 4, with the reason;
+ * missing or not migrated: exit 2, creating nothing; a SQLite file others can read), the secret keys (a secret sealed with a key no longer configured, a key file others can read),
  * every active app (a token expiring within 14 days or expired, a last run that failed), and
  * workspaces with apps but no administrator.
  * Exits 1 when anything needs attention, 0 otherwise.
@@ -107,7 +130,7 @@ export async function runDoctor(io: Io, options: { workspace?: string; json?: bo
   await withContext(io, async (ctx) => {
     let store: Store;
     try {
-      store = await ctx.store();
+      store = await ctx.existingStore();
     } catch (error) {
       checks.push({ subject: 'database', status: 'failed', message: messageOf(error) });
       report();
@@ -115,6 +138,7 @@ export async function runDoctor(io: Io, options: { workspace?: string; json?: bo
       throw error;
     }
     checks.push({ subject: 'database', status: 'ok', message: 'reachable, migrations applied' });
+    checks.push(...checkDatabaseFile(ctx.env.TRIBUTARY_DATABASE_URL));
     checks.push(...(await checkSecretKeys(ctx, store)));
     checks.push(...(await checkApps(store, workspace)));
     report();

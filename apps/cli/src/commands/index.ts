@@ -19,6 +19,8 @@ import { registerWorkspace } from './workspace.js';
 import { registerRunner } from './runner.js';
 // ---- Profiles ----
 import { registerProfiles } from './profiles.js';
+// ---- Database ----
+import { registerMigrate } from './migrate.js';
 
 /** Adds every sub-command to the program. */
 export function registerCommands(program: Command, io: Io): void {
@@ -41,4 +43,6 @@ export function registerCommands(program: Command, io: Io): void {
   registerRunner(program, io);
   // ---- Profiles ----
   registerProfiles(program, io);
+  // ---- Database ----
+  registerMigrate(program, io);
 }

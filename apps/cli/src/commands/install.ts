@@ -76,6 +76,10 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     });
   }
   const check = await connector.check({ config, now: new Date(), logger: ctx.logger });
+  // An earlier installation whose data was kept is reattached by the store (same id, rows, checkpoint).
+  const kept = (await store.listInstallations(workspace))
+    .filter((i) => i.app === app && i.status === 'uninstalled' && i.purgedAt === undefined)
+    .sort((a, b) => (b.uninstalledAt?.getTime() ?? 0) - (a.uninstalledAt?.getTime() ?? 0))[0];
   const installation = await store.install({
     workspace,
     app,
@@ -88,6 +92,13 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     actor: ctx.operator,
   });
   println(ctx.io.stdout, `Installed ${connector.displayName} in workspace "${workspace}" (installation ${installation.id}) as "${ctx.operator}".`);
+  if (kept && installation.id === kept.id) {
+    const rows = Object.values(await store.countRows(installation.id)).reduce((n, c) => n + c, 0);
+    println(
+      ctx.io.stdout,
+      `  Reattached the data kept when it was uninstalled${kept.uninstalledAt ? ` on ${kept.uninstalledAt.toISOString()}` : ''}: ${rows} row(s), the same contact ids and checkpoint; the next sync resumes from there instead of backfilling again.`,
+    );
+  }
   for (const note of check.notes) println(ctx.io.stdout, `  ${note}`);
   println(ctx.io.stdout, `  Billing: ${describeBilling(billing, connector.pricing)}`);
   println(ctx.io.stdout, `Run the first sync now with: tributary sync --workspace ${workspace}`);

@@ -15,7 +15,7 @@ export function registerInvoices(program: Command, io: Io): void {
     .action(async (options: { workspace: string; json?: boolean }) => {
       const workspace = parseUserInput(workspaceSchema, options.workspace, 'workspace');
       await withContext(io, async (ctx) => {
-        const invoices = await (await ctx.store()).listInvoices({ workspace });
+        const invoices = await (await ctx.existingStore()).listInvoices({ workspace });
         if (options.json) {
           println(io.stdout, JSON.stringify(invoices.map(invoiceToJson), null, 2));
           return;

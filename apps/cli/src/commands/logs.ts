@@ -21,7 +21,7 @@ export function registerLogs(program: Command, io: Io): void {
       const workspace = parseUserInput(workspaceSchema, options.workspace, 'workspace');
       const limit = parseUserInput(limitSchema, options.limit, '--limit');
       await withContext(io, async (ctx) => {
-        const store = await ctx.store();
+        const store = await ctx.existingStore();
         const runs = await store.listRuns({ workspace, app: options.app, limit });
         if (options.json) {
           println(io.stdout, JSON.stringify(runs.map(runToJson), null, 2));

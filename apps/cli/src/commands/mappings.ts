@@ -77,7 +77,7 @@ export function registerMappings(program: Command, io: Io): void {
     .action(async (app: string, options: Scope & { json?: boolean }) => {
       await withContext(io, async (ctx) => {
         const connector = connectorById(app);
-        const installation = await requireInstallation(await ctx.store(), options.workspace, app);
+        const installation = await requireInstallation(await ctx.existingStore(), options.workspace, app);
         if (options.json) println(io.stdout, JSON.stringify(mappingRows(installation, connector), null, 2));
         else printMappings(io, installation, connector);
       });

@@ -183,7 +183,7 @@ export async function runProfile(
   const workspace = workspaceOf(options);
   const format = formatOf(options.format);
   const now = evaluationTime(options.at);
-  const store = await ctx.store();
+  const store = await ctx.existingStore();
   const evaluation = await store.evaluateProfile(workspace, name, { now, record: recordOf(options) });
   printMembers(ctx.io, evaluation, format, options.maxRows);
   return evaluation;
@@ -229,7 +229,7 @@ async function showHistory(
   format: Format,
 ): Promise<void> {
   const limit = parseUserInput(limitSchema, limitText, '--limit');
-  const store = await ctx.store();
+  const store = await ctx.existingStore();
   const history = await store.profileHistory(workspace, name, { limit });
   if (format === 'json') {
     println(
@@ -307,7 +307,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .action(async (options: CommonOptions & { json?: boolean }) => {
       const workspace = workspaceOf(options);
       await withContext(io, async (ctx) => {
-        const list = await (await ctx.store()).listProfiles(workspace);
+        const list = await (await ctx.existingStore()).listProfiles(workspace);
         if (options.json) {
           println(io.stdout, JSON.stringify(list, null, 2));
           return;
@@ -337,7 +337,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .action(async (name: string, options: CommonOptions) => {
       const workspace = workspaceOf(options);
       await withContext(io, async (ctx) => {
-        const store = await ctx.store();
+        const store = await ctx.existingStore();
         const profile = await store.getProfile(workspace, name);
         if (!profile)
           throw new ConfigError(
@@ -398,7 +398,7 @@ export function registerProfiles(program: Command, io: Io): void {
           return;
         }
         const evaluation = await (
-          await ctx.store()
+          await ctx.existingStore()
         ).evaluateProfile(workspace, name, { now: evaluationTime(options.at), record: options.record ?? true });
         printChanges(io, evaluation, format);
       });
@@ -411,7 +411,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .action(async (options: CommonOptions) => {
       const workspace = workspaceOf(options);
       await withContext(io, async (ctx) => {
-        const forms = await (await ctx.store()).listFeedbackForms(workspace);
+        const forms = await (await ctx.existingStore()).listFeedbackForms(workspace);
         if (forms.length === 0)
           println(io.stdout, `No feedback in workspace "${workspace}" yet: run a sync first.`);
         for (const form of forms) {

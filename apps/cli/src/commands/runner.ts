@@ -110,7 +110,7 @@ function formatStatus(installations: InstallationScheduleStatus[], queue: QueueS
 /** `tributary runner status`: the queue and, per installation, the last and next scheduled run. */
 async function runnerStatus(io: Io, options: { json?: boolean }): Promise<void> {
   await withContext(io, async (ctx) => {
-    const store = await ctx.store();
+    const store = await ctx.existingStore();
     const installations = await readScheduleStatus(store, new Date());
     const url = ctx.env.TRIBUTARY_DATABASE_URL;
     const queue = isPostgres(url) ? await readQueueStatus({ connectionString: url }) : undefined;

@@ -4,7 +4,7 @@ import { createStore, generateSecretKey, parseSecretKey } from '@tributary/store
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
 import { readSecretInput } from '../token-option.js';
-import { cipherFor, keyIdOf, loadSecretKeys, writeKeyFile, type SecretKeyRing } from '../secret-key.js';
+import { cipherFor, keyIdOf, writeKeyFile, type SecretKeyRing } from '../secret-key.js';
 
 function unknownKeys(ring: SecretKeyRing, usage: Record<string, number>): string[] {
   const known = new Set(ring.keys.map(keyIdOf));
@@ -38,8 +38,8 @@ export async function rotateSecrets(ctx: CliContext, options: { newKey?: string;
       stdin: ctx.io.stdin,
     },
   );
-  const ring = loadSecretKeys(ctx.env);
   const store = await ctx.store();
+  const ring = ctx.secretKeys();
   refuseUnknownKeys(ring, await store.secretKeyUsage());
   let target = ring;
   if (ring.source === 'env') {
@@ -76,8 +76,8 @@ export async function rotateSecrets(ctx: CliContext, options: { newKey?: string;
 
 /** Removes keys no stored secret needs from the key file (the current key always stays). */
 export async function pruneSecretKeys(ctx: CliContext): Promise<void> {
-  const ring = loadSecretKeys(ctx.env);
   const store = await ctx.store();
+  const ring = ctx.secretKeys();
   const usage = await store.secretKeyUsage();
   refuseUnknownKeys(ring, usage);
   const unused = ring.keys.filter((k) => keyIdOf(k) !== ring.currentKeyId && !usage[keyIdOf(k)]);
@@ -97,8 +97,8 @@ export async function pruneSecretKeys(ctx: CliContext): Promise<void> {
 
 /** Shows which keys are configured and how many secrets each seals; never a key itself. */
 export async function secretsStatus(ctx: CliContext, options: { json?: boolean }): Promise<void> {
-  const ring = loadSecretKeys(ctx.env);
-  const store = await ctx.store();
+  const store = await ctx.existingStore();
+  const ring = ctx.secretKeys();
   const usage = await store.secretKeyUsage();
   const keys = ring.keys.map((k) => ({ id: keyIdOf(k), current: keyIdOf(k) === ring.currentKeyId, secrets: usage[keyIdOf(k)] ?? 0 }));
   const missing = unknownKeys(ring, usage).map((id) => ({ id, secrets: usage[id] ?? 0 }));

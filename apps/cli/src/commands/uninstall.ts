@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { connectorById } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
-import { parseUserInput } from '@tributary/core';
+import { ConfigError, parseUserInput } from '@tributary/core';
 import { requireInstallation, workspaceSchema } from '../workspace.js';
 
 /**
@@ -16,10 +16,18 @@ export async function uninstallApp(ctx: CliContext, app: string, options: { work
   const workspace = parseUserInput(workspaceSchema, options.workspace, 'workspace');
   if (options.purge && !(await store.findInstallation(workspace, app))) {
     // Data kept by an earlier uninstall can still be purged.
-    const kept = (await store.listInstallations(workspace)).filter((i) => i.app === app && i.status === 'uninstalled');
+    const earlier = (await store.listInstallations(workspace)).filter((i) => i.app === app && i.status === 'uninstalled');
+    const kept = earlier.filter((i) => i.purgedAt === undefined);
     if (kept.length > 0) {
       for (const installation of kept) await purgeKept(ctx, installation.id, installation.uninstalledAt ?? new Date());
       return;
+    }
+    const purgedAt = earlier.map((i) => i.purgedAt).filter((d): d is Date => d !== undefined).sort((a, b) => b.getTime() - a.getTime())[0];
+    if (purgedAt) {
+      throw new ConfigError(
+        'APP_ALREADY_PURGED',
+        `${connector.displayName} was uninstalled from workspace "${workspace}" and its data purged on ${purgedAt.toISOString()}; nothing is left to delete.`,
+      );
     }
   }
   const installation = await requireInstallation(store, workspace, app);

@@ -17,7 +17,7 @@ export function registerWorkspace(program: Command, io: Io): void {
     .action(async (options: { workspace: string; json?: boolean }) => {
       const ws = parseUserInput(workspaceSchema, options.workspace, 'workspace');
       await withContext(io, async (ctx) => {
-        const list = await (await ctx.store()).listWorkspaceAdmins(ws);
+        const list = await (await ctx.existingStore()).listWorkspaceAdmins(ws);
         if (options.json) {
           println(io.stdout, JSON.stringify(list.map((a) => ({ user: a.user, addedAt: a.addedAt.toISOString(), addedBy: a.addedBy ?? null })), null, 2));
           return;

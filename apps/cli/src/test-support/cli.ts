@@ -1,3 +1,4 @@
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
@@ -39,7 +40,10 @@ export interface RawConnection {
 
 export async function openRaw(database: TestDatabase): Promise<RawConnection> {
   if (database.dialect === 'sqlite') {
-    const db = new Sqlite(database.url.slice('sqlite:'.length));
+    const path = database.url.slice('sqlite:'.length);
+    // Private, as Tributary creates it: `doctor` flags a database file that others can read.
+    if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
+    const db = new Sqlite(path);
     db.pragma('busy_timeout = 10000');
     return {
       async query<T>(sql: string, params: readonly unknown[] = []) {

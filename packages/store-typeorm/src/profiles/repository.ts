@@ -235,19 +235,29 @@ export class Profiles {
 
   /**
    * The id of the installation a workspace's profiles read, as a subquery over the workspace id
-   * `workspaceId`: the active one, else the newest uninstalled one (its data kept).
+   * `workspaceId`: the active one, else the newest uninstalled one whose data was kept, else the
+   * newest purged one (which {@link sourceOf} refuses with a sentence rather than a missing table).
    */
   private sourceInstallation(b: Bindings, workspaceId: string): string {
     return `(SELECT si."id" FROM ${this.table('installations')} si
               WHERE si."workspace_id" = ${workspaceId} AND si."app" = ${b.bind(PROFILE_APP)}
-              ORDER BY CASE WHEN si."status" = 'active' THEN 0 ELSE 1 END, si."created_at" DESC
+              ORDER BY CASE WHEN si."status" = 'active' THEN 0 WHEN si."purged_at" IS NULL THEN 1 ELSE 2 END, si."created_at" DESC
               LIMIT 1)`;
   }
 
   private sourceOf(
     workspace: string,
-    installation: { id: string | null; customer_table: unknown; mappings: unknown } | undefined,
+    installation: { id: string | null; customer_table: unknown; mappings: unknown; purged_at?: unknown } | undefined,
   ): Omit<Target, 'profile'> {
+    if (installation?.id && installation.purged_at !== null && installation.purged_at !== undefined) {
+      throw new ConfigError(
+        'APP_DATA_PURGED',
+        `Profiles read CloseAlert feedback, but ${PROFILE_APP} was uninstalled from workspace "${workspace}" and its data purged: there is nothing to evaluate.`,
+        {
+          hint: `Install it again with: tributary install ${PROFILE_APP} --workspace ${workspace} --project <key> --token <jwt>`,
+        },
+      );
+    }
     if (!installation?.id) {
       throw new ConfigError(
         'APP_NOT_INSTALLED',
@@ -271,9 +281,9 @@ export class Profiles {
 
   /** The installation a workspace's profiles read. */
   private async source(db: Executor, workspace: string): Promise<Omit<Target, 'profile'>> {
-    const [installation] = await db.run<{ id: string; customer_table: unknown; mappings: unknown }>(
+    const [installation] = await db.run<{ id: string; customer_table: unknown; mappings: unknown; purged_at: unknown }>(
       this.statement(
-        (b) => `SELECT i."id", i."customer_table", i."mappings" FROM ${this.table('installations')} i
+        (b) => `SELECT i."id", i."customer_table", i."mappings", i."purged_at" FROM ${this.table('installations')} i
                  JOIN ${this.table('workspaces')} w ON w."id" = i."workspace_id"
                 WHERE w."name" = ${b.bind(workspace)} AND i."id" = ${this.sourceInstallation(b, 'w."id"')}`,
       ),
@@ -285,13 +295,13 @@ export class Profiles {
   private async target(db: Executor, workspace: string, name: string): Promise<Target> {
     const evaluations = this.table('profile_evaluations');
     const [row] = await db.run<
-      ProfileRow & { installation_id: string | null; customer_table: unknown; mappings: unknown }
+      ProfileRow & { installation_id: string | null; customer_table: unknown; mappings: unknown; purged_at: unknown }
     >(
       this.statement(
         (
           b,
         ) => `SELECT p."id", w."name" AS "workspace", p."name", p."definition", p."created_at", p."updated_at", e."evaluated_at", e."member_count",
-                       i."id" AS "installation_id", i."customer_table", i."mappings"
+                       i."id" AS "installation_id", i."customer_table", i."mappings", i."purged_at"
                   FROM ${this.table('profiles')} p
                   JOIN ${this.table('workspaces')} w ON w."id" = p."workspace_id"
                   LEFT JOIN ${evaluations} e ON e."profile_id" = p."id"
@@ -307,6 +317,7 @@ export class Profiles {
         id: row.installation_id,
         customer_table: row.customer_table,
         mappings: row.mappings,
+        purged_at: row.purged_at,
       }),
     };
   }
