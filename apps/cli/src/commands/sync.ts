@@ -11,7 +11,7 @@ import { underRunLock } from '../run-lock.js';
 import { requireInstallation } from '../workspace.js';
 
 /** Runs one sync of an installed app now and returns its log entry. */
-export async function syncNow(ctx: CliContext, workspace: string, app: string): Promise<RunRecord> {
+export async function syncNow(ctx: CliContext, workspace: string, app: string, options: { reconcile?: boolean } = {}): Promise<RunRecord> {
   const store = await ctx.store();
   const installation = await requireInstallation(store, workspace, app);
   const connector = connectorById(app);
@@ -26,6 +26,7 @@ export async function syncNow(ctx: CliContext, workspace: string, app: string): 
       logger: ctx.logger,
       signal: controller.signal,
       onProgress: (p) => progress.update(p),
+      reconcile: options.reconcile,
     }),
   );
   progress.done();
@@ -41,9 +42,10 @@ export function registerSync(program: Command, io: Io): void {
     .description('sync an installed app now and print its log entry')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .option('--app <app>', 'the app to sync', 'closealert')
-    .action(async (options: { workspace: string; app: string }) => {
+    .option('--reconcile', 'also run the reconciliation pass now: read the past days again and store responses that arrived late')
+    .action(async (options: { workspace: string; app: string; reconcile?: boolean }) => {
       await withContext(io, async (ctx) => {
-        const run = await syncNow(ctx, options.workspace, options.app);
+        const run = await syncNow(ctx, options.workspace, options.app, { reconcile: options.reconcile });
         println(io.stdout, formatRun(run));
         if (run.status === 'failed') throw new CommandFailed('The sync failed; the next run resumes where this one stopped.');
       });
