@@ -1,4 +1,5 @@
 import { ConfigError, type Installation } from '@tributary/core';
+import { CONNECTORS } from './connectors.js';
 
 const MAX_LOOKBACK_MINUTES = 1440;
 
@@ -26,11 +27,19 @@ export interface LateFeedbackSettings {
   reconcileDays: number;
 }
 
-/** The late-feedback settings stored in an installation's config, or undefined for an app without them. */
+/**
+ * The late-feedback settings of an installation, or undefined for an app without them. Read through
+ * the connector's own fields, so that an installation made before a setting existed shows its default.
+ */
 export function lateFeedbackOf(installation: Installation): LateFeedbackSettings | undefined {
-  const { lookbackMinutes, reconcileDays } = installation.config;
-  if (typeof lookbackMinutes !== 'number' || typeof reconcileDays !== 'number') return undefined;
-  return { lookbackMinutes, reconcileDays };
+  const shape = CONNECTORS.get(installation.app)?.configSchema.shape;
+  const read = (field: keyof LateFeedbackSettings): number | undefined => {
+    const parsed = shape?.[field]?.safeParse(installation.config[field]);
+    return parsed?.success && typeof parsed.data === 'number' ? parsed.data : undefined;
+  };
+  const lookbackMinutes = read('lookbackMinutes');
+  const reconcileDays = read('reconcileDays');
+  return lookbackMinutes === undefined || reconcileDays === undefined ? undefined : { lookbackMinutes, reconcileDays };
 }
 
 /** `look-back 2h, daily reconciliation of the past 7 days`, for `tributary apps`. */
