@@ -1,5 +1,6 @@
 import { isTributaryError, type Installation, type RunRecord, type Store } from '@tributary/core';
 import { CONNECTORS } from './connectors.js';
+import { lateFeedbackOf } from './late-feedback.js';
 import { nextRunAt } from './next-run.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -132,6 +133,7 @@ export function appStatusToJson(status: AppStatus): Record<string, unknown> {
     installedAt: iso(installation.createdAt),
     uninstalledAt: iso(installation.uninstalledAt),
     billing: installation.billing ?? null,
+    lateFeedback: lateFeedbackOf(installation) ?? null,
     lastRun: lastRun ? { ...lastRun, startedAt: iso(lastRun.startedAt), finishedAt: iso(lastRun.finishedAt) } : null,
     nextRunAt: iso(status.nextRunAt),
     token: { state: credentials.state, expiresAt: iso(credentials.expiresAt), daysLeft: credentials.daysLeft, message: credentials.message ?? null },

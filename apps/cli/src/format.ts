@@ -15,8 +15,15 @@ export function formatRun(run: RunRecord, options: { maxCustomers?: number } = {
   const duration = run.finishedAt ? `${((run.finishedAt.getTime() - run.startedAt.getTime()) / 1000).toFixed(1)}s` : 'running';
   const lines = [
     `${run.startedAt.toISOString()}  ${run.workspace}/${run.app}  ${run.status.toUpperCase()}  (${duration}, run ${run.id})`,
-    `  responses: ${run.fetched} fetched, ${run.inserted} new, ${run.unchanged} already stored, ${run.rejected} rejected`,
+    `  responses: ${run.fetched} fetched, ${run.inserted} new, ${run.unchanged} already stored, ${run.rejected} rejected${run.duplicates ? `, ${run.duplicates} read twice in this run` : ''}`,
   ];
+  if (run.reconciled) {
+    lines.push(`  reconciliation pass: read ${run.reconciled.since} to ${run.reconciled.until} again`);
+  }
+  if (run.late !== undefined && (run.late > 0 || run.reconciled)) {
+    lines.push(`  late responses found: ${run.late} (created before the previous run had read up to)`);
+  }
+  if (run.withoutEmail) lines.push(`  ${run.withoutEmail} new response${run.withoutEmail === 1 ? '' : 's'} without a usable e-mail: stored, but linked to no customer`);
   if (run.saved.length > 0) {
     const listed = run.saved.slice(0, max).map(formatFeedback);
     const unlisted = Math.max(run.saved.length, run.inserted) - listed.length;

@@ -27,6 +27,7 @@ describe('closeAlertConfigSchema', () => {
       timeZone: 'UTC',
       pageSize: 250,
       lookbackMinutes: 60,
+      reconcileDays: 7,
     });
   });
 

@@ -89,6 +89,11 @@ export const closeAlertConfigSchema = z.object({
   pageSize: z.number().int().min(1).max(250).default(250),
   /** How far before the checkpoint each run starts again, to catch responses that arrived late. */
   lookbackMinutes: z.number().int().min(0).max(1440).default(60),
+  /**
+   * Days the daily reconciliation pass reads again, to store responses that appeared later than the
+   * look-back reaches.
+   */
+  reconcileDays: z.number().int().min(1).max(90).default(7),
   /** Plain http to another host than this machine sends the token in clear; only on explicit request. */
   allowInsecureHttp: z.boolean().optional(),
 }).superRefine((config, ctx) => {

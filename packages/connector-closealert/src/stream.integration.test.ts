@@ -84,7 +84,7 @@ describe('form_responses stream against the sandbox', () => {
     expect(pages.every((page) => page.backfill && page.rejected.length === 0)).toBe(true);
     // 100 days in windows of 28: four windows.
     expect(pages.at(-1)!.progress).toEqual({ done: 4, total: 4 });
-    expect(lastCheckpoint(pages)).toEqual({ cursor: NOW.toISOString(), backfillUntil: NOW.toISOString() });
+    expect(lastCheckpoint(pages)).toEqual({ cursor: NOW.toISOString(), backfillUntil: NOW.toISOString(), reconciledAt: NOW.toISOString() });
     const cursors = pages.map((page) => Date.parse(page.checkpoint.cursor));
     expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
   });
@@ -124,7 +124,7 @@ describe('form_responses stream against the sandbox', () => {
       [0, true],
       [0, false],
     ]);
-    expect(lastCheckpoint(next)).toEqual({ cursor: later.toISOString(), backfillUntil: NOW.toISOString() });
+    expect(lastCheckpoint(next)).toEqual({ cursor: later.toISOString(), backfillUntil: NOW.toISOString(), reconciledAt: NOW.toISOString() });
   });
 
   it('reads many responses of one second across page boundaries, and at a window boundary, once each', async () => {
@@ -169,7 +169,7 @@ describe('form_responses stream against the sandbox', () => {
     expect(secondIds.every((id) => firstIds.has(id) || late.includes(id) || fresh.includes(id))).toBe(true);
     const union = new Set([...firstIds, ...secondIds]);
     expect(union.size).toBe(sandboxIds(sandbox, NOW_MS - 10 * DAY_MS, now2.getTime()).length);
-    expect(lastCheckpoint(second)).toEqual({ cursor: now2.toISOString(), backfillUntil: NOW.toISOString() });
+    expect(lastCheckpoint(second)).toEqual({ cursor: now2.toISOString(), backfillUntil: NOW.toISOString(), reconciledAt: NOW.toISOString() });
   });
 
   it('resumes an interrupted backfill from its checkpoint, still marking the rest as backfill', async () => {

@@ -24,8 +24,10 @@ export const WINDOW_MS = 28 * DAY_MS;
 export const formResponsesCheckpointSchema = z.object({
   /** Every response created at or before this instant (UTC) has been read. */
   cursor: z.iso.datetime(),
-  /** The `until` of the very first run: pages up to it are backfill, never news. */
+  /** The `until` of the very first run: where the backfill ended. */
   backfillUntil: z.iso.datetime(),
+  /** The `until` of the run that last finished a reconciliation pass (or the first run). */
+  reconciledAt: z.iso.datetime().optional(),
 });
 /** Checkpoint of the form_responses stream. */
 export type FormResponsesCheckpoint = z.infer<typeof formResponsesCheckpointSchema>;
@@ -65,6 +67,50 @@ function readSourceId(raw: unknown): string | undefined {
     : undefined;
 }
 
+/** Whether a record is backfill (older than the installation) and late (behind the previous cursor). */
+interface RecordKind {
+  backfill: boolean;
+  late: boolean;
+}
+
+/**
+ * Splits a page into groups of one kind, backfill first and late first, so that each group can be
+ * stored with its own flags; always at least one group, possibly empty, to carry the checkpoint.
+ */
+export function groupByKind<T>(
+  records: readonly T[],
+  kinds: readonly RecordKind[],
+  emptyKind: RecordKind,
+): { kind: RecordKind; records: T[] }[] {
+  const order: RecordKind[] = [
+    { backfill: true, late: true },
+    { backfill: true, late: false },
+    { backfill: false, late: true },
+    { backfill: false, late: false },
+  ];
+  const groups = order.map((kind) => ({ kind, records: [] as T[] }));
+  records.forEach((record, index) => {
+    const kind = kinds[index]!;
+    groups[(kind.backfill ? 0 : 2) + (kind.late ? 0 : 1)]!.records.push(record);
+  });
+  const filled = groups.filter((group) => group.records.length > 0);
+  return filled.length > 0 ? filled : [{ kind: emptyKind, records: [] }];
+}
+
+/** Hourly runs start a little early or late; a pass due "once a day" must not slip to every 25 hours. */
+const RECONCILE_SLACK_MS = 30 * MINUTE_MS;
+
+/**
+ * Whether this run re-reads the reconciliation range: on request, or when the last pass finished a
+ * day ago or more (a checkpoint from before passes existed has never had one). The first run
+ * backfills, which reads everything anyway.
+ */
+export function planReconciliation(hasCheckpoint: boolean, requested: boolean, reconciledMs: number | undefined, untilMs: number): boolean {
+  if (!hasCheckpoint) return false;
+  if (requested || reconciledMs === undefined) return true;
+  return untilMs - reconciledMs >= DAY_MS - RECONCILE_SLACK_MS;
+}
+
 interface PageJob {
   windowIndex: number;
   page: number;
@@ -82,12 +128,29 @@ async function* readFormResponses(
   const untilMs = Math.floor(ctx.now.getTime() / 1000) * 1000;
   const checkpoint = ctx.checkpoint;
   const backfillUntilMs = checkpoint ? Date.parse(checkpoint.backfillUntil) : untilMs;
-  let cursorMs = checkpoint ? Date.parse(checkpoint.cursor) : untilMs - config.backfillDays * DAY_MS;
-  const sinceMs = checkpoint ? cursorMs - config.lookbackMinutes * MINUTE_MS : cursorMs;
+  // A response older than the installation is backfill; one created after it is news, however late
+  // it arrives. A clock that puts the first run before the install moment falls back to the first
+  // run's end, which in real use never lies after the installation.
+  const installedMs = ctx.installedAt ? Math.min(ctx.installedAt.getTime(), backfillUntilMs) : backfillUntilMs;
+  const previousCursorMs = checkpoint ? Date.parse(checkpoint.cursor) : undefined;
+  let cursorMs = previousCursorMs ?? untilMs - config.backfillDays * DAY_MS;
+  const lookbackSinceMs = checkpoint ? cursorMs - config.lookbackMinutes * MINUTE_MS : cursorMs;
+  const reconciledMs = checkpoint?.reconciledAt === undefined ? undefined : Date.parse(checkpoint.reconciledAt);
+  const reconciling = planReconciliation(checkpoint !== null, ctx.reconcile === true, reconciledMs, untilMs);
+  // The pass re-reads the past days, never further back than the first run's backfill did.
+  const reconcileSinceMs = Math.max(untilMs - config.reconcileDays * DAY_MS, backfillUntilMs - config.backfillDays * DAY_MS);
+  const sinceMs = reconciling ? Math.min(lookbackSinceMs, reconcileSinceMs) : lookbackSinceMs;
   const windows = planWindows(sinceMs, untilMs, backfillUntilMs);
+  const reconciliation = reconciling
+    ? { since: new Date(sinceMs).toISOString(), until: new Date(untilMs).toISOString() }
+    : undefined;
+  if (reconciliation) logger.info(reconciliation, 'reconciliation pass: reading an older range again for late responses');
+  // The first run reads everything there is; a pass counts as done only once its last page commits.
+  let reconciledAtMs = checkpoint ? reconciledMs : untilMs;
   const toCheckpoint = (): FormResponsesCheckpoint => ({
     cursor: new Date(cursorMs).toISOString(),
     backfillUntil: new Date(backfillUntilMs).toISOString(),
+    ...(reconciledAtMs === undefined ? {} : { reconciledAt: new Date(reconciledAtMs).toISOString() }),
   });
 
   const controller = new AbortController();
@@ -145,11 +208,16 @@ async function* readFormResponses(
       if (next) pending = fetchPage(next);
 
       const records: FormResponse[] = [];
+      const kinds: RecordKind[] = [];
       const rejected: RejectedRecord[] = [];
+      let duplicates = 0;
       let lastValidMs: number | undefined;
       for (const raw of result.records) {
         const sourceId = readSourceId(raw);
-        if (sourceId !== undefined && boundaryIds.has(Number(sourceId))) continue;
+        if (sourceId !== undefined && boundaryIds.has(Number(sourceId))) {
+          duplicates += 1;
+          continue;
+        }
         const parsed = formResponseSchema.safeParse(raw);
         if (!parsed.success) {
           rejected.push({
@@ -169,6 +237,10 @@ async function* readFormResponses(
           continue;
         }
         records.push(parsed.data);
+        kinds.push({
+          backfill: createdMs < installedMs,
+          late: previousCursorMs !== undefined && createdMs < previousCursorMs,
+        });
         lastValidMs = Math.max(lastValidMs ?? createdMs, createdMs);
         if (createdMs > latestMs) {
           latestMs = createdMs;
@@ -178,6 +250,7 @@ async function* readFormResponses(
         }
       }
 
+      const before = toCheckpoint();
       if (lastOfWindow) {
         cursorMs = Math.max(cursorMs, window.untilMs);
         boundaryIds = latestIds;
@@ -188,14 +261,30 @@ async function* readFormResponses(
         cursorMs = Math.max(cursorMs, Math.min(lastValidMs, window.untilMs));
       }
 
+      if (reconciling && !next) reconciledAtMs = untilMs;
+
       signal.throwIfAborted();
-      yield {
-        records,
-        rejected,
-        checkpoint: toCheckpoint(),
-        backfill: window.untilMs <= backfillUntilMs,
-        progress: { done: job.windowIndex + (lastOfWindow ? 1 : 0), total: windows.length },
-      };
+      const progress = { done: job.windowIndex + (lastOfWindow ? 1 : 0), total: windows.length };
+      const groups = groupByKind(records, kinds, {
+        backfill: window.untilMs <= installedMs,
+        late: previousCursorMs !== undefined && window.untilMs < previousCursorMs,
+      });
+      // Every group but the last commits with the checkpoint from before this page: re-reading a
+      // page is harmless, moving the cursor past records not yet stored is not.
+      for (let index = 0; index < groups.length; index++) {
+        const group = groups[index]!;
+        const last = index === groups.length - 1;
+        yield {
+          records: group.records,
+          rejected: last ? rejected : [],
+          checkpoint: last ? toCheckpoint() : before,
+          backfill: group.kind.backfill,
+          late: group.kind.late,
+          progress,
+          ...(last && duplicates > 0 ? { duplicates } : {}),
+          ...(reconciliation ? { reconciliation } : {}),
+        };
+      }
       job = next;
     }
   } finally {

@@ -29,6 +29,12 @@ export interface StreamPage<TRecord, TCheckpoint> {
   backfill: boolean;
   /** Optional progress for a progress bar: windows or pages done and in total. */
   progress?: { done: number; total: number };
+  /** Records the source returned that the stream dropped because this run had already read them. */
+  duplicates?: number;
+  /** Whether these records lie behind the previous checkpoint: new ones among them arrived late. */
+  late?: boolean;
+  /** Set on the pages of a run that reads an older range again to find late records. */
+  reconciliation?: { since: string; until: string };
 }
 
 /** What a stream gets to read with. */
@@ -43,6 +49,10 @@ export interface ReadContext<TConfig, TCheckpoint> {
   logger: Logger;
   /** Aborts reading, for shutdown. */
   signal?: AbortSignal;
+  /** When the installation was made: records created before it are backfill, never news. */
+  installedAt?: Date;
+  /** Read the stream's reconciliation range again now, whenever the last pass was. */
+  reconcile?: boolean;
 }
 
 /** A stream of records of one kind. */

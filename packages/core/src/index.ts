@@ -32,6 +32,7 @@ export {
   mappingSchema,
   validateMappings,
   applyTransform,
+  isUsableEmail,
   compileMappings,
   applyMappings,
   type Transform,

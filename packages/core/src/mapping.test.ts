@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dataModelSchema } from './data-model.js';
 import { ConfigError } from './errors.js';
-import { applyMappings, applyTransform, compileMappings, validateMappings, type MappingInput, type SourceFields } from './mapping.js';
+import { applyMappings, applyTransform, compileMappings, isUsableEmail, validateMappings, type MappingInput, type SourceFields } from './mapping.js';
 
 const model = dataModelSchema.parse({
   primaryTable: 'responses',
@@ -212,5 +212,24 @@ describe('applyTransform', () => {
     expect(applyTransform({ a: 1 }, 'json', 'UTC')).toBe('{"a":1}');
     expect(applyTransform({ a: 1 }, 'none', 'UTC')).toBe('{"a":1}');
     expect(applyTransform(undefined, 'string', 'UTC')).toBeNull();
+  });
+});
+
+describe('isUsableEmail', () => {
+  it('accepts addresses, in any script', () => {
+    for (const email of ['ann@example.com', 'a.b+tag@mail.example.co.uk', "o'brien@example.ie", 'jürgen@bücher.de', 'x@y.io']) {
+      expect(isUsableEmail(email), email).toBe(true);
+    }
+  });
+
+  it('refuses phone numbers, formulas, empty and garbage', () => {
+    for (const value of ['+31612345678', '=HYPERLINK("http://x.example","a@b.com")', '', 'garbage', '@example.com', 'ann@', 'ann@localhost', 'a b@example.com', '-1@example.com', 'ann@@example.com', 'ann@example..com']) {
+      expect(isUsableEmail(value), value).toBe(false);
+    }
+  });
+
+  it('makes the email transform return null for what is not an address', () => {
+    expect(applyTransform(' Ann@Example.COM ', 'email', 'UTC')).toBe('ann@example.com');
+    expect(applyTransform('+31612345678', 'email', 'UTC')).toBeNull();
   });
 });

@@ -169,6 +169,19 @@ function timestampText(text: string, timeZone: string): string | null {
   return iso;
 }
 
+// A local part of RFC 5322 atoms (letters of any script allowed), "@", and a domain of at least two
+// labels. Phone numbers, spreadsheet formulas and free text fail it.
+const EMAIL_PATTERN = /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+[\p{L}\p{N}]{2,63}$/u;
+
+/**
+ * Whether `email` (trimmed, lower-cased) can link a response to a customer. A value starting with
+ * "=", "+", "-" or "@" is refused even when it parses: spreadsheets run such a cell as a formula
+ * when a profile is exported, and no real mailbox needs that first character.
+ */
+export function isUsableEmail(email: string): boolean {
+  return email.length <= 320 && !/^[=+\-@]/.test(email) && EMAIL_PATTERN.test(email);
+}
+
 /** Converts one source value. Anything that cannot be converted becomes NULL rather than a wrong value. */
 export function applyTransform(value: unknown, transform: Transform, timeZone: string): CellValue {
   if (value === undefined || value === null) return null;
@@ -195,7 +208,7 @@ export function applyTransform(value: unknown, transform: Transform, timeZone: s
     case 'email': {
       if (typeof value !== 'string') return null;
       const email = value.trim().toLowerCase();
-      return email.length > 0 ? email : null;
+      return isUsableEmail(email) ? email : null;
     }
     case 'timestamp':
       return typeof value === 'string' ? timestampText(value, timeZone) : null;

@@ -165,6 +165,18 @@ export interface RunOutcome {
   errorCode?: string;
   /** Warnings, such as a token about to expire. */
   warnings: string[];
+  /**
+   * Records read more than once in this run (a busy second at a window boundary, a page that
+   * shifted while it was read): counted once as new or already stored, and here for the rest, so
+   * that fetched = inserted + unchanged + rejected + duplicates.
+   */
+  duplicates?: number;
+  /** New records found behind the previous run's checkpoint, by the look-back or the reconciliation pass. */
+  late?: number;
+  /** New records without a usable customer e-mail: stored as received, never linked to a contact. */
+  withoutEmail?: number;
+  /** The range a reconciliation pass read again in this run, as ISO-8601 instants. */
+  reconciled?: { since: string; until: string };
 }
 
 /** A run as the log shows it. */

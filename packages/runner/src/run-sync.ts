@@ -2,6 +2,7 @@ import {
   applyMappings,
   compileMappings,
   describeIssues,
+  isUsableEmail,
   silentLogger,
   StorageError,
   toTributaryError,
@@ -9,13 +10,14 @@ import {
   type ConnectorDefinition,
   type Installation,
   type Logger,
+  type MappedRows,
   type RunOutcome,
   type SavedFeedback,
   type Store,
   type StreamDefinition,
   type TributaryError,
 } from '@tributary/core';
-import { WritePipeline } from './write-pipeline.js';
+import { WritePipeline, type PageBatch } from './write-pipeline.js';
 
 /** How far a run has come, for a progress bar. */
 export interface SyncProgress {
@@ -46,6 +48,8 @@ export interface RunSyncOptions {
   batchRecords?: number;
   /** At most this many saved customers are listed in the run log; the rest are only counted (`inserted`). */
   maxListedCustomers?: number;
+  /** Run the streams' reconciliation pass now, however recently the last one ran. */
+  reconcile?: boolean;
 }
 
 /** The outcome of one run, as stored in the log. */
@@ -74,6 +78,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
   const startedAt = clock();
   const runId = await store.startRun(installation.id, startedAt);
   const outcome: RunOutcome = { status: 'succeeded', fetched: 0, inserted: 0, unchanged: 0, rejected: 0, saved: [], warnings: [] };
+  const tallies = { duplicates: 0, late: 0, withoutEmail: 0 };
   let failure: TributaryError | undefined;
 
   try {
@@ -102,9 +107,14 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
         }
         checkpoint = valid.data;
       }
+      const withoutEmail = new WeakMap<PageBatch<unknown>, Set<string>>();
       const pipeline = new WritePipeline<unknown>(
         {
-          map: (batch) => applyMappings(batch.records, compiled, { backfill: batch.backfill, timeZone }),
+          map: (batch) => {
+            const rows = applyMappings(batch.records, compiled, { backfill: batch.backfill, timeZone });
+            withoutEmail.set(batch, keysWithoutEmail(installation, rows));
+            return rows;
+          },
           write: (batch, rows) =>
             store.writePage({
               installationId: installation.id,
@@ -115,8 +125,14 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
               checkpoint: batch.checkpoint,
             }),
           committed: (batch, written) => {
-            outcome.fetched += batch.records.length + batch.rejected.length;
+            outcome.fetched += batch.records.length + batch.rejected.length + batch.duplicates;
             outcome.inserted += written.inserted;
+            // Records of one key collapse to one row: the rest were read twice within the batch.
+            tallies.duplicates += batch.duplicates + Math.max(0, batch.records.length - written.inserted - written.unchanged);
+            if (batch.late) tallies.late += written.inserted;
+            const noEmail = withoutEmail.get(batch);
+            if (noEmail && noEmail.size > 0) for (const key of written.insertedKeys) if (noEmail.has(key)) tallies.withoutEmail += 1;
+            if (batch.reconciliation && !outcome.reconciled) outcome.reconciled = batch.reconciliation;
             // A record rejected again (the look-back reads it again) was handled by an earlier run.
             outcome.unchanged += written.unchanged + (batch.rejected.length - written.rejected);
             outcome.rejected += written.rejected;
@@ -142,7 +158,15 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
         batchRecords,
       );
       try {
-        for await (const page of stream.read({ config, checkpoint, now: startedAt, logger, signal: options.signal })) {
+        for await (const page of stream.read({
+          config,
+          checkpoint,
+          now: startedAt,
+          logger,
+          signal: options.signal,
+          installedAt: installation.createdAt,
+          reconcile: options.reconcile,
+        })) {
           await pipeline.push(page);
           if (options.signal?.aborted) break;
         }
@@ -168,7 +192,25 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
   } else if (options.signal?.aborted) {
     outcome.warnings.push('Stopped early by a shutdown; the next run resumes after the last committed page.');
   }
+  Object.assign(outcome, tallies);
   await store.finishRun(runId, outcome, clock());
   logger.info({ runId, status: outcome.status, fetched: outcome.fetched, inserted: outcome.inserted }, 'run finished');
   return { ...outcome, runId, failure, interrupted: options.signal?.aborted ?? false };
+}
+
+/**
+ * Keys (as text, like `PageWriteResult.insertedKeys`) of the primary rows whose customer e-mail is
+ * missing or not an address: they are stored, but no contact is made for them.
+ */
+function keysWithoutEmail(installation: Installation, rows: MappedRows): Set<string> {
+  const model = installation.dataModel;
+  const emailColumn = model.customerEmailColumn;
+  const keyColumn = model.tables.find((t) => t.name === model.primaryTable)?.key[0];
+  const keys = new Set<string>();
+  if (emailColumn === undefined || keyColumn === undefined) return keys;
+  for (const row of rows[model.primaryTable] ?? []) {
+    const email = row[emailColumn];
+    if (typeof email !== 'string' || !isUsableEmail(email.trim().toLowerCase())) keys.add(String(row[keyColumn]));
+  }
+  return keys;
 }

@@ -7,6 +7,11 @@ export interface PageBatch<TRecord> {
   checkpoint: unknown;
   backfill: boolean;
   progress?: { done: number; total: number };
+  /** Whether the records lie behind the previous checkpoint (the pages' `late`). */
+  late: boolean;
+  /** Records the stream dropped as read twice, summed over the pages. */
+  duplicates: number;
+  reconciliation?: { since: string; until: string };
 }
 
 /** What the pipeline calls: mapping (CPU) and writing (database I/O). */
@@ -33,18 +38,21 @@ export class WritePipeline<TRecord> {
     private readonly batchRecords: number,
   ) {}
 
-  /** Adds a page; writes a batch when it is full or when the backfill flag changes. */
+  /** Adds a page; writes a batch when it is full or when the backfill or late flag changes. */
   async push(page: StreamPage<TRecord, unknown>): Promise<void> {
     this.throwIfFailed();
-    if (this.pending && this.pending.backfill !== page.backfill) await this.flush();
+    const late = page.late ?? false;
+    if (this.pending && (this.pending.backfill !== page.backfill || this.pending.late !== late)) await this.flush();
     if (!this.pending) {
-      this.pending = { records: [], rejected: [], checkpoint: page.checkpoint, backfill: page.backfill };
+      this.pending = { records: [], rejected: [], checkpoint: page.checkpoint, backfill: page.backfill, late, duplicates: 0 };
     }
     const batch = this.pending;
     for (const record of page.records) batch.records.push(record);
     for (const rejected of page.rejected) batch.rejected.push(rejected);
     batch.checkpoint = page.checkpoint;
     batch.progress = page.progress;
+    batch.duplicates += page.duplicates ?? 0;
+    if (page.reconciliation) batch.reconciliation = page.reconciliation;
     if (batch.records.length + batch.rejected.length >= this.batchRecords) await this.flush();
   }
 

@@ -16,6 +16,8 @@ import { RejectedRecordLookupPostgres1764202200000 } from './migrations/postgres
 import { RejectedRecordLookupSqlite1764202200000 } from './migrations/sqlite/1764202200000-RejectedRecordLookup.js';
 import { WorkspaceAdminsPostgres1764202300000 } from './migrations/postgres/1764202300000-WorkspaceAdmins.js';
 import { WorkspaceAdminsSqlite1764202300000 } from './migrations/sqlite/1764202300000-WorkspaceAdmins.js';
+import { RunTalliesPostgres1764500000000 } from './migrations/postgres/1764500000000-RunTallies.js';
+import { RunTalliesSqlite1764500000000 } from './migrations/sqlite/1764500000000-RunTallies.js';
 import { PurgedInstallationsPostgres1764500200000 } from './migrations/postgres/1764500200000-PurgedInstallations.js';
 import { PurgedInstallationsSqlite1764500200000 } from './migrations/sqlite/1764500200000-PurgedInstallations.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
@@ -183,6 +185,7 @@ function postgresDialect(naming: TableNaming): Dialect {
       ContactIdsPostgres1764202100000,
       RejectedRecordLookupPostgres1764202200000,
       WorkspaceAdminsPostgres1764202300000,
+      RunTalliesPostgres1764500000000,
       PurgedInstallationsPostgres1764500200000,
     ],
     beginWrite: 'BEGIN',
@@ -268,6 +271,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
       ContactIdsSqlite1764202100000,
       RejectedRecordLookupSqlite1764202200000,
       WorkspaceAdminsSqlite1764202300000,
+      RunTalliesSqlite1764500000000,
       PurgedInstallationsSqlite1764500200000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.

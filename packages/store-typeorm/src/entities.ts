@@ -67,6 +67,8 @@ export interface RunRow {
   error: string | null;
   errorCode: string | null;
   warnings: object;
+  /** Counts beyond the fixed columns (see the RunTallies migration). */
+  tallies: object;
 }
 
 /** A source record a run set aside, with the reason. */
@@ -182,6 +184,7 @@ export function defineEntities(types: EntityColumnTypes) {
       error: { type: types.text, nullable: true },
       errorCode: { type: types.text, nullable: true, name: 'error_code' },
       warnings: { type: types.json },
+      tallies: { type: types.json },
     },
   });
 

@@ -4,6 +4,7 @@ import {
   ConfigError,
   InternalError,
   describeIssues,
+  isUsableEmail,
   type CellValue,
   type DataModel,
   type MappedRows,
@@ -215,7 +216,8 @@ async function contactIdsOf(
 export function normalizedEmail(value: CanonicalValue | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
   const email = value.trim().toLowerCase();
-  return email.length > 0 ? email : undefined;
+  // Whatever a mapping fed the column, only an address can become a contact.
+  return isUsableEmail(email) ? email : undefined;
 }
 
 /** What {@link writeAppRows} wrote. */

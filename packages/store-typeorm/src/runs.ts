@@ -34,7 +34,29 @@ const outcomeSchema = z.object({
   error: z.string().optional(),
   errorCode: z.string().optional(),
   warnings: z.array(z.string()),
+  duplicates: count.optional(),
+  late: count.optional(),
+  withoutEmail: count.optional(),
+  reconciled: z.object({ since: z.string(), until: z.string() }).optional(),
 });
+
+/** The counts a run keeps in its `tallies` column; read back leniently, as an older run has none. */
+const talliesSchema = z.object({
+  duplicates: count.optional(),
+  late: count.optional(),
+  withoutEmail: count.optional(),
+  reconciled: z.object({ since: z.string(), until: z.string() }).optional(),
+});
+
+function talliesOf(outcome: z.infer<typeof talliesSchema>): z.infer<typeof talliesSchema> {
+  const { duplicates, late, withoutEmail, reconciled } = outcome;
+  return {
+    ...(duplicates === undefined ? {} : { duplicates }),
+    ...(late === undefined ? {} : { late }),
+    ...(withoutEmail === undefined ? {} : { withoutEmail }),
+    ...(reconciled === undefined ? {} : { reconciled }),
+  };
+}
 
 const filterSchema = z.object({
   workspace: z.string().optional(),
@@ -73,6 +95,7 @@ export class Runs {
       error: null,
       errorCode: null,
       warnings: [],
+      tallies: {},
     };
     try {
       await this.db.withConnection((db) => db.manager.getRepository(this.entities.Run).insert(row));
@@ -102,6 +125,7 @@ export class Runs {
             error: outcome.error ?? null,
             errorCode: outcome.errorCode ?? null,
             warnings: outcome.warnings,
+            tallies: talliesOf(outcome),
           },
         ),
       );
@@ -183,6 +207,7 @@ export class Runs {
       const installation = byId.get(run.installationId)!;
       const saved = savedSchema.safeParse(run.saved);
       const warnings = warningsSchema.safeParse(run.warnings);
+      const tallies = talliesSchema.safeParse(run.tallies);
       return {
         id: run.id,
         installationId: run.installationId,
@@ -199,6 +224,7 @@ export class Runs {
         ...(run.error === null ? {} : { error: run.error }),
         ...(run.errorCode === null ? {} : { errorCode: run.errorCode }),
         warnings: warnings.success ? warnings.data : [],
+        ...(tallies.success ? talliesOf(tallies.data) : {}),
         rejectedRecords: rejected
           .filter((r) => r.runId === run.id)
           .map((r) => ({ ...(r.sourceId === null ? {} : { sourceId: r.sourceId }), reason: r.reason })),

@@ -5,6 +5,7 @@ import { describeBilling } from '../billing-format.js';
 import { CONNECTORS } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
+import { describeLateFeedback, lateFeedbackOf } from '../late-feedback.js';
 import { workspaceSchema } from '../workspace.js';
 
 function tokenLine(status: AppStatus): string {
@@ -35,6 +36,8 @@ export function formatAppStatus(status: AppStatus): string {
     `  next run: ${status.nextRunAt ? status.nextRunAt.toISOString() : '-'}`,
     `  ${tokenLine(status)}`,
   ];
+  const lateFeedback = lateFeedbackOf(installation);
+  if (lateFeedback) lines.push(`  late feedback: ${describeLateFeedback(lateFeedback)}`);
   if (installation.billing) lines.push(`  billing: ${describeBilling(installation.billing, pricing)}`);
   for (const item of status.attention) lines.push(`  warning: ${item}`);
   return lines.join('\n');

@@ -4,6 +4,7 @@ import { billingSettingsOf, describeBilling } from '../billing-format.js';
 import { connectorById } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
+import { parseLookback } from '../late-feedback.js';
 import { resolveToken } from '../token-option.js';
 import { workspaceSchema } from '../workspace.js';
 
@@ -18,6 +19,10 @@ export interface InstallOptions {
   timezone?: string;
   form?: string;
   pageSize?: string;
+  /** How far back each run reads again for late responses: `90`, `90m`, `2h`. */
+  lookback?: string;
+  /** Days the daily reconciliation pass reads again. */
+  reconcileDays?: string;
   customersTable?: string;
   customersEmailColumn?: string;
   customersIdColumn?: string;
@@ -63,6 +68,8 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
       timeZone: options.timezone,
       formId: numberOption(options.form, '--form'),
       pageSize: numberOption(options.pageSize, '--page-size'),
+      lookbackMinutes: options.lookback === undefined ? undefined : parseLookback(options.lookback),
+      reconcileDays: numberOption(options.reconcileDays, '--reconcile-days'),
     },
     `${connector.displayName} settings`,
   ) as Record<string, unknown>;
@@ -121,6 +128,8 @@ export function registerInstall(program: Command, io: Io): void {
     .option('--timezone <tz>', 'time zone of CloseAlert timestamps without offset (default UTC)')
     .option('--form <id>', 'only sync responses of this form id')
     .option('--page-size <n>', 'responses per API request, 1-250 (default 250)')
+    .option('--lookback <duration>', 'how far back each hourly run reads again for late responses: minutes, or e.g. 2h, 1h30m (default 60)')
+    .option('--reconcile-days <n>', 'days the daily reconciliation pass reads again for responses later than the look-back, 1-90 (default 7)')
     .option('--customers-table <schema.table>', 'link responses to your own customers table (read only)')
     .option('--customers-email-column <column>', 'e-mail column of your customers table')
     .option('--customers-id-column <column>', 'id column of your customers table')

@@ -14,7 +14,7 @@ import { requireInstallation } from '../workspace.js';
 export type SyncedRun = RunRecord & { failure?: TributaryError };
 
 /** Runs one sync of an installed app now and returns its log entry. */
-export async function syncNow(ctx: CliContext, workspace: string, app: string): Promise<SyncedRun> {
+export async function syncNow(ctx: CliContext, workspace: string, app: string, options: { reconcile?: boolean } = {}): Promise<SyncedRun> {
   const store = await ctx.store();
   const installation = await requireInstallation(store, workspace, app);
   const connector = connectorById(app);
@@ -29,6 +29,7 @@ export async function syncNow(ctx: CliContext, workspace: string, app: string): 
       logger: ctx.logger,
       signal: controller.signal,
       onProgress: (p) => progress.update(p),
+      reconcile: options.reconcile,
     }),
   );
   progress.done();
@@ -44,9 +45,10 @@ export function registerSync(program: Command, io: Io): void {
     .description('sync an installed app now and print its log entry')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .option('--app <app>', 'the app to sync', 'closealert')
-    .action(async (options: { workspace: string; app: string }) => {
+    .option('--reconcile', 'also run the reconciliation pass now: read the past days again and store responses that arrived late')
+    .action(async (options: { workspace: string; app: string; reconcile?: boolean }) => {
       await withContext(io, async (ctx) => {
-        const run = await syncNow(ctx, options.workspace, options.app);
+        const run = await syncNow(ctx, options.workspace, options.app, { reconcile: options.reconcile });
         println(io.stdout, formatRun(run));
         if (run.status === 'failed') {
           // The run log has the details; the exit code says whose failure it was (3 source, 4 database).
