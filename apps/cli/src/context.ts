@@ -32,7 +32,7 @@ function loginName(): string {
 /** Runs a command with a context and always releases the store afterwards. */
 export async function withContext<T>(io: Io, action: (ctx: CliContext) => Promise<T>): Promise<T> {
   const env = readEnv(io.env);
-  const logger = createCliLogger(env, Boolean(io.stderr.isTTY));
+  const logger = createCliLogger(env, io.stderr);
   let opened: Store | undefined;
   const ctx: CliContext = {
     io,

@@ -24,6 +24,10 @@ export const envSchema = z.object({
     .optional()
     .describe('earlier keys, comma-separated, that still decrypt secrets sealed before a rotation'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+  LOG_FORMAT: z
+    .enum(['json', 'pretty'])
+    .optional()
+    .describe('json: one JSON object a line, for log collectors; pretty: a sentence a line; default pretty on a terminal, json otherwise'),
   TRIBUTARY_USER: operatorNameSchema
     .optional()
     .describe('who runs the command, for the workspace administrator checks; default the login name'),

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { z } from 'zod';
-import { ConfigError, SourceApiError, silentLogger, type Logger } from '@tributary/core';
+import { ConfigError, SourceApiError, silentLogger, type Logger, type SourceWait } from '@tributary/core';
 import { isSafeProjectKey } from './config.js';
 
 /** Validated `meta` of a page. */
@@ -89,6 +89,8 @@ export interface CloseAlertClientOptions extends CloseAlertClientTuning {
   /** The JWT; it only ever travels in the Authorization header. */
   apiToken: string;
   logger?: Logger;
+  /** Told of every pause before it starts; whoever listens tells the operator, so the pause is logged at debug only. */
+  onWait?: (wait: SourceWait) => void;
 }
 
 const ALLOW_LIST_HINT =
@@ -160,6 +162,7 @@ export class CloseAlertClient {
   private readonly authorization: string;
   private readonly redactable: string;
   private readonly logger: Logger;
+  private readonly onWait: ((wait: SourceWait) => void) | undefined;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly backoffBaseMs: number;
@@ -197,6 +200,7 @@ export class CloseAlertClient {
     this.authorization = `Bearer ${token}`;
     this.redactable = token;
     this.logger = options.logger ?? silentLogger();
+    this.onWait = options.onWait;
     this.timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     this.backoffBaseMs = options.backoffBaseMs ?? 1_000;
@@ -246,7 +250,7 @@ export class CloseAlertClient {
         `CloseAlert's request budget is nearly used up (${left} requests left).`,
         { retryable: true },
       );
-      this.logger.warn(
+      this.waitLog(
         { path, requestsLeft: left, waitMs: this.lowBudgetWaitMs },
         'closealert request budget low, pausing',
       );
@@ -268,7 +272,7 @@ export class CloseAlertClient {
         );
       }
       const waitMs = outcome.waitMs ?? this.backoff(attempt);
-      this.logger.warn(
+      this.waitLog(
         { path, attempt, waitMs, code: outcome.error.code, status: outcome.error.status },
         'closealert request failed, retrying',
       );
@@ -281,6 +285,12 @@ export class CloseAlertClient {
     if (this.closed) return;
     this.closed = true;
     await this.pool.close();
+  }
+
+  /** A pause is a warning for the log, unless a listener of `onWait` tells the operator already. */
+  private waitLog(fields: Record<string, unknown>, message: string): void {
+    if (this.onWait) this.logger.debug(fields, message);
+    else this.logger.warn(fields, message);
   }
 
   private backoff(attempt: number): number {
@@ -302,6 +312,7 @@ export class CloseAlertClient {
       );
     }
     this.waitedMs += ms;
+    if (ms > 0) this.onWait?.({ ms, code: reason.code, reason: reason.message });
     if (ms > 0) await this.sleep(ms, signal);
     signal?.throwIfAborted();
   }

@@ -43,6 +43,18 @@ export interface ReadContext<TConfig, TCheckpoint> {
   logger: Logger;
   /** Aborts reading, for shutdown. */
   signal?: AbortSignal;
+  /** Told when reading pauses for the source (a rate limit, a retry), so that a person can be told how long and why. */
+  onWait?: (wait: SourceWait) => void;
+}
+
+/** A pause imposed by the source. */
+export interface SourceWait {
+  /** How long the pause lasts. */
+  ms: number;
+  /** The error code of the cause, e.g. SOURCE_RATE_LIMITED. */
+  code: string;
+  /** Why, as a sentence for a person. */
+  reason: string;
 }
 
 /** A stream of records of one kind. */

@@ -12,6 +12,7 @@ import {
   type RunOutcome,
   type SavedFeedback,
   type Store,
+  type SourceWait,
   type StreamDefinition,
   type TributaryError,
 } from '@tributary/core';
@@ -39,6 +40,8 @@ export interface RunSyncOptions {
   /** Stops the run between pages: the page in flight commits, nothing new is read. */
   signal?: AbortSignal;
   onProgress?: (progress: SyncProgress) => void;
+  /** Told when reading pauses for the source (rate limit, retry); the source's client then logs the pause at debug only. */
+  onWait?: (wait: SourceWait) => void;
   /**
    * Records per transaction: pages are merged up to this size (default 1000), so that a backfill
    * commits a few large batches instead of many small ones.
@@ -85,7 +88,6 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
     }
     const config = parsed.data as Record<string, unknown>;
     if (connector.preflight) outcome.warnings.push(...connector.preflight(config, startedAt).warnings);
-    for (const warning of outcome.warnings) logger.warn(warning);
     const compiled = compileMappings(validateMappings(installation.mappings, installation.dataModel), installation.dataModel);
     const timeZone = connector.timeZoneOf?.(config) ?? 'UTC';
 
@@ -142,7 +144,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
         batchRecords,
       );
       try {
-        for await (const page of stream.read({ config, checkpoint, now: startedAt, logger, signal: options.signal })) {
+        for await (const page of stream.read({ config, checkpoint, now: startedAt, logger, signal: options.signal, onWait: options.onWait })) {
           await pipeline.push(page);
           if (options.signal?.aborted) break;
         }

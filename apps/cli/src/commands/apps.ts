@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { parseUserInput } from '@tributary/core';
 import { appStatuses, appStatusToJson, type AppStatus } from '../app-status.js';
 import { describeBilling } from '../billing-format.js';
 import { CONNECTORS } from '../connectors.js';
 import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
-import { workspaceSchema } from '../workspace.js';
+import { requireWorkspace } from '../workspace.js';
 
 function tokenLine(status: AppStatus): string {
   const { credentials } = status;
@@ -48,9 +47,9 @@ export function registerApps(program: Command, io: Io): void {
     .option('--workspace <ws>', 'only this workspace')
     .option('--json', 'print JSON for scripts')
     .action(async (options: { workspace?: string; json?: boolean }) => {
-      const workspace = options.workspace === undefined ? undefined : parseUserInput(workspaceSchema, options.workspace, 'workspace');
       await withContext(io, async (ctx) => {
         const store = await ctx.store();
+        const workspace = options.workspace === undefined ? undefined : await requireWorkspace(store, options.workspace);
         const statuses = await appStatuses(store, await store.listInstallations(workspace), new Date());
         if (options.json) {
           println(io.stdout, JSON.stringify(statuses.map(appStatusToJson), null, 2));

@@ -3,9 +3,11 @@ import { ConfigError, parseUserInput, type CustomerTableLink, type Installation 
 import { billingSettingsOf, describeBilling } from '../billing-format.js';
 import { connectorById } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
-import { println, type Io } from '../io.js';
+import { installationToJson } from '../app-status.js';
+import { jsonFlag, outputFor } from '../cli-options.js';
+import type { Io } from '../io.js';
 import { resolveToken } from '../token-option.js';
-import { workspaceSchema } from '../workspace.js';
+import { withWorkspace, workspaceSchema } from '../workspace.js';
 
 /** Options of `tributary install`, as commander hands them over. */
 export interface InstallOptions {
@@ -25,7 +27,19 @@ export interface InstallOptions {
   plan?: string;
   /** Purchase-order number for the invoices. */
   po?: string;
+  json?: boolean;
 }
+
+/** The flag that sets each setting, so that an error names what the operator typed. */
+export const SETTING_FLAGS = {
+  projectKey: '--project',
+  apiToken: '--token',
+  baseUrl: '--api-url',
+  backfillDays: '--backfill-days',
+  timeZone: '--timezone',
+  formId: '--form',
+  pageSize: '--page-size',
+} as const;
 
 function customerTableOf(options: InstallOptions): CustomerTableLink | undefined {
   const given = [options.customersTable, options.customersEmailColumn, options.customersIdColumn].filter(Boolean).length;
@@ -62,6 +76,7 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
       pageSize: numberOption(options.pageSize, '--page-size'),
     },
     `${connector.displayName} settings`,
+    SETTING_FLAGS,
   ) as Record<string, unknown>;
   const customerTable = customerTableOf(options);
   const billing = billingSettingsOf({ plan: options.plan ?? 'monthly', po: options.po });
@@ -84,10 +99,13 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     billing,
     actor: ctx.operator,
   });
-  println(ctx.io.stdout, `Installed ${connector.displayName} in workspace "${workspace}" (installation ${installation.id}) as "${ctx.operator}".`);
-  for (const note of check.notes) println(ctx.io.stdout, `  ${note}`);
-  println(ctx.io.stdout, `  Billing: ${describeBilling(billing, connector.pricing)}`);
-  println(ctx.io.stdout, `Run the first sync now with: tributary sync --workspace ${workspace}`);
+  const out = outputFor(ctx.io, options);
+  const notes = check.notes.map((note) => withWorkspace(note, workspace));
+  out.say(`Installed ${connector.displayName} in workspace "${workspace}" (installation ${installation.id}) as "${ctx.operator}".`);
+  for (const note of notes) out.say(`  ${note}`);
+  out.say(`  Billing: ${describeBilling(billing, connector.pricing)}`);
+  out.say(`Run the first sync now with: tributary sync ${app} --workspace ${workspace}`);
+  out.result({ installation: installationToJson(installation), installedBy: ctx.operator, notes });
   return installation;
 }
 
@@ -111,6 +129,7 @@ export function registerInstall(program: Command, io: Io): void {
     .option('--customers-id-column <column>', 'id column of your customers table')
     .option('--plan <plan>', 'billing plan: monthly (an invoice each month) or yearly (one advance invoice per year)', 'monthly')
     .option('--po <number>', 'purchase-order number printed on the invoices')
+    .addOption(jsonFlag())
     .action(async (app: string, options: InstallOptions) => {
       await withContext(io, (ctx) => installApp(ctx, app, options));
     });

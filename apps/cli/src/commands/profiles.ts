@@ -15,7 +15,8 @@ import { toCsv } from '../csv.js';
 import { println, type Io } from '../io.js';
 import { definitionFromFlags, hasConditionFlags, type ProfileFlags } from '../profile-flags.js';
 import { formatTable } from '../text-table.js';
-import { workspaceSchema } from '../workspace.js';
+import { requireWorkspace } from '../workspace.js';
+import { jsonFlag, outputFor } from '../cli-options.js';
 
 const formatSchema = z.enum(['table', 'csv', 'json']);
 type Format = z.infer<typeof formatSchema>;
@@ -24,6 +25,7 @@ const atSchema = z.iso.datetime({ offset: true }).or(z.iso.date());
 
 interface CommonOptions {
   workspace: string;
+  json?: boolean;
 }
 
 interface EvaluateOptions extends CommonOptions {
@@ -32,12 +34,18 @@ interface EvaluateOptions extends CommonOptions {
   record: boolean;
 }
 
-function workspaceOf(options: CommonOptions): string {
-  return parseUserInput(workspaceSchema, options.workspace, '--workspace');
+/** The workspace of `--workspace`, which must exist: a typo never reads as "no profiles". */
+function workspaceOf(ctx: CliContext, options: CommonOptions): Promise<string> {
+  return ctx.store().then((store) => requireWorkspace(store, options.workspace));
 }
 
-function formatOf(value: string): Format {
-  return parseUserInput(formatSchema, value, '--format');
+/** `--format`, with `--json` as the short form of `--format json`. */
+function formatOf(options: { format: string; json?: boolean }): Format {
+  const format = parseUserInput(formatSchema, options.format, '--format');
+  if (options.json && format !== 'json' && format !== 'table') {
+    throw new ConfigError('USAGE', `--json and --format ${format} ask for two formats; give one.`);
+  }
+  return options.json ? 'json' : format;
 }
 
 /** The evaluation time from `--at`, or now. */
@@ -74,7 +82,7 @@ export async function createProfile(
   name: string,
   options: CommonOptions & ProfileFlags & { file?: string },
 ): Promise<StoredProfile> {
-  const workspace = workspaceOf(options);
+  const workspace = await workspaceOf(ctx, options);
   let definition: ProfileDefinitionInput;
   if (options.file !== undefined) {
     if (hasConditionFlags(options))
@@ -89,11 +97,14 @@ export async function createProfile(
   }
   const store = await ctx.store();
   const profile = await store.createProfile(workspace, definition);
-  println(
-    ctx.io.stdout,
-    `Created profile "${profile.name}" in workspace "${workspace}": ${describeProfile(profile)}`,
-  );
+  const out = outputFor(ctx.io, options);
+  out.say(`Created profile "${profile.name}" in workspace "${workspace}": ${describeProfile(profile)}`);
+  out.result(profileJson(workspace, profile));
   return profile;
+}
+
+function profileJson(workspace: string, profile: StoredProfile): Record<string, unknown> {
+  return { ...profile, workspace, conditions: describeProfile(profile) };
 }
 
 function describeProfile(profile: StoredProfile): string {
@@ -171,9 +182,9 @@ export async function runProfile(
   name: string,
   options: EvaluateOptions & { maxRows?: number },
 ): Promise<ProfileEvaluation> {
-  const workspace = workspaceOf(options);
-  const format = formatOf(options.format);
+  const format = formatOf(options);
   const now = evaluationTime(options.at);
+  const workspace = await workspaceOf(ctx, options);
   const store = await ctx.store();
   const evaluation = await store.evaluateProfile(workspace, name, { now, record: options.record });
   printMembers(ctx.io, evaluation, format, options.maxRows);
@@ -286,6 +297,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .option('--exclude-backfilled', 'leave out the history read by the first sync (old news)')
     .option('--latest', "only each customer's latest response counts")
     .option('--description <text>', 'what the profile is for')
+    .addOption(jsonFlag())
     .action(async (name: string, options: CommonOptions & ProfileFlags & { file?: string }) => {
       await withContext(io, (ctx) => createProfile(ctx, name, options));
     });
@@ -296,8 +308,8 @@ export function registerProfiles(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'workspace')
     .option('--json', 'print JSON for scripts')
     .action(async (options: CommonOptions & { json?: boolean }) => {
-      const workspace = workspaceOf(options);
       await withContext(io, async (ctx) => {
+        const workspace = await workspaceOf(ctx, options);
         const list = await (await ctx.store()).listProfiles(workspace);
         if (options.json) {
           println(io.stdout, JSON.stringify(list, null, 2));
@@ -325,9 +337,10 @@ export function registerProfiles(program: Command, io: Io): void {
     .description('show a profile: its conditions, its definition and its last evaluations')
     .argument('<name>', 'profile name')
     .requiredOption('--workspace <ws>', 'workspace')
+    .addOption(jsonFlag())
     .action(async (name: string, options: CommonOptions) => {
-      const workspace = workspaceOf(options);
       await withContext(io, async (ctx) => {
+        const workspace = await workspaceOf(ctx, options);
         const store = await ctx.store();
         const profile = await store.getProfile(workspace, name);
         if (!profile)
@@ -335,13 +348,18 @@ export function registerProfiles(program: Command, io: Io): void {
             'PROFILE_NOT_FOUND',
             `Workspace "${workspace}" has no profile named "${name}".`,
           );
+        const history = await store.profileHistory(workspace, name, { limit: 5 });
+        if (options.json) {
+          const evaluations = history.map((h) => ({ ...h, evaluatedAt: h.evaluatedAt.toISOString() }));
+          println(io.stdout, JSON.stringify({ ...profileJson(workspace, profile), evaluations }, null, 2));
+          return;
+        }
         println(
           io.stdout,
           `${profile.name}${profile.definition.description ? ` — ${profile.definition.description}` : ''}`,
         );
         println(io.stdout, `  conditions: ${describeProfile(profile)}`);
         println(io.stdout, `  created:    ${profile.createdAt.toISOString()}`);
-        const history = await store.profileHistory(workspace, name, { limit: 5 });
         for (const h of history) {
           println(
             io.stdout,
@@ -361,6 +379,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .argument('<name>', 'profile name')
     .requiredOption('--workspace <ws>', 'workspace')
     .option('--format <format>', 'table, csv or json', 'table')
+    .option('--json', 'the same as --format json')
     .option('--at <time>', 'evaluate as of this time (ISO-8601); default now')
     .option('--no-record', 'do not record this evaluation in the membership history')
     .action(async (name: string, options: EvaluateOptions) => {
@@ -375,14 +394,15 @@ export function registerProfiles(program: Command, io: Io): void {
     .argument('<name>', 'profile name')
     .requiredOption('--workspace <ws>', 'workspace')
     .option('--format <format>', 'table, csv or json', 'table')
+    .option('--json', 'the same as --format json')
     .option('--at <time>', 'evaluate as of this time (ISO-8601); default now')
     .option('--no-record', 'do not record this evaluation in the membership history')
     .option('--history', 'show the recorded evaluations and their changes instead of evaluating now')
     .option('--limit <n>', 'with --history: how many evaluations', '10')
     .action(async (name: string, options: EvaluateOptions & { history?: boolean; limit: string }) => {
-      const workspace = workspaceOf(options);
-      const format = formatOf(options.format);
+      const format = formatOf(options);
       await withContext(io, async (ctx) => {
+        const workspace = await workspaceOf(ctx, options);
         if (options.history) {
           await showHistory(ctx, name, workspace, options.limit, format);
           return;
@@ -398,10 +418,15 @@ export function registerProfiles(program: Command, io: Io): void {
     .command('forms')
     .description("list the forms and questions of a workspace's feedback: the ids and indexes profiles name")
     .requiredOption('--workspace <ws>', 'workspace')
+    .addOption(jsonFlag())
     .action(async (options: CommonOptions) => {
-      const workspace = workspaceOf(options);
       await withContext(io, async (ctx) => {
+        const workspace = await workspaceOf(ctx, options);
         const forms = await (await ctx.store()).listFeedbackForms(workspace);
+        if (options.json) {
+          println(io.stdout, JSON.stringify(forms, null, 2));
+          return;
+        }
         if (forms.length === 0)
           println(io.stdout, `No feedback in workspace "${workspace}" yet: run a sync first.`);
         for (const form of forms) {
@@ -423,16 +448,19 @@ export function registerProfiles(program: Command, io: Io): void {
     .description('delete a profile and its membership history')
     .argument('<name>', 'profile name')
     .requiredOption('--workspace <ws>', 'workspace')
+    .addOption(jsonFlag())
     .action(async (name: string, options: CommonOptions) => {
-      const workspace = workspaceOf(options);
       await withContext(io, async (ctx) => {
+        const workspace = await workspaceOf(ctx, options);
         const deleted = await (await ctx.store()).deleteProfile(workspace, name);
         if (!deleted)
           throw new ConfigError(
             'PROFILE_NOT_FOUND',
             `Workspace "${workspace}" has no profile named "${name}".`,
           );
-        println(io.stdout, `Deleted profile "${name}" from workspace "${workspace}".`);
+        const out = outputFor(io, options);
+        out.say(`Deleted profile "${name}" from workspace "${workspace}".`);
+        out.result({ workspace, profile: name, deleted: true });
       });
     });
 }
