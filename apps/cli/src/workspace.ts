@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseUserInput, type Installation, type Store } from '@tributary/core';
+import { ConfigError, isTributaryError, parseUserInput, type Installation, type Store } from '@tributary/core';
 
 /** Workspace names appear in commands, logs and file names; keep them simple. */
 export const workspaceSchema = z
@@ -25,8 +25,19 @@ function listOf(names: readonly string[]): string {
  */
 export async function requireWorkspace(store: Store, input: string): Promise<string> {
   const name = parseWorkspace(input);
-  if ((await store.listInstallations(name)).length > 0) return name;
-  const names = [...new Set((await store.listInstallations()).map((i) => i.workspace))].sort();
+  try {
+    // Reads no secret, so that a workspace whose token cannot be opened is still found (doctor says why).
+    await store.listWorkspaceAdmins(name);
+    return name;
+  } catch (error) {
+    if (!(isTributaryError(error) && error.code === 'WORKSPACE_NOT_FOUND')) throw error;
+  }
+  let names: string[] = [];
+  try {
+    names = [...new Set((await store.listInstallations()).map((i) => i.workspace))].sort();
+  } catch {
+    // The names are a courtesy; a secret that cannot be opened must not hide the real answer.
+  }
   throw new ConfigError('WORKSPACE_NOT_FOUND', `There is no workspace "${name}"; workspaces: ${listOf(names)}.`, {
     hint:
       names.length > 0
@@ -64,7 +75,13 @@ export async function requireInstallation(store: Store, workspace: string, app: 
 /** The active installations of a workspace, for commands that act on every app of it. */
 export async function activeInstallations(store: Store, workspace: string): Promise<Installation[]> {
   const name = await requireWorkspace(store, workspace);
-  return (await store.listInstallations(name)).filter((i) => i.status === 'active');
+  const active = (await store.listInstallations(name)).filter((i) => i.status === 'active');
+  if (active.length === 0) {
+    throw new ConfigError('APP_NOT_INSTALLED', `No app is installed in workspace "${name}" (any more).`, {
+      hint: `Install one with: tributary install closealert --workspace ${name} --project <key> --token-file <file>`,
+    });
+  }
+  return active;
 }
 
 /**

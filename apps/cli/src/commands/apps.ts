@@ -4,7 +4,7 @@ import { describeBilling } from '../billing-format.js';
 import { CONNECTORS } from '../connectors.js';
 import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
-import { requireWorkspace } from '../workspace.js';
+import { parseWorkspace, requireWorkspace } from '../workspace.js';
 
 function tokenLine(status: AppStatus): string {
   const { credentials } = status;
@@ -47,6 +47,7 @@ export function registerApps(program: Command, io: Io): void {
     .option('--workspace <ws>', 'only this workspace')
     .option('--json', 'print JSON for scripts')
     .action(async (options: { workspace?: string; json?: boolean }) => {
+      if (options.workspace !== undefined) parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
         const store = await ctx.store();
         const workspace = options.workspace === undefined ? undefined : await requireWorkspace(store, options.workspace);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { formatMoney, invoiceToJson } from '../billing-format.js';
 import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
-import { requireWorkspace } from '../workspace.js';
+import { parseWorkspace, requireWorkspace } from '../workspace.js';
 
 /** Registers `tributary invoices`. */
 export function registerInvoices(program: Command, io: Io): void {
@@ -12,6 +12,7 @@ export function registerInvoices(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'workspace to show')
     .option('--json', 'print JSON for scripts')
     .action(async (options: { workspace: string; json?: boolean }) => {
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
         const store = await ctx.store();
         const workspace = await requireWorkspace(store, options.workspace);

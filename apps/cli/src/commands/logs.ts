@@ -5,7 +5,7 @@ import { appFlag, appOf } from '../cli-options.js';
 import { withContext } from '../context.js';
 import { formatRun, runToJson } from '../format.js';
 import { println, type Io } from '../io.js';
-import { requireAppInWorkspace, requireWorkspace } from '../workspace.js';
+import { parseWorkspace, requireAppInWorkspace, requireWorkspace } from '../workspace.js';
 
 const limitSchema = z.coerce.number().int().min(1).max(1000);
 
@@ -21,6 +21,7 @@ export function registerLogs(program: Command, io: Io): void {
     .option('--json', 'print JSON for scripts')
     .action(async (name: string | undefined, options: { workspace: string; app?: string; limit: string; json?: boolean }) => {
       const app = appOf(name, options);
+      parseWorkspace(options.workspace);
       const limit = parseUserInput(limitSchema, options.limit, '--limit');
       await withContext(io, async (ctx) => {
         const store = await ctx.store();

@@ -15,7 +15,7 @@ import { toCsv } from '../csv.js';
 import { println, type Io } from '../io.js';
 import { definitionFromFlags, hasConditionFlags, type ProfileFlags } from '../profile-flags.js';
 import { formatTable } from '../text-table.js';
-import { requireWorkspace } from '../workspace.js';
+import { parseWorkspace, requireWorkspace } from '../workspace.js';
 import { jsonFlag, outputFor } from '../cli-options.js';
 
 const formatSchema = z.enum(['table', 'csv', 'json']);
@@ -299,6 +299,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .option('--description <text>', 'what the profile is for')
     .addOption(jsonFlag())
     .action(async (name: string, options: CommonOptions & ProfileFlags & { file?: string }) => {
+      parseWorkspace(options.workspace);
       await withContext(io, (ctx) => createProfile(ctx, name, options));
     });
 
@@ -308,6 +309,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'workspace')
     .option('--json', 'print JSON for scripts')
     .action(async (options: CommonOptions & { json?: boolean }) => {
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
         const workspace = await workspaceOf(ctx, options);
         const list = await (await ctx.store()).listProfiles(workspace);
@@ -339,6 +341,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'workspace')
     .addOption(jsonFlag())
     .action(async (name: string, options: CommonOptions) => {
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
         const workspace = await workspaceOf(ctx, options);
         const store = await ctx.store();
@@ -383,6 +386,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .option('--at <time>', 'evaluate as of this time (ISO-8601); default now')
     .option('--no-record', 'do not record this evaluation in the membership history')
     .action(async (name: string, options: EvaluateOptions) => {
+      parseWorkspace(options.workspace);
       await withContext(io, (ctx) => runProfile(ctx, name, options));
     });
 
@@ -401,6 +405,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .option('--limit <n>', 'with --history: how many evaluations', '10')
     .action(async (name: string, options: EvaluateOptions & { history?: boolean; limit: string }) => {
       const format = formatOf(options);
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
         const workspace = await workspaceOf(ctx, options);
         if (options.history) {
@@ -420,6 +425,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'workspace')
     .addOption(jsonFlag())
     .action(async (options: CommonOptions) => {
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
         const workspace = await workspaceOf(ctx, options);
         const forms = await (await ctx.store()).listFeedbackForms(workspace);
@@ -450,6 +456,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'workspace')
     .addOption(jsonFlag())
     .action(async (name: string, options: CommonOptions) => {
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
         const workspace = await workspaceOf(ctx, options);
         const deleted = await (await ctx.store()).deleteProfile(workspace, name);

@@ -9,7 +9,7 @@ import { formatRun, runToJson } from '../format.js';
 import type { Io } from '../io.js';
 import { createProgress } from '../progress.js';
 import { underRunLock } from '../run-lock.js';
-import { activeInstallations, requireInstallation } from '../workspace.js';
+import { activeInstallations, parseWorkspace, requireInstallation } from '../workspace.js';
 
 async function syncInstallation(ctx: CliContext, installation: Installation): Promise<RunRecord> {
   const store = await ctx.store();
@@ -50,11 +50,11 @@ export function registerSync(program: Command, io: Io): void {
     .addOption(jsonFlag())
     .action(async (name: string | undefined, options: { workspace: string; app?: string; json?: boolean }) => {
       const app = appOf(name, options);
+      parseWorkspace(options.workspace);
       const out = outputFor(io, options);
       await withContext(io, async (ctx) => {
         const store = await ctx.store();
         const installations = app === undefined ? await activeInstallations(store, options.workspace) : [await requireInstallation(store, options.workspace, app)];
-        if (installations.length === 0) out.say(`No app is installed in workspace "${options.workspace}" any more; nothing to sync.`);
         const runs: RunRecord[] = [];
         for (const installation of installations) {
           const run = await syncInstallation(ctx, installation);

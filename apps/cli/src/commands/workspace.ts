@@ -3,7 +3,7 @@ import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
 import { jsonFlag, outputFor } from '../cli-options.js';
 import { formatTable } from '../text-table.js';
-import { requireWorkspace } from '../workspace.js';
+import { parseWorkspace, requireWorkspace } from '../workspace.js';
 
 /** Registers `tributary workspace admins [list|add|remove]`. */
 export function registerWorkspace(program: Command, io: Io): void {
@@ -15,6 +15,7 @@ export function registerWorkspace(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'the workspace')
     .option('--json', 'print JSON for scripts')
     .action(async (options: { workspace: string; json?: boolean }) => {
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
         const store = await ctx.store();
         const ws = await requireWorkspace(store, options.workspace);
@@ -37,6 +38,7 @@ export function registerWorkspace(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'the workspace')
     .addOption(jsonFlag())
     .action(async (user: string, options: { workspace: string; json?: boolean }) => {
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
         const store = await ctx.store();
         const ws = await requireWorkspace(store, options.workspace);
@@ -53,6 +55,7 @@ export function registerWorkspace(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'the workspace')
     .addOption(jsonFlag())
     .action(async (user: string, options: { workspace: string; json?: boolean }) => {
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
         const store = await ctx.store();
         const ws = await requireWorkspace(store, options.workspace);
