@@ -65,7 +65,7 @@ function unreadable(cause?: unknown): StorageError {
   return new StorageError(
     'SECRET_UNREADABLE',
     'A stored secret failed its integrity check: it was altered, or sealed with a different key under the same key id.',
-    { cause, hint: 'Restore the original secret key, or replace the API token without reinstalling: tributary app token <app> --workspace <ws> --token-file <file>.' },
+    { cause, hint: 'Restore the original secret key, or replace the API token without reinstalling (tributary app token --help).' },
   );
 }
 
