@@ -165,6 +165,9 @@ describe.each(databases)('the CLI as people use it on $dialect', (database: Test
     expect(run.stderr).toMatch(/delta\/closealert: \[[#-]{20}\] \d+\/\d+ windows {2}[\d,]+ responses/);
     expect(run.stderr).not.toContain('closealert request failed');
     expect(run.stdout).toMatch(/delta\/closealert {2}SUCCEEDED/);
+    const remap = await runOnTerminal(['remap', 'closealert', '--workspace', 'delta'], env, true);
+    expect(remap.code, remap.stderr).toBe(0);
+    expect(remap.stderr).toMatch(/remap delta\/closealert: \[#{20}\] [\d,]+\/[\d,]+ responses/);
 
     sandbox.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 1 });
     sandbox.addResponses(5);
