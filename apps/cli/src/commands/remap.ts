@@ -30,7 +30,9 @@ export function registerRemap(program: Command, io: Io): void {
         const installation = await requireInstallation(store, options.workspace, app);
         const controller = new AbortController();
         io.onShutdown?.(() => controller.abort());
-        const total = (await store.countRows(installation.id))[installation.dataModel.primaryTable];
+        // countRows names the physical tables (prefixed per dialect): `…closealert_form_responses`.
+        const primary = `${app}_${installation.dataModel.primaryTable}`;
+        const total = Object.entries(await store.countRows(installation.id)).find(([table]) => table.endsWith(primary))?.[1];
         const progress = createProgress(io, `remap ${installation.workspace}/${app}`);
         const result = await underRunLock(store, installation, () =>
           remapStoredRecords({
