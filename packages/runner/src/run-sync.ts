@@ -83,7 +83,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
     const parsed = connector.configSchema.safeParse(installation.config);
     if (!parsed.success) {
       throw new StorageError('INSTALLATION_CONFIG_INVALID', `The stored settings of ${installation.app} in ${installation.workspace} are invalid: ${describeIssues(parsed.error)}`, {
-        hint: 'Reinstall the app or correct its settings.',
+        hint: `Reinstall the app: tributary uninstall ${installation.app} --workspace ${installation.workspace}, then tributary install ${installation.app} --workspace ${installation.workspace} …`,
       });
     }
     const config = parsed.data as Record<string, unknown>;
