@@ -140,3 +140,23 @@ export function appStatusToJson(status: AppStatus): Record<string, unknown> {
     attention: status.attention,
   };
 }
+
+/**
+ * An installation as JSON for the commands that change one: its settings without the secret fields
+ * (a connector without a known secret list shows no settings at all), so that no token can leak.
+ */
+export function installationToJson(installation: Installation): Record<string, unknown> {
+  const connector = CONNECTORS.get(installation.app);
+  const secrets = new Set(connector?.secrets ?? []);
+  const settings = connector ? Object.fromEntries(Object.entries(installation.config).filter(([key]) => !secrets.has(key))) : {};
+  return {
+    id: installation.id,
+    workspace: installation.workspace,
+    app: installation.app,
+    status: installation.status,
+    installedAt: iso(installation.createdAt),
+    uninstalledAt: iso(installation.uninstalledAt),
+    settings,
+    billing: installation.billing ?? null,
+  };
+}

@@ -2,7 +2,7 @@ import { billingSettingsSchema, minorUnits, parseUserInput, type BillingSettings
 
 /** Billing settings from the `--plan` and `--po` options, or a ConfigError naming the bad one. */
 export function billingSettingsOf(options: { plan: string; po?: string | undefined }): BillingSettings {
-  return parseUserInput(billingSettingsSchema, { plan: options.plan, ...(options.po === undefined ? {} : { poNumber: options.po }) }, 'billing settings (--plan, --po)');
+  return parseUserInput(billingSettingsSchema, { plan: options.plan, ...(options.po === undefined ? {} : { poNumber: options.po }) }, 'billing settings', { plan: '--plan', poNumber: '--po' });
 }
 
 /** An amount in minor units as people read it: `EUR 25.00`. */

@@ -60,7 +60,7 @@ function loginName(): string {
 /** Runs a command with a context and always releases the store afterwards. */
 export async function withContext<T>(io: Io, action: (ctx: CliContext) => Promise<T>): Promise<T> {
   const env = readEnv(io.env);
-  const logger = createCliLogger(env, Boolean(io.stderr.isTTY));
+  const logger = createCliLogger(env, io.stderr);
   let opened: TypeOrmStore | undefined;
   let migrated = false;
   let keys: SecretKeyRing | undefined;

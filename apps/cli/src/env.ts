@@ -36,6 +36,10 @@ export const envSchema = z.object({
     .optional()
     .describe('the new key for secrets rotate when no --new-key or --new-key-file is given'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+  LOG_FORMAT: z
+    .enum(['json', 'pretty'])
+    .optional()
+    .describe('json: one JSON object a line, for log collectors; pretty: a sentence a line; default pretty on a terminal, json otherwise'),
   TRIBUTARY_USER: operatorNameSchema
     .optional()
     .describe('who runs the command, for the workspace administrator checks; default the login name'),

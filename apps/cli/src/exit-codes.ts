@@ -8,6 +8,8 @@ export const EXIT = {
   source: 3,
   storage: 4,
   internal: 70,
+  /** stdout or stderr was a pipe whose reader went away; like git and seq: 128 + SIGPIPE. */
+  brokenPipe: 141,
 } as const;
 
 /**

@@ -1,4 +1,5 @@
 import type { RunRecord, SavedFeedback } from '@tributary/core';
+import { withWorkspace } from './workspace.js';
 
 /** One customer's feedback as the run log shows it: `ann@example.com (NPS: 4, "great mail")`. */
 export function formatFeedback(feedback: SavedFeedback): string {
@@ -34,8 +35,8 @@ export function formatRun(run: RunRecord, options: { maxCustomers?: number } = {
     lines.push(`  rejected${rejected.sourceId ? ` #${rejected.sourceId}` : ''}: ${rejected.reason}`);
   }
   if (run.rejectedRecords.length > max) lines.push(`  … and ${run.rejectedRecords.length - max} more rejected`);
-  for (const warning of run.warnings) lines.push(`  warning: ${warning}`);
-  if (run.error) lines.push(`  error${run.errorCode ? ` [${run.errorCode}]` : ''}: ${run.error}`);
+  for (const warning of run.warnings) lines.push(`  warning: ${withWorkspace(warning, run.workspace)}`);
+  if (run.error) lines.push(`  error${run.errorCode ? ` [${run.errorCode}]` : ''}: ${withWorkspace(run.error, run.workspace)}`);
   return lines.join('\n');
 }
 

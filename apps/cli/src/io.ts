@@ -9,17 +9,54 @@ export interface Io {
   onShutdown?: (listener: () => void) => void;
 }
 
-/** The real process's streams and environment. */
-export function processIo(): Io {
+/** The process's Io, plus whether a reader went away while the command was writing. */
+export interface ProcessIo extends Io {
+  /** True once stdout or stderr hit a closed pipe (`tributary logs | head -1`); later writes to it were dropped. */
+  brokenPipe(): boolean;
+}
+
+type Stream = NodeJS.WriteStream;
+
+/**
+ * A process stream that stops writing once its reader has gone. Node ignores SIGPIPE, so a closed
+ * pipe surfaces as an asynchronous EPIPE 'error' event that would otherwise crash the process with
+ * a stack trace; here it only marks the stream closed, and the command finishes its work quietly.
+ */
+function guarded(stream: Stream, onBroken: () => void): Io['stdout'] {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
+      closed = true;
+      onBroken();
+      return;
+    }
+    throw error;
+  });
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    get isTTY() {
+      return stream.isTTY;
+    },
+    write(text: string) {
+      if (closed || stream.destroyed) return false;
+      return stream.write(text);
+    },
+  };
+}
+
+/** The real process's streams and environment. */
+export function processIo(): ProcessIo {
+  let broken = false;
+  const onBroken = () => (broken = true);
+  return {
+    stdout: guarded(process.stdout, onBroken),
+    stderr: guarded(process.stderr, onBroken),
     env: process.env,
     stdin: process.stdin,
     onShutdown(listener) {
       process.once('SIGINT', listener);
       process.once('SIGTERM', listener);
     },
+    brokenPipe: () => broken,
   };
 }
 

@@ -294,6 +294,6 @@ describe.each(databases)('billing and uninstall on $dialect', (database: TestDat
   it('says what to do when the app is not installed', async () => {
     const result = await cli('uninstall', 'closealert', '--workspace', 'nobody');
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('closealert is not installed in workspace "nobody"');
+    expect(result.stderr).toContain('There is no workspace "nobody"; workspaces: ');
   });
 });

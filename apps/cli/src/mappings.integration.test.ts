@@ -75,7 +75,7 @@ describe.each(databases)('data mappings on $dialect', (database: TestDatabase) =
     expect(before.length).toBe(120);
     const added = await cli('mappings', 'add', 'closealert', 'merge_tags.segment', 'form_responses.segment', '--workspace', ws, '--type', 'text');
     expect(added.code, added.stderr).toBe(0);
-    expect(added.stdout).toContain('tributary remap --workspace mapping-ws closealert');
+    expect(added.stdout).toContain('tributary remap closealert --workspace mapping-ws');
     expect((await responses()).every((r) => r.segment === null)).toBe(true);
 
     const requests = sandbox.stats().requests;

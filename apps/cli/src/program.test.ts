@@ -5,6 +5,9 @@ import { main } from './program.js';
 import { ConfigError, InternalError, SourceApiError, StorageError } from '@tributary/core';
 import { readEnv } from './env.js';
 
+// A key in the environment: a test that reached the store by mistake would write no key file.
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
 function capture(env: Record<string, string | undefined> = {}) {
   let stdout = '';
   let stderr = '';
@@ -33,6 +36,31 @@ describe('tributary', () => {
     const c = capture({ TRIBUTARY_DATABASE_URL: 'mysql://localhost/db' });
     expect(await main(['logs', '--workspace', 'acme'], c.io)).toBe(EXIT.usage);
     expect(c.err()).toMatch(/TRIBUTARY_DATABASE_URL: must be postgres:\/\/.* or sqlite:<path>/);
+  });
+
+  it('prints its help to stdout when run without a command', async () => {
+    const c = capture();
+    expect(await main([], c.io)).toBe(EXIT.ok);
+    expect(c.out()).toMatch(/^Usage: tributary/);
+    expect(c.err()).toBe('');
+  });
+
+  it('says what is wrong with a flag in a sentence that names it, before opening any database', async () => {
+    for (const args of [['logs', '--workspace', ''], ['sync', 'closealert', '--workspace', ''], ['profiles', 'list', '--workspace', '']]) {
+      const c = capture({ TRIBUTARY_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', TRIBUTARY_SECRET_KEY: KEY });
+      expect(await main(args, c.io)).toBe(EXIT.usage);
+      expect(c.err()).toContain('--workspace must not be empty.');
+      expect(c.err()).not.toMatch(/Too small|expected string|>=1/);
+    }
+    const limit = capture({ TRIBUTARY_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', TRIBUTARY_SECRET_KEY: KEY });
+    expect(await main(['logs', '--workspace', 'acme', '--limit', '0'], limit.io)).toBe(EXIT.usage);
+    expect(limit.err()).toContain('--limit must be at least 1.');
+  });
+
+  it('refuses an app named twice in different ways', async () => {
+    const c = capture({ TRIBUTARY_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', TRIBUTARY_SECRET_KEY: KEY });
+    expect(await main(['sync', 'closealert', '--app', 'typeform', '--workspace', 'acme'], c.io)).toBe(EXIT.usage);
+    expect(c.err()).toContain('The app is named twice');
   });
 
   it('exits 2 on unknown commands and missing options', async () => {

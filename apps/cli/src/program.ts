@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { describeFailure, exitCodeFor, EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { registerCommands } from './commands/index.js';
+import { withWorkspace } from './workspace.js';
 
 const packageJson = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -27,6 +28,11 @@ export function buildProgram(io: Io): Command {
  */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const program = buildProgram(io);
+  // Bare `tributary` asked for nothing wrong: the help goes to stdout, where `| less` finds it.
+  if (argv.length === 0) {
+    program.outputHelp();
+    return EXIT.ok;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
@@ -35,7 +41,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return EXIT.ok;
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    io.stderr.write(`${describeFailure(error)}\n`);
+    io.stderr.write(`${withWorkspace(describeFailure(error), workspaceIn(argv))}\n`);
     return exitCodeFor(error);
   }
+}
+
+/** The `--workspace` a command was given, so that a hint can name it instead of `<ws>`. */
+function workspaceIn(argv: readonly string[]): string | undefined {
+  for (const [i, arg] of argv.entries()) {
+    if (arg === '--workspace') return argv[i + 1];
+    if (arg.startsWith('--workspace=')) return arg.slice('--workspace='.length);
+  }
+  return undefined;
 }

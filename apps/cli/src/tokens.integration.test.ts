@@ -164,7 +164,8 @@ describe.each(databases)('app tokens on $dialect', (database: TestDatabase) => {
     // The operator must act (replace the token): a configuration failure, exit 2.
     expect(sync.code).toBe(2);
     expect(sync.stdout).toContain('error [TOKEN_EXPIRED]: The CloseAlert API token expired on');
-    expect(sync.stdout).toContain('tributary app token --workspace <ws> closealert --token <jwt>');
+    expect(sync.stdout).toContain('tributary app token --workspace expired closealert --token <jwt>');
+    expect(sync.stdout).not.toContain('<ws>');
     expect(sandbox.stats().requests).toBe(requests);
 
     const logs = JSON.parse((await cli('logs', '--workspace', ws, '--json')).stdout) as { status: string; errorCode: string; error: string }[];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseUserInput, type Installation, type Store } from '@tributary/core';
+import { ConfigError, isTributaryError, parseUserInput, type Installation, type Store } from '@tributary/core';
 
 /** Workspace names appear in commands, logs and file names; keep them simple. */
 export const workspaceSchema = z
@@ -8,14 +8,87 @@ export const workspaceSchema = z
   .max(100)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must start with a letter or digit and hold only letters, digits, _ . -');
 
-/** The active installation of `app` in `workspace`, or a ConfigError that says how to install it. */
+/** A workspace name from `--workspace`, or a ConfigError that names the flag. */
+export function parseWorkspace(input: string): string {
+  return parseUserInput(workspaceSchema, input, '--workspace');
+}
+
+/** `a, b, c`, or `none` for an empty list. */
+function listOf(names: readonly string[]): string {
+  return names.length > 0 ? names.join(', ') : 'none';
+}
+
+/**
+ * The workspace named by `--workspace`, when it exists (an app was installed in it, even if removed
+ * since); otherwise a ConfigError (exit 2) that lists the workspaces there are, so that a typo never
+ * reads as an empty result.
+ */
+export async function requireWorkspace(store: Store, input: string): Promise<string> {
+  const name = parseWorkspace(input);
+  try {
+    // Reads no secret, so that a workspace whose token cannot be opened is still found (doctor says why).
+    await store.listWorkspaceAdmins(name);
+    return name;
+  } catch (error) {
+    if (!(isTributaryError(error) && error.code === 'WORKSPACE_NOT_FOUND')) throw error;
+  }
+  let names: string[] = [];
+  try {
+    names = [...new Set((await store.listInstallations()).map((i) => i.workspace))].sort();
+  } catch {
+    // The names are a courtesy; a secret that cannot be opened must not hide the real answer.
+  }
+  throw new ConfigError('WORKSPACE_NOT_FOUND', `There is no workspace "${name}"; workspaces: ${listOf(names)}.`, {
+    hint:
+      names.length > 0
+        ? 'Check the spelling, or install an app to create a workspace: tributary install closealert --workspace <name> --project <key> --token-file <file>'
+        : `A workspace comes into being when an app is installed in it: tributary install closealert --workspace ${name} --project <key> --token-file <file>`,
+  });
+}
+
+/**
+ * The installations of `app` in an existing workspace, whatever their status (the run log and the
+ * data of an uninstalled app stay); a ConfigError that lists the workspace's apps when there is none.
+ */
+export async function requireAppInWorkspace(store: Store, workspace: string, app: string): Promise<Installation[]> {
+  const name = await requireWorkspace(store, workspace);
+  const installations = await store.listInstallations(name);
+  const matching = installations.filter((i) => i.app === app);
+  if (matching.length > 0) return matching;
+  const apps = [...new Set(installations.map((i) => i.app))].sort();
+  throw new ConfigError('APP_NOT_INSTALLED', `${app} was never installed in workspace "${name}"; apps there: ${listOf(apps)}.`);
+}
+
+/** The active installation of `app` in `workspace`, or a ConfigError that says what exists and how to install it. */
 export async function requireInstallation(store: Store, workspace: string, app: string): Promise<Installation> {
-  const name = parseUserInput(workspaceSchema, workspace, 'workspace');
+  const name = await requireWorkspace(store, workspace);
   const installation = await store.findInstallation(name, app);
   if (!installation) {
-    throw new ConfigError('APP_NOT_INSTALLED', `${app} is not installed in workspace "${name}".`, {
-      hint: `Install it with: tributary install ${app} --workspace ${name} --project <key> --token <jwt>`,
+    const active = (await store.listInstallations(name)).filter((i) => i.status === 'active').map((i) => i.app);
+    throw new ConfigError('APP_NOT_INSTALLED', `${app} is not installed in workspace "${name}"; installed there: ${listOf(active)}.`, {
+      hint: `Install it with: tributary install ${app} --workspace ${name} --project <key> --token-file <file>`,
     });
   }
   return installation;
+}
+
+/** The active installations of a workspace, for commands that act on every app of it. */
+export async function activeInstallations(store: Store, workspace: string): Promise<Installation[]> {
+  const name = await requireWorkspace(store, workspace);
+  const active = (await store.listInstallations(name)).filter((i) => i.status === 'active');
+  if (active.length === 0) {
+    throw new ConfigError('APP_NOT_INSTALLED', `No app is installed in workspace "${name}" (any more).`, {
+      hint: `Install one with: tributary install closealert --workspace ${name} --project <key> --token-file <file>`,
+    });
+  }
+  return active;
+}
+
+/**
+ * Connector messages name the workspace as `<ws>` (they do not know it); the operator gets the
+ * command ready to paste.
+ */
+export function withWorkspace(text: string, workspace: string | undefined): string {
+  if (workspace === undefined || !workspaceSchema.safeParse(workspace).success) return text;
+  return text.replaceAll('<ws>', workspace);
 }

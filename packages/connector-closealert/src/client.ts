@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { z } from 'zod';
-import { ConfigError, SourceApiError, silentLogger, type Logger } from '@tributary/core';
+import { ConfigError, SourceApiError, silentLogger, type Logger, type SourceWait } from '@tributary/core';
 import { isSafeProjectKey } from './config.js';
 import { readTokenProject } from './token.js';
 
@@ -95,6 +95,8 @@ export interface CloseAlertClientOptions extends CloseAlertClientTuning {
    * default); an install check has no next run.
    */
   afterGivingUp?: string;
+  /** Told of every pause before it starts; whoever listens tells the operator, so the pause is logged at debug only. */
+  onWait?: (wait: SourceWait) => void;
 }
 
 const ALLOW_LIST_HINT =
@@ -187,6 +189,7 @@ export class CloseAlertClient {
   private readonly authorization: string;
   private readonly redactable: string;
   private readonly logger: Logger;
+  private readonly onWait: ((wait: SourceWait) => void) | undefined;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly backoffBaseMs: number;
@@ -225,6 +228,7 @@ export class CloseAlertClient {
     this.authorization = `Bearer ${token}`;
     this.redactable = token;
     this.logger = options.logger ?? silentLogger();
+    this.onWait = options.onWait;
     this.timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
     this.backoffBaseMs = options.backoffBaseMs ?? 1_000;
@@ -275,7 +279,7 @@ export class CloseAlertClient {
         `CloseAlert's request budget is nearly used up (${left} requests left).`,
         { retryable: true },
       );
-      this.logger.warn(
+      this.waitLog(
         { path, requestsLeft: left, waitMs: this.lowBudgetWaitMs },
         'closealert request budget low, pausing',
       );
@@ -297,7 +301,7 @@ export class CloseAlertClient {
         );
       }
       const waitMs = outcome.waitMs ?? this.backoff(attempt);
-      this.logger.warn(
+      this.waitLog(
         { path, attempt, waitMs, code: outcome.error.code, status: outcome.error.status },
         'closealert request failed, retrying',
       );
@@ -310,6 +314,12 @@ export class CloseAlertClient {
     if (this.closed) return;
     this.closed = true;
     await this.pool.close();
+  }
+
+  /** A pause is a warning for the log, unless a listener of `onWait` tells the operator already. */
+  private waitLog(fields: Record<string, unknown>, message: string): void {
+    if (this.onWait) this.logger.debug(fields, message);
+    else this.logger.warn(fields, message);
   }
 
   private backoff(attempt: number): number {
@@ -331,6 +341,7 @@ export class CloseAlertClient {
       );
     }
     this.waitedMs += ms;
+    if (ms > 0) this.onWait?.({ ms, code: reason.code, reason: reason.message });
     if (ms > 0) await this.sleep(ms, signal);
     signal?.throwIfAborted();
   }

@@ -13,7 +13,7 @@ import {
 import { CloseAlertClient, type CloseAlertClientTuning, type FormResponsesPage } from './client.js';
 import type { CloseAlertConfig } from './config.js';
 import { formResponseSchema, type FormResponse } from './record.js';
-import { assertTokenUsable, describeTokenExpiry } from './token.js';
+import { assertTokenUsable } from './token.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -121,8 +121,8 @@ async function* readFormResponses(
   options: FormResponsesStreamOptions,
 ): AsyncGenerator<StreamPage<FormResponse, FormResponsesCheckpoint>> {
   const { config, logger } = ctx;
-  const expiry = assertTokenUsable(config.apiToken, ctx.now);
-  if (expiry.warning !== null) logger.warn({ daysLeft: expiry.daysLeft }, describeTokenExpiry(expiry));
+  // Throws for an expired token; an expiring one is the connector's preflight warning, said once per run.
+  assertTokenUsable(config.apiToken, ctx.now);
 
   // Fixed once: a window's pages only stay stable while its end does not move.
   const untilMs = Math.floor(ctx.now.getTime() / 1000) * 1000;
@@ -161,6 +161,7 @@ async function* readFormResponses(
     projectKey: config.projectKey,
     apiToken: config.apiToken,
     logger,
+    onWait: ctx.onWait,
   });
   const fetchPage = (job: PageJob): Promise<FormResponsesPage> => {
     const window = windows[job.windowIndex]!;

@@ -53,6 +53,18 @@ export interface ReadContext<TConfig, TCheckpoint> {
   installedAt?: Date;
   /** Read the stream's reconciliation range again now, whenever the last pass was. */
   reconcile?: boolean;
+  /** Told when reading pauses for the source (a rate limit, a retry), so that a person can be told how long and why. */
+  onWait?: (wait: SourceWait) => void;
+}
+
+/** A pause imposed by the source. */
+export interface SourceWait {
+  /** How long the pause lasts. */
+  ms: number;
+  /** The error code of the cause, e.g. SOURCE_RATE_LIMITED. */
+  code: string;
+  /** Why, as a sentence for a person. */
+  reason: string;
 }
 
 /** A stream of records of one kind. */

@@ -25,6 +25,6 @@ describe('errors', () => {
 
   it('parseUserInput names each bad field', () => {
     const schema = z.object({ port: z.number().int(), host: z.string() });
-    expect(() => parseUserInput(schema, { port: 'x' }, 'sandbox options')).toThrow(/Invalid sandbox options: port: .*; host: /);
+    expect(() => parseUserInput(schema, { port: 'x' }, 'sandbox options')).toThrow('Invalid sandbox options: port must be a number; host is required.');
   });
 });

@@ -54,6 +54,7 @@ export {
   type StreamDefinition,
   type StreamPage,
   type ReadContext,
+  type SourceWait,
   type RejectedRecord,
   type ConnectionCheck,
   type CheckContext,
@@ -123,4 +124,4 @@ export {
   type FeedbackForm,
 } from './profile.js';
 export { parseTimestamp, addMonthsUtc, isValidTimeZone, timeZoneSchema } from './time.js';
-export { describeIssues, parseUserInput } from './validation.js';
+export { describeIssues, issueSentence, parseUserInput, pathName, type FieldNames } from './validation.js';

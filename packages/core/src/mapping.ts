@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { findTable, type ColumnType, type DataModel, type TableSpec } from './data-model.js';
 import { identifierSchema } from './identifiers.js';
+import { issueSentence, pathName } from './validation.js';
 import { parseTimestamp } from './time.js';
 
 /** How a source value is converted before it is stored. */
@@ -102,7 +103,13 @@ export function validateMappings(
   const mappings = z.array(mappingSchema).safeParse(input);
   const problems: string[] = [];
   if (!mappings.success) {
-    for (const issue of mappings.error.issues) problems.push(`mapping ${issue.path.map(String).join('.')}: ${issue.message}`);
+    for (const issue of mappings.error.issues) {
+      // A mapping is known by the column it feeds, not by its position in a list nobody sees.
+      const [index, ...field] = issue.path;
+      const target = typeof index === 'number' ? (input[index] as { target?: { table?: unknown; column?: unknown } } | undefined)?.target : undefined;
+      const which = target && typeof target.table === 'string' && typeof target.column === 'string' ? `the mapping to ${target.table}.${target.column}` : `mapping ${typeof index === 'number' ? index + 1 : ''}`.trim();
+      problems.push(`${which}: ${field.length > 0 ? `${pathName(field)} ` : ''}${issueSentence(issue)}`);
+    }
     throw new ConfigError('MAPPING_INVALID', `Invalid data mappings: ${problems.join('; ')}`);
   }
   const fed = new Map<string, string>();

@@ -56,7 +56,7 @@ export function rawRecordColumn(installation: Installation): string {
   const mapping = candidates.find((m) => m.enabled) ?? candidates[0];
   if (!mapping) {
     throw new ConfigError('REMAP_NO_RAW_RECORDS', `Installation ${installation.id} keeps no raw records: no mapping stores "$record" in a json column of "${model.primaryTable}".`, {
-      hint: `Reset the mappings (tributary mappings reset) so that raw records are kept; records synced from then on can be remapped.`,
+      hint: `Reset the mappings (tributary mappings reset ${installation.app} --workspace ${installation.workspace}) so that raw records are kept; records synced from then on can be remapped.`,
     });
   }
   return mapping.target.column;

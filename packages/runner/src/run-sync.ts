@@ -14,6 +14,7 @@ import {
   type RunOutcome,
   type SavedFeedback,
   type Store,
+  type SourceWait,
   type StreamDefinition,
   type TributaryError,
 } from '@tributary/core';
@@ -41,6 +42,8 @@ export interface RunSyncOptions {
   /** Stops the run between pages: the page in flight commits, nothing new is read. */
   signal?: AbortSignal;
   onProgress?: (progress: SyncProgress) => void;
+  /** Told when reading pauses for the source (rate limit, retry); the source's client then logs the pause at debug only. */
+  onWait?: (wait: SourceWait) => void;
   /**
    * Records per transaction: pages are merged up to this size (default 1000), so that a backfill
    * commits a few large batches instead of many small ones.
@@ -85,12 +88,11 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
     const parsed = connector.configSchema.safeParse(installation.config);
     if (!parsed.success) {
       throw new StorageError('INSTALLATION_CONFIG_INVALID', `The stored settings of ${installation.app} in ${installation.workspace} are invalid: ${describeIssues(parsed.error)}`, {
-        hint: 'Reinstall the app or correct its settings.',
+        hint: `Reinstall the app: tributary uninstall ${installation.app} --workspace ${installation.workspace}, then tributary install ${installation.app} --workspace ${installation.workspace} …`,
       });
     }
     const config = parsed.data as Record<string, unknown>;
     if (connector.preflight) outcome.warnings.push(...connector.preflight(config, startedAt).warnings);
-    for (const warning of outcome.warnings) logger.warn(warning);
     const compiled = compileMappings(validateMappings(installation.mappings, installation.dataModel), installation.dataModel);
     const timeZone = connector.timeZoneOf?.(config) ?? 'UTC';
 
@@ -164,6 +166,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
           now: startedAt,
           logger,
           signal: options.signal,
+          onWait: options.onWait,
           installedAt: installation.createdAt,
           reconcile: options.reconcile,
         })) {

@@ -216,6 +216,8 @@ export function createRunner(options: RunnerOptions): Runner {
       const startedAt = clock();
       const result = await sync({ store, connector, installation, now: clock, logger, signal: shutdown.signal });
       report = reportOf(result, startedAt, clock());
+      // The run log keeps its warnings (an expiring token); a scheduled run says them here, once.
+      for (const warning of result.warnings) logger.warn({ workspace: installation.workspace, app: installation.app, runId: result.runId }, warning);
       runId = result.runId;
     }
     const next = scheduleAfterRun(installation.id, state, report, policy);

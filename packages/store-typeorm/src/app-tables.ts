@@ -256,7 +256,7 @@ export async function provisionAppTables(
           'TABLE_NOT_OURS',
           `Table ${table.table.sql} already exists and was not created by Tributary; it is left untouched.`,
           {
-            hint: 'Rename that table, or choose another schema (PostgreSQL) or table prefix (SQLite) for Tributary.',
+            hint: 'Rename or move that table: the app needs its name for a table of its own.',
           },
         );
       }

@@ -97,7 +97,7 @@ export function storedDataModel(value: unknown, what: string): DataModel {
 /** The error for an id that names no installation. */
 export function notFound(id: string): ConfigError {
   return new ConfigError('INSTALLATION_NOT_FOUND', `No installation has the id "${id}".`, {
-    hint: 'List installations to find the right id.',
+    hint: 'List the installations and their ids with: tributary apps --json',
   });
 }
 
@@ -199,7 +199,7 @@ export class Installations {
     const { plain, secrets } = splitConfig(base.config, base.secretFields);
     const duplicate = () =>
       new ConfigError('INSTALLATION_EXISTS', `App "${base.app}" is already installed in workspace "${base.workspace}".`, {
-        hint: 'Change the installed app (token, mappings) instead, or uninstall it first.',
+        hint: 'Change it instead (tributary app token, tributary mappings, tributary app billing), or uninstall it first.',
       });
     try {
       const installation = await this.db.transaction(async (tx) => {

@@ -65,7 +65,7 @@ function unreadable(cause?: unknown): StorageError {
   return new StorageError(
     'SECRET_UNREADABLE',
     'A stored secret failed its integrity check: it was altered, or sealed with a different key under the same key id.',
-    { cause, hint: 'Restore the original secret key, or replace the secret (for example the API token) without reinstalling.' },
+    { cause, hint: 'Restore the original secret key, or replace the API token without reinstalling (tributary app token --help).' },
   );
 }
 
@@ -104,7 +104,7 @@ export function createSecretCipher(options: SecretCipherOptions): SecretCipher {
         throw new ConfigError(
           'SECRET_KEY_UNKNOWN',
           `A stored secret was sealed with key "${valid.data.keyId}", which is not among the configured secret keys.`,
-          { hint: 'Configure that key next to the current one: old keys stay needed until every secret is re-sealed.' },
+          { hint: 'Configure that key next to the current one (TRIBUTARY_SECRET_KEY_PREVIOUS, or the key file): old keys stay needed until `tributary secrets rotate` has sealed every secret again.' },
         );
       }
       const iv = Buffer.from(valid.data.iv, 'base64');
@@ -140,6 +140,6 @@ export function parseSecretKey(text: string): Buffer {
   throw new ConfigError(
     'SECRET_KEY_INVALID',
     `A secret key must be ${KEY_BYTES} bytes written as 64 hex digits or 44 base64 characters.`,
-    { hint: 'Generate one with generateSecretKey() (or `openssl rand -base64 32`).' },
+    { hint: 'Generate one with: openssl rand -base64 32' },
   );
 }

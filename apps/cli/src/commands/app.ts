@@ -4,15 +4,17 @@ import { ConfigError, parseUserInput, type Installation } from '@tributary/core'
 import { billingSettingsOf, describeBilling } from '../billing-format.js';
 import { connectorById } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
-import { println, type Io } from '../io.js';
-import { requireInstallation } from '../workspace.js';
+import type { Io } from '../io.js';
+import { installationToJson } from '../app-status.js';
+import { jsonFlag, outputFor } from '../cli-options.js';
+import { requireInstallation, withWorkspace } from '../workspace.js';
 
 /**
  * Replaces an installed app's token without reinstalling: the new token is checked against the
  * source first, and only a token that works replaces the stored one (sealed again at rest). Syncs
  * running meanwhile finish with the token they started with; the next one uses the new token.
  */
-export async function replaceToken(ctx: CliContext, app: string, options: { workspace: string } & TokenOptions): Promise<Installation> {
+export async function replaceToken(ctx: CliContext, app: string, options: { workspace: string; json?: boolean } & TokenOptions): Promise<Installation> {
   const connector = connectorById(app);
   const [secretField, ...others] = connector.secrets;
   if (secretField === undefined || others.length > 0) {
@@ -26,12 +28,16 @@ export async function replaceToken(ctx: CliContext, app: string, options: { work
     connector.configSchema,
     { ...installation.config, [secretField]: await resolveToken(options, ctx.io, ctx.env) },
     `${connector.displayName} settings`,
+    { [secretField]: '--token' },
   ) as Record<string, unknown>;
   // Throws when the token does not work; nothing has been written then, so the old token stays.
   const check = await connector.check({ config, now: new Date(), logger: ctx.logger });
   const updated = await store.updateInstallation(installation.id, { config, secretFields: connector.secrets });
-  println(ctx.io.stdout, `Replaced the API token of ${connector.displayName} in workspace "${installation.workspace}".`);
-  for (const note of check.notes) println(ctx.io.stdout, `  ${note}`);
+  const out = outputFor(ctx.io, options);
+  const notes = check.notes.map((note) => withWorkspace(note, installation.workspace));
+  out.say(`Replaced the API token of ${connector.displayName} in workspace "${installation.workspace}".`);
+  for (const note of notes) out.say(`  ${note}`);
+  out.result({ installation: installationToJson(updated), tokenReplaced: true, notes });
   return updated;
 }
 
@@ -40,6 +46,7 @@ interface BillingOptions {
   workspace: string;
   plan?: string;
   po?: string | false;
+  json?: boolean;
 }
 
 /** Changes an installed app's billing plan or PO number; the change applies from the next billing period. */
@@ -48,8 +55,10 @@ export async function changeBilling(ctx: CliContext, app: string, options: Billi
   const store = await ctx.store();
   const installation = await requireInstallation(store, options.workspace, app);
   const current = installation.billing ?? { plan: 'monthly' };
+  const out = outputFor(ctx.io, options);
   if (options.plan === undefined && options.po === undefined) {
-    println(ctx.io.stdout, `${connector.displayName} in workspace "${installation.workspace}": ${describeBilling(current, connector.pricing)}`);
+    out.say(`${connector.displayName} in workspace "${installation.workspace}": ${describeBilling(current, connector.pricing)}`);
+    out.result({ workspace: installation.workspace, app, billing: current, description: describeBilling(current, connector.pricing), changed: false });
     return installation;
   }
   let po: string | undefined = current.poNumber;
@@ -57,8 +66,9 @@ export async function changeBilling(ctx: CliContext, app: string, options: Billi
   else if (options.po !== undefined) po = options.po;
   const billing = billingSettingsOf({ plan: options.plan ?? current.plan, po });
   const updated = await store.updateInstallation(installation.id, { billing });
-  println(ctx.io.stdout, `Billing of ${connector.displayName} in workspace "${installation.workspace}": ${describeBilling(billing, connector.pricing)}.`);
-  println(ctx.io.stdout, '  The change applies from the next billing period; periods already invoiced stay as they are.');
+  out.say(`Billing of ${connector.displayName} in workspace "${installation.workspace}": ${describeBilling(billing, connector.pricing)}.`);
+  out.say('  The change applies from the next billing period; periods already invoiced stay as they are.');
+  out.result({ workspace: installation.workspace, app, billing, description: describeBilling(billing, connector.pricing), changed: true });
   return updated;
 }
 
@@ -72,7 +82,8 @@ export function registerApp(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .option('--token <jwt>', 'the new API token, or - to read it from standard input (else TRIBUTARY_APP_TOKEN)')
     .option('--token-file <path>', 'read the new token from a file instead (keeps it out of shell history and the process list)')
-    .action(async (name: string, options: { workspace: string } & TokenOptions) => {
+    .addOption(jsonFlag())
+    .action(async (name: string, options: { workspace: string; json?: boolean } & TokenOptions) => {
       await withContext(io, (ctx) => replaceToken(ctx, name, options));
     });
   app
@@ -83,6 +94,7 @@ export function registerApp(program: Command, io: Io): void {
     .option('--plan <plan>', 'monthly or yearly')
     .option('--po <number>', 'purchase-order number printed on the invoices')
     .option('--no-po', 'remove the purchase-order number')
+    .addOption(jsonFlag())
     .action(async (name: string, options: BillingOptions) => {
       await withContext(io, (ctx) => changeBilling(ctx, name, options));
     });

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { ConfigError, parseUserInput } from '@tributary/core';
+import { ConfigError } from '@tributary/core';
 import { appStatuses, appStatusToJson, type AppStatus } from '../app-status.js';
 import { describeBilling } from '../billing-format.js';
 import { CONNECTORS } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
 import { describeLateFeedback, lateFeedbackOf } from '../late-feedback.js';
-import { workspaceSchema } from '../workspace.js';
+import { parseWorkspace, requireWorkspace } from '../workspace.js';
 
 function tokenLine(status: AppStatus): string {
   const { credentials } = status;
@@ -67,9 +67,10 @@ export function registerApps(program: Command, io: Io): void {
     .option('--workspace <ws>', 'only this workspace')
     .option('--json', 'print JSON for scripts')
     .action(async (options: { workspace?: string; json?: boolean }) => {
-      const workspace = options.workspace === undefined ? undefined : parseUserInput(workspaceSchema, options.workspace, 'workspace');
+      if (options.workspace !== undefined) parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
         const store = await ctx.existingStore();
+        const workspace = options.workspace === undefined ? undefined : await requireWorkspace(store, options.workspace);
         const statuses = await appStatuses(store, await store.listInstallations(workspace), new Date());
         if (options.json) {
           println(io.stdout, JSON.stringify(statuses.map(appStatusToJson), null, 2));

@@ -7,7 +7,7 @@ import { withContext, type CliContext } from '../context.js';
 import { CommandFailed } from '../exit-codes.js';
 import { println, type Io } from '../io.js';
 import { keyIdOf } from '../secret-key.js';
-import { workspaceSchema } from '../workspace.js';
+import { requireWorkspace, workspaceSchema } from '../workspace.js';
 
 /** One finding of `tributary doctor`. */
 export interface DoctorCheck {
@@ -121,7 +121,7 @@ async function checkApps(store: Store, workspace: string | undefined): Promise<D
  * Exits 1 when anything needs attention, 0 otherwise.
  */
 export async function runDoctor(io: Io, options: { workspace?: string; json?: boolean }): Promise<void> {
-  const workspace = options.workspace === undefined ? undefined : parseUserInput(workspaceSchema, options.workspace, 'workspace');
+  const workspace = options.workspace === undefined ? undefined : parseUserInput(workspaceSchema, options.workspace, '--workspace');
   const checks: DoctorCheck[] = [];
   const report = () => {
     if (options.json) println(io.stdout, JSON.stringify({ ok: checks.every((c) => c.status === 'ok'), checks }, null, 2));
@@ -137,6 +137,7 @@ export async function runDoctor(io: Io, options: { workspace?: string; json?: bo
       // The database failure keeps its own exit code (4), so that scripts tell it from an app problem.
       throw error;
     }
+    if (workspace !== undefined) await requireWorkspace(store, workspace);
     checks.push({ subject: 'database', status: 'ok', message: 'reachable, migrations applied' });
     checks.push(...checkDatabaseFile(ctx.env.TRIBUTARY_DATABASE_URL));
     checks.push(...(await checkSecretKeys(ctx, store)));

@@ -3,10 +3,12 @@ import { ConfigError, parseUserInput, type CustomerTableLink, type Installation 
 import { billingSettingsOf, describeBilling } from '../billing-format.js';
 import { connectorById } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
-import { println, type Io } from '../io.js';
+import { installationToJson } from '../app-status.js';
+import { jsonFlag, outputFor } from '../cli-options.js';
+import type { Io } from '../io.js';
 import { parseLookback } from '../late-feedback.js';
 import { resolveToken } from '../token-option.js';
-import { workspaceSchema } from '../workspace.js';
+import { withWorkspace, workspaceSchema } from '../workspace.js';
 
 /** Options of `tributary install`, as commander hands them over. */
 export interface InstallOptions {
@@ -32,7 +34,19 @@ export interface InstallOptions {
   po?: string;
   /** Accept plain http to a host other than this machine. */
   allowInsecureHttp?: boolean;
+  json?: boolean;
 }
+
+/** The flag that sets each setting, so that an error names what the operator typed. */
+export const SETTING_FLAGS = {
+  projectKey: '--project',
+  apiToken: '--token',
+  baseUrl: '--api-url',
+  backfillDays: '--backfill-days',
+  timeZone: '--timezone',
+  formId: '--form',
+  pageSize: '--page-size',
+} as const;
 
 function customerTableOf(options: InstallOptions): CustomerTableLink | undefined {
   const given = [options.customersTable, options.customersEmailColumn, options.customersIdColumn].filter(Boolean).length;
@@ -72,6 +86,7 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
       reconcileDays: numberOption(options.reconcileDays, '--reconcile-days'),
     },
     `${connector.displayName} settings`,
+    SETTING_FLAGS,
   ) as Record<string, unknown>;
   const customerTable = customerTableOf(options);
   const billing = billingSettingsOf({ plan: options.plan ?? 'monthly', po: options.po });
@@ -98,17 +113,21 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     billing,
     actor: ctx.operator,
   });
-  println(ctx.io.stdout, `Installed ${connector.displayName} in workspace "${workspace}" (installation ${installation.id}) as "${ctx.operator}".`);
-  if (kept && installation.id === kept.id) {
-    const rows = Object.values(await store.countRows(installation.id)).reduce((n, c) => n + c, 0);
-    println(
-      ctx.io.stdout,
-      `  Reattached the data kept when it was uninstalled${kept.uninstalledAt ? ` on ${kept.uninstalledAt.toISOString()}` : ''}: ${rows} row(s), the same contact ids and checkpoint; the next sync resumes from there instead of backfilling again.`,
+  const out = outputFor(ctx.io, options);
+  const notes = check.notes.map((note) => withWorkspace(note, workspace));
+  out.say(`Installed ${connector.displayName} in workspace "${workspace}" (installation ${installation.id}) as "${ctx.operator}".`);
+  const reattached = kept !== undefined && installation.id === kept.id;
+  let reattachedRows = 0;
+  if (reattached) {
+    reattachedRows = Object.values(await store.countRows(installation.id)).reduce((n, c) => n + c, 0);
+    out.say(
+      `  Reattached the data kept when it was uninstalled${kept.uninstalledAt ? ` on ${kept.uninstalledAt.toISOString()}` : ''}: ${reattachedRows} row(s), the same contact ids and checkpoint; the next sync resumes from there instead of backfilling again.`,
     );
   }
-  for (const note of check.notes) println(ctx.io.stdout, `  ${note}`);
-  println(ctx.io.stdout, `  Billing: ${describeBilling(billing, connector.pricing)}`);
-  println(ctx.io.stdout, `Run the first sync now with: tributary sync --workspace ${workspace}`);
+  for (const note of notes) out.say(`  ${note}`);
+  out.say(`  Billing: ${describeBilling(billing, connector.pricing)}`);
+  out.say(`Run the first sync now with: tributary sync ${app} --workspace ${workspace}`);
+  out.result({ installation: installationToJson(installation), installedBy: ctx.operator, notes, ...(reattached ? { reattachedRows } : {}) });
   return installation;
 }
 
@@ -135,6 +154,7 @@ export function registerInstall(program: Command, io: Io): void {
     .option('--customers-id-column <column>', 'id column of your customers table')
     .option('--plan <plan>', 'billing plan: monthly (an invoice each month) or yearly (one advance invoice per year)', 'monthly')
     .option('--po <number>', 'purchase-order number printed on the invoices')
+    .addOption(jsonFlag())
     .action(async (app: string, options: InstallOptions) => {
       await withContext(io, (ctx) => installApp(ctx, app, options));
     });

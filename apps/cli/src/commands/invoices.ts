@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { parseUserInput } from '@tributary/core';
 import { formatMoney, invoiceToJson } from '../billing-format.js';
 import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
-import { workspaceSchema } from '../workspace.js';
+import { parseWorkspace, requireWorkspace } from '../workspace.js';
 
 /** Registers `tributary invoices`. */
 export function registerInvoices(program: Command, io: Io): void {
@@ -13,9 +12,11 @@ export function registerInvoices(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'workspace to show')
     .option('--json', 'print JSON for scripts')
     .action(async (options: { workspace: string; json?: boolean }) => {
-      const workspace = parseUserInput(workspaceSchema, options.workspace, 'workspace');
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
-        const invoices = await (await ctx.existingStore()).listInvoices({ workspace });
+        const store = await ctx.existingStore();
+        const workspace = await requireWorkspace(store, options.workspace);
+        const invoices = await store.listInvoices({ workspace });
         if (options.json) {
           println(io.stdout, JSON.stringify(invoices.map(invoiceToJson), null, 2));
           return;

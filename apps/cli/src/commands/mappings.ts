@@ -3,6 +3,7 @@ import { findTable, type ConnectorDefinition, type Installation } from '@tributa
 import { connectorById } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
+import { jsonFlag, outputFor } from '../cli-options.js';
 import {
   addMapping,
   mappingState,
@@ -21,6 +22,7 @@ interface Scope {
   workspace: string;
   /** Change a mapping that profiles or the customer link depend on anyway. */
   force?: boolean;
+  json?: boolean;
 }
 
 /** The mappings of an installation as rows: target, type, source, transform, state. */
@@ -59,9 +61,17 @@ async function applyEdit(ctx: CliContext, app: string, scope: Scope, edit: (inst
     mappings: change.mappings,
     ...(change.dataModel ? { dataModel: change.dataModel } : {}),
   });
-  println(ctx.io.stdout, change.summary);
-  if (broken.length > 0) println(ctx.io.stdout, forcedNotice(broken, affected));
-  println(ctx.io.stdout, `New responses use it from the next sync; apply it to the stored ones with: tributary remap --workspace ${updated.workspace} ${app}`);
+  const out = outputFor(ctx.io, scope);
+  out.say(change.summary);
+  if (broken.length > 0) out.say(forcedNotice(broken, affected));
+  out.say(`New responses use it from the next sync; apply it to the stored ones with: tributary remap ${app} --workspace ${updated.workspace}`);
+  out.result({
+    workspace: updated.workspace,
+    app,
+    summary: change.summary,
+    mappings: mappingRows(updated, connector),
+    ...(broken.length > 0 ? { forced: broken, profilesThatStopWorking: affected } : {}),
+  });
   return updated;
 }
 
@@ -88,6 +98,7 @@ export function registerMappings(program: Command, io: Io): void {
     .argument('<app>', 'the installed app, e.g. closealert')
     .argument('<column>', 'the column the mapping feeds now, as table.column')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
+    .addOption(jsonFlag())
     .option('--to <column>', 'point the mapping at this column (table.column) of the app tables')
     .option('--source <path>', 'read this source field instead (e.g. merge_tags.segment)')
     .option('--transform <transform>', 'convert with this transform (string, integer, number, boolean, email, timestamp, json, none)')
@@ -108,6 +119,7 @@ export function registerMappings(program: Command, io: Io): void {
       .argument('<app>', 'the installed app, e.g. closealert')
       .argument('<column>', 'the column the mapping feeds, as table.column')
       .requiredOption('--workspace <ws>', 'workspace of the installation')
+      .addOption(jsonFlag())
       .option('--source <path>', 'which mapping, when several feed the column')
       .option('--force', 'switch it even when profiles or the customer link depend on it')
       .action(async (app: string, column: string, options: Scope & { source?: string }) => {
@@ -122,6 +134,7 @@ export function registerMappings(program: Command, io: Io): void {
     .argument('<source>', 'the source field, e.g. merge_tags.segment')
     .argument('<column>', 'the new column, as table.column (lower case, letters, digits and _)')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
+    .addOption(jsonFlag())
     .requiredOption('--type <type>', 'column type: text, integer, bigint, numeric, boolean, timestamp or json')
     .option('--transform <transform>', 'conversion (default: the one that fits the type)')
     .action(async (app: string, source: string, column: string, options: Scope & { type: string; transform?: string }) => {
@@ -135,6 +148,7 @@ export function registerMappings(program: Command, io: Io): void {
     .description('restore the default mappings (columns added earlier stay, no longer filled)')
     .argument('<app>', 'the installed app, e.g. closealert')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
+    .addOption(jsonFlag())
     .action(async (app: string, options: Scope) => {
       await withContext(io, (ctx) => applyEdit(ctx, app, options, (i, c) => resetMappings(i.dataModel, c)));
     });

@@ -344,7 +344,7 @@ describe.each(databases)('tributary profiles on $dialect', (database: TestDataba
       [['profiles', 'create', 'x', '--workspace', workspace, '--score', '<<3'], /--score/],
       [['profiles', 'create', 'x', '--workspace', workspace, '--within', 'soon'], /--within/],
       [['profiles', 'create', 'x', '--workspace', workspace], /needs conditions/],
-      [['profiles', 'create', "x'; DROP TABLE y", '--workspace', workspace, '--score', '5'], /name:/],
+      [['profiles', 'create', "x'; DROP TABLE y", '--workspace', workspace, '--score', '5'], /profile definition: name must start with a letter or digit/],
       [['profiles', 'create', 'x', '--workspace', workspace, '--question', 'one'], /match/],
       [['profiles', 'create', 'x', '--workspace', workspace, '--file', join(dir, 'missing.json')], /--file/],
       [['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--format', 'xml'], /--format/],

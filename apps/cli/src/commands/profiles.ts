@@ -15,7 +15,8 @@ import { toCsv } from '../csv.js';
 import { println, type Io } from '../io.js';
 import { definitionFromFlags, hasConditionFlags, type ProfileFlags } from '../profile-flags.js';
 import { formatTable } from '../text-table.js';
-import { workspaceSchema } from '../workspace.js';
+import { parseWorkspace, requireWorkspace } from '../workspace.js';
+import { jsonFlag, outputFor } from '../cli-options.js';
 
 const formatSchema = z.enum(['table', 'csv', 'json']);
 type Format = z.infer<typeof formatSchema>;
@@ -24,6 +25,7 @@ const atSchema = z.iso.datetime({ offset: true }).or(z.iso.date());
 
 interface CommonOptions {
   workspace: string;
+  json?: boolean;
 }
 
 interface EvaluateOptions extends CommonOptions {
@@ -33,12 +35,18 @@ interface EvaluateOptions extends CommonOptions {
   record?: boolean;
 }
 
-function workspaceOf(options: CommonOptions): string {
-  return parseUserInput(workspaceSchema, options.workspace, '--workspace');
+/** The workspace of `--workspace`, which must exist: a typo never reads as "no profiles". */
+function workspaceOf(ctx: CliContext, options: CommonOptions): Promise<string> {
+  return ctx.store().then((store) => requireWorkspace(store, options.workspace));
 }
 
-function formatOf(value: string): Format {
-  return parseUserInput(formatSchema, value, '--format');
+/** `--format`, with `--json` as the short form of `--format json`. */
+function formatOf(options: { format: string; json?: boolean }): Format {
+  const format = parseUserInput(formatSchema, options.format, '--format');
+  if (options.json && format !== 'json' && format !== 'table') {
+    throw new ConfigError('USAGE', `--json and --format ${format} ask for two formats; give one.`);
+  }
+  return options.json ? 'json' : format;
 }
 
 /**
@@ -83,7 +91,7 @@ export async function createProfile(
   name: string,
   options: CommonOptions & ProfileFlags & { file?: string },
 ): Promise<StoredProfile> {
-  const workspace = workspaceOf(options);
+  const workspace = await workspaceOf(ctx, options);
   let definition: ProfileDefinitionInput;
   if (options.file !== undefined) {
     if (hasConditionFlags(options))
@@ -98,11 +106,14 @@ export async function createProfile(
   }
   const store = await ctx.store();
   const profile = await store.createProfile(workspace, definition);
-  println(
-    ctx.io.stdout,
-    `Created profile "${profile.name}" in workspace "${workspace}": ${describeProfile(profile)}`,
-  );
+  const out = outputFor(ctx.io, options);
+  out.say(`Created profile "${profile.name}" in workspace "${workspace}": ${describeProfile(profile)}`);
+  out.result(profileJson(workspace, profile));
   return profile;
+}
+
+function profileJson(workspace: string, profile: StoredProfile): Record<string, unknown> {
+  return { ...profile, workspace, conditions: describeProfile(profile) };
 }
 
 function describeProfile(profile: StoredProfile): string {
@@ -180,9 +191,9 @@ export async function runProfile(
   name: string,
   options: EvaluateOptions & { maxRows?: number },
 ): Promise<ProfileEvaluation> {
-  const workspace = workspaceOf(options);
-  const format = formatOf(options.format);
+  const format = formatOf(options);
   const now = evaluationTime(options.at);
+  const workspace = await workspaceOf(ctx, options);
   const store = await ctx.existingStore();
   const evaluation = await store.evaluateProfile(workspace, name, { now, record: recordOf(options) });
   printMembers(ctx.io, evaluation, format, options.maxRows);
@@ -295,7 +306,9 @@ export function registerProfiles(program: Command, io: Io): void {
     .option('--exclude-backfilled', 'leave out the history read by the first sync (old news)')
     .option('--latest', "only each customer's latest response counts")
     .option('--description <text>', 'what the profile is for')
+    .addOption(jsonFlag())
     .action(async (name: string, options: CommonOptions & ProfileFlags & { file?: string }) => {
+      parseWorkspace(options.workspace);
       await withContext(io, (ctx) => createProfile(ctx, name, options));
     });
 
@@ -305,8 +318,9 @@ export function registerProfiles(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'workspace')
     .option('--json', 'print JSON for scripts')
     .action(async (options: CommonOptions & { json?: boolean }) => {
-      const workspace = workspaceOf(options);
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
+        const workspace = await workspaceOf(ctx, options);
         const list = await (await ctx.existingStore()).listProfiles(workspace);
         if (options.json) {
           println(io.stdout, JSON.stringify(list, null, 2));
@@ -334,9 +348,11 @@ export function registerProfiles(program: Command, io: Io): void {
     .description('show a profile: its conditions, its definition and its last evaluations')
     .argument('<name>', 'profile name')
     .requiredOption('--workspace <ws>', 'workspace')
+    .addOption(jsonFlag())
     .action(async (name: string, options: CommonOptions) => {
-      const workspace = workspaceOf(options);
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
+        const workspace = await workspaceOf(ctx, options);
         const store = await ctx.existingStore();
         const profile = await store.getProfile(workspace, name);
         if (!profile)
@@ -344,13 +360,18 @@ export function registerProfiles(program: Command, io: Io): void {
             'PROFILE_NOT_FOUND',
             `Workspace "${workspace}" has no profile named "${name}".`,
           );
+        const history = await store.profileHistory(workspace, name, { limit: 5 });
+        if (options.json) {
+          const evaluations = history.map((h) => ({ ...h, evaluatedAt: h.evaluatedAt.toISOString() }));
+          println(io.stdout, JSON.stringify({ ...profileJson(workspace, profile), evaluations }, null, 2));
+          return;
+        }
         println(
           io.stdout,
           `${profile.name}${profile.definition.description ? ` — ${profile.definition.description}` : ''}`,
         );
         println(io.stdout, `  conditions: ${describeProfile(profile)}`);
         println(io.stdout, `  created:    ${profile.createdAt.toISOString()}`);
-        const history = await store.profileHistory(workspace, name, { limit: 5 });
         for (const h of history) {
           println(
             io.stdout,
@@ -370,10 +391,12 @@ export function registerProfiles(program: Command, io: Io): void {
     .argument('<name>', 'profile name')
     .requiredOption('--workspace <ws>', 'workspace')
     .option('--format <format>', 'table, csv or json', 'table')
+    .option('--json', 'the same as --format json')
     .option('--at <time>', 'evaluate as of this time (ISO-8601; not recorded unless --record); default now')
     .option('--record', 'record this evaluation in the membership history (the default without --at)')
     .option('--no-record', 'do not record this evaluation in the membership history')
     .action(async (name: string, options: EvaluateOptions) => {
+      parseWorkspace(options.workspace);
       await withContext(io, (ctx) => runProfile(ctx, name, options));
     });
 
@@ -385,14 +408,16 @@ export function registerProfiles(program: Command, io: Io): void {
     .argument('<name>', 'profile name')
     .requiredOption('--workspace <ws>', 'workspace')
     .option('--format <format>', 'table, csv or json', 'table')
+    .option('--json', 'the same as --format json')
     .option('--at <time>', 'evaluate as of this time (ISO-8601); default now')
     .option('--no-record', 'do not record this evaluation in the membership history')
     .option('--history', 'show the recorded evaluations and their changes instead of evaluating now')
     .option('--limit <n>', 'with --history: how many evaluations', '10')
     .action(async (name: string, options: EvaluateOptions & { history?: boolean; limit: string }) => {
-      const workspace = workspaceOf(options);
-      const format = formatOf(options.format);
+      const format = formatOf(options);
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
+        const workspace = await workspaceOf(ctx, options);
         if (options.history) {
           await showHistory(ctx, name, workspace, options.limit, format);
           return;
@@ -408,10 +433,16 @@ export function registerProfiles(program: Command, io: Io): void {
     .command('forms')
     .description("list the forms and questions of a workspace's feedback: the ids and indexes profiles name")
     .requiredOption('--workspace <ws>', 'workspace')
+    .addOption(jsonFlag())
     .action(async (options: CommonOptions) => {
-      const workspace = workspaceOf(options);
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
+        const workspace = await workspaceOf(ctx, options);
         const forms = await (await ctx.existingStore()).listFeedbackForms(workspace);
+        if (options.json) {
+          println(io.stdout, JSON.stringify(forms, null, 2));
+          return;
+        }
         if (forms.length === 0)
           println(io.stdout, `No feedback in workspace "${workspace}" yet: run a sync first.`);
         for (const form of forms) {
@@ -433,16 +464,20 @@ export function registerProfiles(program: Command, io: Io): void {
     .description('delete a profile and its membership history')
     .argument('<name>', 'profile name')
     .requiredOption('--workspace <ws>', 'workspace')
+    .addOption(jsonFlag())
     .action(async (name: string, options: CommonOptions) => {
-      const workspace = workspaceOf(options);
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
+        const workspace = await workspaceOf(ctx, options);
         const deleted = await (await ctx.store()).deleteProfile(workspace, name);
         if (!deleted)
           throw new ConfigError(
             'PROFILE_NOT_FOUND',
             `Workspace "${workspace}" has no profile named "${name}".`,
           );
-        println(io.stdout, `Deleted profile "${name}" from workspace "${workspace}".`);
+        const out = outputFor(io, options);
+        out.say(`Deleted profile "${name}" from workspace "${workspace}".`);
+        out.result({ workspace, profile: name, deleted: true });
       });
     });
 }

@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseUserInput } from '@tributary/core';
 import { remapStoredRecords } from '@tributary/runner';
+import { jsonFlag, outputFor } from '../cli-options.js';
 import { connectorById } from '../connectors.js';
 import { withContext } from '../context.js';
+import { createProgress } from '../progress.js';
 import { underRunLock } from '../run-lock.js';
-import { println, type Io } from '../io.js';
+import type { Io } from '../io.js';
 import { requireInstallation } from '../workspace.js';
 
 const batchSchema = z.coerce.number().int().min(1).max(10_000);
@@ -18,23 +20,38 @@ export function registerRemap(program: Command, io: Io): void {
     .argument('<app>', 'the installed app, e.g. closealert')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .option('--batch-size <n>', 'responses per batch (one transaction each)', '1000')
-    .action(async (app: string, options: { workspace: string; batchSize: string }) => {
+    .addOption(jsonFlag())
+    .action(async (app: string, options: { workspace: string; batchSize: string; json?: boolean }) => {
       const batchSize = parseUserInput(batchSchema, options.batchSize, '--batch-size');
+      const out = outputFor(io, options);
       await withContext(io, async (ctx) => {
         const connector = connectorById(app);
         const store = await ctx.store();
         const installation = await requireInstallation(store, options.workspace, app);
         const controller = new AbortController();
         io.onShutdown?.(() => controller.abort());
+        // countRows names the physical tables (prefixed per dialect): `…closealert_form_responses`.
+        const primary = `${app}_${installation.dataModel.primaryTable}`;
+        const total = Object.entries(await store.countRows(installation.id)).find(([table]) => table.endsWith(primary))?.[1];
+        const progress = createProgress(io, `remap ${installation.workspace}/${app}`);
         const result = await underRunLock(store, installation, () =>
-          remapStoredRecords({ store, installation, connector, batchSize, logger: ctx.logger, signal: controller.signal }),
-        );
-        println(io.stdout, `Remapped ${result.records} stored response(s) of ${connector.displayName} in workspace "${installation.workspace}"${result.interrupted ? ' (interrupted; run it again to finish)' : ''}.`);
-        if (result.skipped > 0) println(io.stdout, `  ${result.skipped} stored row(s) have no raw copy and were left as they were.`);
+          remapStoredRecords({
+            store,
+            installation,
+            connector,
+            batchSize,
+            logger: ctx.logger,
+            signal: controller.signal,
+            onProgress: (records) => progress.update({ count: records, unit: 'responses', done: records, total, of: 'responses' }),
+          }),
+        ).finally(() => progress.done());
+        out.say(`Remapped ${result.records} stored response(s) of ${connector.displayName} in workspace "${installation.workspace}"${result.interrupted ? ' (interrupted; run it again to finish)' : ''}.`);
+        if (result.skipped > 0) out.say(`  ${result.skipped} stored row(s) have no raw copy and were left as they were.`);
         for (const [table, counts] of Object.entries(result.tables)) {
-          println(io.stdout, `  ${table.padEnd(16)} ${counts.updated} changed, ${counts.inserted} new, ${counts.unchanged} unchanged`);
+          out.say(`  ${table.padEnd(16)} ${counts.updated} changed, ${counts.inserted} new, ${counts.unchanged} unchanged`);
         }
-        if (result.newContacts > 0) println(io.stdout, `  ${result.newContacts} new customer contact(s)`);
+        if (result.newContacts > 0) out.say(`  ${result.newContacts} new customer contact(s)`);
+        out.result({ workspace: installation.workspace, app, ...result });
       });
     });
 }

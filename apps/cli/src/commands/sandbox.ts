@@ -21,7 +21,7 @@ export function registerSandbox(program: Command, io: Io): void {
     .option('--seed <n>', 'seed of the generated data', '42')
     .option('--span-days <n>', 'the responses spread over this many past days', '365')
     .action(async (raw: Record<string, string>) => {
-      const options = parseUserInput(sandboxOptionsSchema, raw, 'sandbox options');
+      const options = parseUserInput(sandboxOptionsSchema, raw, 'sandbox options', { port: '--port', responses: '--responses', seed: '--seed', spanDays: '--span-days' });
       const sandbox = await startSandbox(options);
       println(io.stdout, `CloseAlert sandbox listening with ${options.responses} responses.`);
       println(io.stdout, `  base URL:    ${sandbox.url}`);

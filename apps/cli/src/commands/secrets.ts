@@ -3,6 +3,7 @@ import { ConfigError } from '@tributary/core';
 import { createStore, generateSecretKey, parseSecretKey } from '@tributary/store-typeorm';
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
+import { jsonFlag, outputFor } from '../cli-options.js';
 import { readSecretInput } from '../token-option.js';
 import { cipherFor, keyIdOf, writeKeyFile, type SecretKeyRing } from '../secret-key.js';
 
@@ -26,7 +27,8 @@ function refuseUnknownKeys(ring: SecretKeyRing, usage: Record<string, number>): 
  * running the command again finishes the job. With TRIBUTARY_SECRET_KEY the operator swaps the
  * variables (new key current, old one in TRIBUTARY_SECRET_KEY_PREVIOUS) and this re-seals.
  */
-export async function rotateSecrets(ctx: CliContext, options: { newKey?: string; newKeyFile?: string }): Promise<void> {
+export async function rotateSecrets(ctx: CliContext, options: { newKey?: string; newKeyFile?: string; json?: boolean }): Promise<void> {
+  const out = outputFor(ctx.io, options);
   const newKey = await readSecretInput(
     { value: options.newKey, file: options.newKeyFile },
     {
@@ -55,27 +57,30 @@ export async function rotateSecrets(ctx: CliContext, options: { newKey?: string;
     // The key file first: a secret is never sealed with a key that is not written down yet.
     writeKeyFile(ring.file!, keys);
     target = { ...ring, keys, currentKeyId: id };
-    println(ctx.io.stdout, `Wrote the new key ${id} to ${ring.file} (mode 0600), in front of ${ring.keys.length} earlier key(s).`);
+    out.say(`Wrote the new key ${id} to ${ring.file} (mode 0600), in front of ${ring.keys.length} earlier key(s).`);
   }
   const resealer = await createStore({ url: ctx.env.TRIBUTARY_DATABASE_URL, cipher: cipherFor(target), logger: ctx.logger });
+  let resealed: { resealed: number; keyId: string };
   try {
     const result = await resealer.resealSecrets();
-    println(ctx.io.stdout, `Sealed ${result.resealed} secret(s) with key ${result.keyId}; every stored secret now uses it.`);
+    resealed = { resealed: result.resealed, keyId: result.keyId };
+    out.say(`Sealed ${result.resealed} secret(s) with key ${result.keyId}; every stored secret now uses it.`);
   } finally {
     await resealer.close();
   }
   if (target.source === 'file' && target.keys.length > 1) {
-    println(
-      ctx.io.stdout,
+    out.say(
       'The earlier key(s) stay in the key file so that nothing becomes unreadable. Restart every Tributary process using this file, then remove them with `tributary secrets prune`.',
     );
   } else if (target.source === 'env' && target.keys.length > 1) {
-    println(ctx.io.stdout, 'TRIBUTARY_SECRET_KEY_PREVIOUS is no longer needed: remove it once every Tributary process uses the new key.');
+    out.say('TRIBUTARY_SECRET_KEY_PREVIOUS is no longer needed: remove it once every Tributary process uses the new key.');
   }
+  out.result({ source: target.source, file: target.file ?? null, currentKeyId: resealed.keyId, resealed: resealed.resealed, keys: target.keys.map(keyIdOf) });
 }
 
 /** Removes keys no stored secret needs from the key file (the current key always stays). */
-export async function pruneSecretKeys(ctx: CliContext): Promise<void> {
+export async function pruneSecretKeys(ctx: CliContext, options: { json?: boolean } = {}): Promise<void> {
+  const out = outputFor(ctx.io, options);
   const store = await ctx.store();
   const ring = ctx.secretKeys();
   const usage = await store.secretKeyUsage();
@@ -83,16 +88,23 @@ export async function pruneSecretKeys(ctx: CliContext): Promise<void> {
   const unused = ring.keys.filter((k) => keyIdOf(k) !== ring.currentKeyId && !usage[keyIdOf(k)]);
   const needed = ring.keys.filter((k) => keyIdOf(k) !== ring.currentKeyId && usage[keyIdOf(k)]);
   if (ring.source === 'env') {
-    println(ctx.io.stdout, unused.length === 0 ? 'Every configured key is in use.' : `Unused keys in TRIBUTARY_SECRET_KEY_PREVIOUS: ${unused.map(keyIdOf).join(', ')}; remove them from the environment.`);
+    out.say(unused.length === 0 ? 'Every configured key is in use.' : `Unused keys in TRIBUTARY_SECRET_KEY_PREVIOUS: ${unused.map(keyIdOf).join(', ')}; remove them from the environment.`);
   } else if (unused.length > 0) {
     writeKeyFile(ring.file!, ring.keys.filter((k) => !unused.includes(k)));
-    println(ctx.io.stdout, `Removed ${unused.length} unused key(s) from ${ring.file}: ${unused.map(keyIdOf).join(', ')}.`);
+    out.say(`Removed ${unused.length} unused key(s) from ${ring.file}: ${unused.map(keyIdOf).join(', ')}.`);
   } else {
-    println(ctx.io.stdout, 'No unused key to remove.');
+    out.say('No unused key to remove.');
   }
   if (needed.length > 0) {
-    println(ctx.io.stdout, `Still needed: ${needed.map((k) => `${keyIdOf(k)} (${usage[keyIdOf(k)]} secret(s))`).join(', ')}; run \`tributary secrets rotate\` first.`);
+    out.say(`Still needed: ${needed.map((k) => `${keyIdOf(k)} (${usage[keyIdOf(k)]} secret(s))`).join(', ')}; run \`tributary secrets rotate\` first.`);
   }
+  out.result({
+    source: ring.source,
+    file: ring.file ?? null,
+    removed: ring.source === 'file' ? unused.map(keyIdOf) : [],
+    unused: ring.source === 'env' ? unused.map(keyIdOf) : [],
+    stillNeeded: needed.map((k) => ({ id: keyIdOf(k), secrets: usage[keyIdOf(k)] ?? 0 })),
+  });
 }
 
 /** Shows which keys are configured and how many secrets each seals; never a key itself. */
@@ -119,14 +131,16 @@ export function registerSecrets(program: Command, io: Io): void {
     .description('seal every stored secret with a new key; with a key file the new key is added in front of the old ones')
     .option('--new-key <key>', 'the new key, 32 bytes as base64 or hex, or - to read it from standard input (else TRIBUTARY_NEW_SECRET_KEY; default: generate one into the key file)')
     .option('--new-key-file <path>', 'read the new key from a file (keeps it out of shell history and the process list)')
-    .action(async (options: { newKey?: string; newKeyFile?: string }) => {
+    .addOption(jsonFlag())
+    .action(async (options: { newKey?: string; newKeyFile?: string; json?: boolean }) => {
       await withContext(io, (ctx) => rotateSecrets(ctx, options));
     });
   secrets
     .command('prune')
     .description('remove keys that no stored secret needs any more from the key file')
-    .action(async () => {
-      await withContext(io, (ctx) => pruneSecretKeys(ctx));
+    .addOption(jsonFlag())
+    .action(async (options: { json?: boolean }) => {
+      await withContext(io, (ctx) => pruneSecretKeys(ctx, options));
     });
   secrets
     .command('status')

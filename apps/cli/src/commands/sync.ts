@@ -1,24 +1,29 @@
 import type { Command } from 'commander';
-import type { RunRecord, TributaryError } from '@tributary/core';
+import type { Installation, RunRecord, TributaryError } from '@tributary/core';
 import { runSync } from '@tributary/runner';
+import { appFlag, appOf, jsonFlag, outputFor } from '../cli-options.js';
 import { connectorById } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
 import { CommandFailed, EXIT, exitCodeFor } from '../exit-codes.js';
-import { formatRun } from '../format.js';
-import { println, type Io } from '../io.js';
-import { createProgressBar } from '../progress.js';
+import { formatRun, runToJson } from '../format.js';
+import type { Io } from '../io.js';
+import { createProgress } from '../progress.js';
 import { underRunLock } from '../run-lock.js';
-import { requireInstallation } from '../workspace.js';
+import { activeInstallations, parseWorkspace, requireInstallation } from '../workspace.js';
 
 /** A run's log entry, with the failure that ended it when it failed. */
 export type SyncedRun = RunRecord & { failure?: TributaryError };
 
-/** Runs one sync of an installed app now and returns its log entry. */
-export async function syncNow(ctx: CliContext, workspace: string, app: string, options: { reconcile?: boolean } = {}): Promise<SyncedRun> {
+/** What a manual sync may do besides reading what is new. */
+export interface SyncNowOptions {
+  /** Also run the reconciliation pass now. */
+  reconcile?: boolean;
+}
+
+async function syncInstallation(ctx: CliContext, installation: Installation, options: SyncNowOptions = {}): Promise<SyncedRun> {
   const store = await ctx.store();
-  const installation = await requireInstallation(store, workspace, app);
-  const connector = connectorById(app);
-  const progress = createProgressBar(ctx.io);
+  const connector = connectorById(installation.app);
+  const progress = createProgress(ctx.io, `${installation.workspace}/${installation.app}`);
   const controller = new AbortController();
   ctx.io.onShutdown?.(() => controller.abort());
   const result = await underRunLock(store, installation, () =>
@@ -28,31 +33,50 @@ export async function syncNow(ctx: CliContext, workspace: string, app: string, o
       installation,
       logger: ctx.logger,
       signal: controller.signal,
-      onProgress: (p) => progress.update(p),
+      onProgress: (p) =>
+        progress.update({ count: p.fetched, unit: 'responses', done: p.done, total: p.total, of: 'windows', detail: `${p.inserted} new, ${p.rejected} rejected` }),
+      onWait: (wait) => progress.wait(wait),
       reconcile: options.reconcile,
     }),
-  );
-  progress.done();
-  const [run] = (await store.listRuns({ workspace: installation.workspace, app, limit: 20 })).filter((r) => r.id === result.runId);
+  ).finally(() => progress.done());
+  const [run] = (await store.listRuns({ workspace: installation.workspace, app: installation.app, limit: 20 })).filter((r) => r.id === result.runId);
   if (!run) throw new CommandFailed(`The run ${result.runId} was not recorded.`);
   return result.failure ? { ...run, failure: result.failure } : run;
+}
+
+/** Runs one sync of an installed app now and returns its log entry. */
+export async function syncNow(ctx: CliContext, workspace: string, app: string, options: SyncNowOptions = {}): Promise<SyncedRun> {
+  return syncInstallation(ctx, await requireInstallation(await ctx.store(), workspace, app), options);
 }
 
 /** Registers `tributary sync`. */
 export function registerSync(program: Command, io: Io): void {
   program
     .command('sync')
-    .description('sync an installed app now and print its log entry')
+    .description('sync an installed app now (every app of the workspace when none is named) and print its log entry')
+    .argument('[app]', 'the app to sync, e.g. closealert (default: every app of the workspace)')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
-    .option('--app <app>', 'the app to sync', 'closealert')
+    .addOption(appFlag())
     .option('--reconcile', 'also run the reconciliation pass now: read the past days again and store responses that arrived late')
-    .action(async (options: { workspace: string; app: string; reconcile?: boolean }) => {
+    .addOption(jsonFlag())
+    .action(async (name: string | undefined, options: { workspace: string; app?: string; reconcile?: boolean; json?: boolean }) => {
+      const app = appOf(name, options);
+      parseWorkspace(options.workspace);
+      const out = outputFor(io, options);
       await withContext(io, async (ctx) => {
-        const run = await syncNow(ctx, options.workspace, options.app, { reconcile: options.reconcile });
-        println(io.stdout, formatRun(run));
-        if (run.status === 'failed') {
+        const store = await ctx.store();
+        const installations = app === undefined ? await activeInstallations(store, options.workspace) : [await requireInstallation(store, options.workspace, app)];
+        const runs: SyncedRun[] = [];
+        for (const installation of installations) {
+          const run = await syncInstallation(ctx, installation, { reconcile: options.reconcile });
+          runs.push(run);
+          out.say(formatRun(run));
+        }
+        out.result(runs.map(runToJson));
+        const failed = runs.find((run) => run.status === 'failed');
+        if (failed) {
           // The run log has the details; the exit code says whose failure it was (3 source, 4 database).
-          throw new CommandFailed('The sync failed; the next run resumes where this one stopped.', run.failure ? exitCodeFor(run.failure) : EXIT.failed);
+          throw new CommandFailed('The sync failed; the next run resumes where this one stopped.', failed.failure ? exitCodeFor(failed.failure) : EXIT.failed);
         }
       });
     });

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { parseUserInput } from '@tributary/core';
 import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
+import { jsonFlag, outputFor } from '../cli-options.js';
 import { formatTable } from '../text-table.js';
-import { workspaceSchema } from '../workspace.js';
+import { parseWorkspace, requireWorkspace } from '../workspace.js';
 
 /** Registers `tributary workspace admins [list|add|remove]`. */
 export function registerWorkspace(program: Command, io: Io): void {
@@ -15,9 +15,11 @@ export function registerWorkspace(program: Command, io: Io): void {
     .requiredOption('--workspace <ws>', 'the workspace')
     .option('--json', 'print JSON for scripts')
     .action(async (options: { workspace: string; json?: boolean }) => {
-      const ws = parseUserInput(workspaceSchema, options.workspace, 'workspace');
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
-        const list = await (await ctx.existingStore()).listWorkspaceAdmins(ws);
+        const store = await ctx.existingStore();
+        const ws = await requireWorkspace(store, options.workspace);
+        const list = await store.listWorkspaceAdmins(ws);
         if (options.json) {
           println(io.stdout, JSON.stringify(list.map((a) => ({ user: a.user, addedAt: a.addedAt.toISOString(), addedBy: a.addedBy ?? null })), null, 2));
           return;
@@ -34,11 +36,16 @@ export function registerWorkspace(program: Command, io: Io): void {
     .description('make a user an administrator of the workspace (you must be one)')
     .argument('<user>', 'the login name or TRIBUTARY_USER the user works under')
     .requiredOption('--workspace <ws>', 'the workspace')
-    .action(async (user: string, options: { workspace: string }) => {
-      const ws = parseUserInput(workspaceSchema, options.workspace, 'workspace');
+    .addOption(jsonFlag())
+    .action(async (user: string, options: { workspace: string; json?: boolean }) => {
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
-        await (await ctx.store()).addWorkspaceAdmin(ws, user, ctx.operator);
-        println(io.stdout, `"${user.trim()}" is an administrator of workspace "${ws}" (added by "${ctx.operator}").`);
+        const store = await ctx.store();
+        const ws = await requireWorkspace(store, options.workspace);
+        await store.addWorkspaceAdmin(ws, user, ctx.operator);
+        const out = outputFor(io, options);
+        out.say(`"${user.trim()}" is an administrator of workspace "${ws}" (added by "${ctx.operator}").`);
+        out.result({ workspace: ws, user: user.trim(), admin: true, by: ctx.operator });
       });
     });
   admins
@@ -46,11 +53,16 @@ export function registerWorkspace(program: Command, io: Io): void {
     .description("take a user's administrator role away (you must be one; the last one stays)")
     .argument('<user>', 'the administrator to remove')
     .requiredOption('--workspace <ws>', 'the workspace')
-    .action(async (user: string, options: { workspace: string }) => {
-      const ws = parseUserInput(workspaceSchema, options.workspace, 'workspace');
+    .addOption(jsonFlag())
+    .action(async (user: string, options: { workspace: string; json?: boolean }) => {
+      parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
-        await (await ctx.store()).removeWorkspaceAdmin(ws, user, ctx.operator);
-        println(io.stdout, `"${user.trim()}" is no longer an administrator of workspace "${ws}".`);
+        const store = await ctx.store();
+        const ws = await requireWorkspace(store, options.workspace);
+        await store.removeWorkspaceAdmin(ws, user, ctx.operator);
+        const out = outputFor(io, options);
+        out.say(`"${user.trim()}" is no longer an administrator of workspace "${ws}".`);
+        out.result({ workspace: ws, user: user.trim(), admin: false, by: ctx.operator });
       });
     });
 }
