@@ -320,7 +320,7 @@ describe.each(databases)('tributary profiles on $dialect', (database: TestDataba
     const list = await ok('profiles', 'list', '--workspace', workspace);
     for (const name of ['Клиенты', 'Zufriedenheit äöü', '顧客 5']) expect(list).toContain(`${name} `);
     const refused: [string[], RegExp][] = [
-      [['profiles', 'create', 'bad\u0000name', '--workspace', workspace, '--score', '5'], /name: must not contain control characters/],
+      [['profiles', 'create', 'bad\u0000name', '--workspace', workspace, '--score', '5'], /name:? must not contain control characters/],
       [['profiles', 'create', 'tab\tname', '--workspace', workspace, '--score', '5'], /control characters/],
       [['profiles', 'create', 'ok name', '--workspace', workspace, '--score', '5', '--description', 'nul\u0000'], /description/],
       [['profiles', 'create', 'ok name', '--workspace', workspace, '--comment', 'nul\u0000'], /control characters/],

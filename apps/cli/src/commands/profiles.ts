@@ -37,7 +37,7 @@ interface EvaluateOptions extends CommonOptions {
 
 /** The workspace of `--workspace`, which must exist: a typo never reads as "no profiles". */
 function workspaceOf(ctx: CliContext, options: CommonOptions): Promise<string> {
-  return ctx.store().then((store) => requireWorkspace(store, options.workspace));
+  return ctx.existingStore().then((store) => requireWorkspace(store, options.workspace));
 }
 
 /** `--format`, with `--json` as the short form of `--format json`. */
