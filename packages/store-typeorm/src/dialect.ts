@@ -16,6 +16,10 @@ import { RejectedRecordLookupPostgres1764202200000 } from './migrations/postgres
 import { RejectedRecordLookupSqlite1764202200000 } from './migrations/sqlite/1764202200000-RejectedRecordLookup.js';
 import { WorkspaceAdminsPostgres1764202300000 } from './migrations/postgres/1764202300000-WorkspaceAdmins.js';
 import { WorkspaceAdminsSqlite1764202300000 } from './migrations/sqlite/1764202300000-WorkspaceAdmins.js';
+import { RunStatesPostgres1764500100000 } from './migrations/postgres/1764500100000-RunStates.js';
+import { RunStatesSqlite1764500100000 } from './migrations/sqlite/1764500100000-RunStates.js';
+import { RowRunIdsPostgres1764500110000 } from './migrations/postgres/1764500110000-RowRunIds.js';
+import { RowRunIdsSqlite1764500110000 } from './migrations/sqlite/1764500110000-RowRunIds.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -181,6 +185,8 @@ function postgresDialect(naming: TableNaming): Dialect {
       ContactIdsPostgres1764202100000,
       RejectedRecordLookupPostgres1764202200000,
       WorkspaceAdminsPostgres1764202300000,
+      RunStatesPostgres1764500100000,
+      RowRunIdsPostgres1764500110000,
     ],
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
@@ -265,6 +271,8 @@ function sqliteDialect(naming: TableNaming): Dialect {
       ContactIdsSqlite1764202100000,
       RejectedRecordLookupSqlite1764202200000,
       WorkspaceAdminsSqlite1764202300000,
+      RunStatesSqlite1764500100000,
+      RowRunIdsSqlite1764500110000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',
