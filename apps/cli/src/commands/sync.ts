@@ -3,21 +3,25 @@ import type { RunRecord } from '@tributary/core';
 import { runSync } from '@tributary/runner';
 import { connectorById } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
-import { CommandFailed } from '../exit-codes.js';
+import { CommandFailed, StoppedBySignal } from '../exit-codes.js';
 import { formatRun } from '../format.js';
-import { println, type Io } from '../io.js';
+import { println, type Io, type ShutdownSignal } from '../io.js';
 import { createProgressBar } from '../progress.js';
 import { underRunLock } from '../run-lock.js';
 import { requireInstallation } from '../workspace.js';
 
-/** Runs one sync of an installed app now and returns its log entry. */
-export async function syncNow(ctx: CliContext, workspace: string, app: string): Promise<RunRecord> {
+/** Runs one sync of an installed app now and returns its log entry, with the signal that stopped it early, if any. */
+export async function syncNow(ctx: CliContext, workspace: string, app: string): Promise<RunRecord & { stoppedBy?: ShutdownSignal }> {
   const store = await ctx.store();
   const installation = await requireInstallation(store, workspace, app);
   const connector = connectorById(app);
   const progress = createProgressBar(ctx.io);
   const controller = new AbortController();
-  ctx.io.onShutdown?.(() => controller.abort());
+  let stoppedBy: ShutdownSignal | undefined;
+  ctx.io.onShutdown?.((signal) => {
+    stoppedBy ??= signal;
+    controller.abort();
+  });
   const result = await underRunLock(store, installation, () =>
     runSync({
       store,
@@ -29,9 +33,9 @@ export async function syncNow(ctx: CliContext, workspace: string, app: string): 
     }),
   );
   progress.done();
-  const [run] = (await store.listRuns({ workspace: installation.workspace, app, limit: 20 })).filter((r) => r.id === result.runId);
+  const run = await store.getRun(result.runId);
   if (!run) throw new CommandFailed(`The run ${result.runId} was not recorded.`);
-  return run;
+  return { ...run, ...(stoppedBy && run.status === 'stopped' ? { stoppedBy } : {}) };
 }
 
 /** Registers `tributary sync`. */
@@ -46,6 +50,12 @@ export function registerSync(program: Command, io: Io): void {
         const run = await syncNow(ctx, options.workspace, options.app);
         println(io.stdout, formatRun(run));
         if (run.status === 'failed') throw new CommandFailed('The sync failed; the next run resumes where this one stopped.');
+        if (run.status === 'stopped') {
+          throw new StoppedBySignal(
+            run.stoppedBy ?? 'SIGINT',
+            `The sync was stopped by ${run.stoppedBy ?? 'a signal'} after committing ${run.inserted} new response(s); the next run resumes where this one stopped.`,
+          );
+        }
       });
     });
 }
