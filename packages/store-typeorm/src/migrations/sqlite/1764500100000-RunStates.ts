@@ -5,37 +5,45 @@ import { runAll, tableNamer } from '../naming-of.js';
 const STATES = `('running', 'succeeded', 'failed', 'stopped', 'abandoned')`;
 const OLD_STATES = `('running', 'succeeded', 'failed')`;
 
+/** A table's CREATE statement and those of its indexes, as SQLite keeps them. */
+async function definitionOf(queryRunner: QueryRunner, table: PhysicalTable): Promise<{ create: string; indexes: string[] }> {
+  const rows = (await queryRunner.query(`SELECT "type", "sql" FROM sqlite_master WHERE "tbl_name" = ? AND "sql" IS NOT NULL`, [table.name])) as {
+    type: string;
+    sql: string;
+  }[];
+  const create = rows.find((r) => r.type === 'table')?.sql;
+  if (!create) throw new Error(`Table ${table.name} is missing`);
+  return { create, indexes: rows.filter((r) => r.type === 'index').map((r) => r.sql) };
+}
+
 /**
- * SQLite cannot change a CHECK constraint in place: the runs table is rebuilt. With the legacy
- * rename, the tables that reference `runs` (rejected records) keep naming `runs` rather than
- * following the old table, so dropping it deletes nothing of theirs.
+ * SQLite cannot change a CHECK constraint in place: the runs table is rebuilt from its own CREATE
+ * statement with the new states. Renaming a table makes the tables that reference it follow, so
+ * the rejected records (which reference runs) are rebuilt with it; otherwise dropping the old runs
+ * table would delete them by cascade.
  */
-function rebuildRuns(runs: PhysicalTable, installations: PhysicalTable, states: string): string[] {
-  const old = q(`${runs.name}_rebuild`);
-  return [
-    'PRAGMA legacy_alter_table = ON',
-    `ALTER TABLE ${runs.sql} RENAME TO ${old}`,
-    `CREATE TABLE ${runs.sql} (
-      "id" TEXT NOT NULL PRIMARY KEY,
-      "installation_id" TEXT NOT NULL REFERENCES ${installations.sql} ("id") ON DELETE CASCADE,
-      "started_at" TEXT NOT NULL,
-      "finished_at" TEXT,
-      "status" TEXT NOT NULL CHECK ("status" IN ${states}),
-      "fetched" INTEGER NOT NULL DEFAULT 0,
-      "inserted" INTEGER NOT NULL DEFAULT 0,
-      "unchanged" INTEGER NOT NULL DEFAULT 0,
-      "rejected" INTEGER NOT NULL DEFAULT 0,
-      "saved" TEXT NOT NULL DEFAULT '[]',
-      "error" TEXT,
-      "error_code" TEXT,
-      "warnings" TEXT NOT NULL DEFAULT '[]'
-    )`,
-    `INSERT INTO ${runs.sql} SELECT "id", "installation_id", "started_at", "finished_at", "status", "fetched", "inserted", "unchanged",
-            "rejected", "saved", "error", "error_code", "warnings" FROM ${old}`,
-    `DROP TABLE ${old}`,
-    `CREATE INDEX ${q(indexName(runs, ['installation_id', 'started_at']))} ON ${runs.sql} ("installation_id", "started_at")`,
-    'PRAGMA legacy_alter_table = OFF',
-  ];
+async function rebuildRuns(queryRunner: QueryRunner, from: string, to: string): Promise<void> {
+  const table = tableNamer(queryRunner);
+  const runs = table('runs');
+  const rejected = table('rejected_records');
+  const runsDef = await definitionOf(queryRunner, runs);
+  const rejectedDef = await definitionOf(queryRunner, rejected);
+  const create = runsDef.create.replace(`"status" IN ${from}`, `"status" IN ${to}`);
+  if (create === runsDef.create) throw new Error(`The status constraint of ${runs.name} is not ${from}`);
+  const oldRuns = q(`${runs.name}_rebuild`);
+  const oldRejected = q(`${rejected.name}_rebuild`);
+  await runAll(queryRunner, [
+    `ALTER TABLE ${runs.sql} RENAME TO ${oldRuns}`,
+    `ALTER TABLE ${rejected.sql} RENAME TO ${oldRejected}`,
+    create,
+    `INSERT INTO ${runs.sql} SELECT * FROM ${oldRuns}`,
+    rejectedDef.create,
+    `INSERT INTO ${rejected.sql} SELECT * FROM ${oldRejected}`,
+    `DROP TABLE ${oldRejected}`,
+    `DROP TABLE ${oldRuns}`,
+    ...runsDef.indexes,
+    ...rejectedDef.indexes,
+  ]);
 }
 
 /**
@@ -50,8 +58,8 @@ export class RunStatesSqlite1764500100000 implements MigrationInterface {
     const table = tableNamer(queryRunner);
     const runs = table('runs');
     const saved = table('run_saved');
+    await rebuildRuns(queryRunner, OLD_STATES, STATES);
     await runAll(queryRunner, [
-      ...rebuildRuns(runs, table('installations'), STATES),
       // INTEGER PRIMARY KEY is the rowid; AUTOINCREMENT would create an unprefixed sqlite_sequence table.
       `CREATE TABLE ${saved.sql} (
         "id" INTEGER PRIMARY KEY,
@@ -76,7 +84,8 @@ export class RunStatesSqlite1764500100000 implements MigrationInterface {
       `DROP TABLE ${table('run_saved').sql}`,
       `UPDATE ${runs.sql} SET "status" = 'succeeded' WHERE "status" = 'stopped'`,
       `UPDATE ${runs.sql} SET "status" = 'failed' WHERE "status" = 'abandoned'`,
-      ...rebuildRuns(runs, table('installations'), OLD_STATES),
+      `DROP INDEX ${q(indexName(runs, ['installation_id'], 'running'))}`,
     ]);
+    await rebuildRuns(queryRunner, STATES, OLD_STATES);
   }
 }
