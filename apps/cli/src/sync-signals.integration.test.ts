@@ -159,5 +159,5 @@ describe.each(databases)('a sync stopped by a signal or killed on $dialect', (db
     expect(Number(stored?.distinct_ids)).toBe(total);
     expect(Number(stored?.without_run)).toBe(0);
     for (const run of runs) expect(await rowsOf(run.id)).toBe(run.inserted);
-  });
+  }, 400_000);
 });
