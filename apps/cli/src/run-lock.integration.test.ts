@@ -68,5 +68,11 @@ describe.each(databases)('the run lock of manual commands on $dialect', (db) => 
     const sync = await runCli(['sync', '--workspace', 'acme'], env);
     expect(sync.code, sync.stderr).toBe(0);
     expect(sync.stdout).toMatch(/50 new/);
+    // The manual sync is the installation's last run in `runner status`, though no runner made it.
+    const after = await runCli(['runner', 'status', '--json'], env);
+    const [synced] = (JSON.parse(after.stdout) as { installations: { lastRun: { status: string } | null; lastStatus: string | null; running: unknown }[] })
+      .installations;
+    expect(synced).toMatchObject({ lastRun: { status: 'succeeded' }, lastStatus: null, running: null });
+    expect((await runCli(['runner', 'status'], env)).stdout).toMatch(/acme\/closealert\s+\S+Z\s+succeeded\s/);
   });
 });
