@@ -340,7 +340,10 @@ export interface Store {
   finishRun(runId: string, outcome: RunOutcome, finishedAt: Date): Promise<void>;
   /** The newest runs, newest first. */
   listRuns(filter: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]>;
-  /** The newest run of each of these installations (none for one that never ran), in their order. */
+  /**
+   * The newest run of each of these installations (none for one that never ran), in their order.
+   * Their `saved` lists may be left empty (`savedTotal` still counts them): a status needs no customers.
+   */
   latestRuns(installationIds: readonly string[]): Promise<RunRecord[]>;
   /** One run by id, or undefined. */
   getRun(runId: string): Promise<RunRecord | undefined>;

@@ -33,18 +33,18 @@ export async function readScheduleStatus(store: Store, now: Date): Promise<Insta
     const run = latest.get(entry.installationId);
     const holder = holders.get(entry.installationId);
     return {
-    installationId: entry.installationId,
-    workspace: entry.workspace,
-    app: entry.app,
-    lastStartedAt: entry.state?.lastStartedAt ?? null,
-    lastFinishedAt: entry.state?.lastFinishedAt ?? null,
-    lastStatus: entry.state?.lastStatus ?? null,
-    lastErrorCode: entry.state?.lastErrorCode ?? null,
-    attempts: entry.state?.attempts ?? 0,
-    nextRunAt: nextRunOf(entry, now),
-    due: isDue(entry, now),
-    lastRun: run ? { id: run.id, status: run.status, startedAt: run.startedAt, finishedAt: run.finishedAt, errorCode: run.errorCode ?? null } : null,
-    running: holder ? { host: holder.host, pid: holder.pid, since: holder.since } : null,
+      installationId: entry.installationId,
+      workspace: entry.workspace,
+      app: entry.app,
+      lastStartedAt: entry.state?.lastStartedAt ?? null,
+      lastFinishedAt: entry.state?.lastFinishedAt ?? null,
+      lastStatus: entry.state?.lastStatus ?? null,
+      lastErrorCode: entry.state?.lastErrorCode ?? null,
+      attempts: entry.state?.attempts ?? 0,
+      nextRunAt: nextRunOf(entry, now),
+      due: isDue(entry, now),
+      lastRun: run ? { id: run.id, status: run.status, startedAt: run.startedAt, finishedAt: run.finishedAt, errorCode: run.errorCode ?? null } : null,
+      running: holder ? { host: holder.host, pid: holder.pid, since: holder.since } : null,
     };
   });
 }

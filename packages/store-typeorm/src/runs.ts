@@ -188,7 +188,9 @@ export class Runs {
               part,
             )
           ).filter((r): r is { id: string } => r.id !== null);
-          if (latest.length > 0) records.push(...(await this.query(db, { runIds: latest.map((r) => r.id), limit: latest.length })));
+          if (latest.length > 0) {
+            records.push(...(await this.query(db, { runIds: latest.map((r) => r.id), limit: latest.length }, { preview: false })));
+          }
         }
         return records;
       });
@@ -291,8 +293,11 @@ export class Runs {
     }
   }
 
-  /** The first saved customers and the count of each run that has any in `run_saved`. */
-  private async savedPreviews(db: Executor, runIds: readonly string[]): Promise<Map<string, { preview: SavedFeedback[]; total: number }>> {
+  /**
+   * The count of saved customers of each run that has any in `run_saved`, with the first of them
+   * unless `preview` is false (the newest run of many installations needs only the counts).
+   */
+  private async savedPreviews(db: Executor, runIds: readonly string[], preview: boolean): Promise<Map<string, { preview: SavedFeedback[]; total: number }>> {
     const dialect = this.db.dialect;
     const saved = internalTable(dialect, 'run_saved').sql;
     const result = new Map<string, { preview: SavedFeedback[]; total: number }>();
@@ -302,22 +307,30 @@ export class Runs {
         part,
       );
       for (const row of counts) {
+        if (!preview) {
+          result.set(row.run_id, { preview: [], total: Number(row.n) });
+          continue;
+        }
         const rows = await db.query<SavedRow>(
           `SELECT "id", "email", "form", "score", "comment" FROM ${saved} WHERE "run_id" = ${dialect.placeholder(1)} ORDER BY "id" LIMIT ${SAVED_PREVIEW}`,
           [row.run_id],
         );
-        const preview = rows.map((r): SavedFeedback => {
+        const first = rows.map((r): SavedFeedback => {
           const { seq, ...feedback } = savedCustomerOf(r);
           void seq;
           return feedback;
         });
-        result.set(row.run_id, { preview, total: Number(row.n) });
+        result.set(row.run_id, { preview: first, total: Number(row.n) });
       }
     }
     return result;
   }
 
-  private async query(db: Executor, filter: z.infer<typeof filterSchema> & { runIds?: readonly string[] }): Promise<RunRecord[]> {
+  private async query(
+    db: Executor,
+    filter: z.infer<typeof filterSchema> & { runIds?: readonly string[] },
+    options: { preview: boolean } = { preview: true },
+  ): Promise<RunRecord[]> {
     const { Run, Installation, Workspace, RejectedRecord } = this.entities;
     let runsQuery = db.manager
       .getRepository(Run)
@@ -338,7 +351,7 @@ export class Runs {
       .getRepository(Workspace)
       .findBy({ id: In([...new Set(installations.map((i) => i.workspaceId))]) });
     const wsNames = new Map(workspaces.map((w) => [w.id, w.name]));
-    const savedLists = await this.savedPreviews(db, runs.map((r) => r.id));
+    const savedLists = await this.savedPreviews(db, runs.map((r) => r.id), options.preview);
     const rejected = await db.manager.getRepository(RejectedRecord).find({
       select: { id: true, runId: true, sourceId: true, reason: true },
       where: { runId: In(runs.map((r) => r.id)) },
