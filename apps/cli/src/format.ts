@@ -17,7 +17,11 @@ export function savedCustomersCommand(run: Pick<RunRecord, 'id' | 'workspace'>, 
 /** A run as readable lines: when, how many, which customers with their feedback, what failed and why. */
 export function formatRun(run: RunRecord, options: { maxCustomers?: number } = {}): string {
   const max = options.maxCustomers ?? 20;
-  const duration = run.finishedAt ? `${((run.finishedAt.getTime() - run.startedAt.getTime()) / 1000).toFixed(1)}s` : 'running';
+  const duration = run.finishedAt
+    ? `${((run.finishedAt.getTime() - run.startedAt.getTime()) / 1000).toFixed(1)}s`
+    : run.status === 'abandoned'
+      ? 'its process died'
+      : 'running';
   const lines = [
     `${run.startedAt.toISOString()}  ${run.workspace}/${run.app}  ${run.status.toUpperCase()}  (${duration}, run ${run.id})`,
     `  responses: ${run.fetched} fetched, ${run.inserted} new, ${run.unchanged} already stored, ${run.rejected} rejected`,

@@ -352,7 +352,8 @@ export interface Store {
   /**
    * Marks `running` runs whose process died as `abandoned`: a run is dead when its installation's
    * run lock is free (taking the lock proves it). Its counts become what it committed (rows carrying
-   * its run id, records it set aside). Optionally only of some installations. Returns those marked.
+   * its run id, records it set aside); `finishedAt` stays null (when it died is not known) and a
+   * warning says it was found at `at`. Optionally only of some installations. Returns those marked.
    */
   markAbandonedRuns(at: Date, installationIds?: readonly string[]): Promise<RunRecord[]>;
 

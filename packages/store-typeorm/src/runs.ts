@@ -278,13 +278,13 @@ export class Runs {
             ? 0
             : await one(`SELECT COUNT(*) AS "n" FROM ${primaryTable} WHERE "installation_id" = ${p(1)} AND "run_id" = ${p(2)}`, [installationId, runId]);
         const rejected = await one(`SELECT COUNT(*) AS "n" FROM ${internalTable(dialect, 'rejected_records').sql} WHERE "run_id" = ${p(1)}`, [runId]);
-        const warning =
-          'Abandoned: the process running it ended without closing it (killed, crashed or lost power). The counts are what it committed; the next run resumed after its last committed page.';
+        // When the process died is not known: `finished_at` stays empty, and the warning says when it was found.
+        const warning = `Abandoned (found ${at.toISOString()}): the process running it ended without closing it (killed, crashed or lost power). The counts are what it committed; the next run resumes after its last committed page.`;
         const updated = await db.run<{ id: string }>({
-          sql: `UPDATE ${runs} SET "status" = 'abandoned', "finished_at" = ${p(1)}, "fetched" = ${p(2)}, "inserted" = ${p(3)},
-                       "unchanged" = 0, "rejected" = ${p(4)}, "warnings" = ${p(5)}
-                 WHERE "id" = ${p(6)} AND "status" = 'running' RETURNING "id"`,
-          params: [at.toISOString(), inserted + rejected, inserted, rejected, JSON.stringify([warning]), runId],
+          sql: `UPDATE ${runs} SET "status" = 'abandoned', "fetched" = ${p(1)}, "inserted" = ${p(2)},
+                       "unchanged" = 0, "rejected" = ${p(3)}, "warnings" = ${p(4)}
+                 WHERE "id" = ${p(5)} AND "status" = 'running' RETURNING "id"`,
+          params: [inserted + rejected, inserted, rejected, JSON.stringify([warning]), runId],
         });
         return updated.length === 1;
       });
