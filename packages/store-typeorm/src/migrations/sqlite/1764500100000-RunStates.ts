@@ -19,30 +19,32 @@ async function definitionOf(queryRunner: QueryRunner, table: PhysicalTable): Pro
 /**
  * SQLite cannot change a CHECK constraint in place: the runs table is rebuilt from its own CREATE
  * statement with the new states. Renaming a table makes the tables that reference it follow, so
- * the rejected records (which reference runs) are rebuilt with it; otherwise dropping the old runs
- * table would delete them by cascade.
+ * those (the rejected records, and any other) are rebuilt with it; otherwise dropping the old runs
+ * table would delete their rows by cascade.
  */
 async function rebuildRuns(queryRunner: QueryRunner, from: string, to: string): Promise<void> {
-  const table = tableNamer(queryRunner);
-  const runs = table('runs');
-  const rejected = table('rejected_records');
+  const runs = tableNamer(queryRunner)('runs');
+  const children = (
+    (await queryRunner.query(
+      `SELECT DISTINCT m."name" AS "name" FROM sqlite_master m, pragma_foreign_key_list(m."name") f
+        WHERE m."type" = 'table' AND f."table" = ? AND m."name" <> ?`,
+      [runs.name, runs.name],
+    )) as { name: string }[]
+  ).map((r): PhysicalTable => ({ schema: undefined, name: r.name, sql: q(r.name) }));
   const runsDef = await definitionOf(queryRunner, runs);
-  const rejectedDef = await definitionOf(queryRunner, rejected);
+  const childDefs = await Promise.all(children.map((child) => definitionOf(queryRunner, child)));
   const create = runsDef.create.replace(`"status" IN ${from}`, `"status" IN ${to}`);
   if (create === runsDef.create) throw new Error(`The status constraint of ${runs.name} is not ${from}`);
-  const oldRuns = q(`${runs.name}_rebuild`);
-  const oldRejected = q(`${rejected.name}_rebuild`);
+  const old = (table: PhysicalTable) => q(`${table.name}_rebuild`);
   await runAll(queryRunner, [
-    `ALTER TABLE ${runs.sql} RENAME TO ${oldRuns}`,
-    `ALTER TABLE ${rejected.sql} RENAME TO ${oldRejected}`,
+    `ALTER TABLE ${runs.sql} RENAME TO ${old(runs)}`,
+    ...children.map((child) => `ALTER TABLE ${child.sql} RENAME TO ${old(child)}`),
     create,
-    `INSERT INTO ${runs.sql} SELECT * FROM ${oldRuns}`,
-    rejectedDef.create,
-    `INSERT INTO ${rejected.sql} SELECT * FROM ${oldRejected}`,
-    `DROP TABLE ${oldRejected}`,
-    `DROP TABLE ${oldRuns}`,
+    `INSERT INTO ${runs.sql} SELECT * FROM ${old(runs)}`,
+    ...children.flatMap((child, i) => [childDefs[i]!.create, `INSERT INTO ${child.sql} SELECT * FROM ${old(child)}`, `DROP TABLE ${old(child)}`]),
+    `DROP TABLE ${old(runs)}`,
     ...runsDef.indexes,
-    ...rejectedDef.indexes,
+    ...childDefs.flatMap((def) => def.indexes),
   ]);
 }
 
