@@ -102,6 +102,11 @@ export async function appStatuses(store: Store, installations: readonly Installa
     if (installation.status === 'active' && lastRun?.status === 'failed') {
       attention.push(`The last run (${lastRun.startedAt.toISOString()}) failed${lastRun.errorCode ? ` [${lastRun.errorCode}]` : ''}: ${lastRun.error ?? 'no reason recorded'}`);
     }
+    if (installation.status === 'active' && lastRun?.status === 'abandoned') {
+      attention.push(
+        `The last run (${lastRun.startedAt.toISOString()}) was abandoned: its process died before it finished, after committing ${run!.inserted} new response(s). The next run resumes after its last committed page.`,
+      );
+    }
     if (installation.status === 'active' && !CONNECTORS.has(installation.app)) {
       attention.push(`This build of Tributary has no connector "${installation.app}": it cannot sync.`);
     }

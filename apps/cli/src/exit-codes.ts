@@ -10,6 +10,9 @@ export const EXIT = {
   internal: 70,
   /** stdout or stderr was a pipe whose reader went away; like git and seq: 128 + SIGPIPE. */
   brokenPipe: 141,
+  /** Stopped by Ctrl-C (SIGINT) or SIGTERM: 128 + the signal's number, as shells report it. */
+  sigint: 130,
+  sigterm: 143,
 } as const;
 
 /**
@@ -26,8 +29,20 @@ export class CommandFailed extends Error {
   }
 }
 
+/** A command that stopped early because it was asked to (Ctrl-C, SIGTERM); what it committed stays. */
+export class StoppedBySignal extends Error {
+  constructor(
+    readonly signal: 'SIGINT' | 'SIGTERM',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoppedBySignal';
+  }
+}
+
 /** Maps any thrown value to an exit code: the single place where that decision is made. */
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof StoppedBySignal) return error.signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
   if (error instanceof CommandFailed) return error.exitCode;
   if (!isTributaryError(error)) return EXIT.internal;
   return exitCodeForActor(error);
@@ -48,7 +63,7 @@ function exitCodeForActor(error: TributaryError): number {
 
 /** The message a person reads for a failure: what happened, and who should do what. */
 export function describeFailure(error: unknown): string {
-  if (error instanceof CommandFailed) return error.message;
+  if (error instanceof CommandFailed || error instanceof StoppedBySignal) return error.message;
   if (isTributaryError(error)) {
     const lines = [`error [${error.code}]: ${error.message}`];
     if (error.hint) lines.push(`hint: ${error.hint}`);

@@ -10,10 +10,19 @@ export function formatFeedback(feedback: SavedFeedback): string {
   return parts.length > 0 ? `${feedback.email} (${parts.join(', ')})` : feedback.email;
 }
 
+/** The command that lists every customer a run saved. */
+export function savedCustomersCommand(run: Pick<RunRecord, 'id' | 'workspace'>, after?: number): string {
+  return `tributary logs --workspace ${run.workspace} --run ${run.id}${after === undefined ? '' : ` --after ${after}`}`;
+}
+
 /** A run as readable lines: when, how many, which customers with their feedback, what failed and why. */
 export function formatRun(run: RunRecord, options: { maxCustomers?: number } = {}): string {
   const max = options.maxCustomers ?? 20;
-  const duration = run.finishedAt ? `${((run.finishedAt.getTime() - run.startedAt.getTime()) / 1000).toFixed(1)}s` : 'running';
+  const duration = run.finishedAt
+    ? `${((run.finishedAt.getTime() - run.startedAt.getTime()) / 1000).toFixed(1)}s`
+    : run.status === 'abandoned'
+      ? 'its process died'
+      : 'running';
   const lines = [
     `${run.startedAt.toISOString()}  ${run.workspace}/${run.app}  ${run.status.toUpperCase()}  (${duration}, run ${run.id})`,
     `  responses: ${run.fetched} fetched, ${run.inserted} new, ${run.unchanged} already stored, ${run.rejected} rejected${run.duplicates ? `, ${run.duplicates} read twice in this run` : ''}`,
@@ -25,16 +34,18 @@ export function formatRun(run: RunRecord, options: { maxCustomers?: number } = {
     lines.push(`  late responses found: ${run.late} (created before the previous run had read up to)`);
   }
   if (run.withoutEmail) lines.push(`  ${run.withoutEmail} new response${run.withoutEmail === 1 ? '' : 's'} without a usable e-mail: stored, but linked to no customer`);
-  if (run.saved.length > 0) {
+  // `maxCustomers: 0` leaves the customers out, for a view that lists them all below.
+  if (run.saved.length > 0 && max > 0) {
     const listed = run.saved.slice(0, max).map(formatFeedback);
-    const unlisted = Math.max(run.saved.length, run.inserted) - listed.length;
-    const more = unlisted > 0 ? `, … and ${unlisted} more` : '';
+    const unlisted = run.savedTotal - listed.length;
+    const more = unlisted > 0 ? `, … and ${unlisted} more (all of them: ${savedCustomersCommand(run)})` : '';
     lines.push(`  customers saved: ${listed.join(', ')}${more}`);
   }
-  for (const rejected of run.rejectedRecords.slice(0, max)) {
+  const maxRejected = Math.max(max, 20);
+  for (const rejected of run.rejectedRecords.slice(0, maxRejected)) {
     lines.push(`  rejected${rejected.sourceId ? ` #${rejected.sourceId}` : ''}: ${rejected.reason}`);
   }
-  if (run.rejectedRecords.length > max) lines.push(`  … and ${run.rejectedRecords.length - max} more rejected`);
+  if (run.rejectedRecords.length > maxRejected) lines.push(`  … and ${run.rejectedRecords.length - maxRejected} more rejected`);
   for (const warning of run.warnings) lines.push(`  warning: ${withWorkspace(warning, run.workspace)}`);
   if (run.error) lines.push(`  error${run.errorCode ? ` [${run.errorCode}]` : ''}: ${withWorkspace(run.error, run.workspace)}`);
   return lines.join('\n');

@@ -1,3 +1,6 @@
+/** The signals that ask a command to stop. */
+export type ShutdownSignal = 'SIGINT' | 'SIGTERM';
+
 /** Where a command writes, so that tests can capture output without touching the process. */
 export interface Io {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -5,8 +8,11 @@ export interface Io {
   env: Record<string, string | undefined>;
   /** Standard input, for secrets given as `-` (`--token -`); absent where there is none. */
   stdin?: AsyncIterable<string | Buffer>;
-  /** Resolves when the operator asks to stop (Ctrl-C, SIGTERM); long commands stop taking new work then. */
-  onShutdown?: (listener: () => void) => void;
+  /**
+   * Calls `listener` with the signal when the operator asks to stop (Ctrl-C is SIGINT, `kill` SIGTERM);
+   * long commands stop taking new work then.
+   */
+  onShutdown?: (listener: (signal: ShutdownSignal) => void) => void;
 }
 
 /** The process's Io, plus whether a reader went away while the command was writing. */
@@ -53,8 +59,8 @@ export function processIo(): ProcessIo {
     env: process.env,
     stdin: process.stdin,
     onShutdown(listener) {
-      process.once('SIGINT', listener);
-      process.once('SIGTERM', listener);
+      process.once('SIGINT', () => listener('SIGINT'));
+      process.once('SIGTERM', () => listener('SIGTERM'));
     },
     brokenPipe: () => broken,
   };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,7 +50,16 @@ describe.each(databases)('the run lock of manual commands on $dialect', (db) => 
       const busy = await runCli(args, env);
       expect(busy.code).toBe(1);
       expect(busy.stderr).toMatch(/being synced by another process right now/);
+      // Which process: the holder here is this test's own store.
+      expect(busy.stderr).toContain(`(process ${process.pid} on ${hostname()}, since `);
+      expect(busy.stderr).not.toMatch(/runner status/);
     }
+    // `runner status` shows the sync in progress, whoever started it (here: no runner at all).
+    const status = await runCli(['runner', 'status', '--json'], env);
+    expect(status.code, status.stderr).toBe(0);
+    const [entry] = (JSON.parse(status.stdout) as { installations: { running: { pid: number; host: string } | null }[] }).installations;
+    expect(entry?.running).toMatchObject({ pid: process.pid, host: hostname() });
+    expect((await runCli(['runner', 'status'], env)).stdout).toMatch(new RegExp(`running since \\S+ \\(process ${process.pid} on `));
     const runs = JSON.parse((await runCli(['logs', '--workspace', 'acme', '--json'], env)).stdout) as unknown[];
     expect(runs).toEqual([]);
 
@@ -58,5 +68,11 @@ describe.each(databases)('the run lock of manual commands on $dialect', (db) => 
     const sync = await runCli(['sync', '--workspace', 'acme'], env);
     expect(sync.code, sync.stderr).toBe(0);
     expect(sync.stdout).toMatch(/50 new/);
+    // The manual sync is the installation's last run in `runner status`, though no runner made it.
+    const after = await runCli(['runner', 'status', '--json'], env);
+    const [synced] = (JSON.parse(after.stdout) as { installations: { lastRun: { status: string } | null; lastStatus: string | null; running: unknown }[] })
+      .installations;
+    expect(synced).toMatchObject({ lastRun: { status: 'succeeded' }, lastStatus: null, running: null });
+    expect((await runCli(['runner', 'status'], env)).stdout).toMatch(/acme\/closealert\s+\S+Z\s+succeeded\s/);
   });
 });

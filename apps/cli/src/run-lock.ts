@@ -8,8 +8,12 @@ import { CommandFailed } from './exit-codes.js';
 export async function underRunLock<T>(store: Store, installation: Installation, work: () => Promise<T>): Promise<T> {
   const result = await store.withRunLock(installation.id, work);
   if (!result.acquired) {
+    const [holder] = await store.listRunLockHolders([installation.id]).catch(() => []);
+    const who = holder
+      ? `process ${holder.pid} on ${holder.host}, since ${holder.since.toISOString()}`
+      : 'a process that has just started or finished';
     throw new CommandFailed(
-      `${installation.app} in workspace "${installation.workspace}" is being synced by another process right now; try again when that run has finished (see tributary runner status).`,
+      `${installation.app} in workspace "${installation.workspace}" is being synced by another process right now (${who}); try again when that run has finished.`,
     );
   }
   return result.value;

@@ -82,6 +82,10 @@ export type {
   ScheduleState,
   ScheduledRunStatus,
   RunLockResult,
+  RunStatus,
+  SavedCustomer,
+  SavedCustomerPage,
+  RunLockHolder,
 } from './store.js';
 // ---- Who may install and remove apps ----
 export { operatorNameSchema, type WorkspaceAdmin } from './workspace-admins.js';

@@ -111,6 +111,11 @@ export interface PageWrite {
   rejected: RejectedRecord[];
   /** Checkpoint after this page, already validated by the stream's schema. */
   checkpoint: unknown;
+  /**
+   * The run-log line of each record of the page, by the record's key (as in `insertedKeys`): those
+   * whose primary row turns out new are kept as the run's saved customers, in the same transaction.
+   */
+  saved?: readonly (SavedFeedback & { key: string })[];
 }
 
 /** What a page write did to one table. */
@@ -150,9 +155,16 @@ export interface SavedFeedback {
   comment?: string;
 }
 
+/**
+ * How a run ended: `succeeded`, `failed`, `stopped` (a shutdown signal stopped it between pages;
+ * what it committed stays and the next run resumes), or `abandoned` (its process died without
+ * closing the run; found out by the next run, `runner status` or `doctor`).
+ */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'stopped' | 'abandoned';
+
 /** Final state of a run. */
 export interface RunOutcome {
-  status: 'succeeded' | 'failed';
+  status: 'succeeded' | 'failed' | 'stopped';
   fetched: number;
   inserted: number;
   unchanged: number;
@@ -187,9 +199,37 @@ export interface RunRecord extends Omit<RunOutcome, 'status'> {
   app: string;
   startedAt: Date;
   finishedAt: Date | null;
-  status: 'running' | 'succeeded' | 'failed';
+  status: RunStatus;
+  /** How many customers the run saved; `saved` holds only the first of them (see {@link Store.listSavedCustomers}). */
+  savedTotal: number;
   /** Rejected records with their reasons. */
   rejectedRecords: { sourceId?: string; reason: string }[];
+}
+
+/** One customer a run saved, with its place in the run's list (the cursor for the next page). */
+export interface SavedCustomer extends SavedFeedback {
+  /** Position in the run's list, increasing; pass the last one as `after` for the next page. */
+  seq: number;
+}
+
+/** A page of the customers a run saved. */
+export interface SavedCustomerPage {
+  runId: string;
+  /** All customers the run saved. */
+  total: number;
+  customers: SavedCustomer[];
+  /** The `after` of the next page, or undefined on the last page. */
+  next?: number;
+}
+
+/** Who holds an installation's run lock: a running sync (scheduled or manual). */
+export interface RunLockHolder {
+  installationId: string;
+  /** Host name and process id of the process that holds it. */
+  host: string;
+  pid: number;
+  /** When it took the lock. */
+  since: Date;
 }
 
 // ---- App lifecycle: stored rows for remapping, invoices, secret rotation ----
@@ -325,8 +365,22 @@ export interface Store {
   finishRun(runId: string, outcome: RunOutcome, finishedAt: Date): Promise<void>;
   /** The newest runs, newest first. */
   listRuns(filter: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]>;
-  /** The newest run of each of these installations (none for one that never ran), in their order. */
+  /**
+   * The newest run of each of these installations (none for one that never ran), in their order.
+   * Their `saved` lists may be left empty (`savedTotal` still counts them): a status needs no customers.
+   */
   latestRuns(installationIds: readonly string[]): Promise<RunRecord[]>;
+  /** One run by id, or undefined. */
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Every customer a run saved, a page at a time, in the order it saved them; undefined for an unknown run. */
+  listSavedCustomers(runId: string, page: { after?: number; limit: number }): Promise<SavedCustomerPage | undefined>;
+  /**
+   * Marks `running` runs whose process died as `abandoned`: a run is dead when its installation's
+   * run lock is free (taking the lock proves it). Its counts become what it committed (rows carrying
+   * its run id, records it set aside); `finishedAt` stays null (when it died is not known) and a
+   * warning says it was found at `at`. Optionally only of some installations. Returns those marked.
+   */
+  markAbandonedRuns(at: Date, installationIds?: readonly string[]): Promise<RunRecord[]>;
 
   // --- Profiles (segments over an app's feedback; see @tributary/store-typeorm's README) ---
   /** Saves a new profile in a workspace; a ConfigError when the definition is invalid or the name is taken. */
@@ -388,6 +442,8 @@ export interface Store {
    * the work runs, so that other processes on the same file see it; a dead holder's lease expires.
    */
   withRunLock<T>(installationId: string, work: () => Promise<T>): Promise<RunLockResult<T>>;
+  /** Who holds run locks right now (optionally of some installations); holders that died are left out. */
+  listRunLockHolders(installationIds?: readonly string[]): Promise<RunLockHolder[]>;
   /**
    * Claims the period of a periodic task that starts at `periodStart`: true for the one caller that
    * moves the task to this period, false when it is already there (or later).

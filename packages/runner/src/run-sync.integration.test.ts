@@ -135,11 +135,11 @@ describe.each(databases)('runSync on $dialect', (db) => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const stopped = await runSync({ store, connector, installation, now, signal: controller.signal });
-    expect(stopped).toMatchObject({ status: 'succeeded', interrupted: true });
+    expect(stopped).toMatchObject({ status: 'stopped', interrupted: true });
     expect(stopped.failure).toBeUndefined();
     expect(stopped.warnings).toContainEqual(expect.stringMatching(/Stopped early by a shutdown/));
     const [run] = await store.listRuns({ workspace: 'acme', limit: 1 });
-    expect(run).toMatchObject({ status: 'succeeded' });
+    expect(run).toMatchObject({ status: 'stopped' });
 
     const resumed = await runSync({ store, connector, installation, now });
     expect(resumed.status).toBe('succeeded');

@@ -49,7 +49,10 @@ export interface RunSyncOptions {
    * commits a few large batches instead of many small ones.
    */
   batchRecords?: number;
-  /** At most this many saved customers are listed in the run log; the rest are only counted (`inserted`). */
+  /**
+   * At most this many saved customers are kept in memory for the result (default 20); the run log
+   * stores every one of them with its page (see `Store.listSavedCustomers`).
+   */
   maxListedCustomers?: number;
   /** Run the streams' reconciliation pass now, however recently the last one ran. */
   reconcile?: boolean;
@@ -67,6 +70,12 @@ export interface SyncResult extends RunOutcome {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- streams differ in record and checkpoint types
 type AnyStream = StreamDefinition<Record<string, unknown>, any, any>;
 
+/** A record's run-log line; a record without an e-mail is named by its key. */
+function summaryOf(stream: AnyStream, record: unknown): SavedFeedback & { key: string } {
+  const { email, ...rest } = stream.summarize!(record as Record<string, unknown>);
+  return { ...rest, email: email ?? `(no e-mail, record ${rest.key})` };
+}
+
 /**
  * One sync of one installation: for every stream, read the checkpoint, stream pages, map them,
  * and store each page together with its checkpoint. A run that fails keeps every page it
@@ -76,7 +85,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
   const { store, connector, installation } = options;
   const clock = options.now ?? (() => new Date());
   const logger = (options.logger ?? silentLogger()).child({ workspace: installation.workspace, app: installation.app });
-  const maxListed = options.maxListedCustomers ?? 1000;
+  const maxListed = options.maxListedCustomers ?? 20;
   const batchRecords = options.batchRecords ?? 1000;
   const startedAt = clock();
   const runId = await store.startRun(installation.id, startedAt);
@@ -125,6 +134,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
               rows,
               rejected: batch.rejected,
               checkpoint: batch.checkpoint,
+              ...(stream.summarize ? { saved: batch.records.map((record) => summaryOf(stream, record)) } : {}),
             }),
           committed: (batch, written) => {
             outcome.fetched += batch.records.length + batch.rejected.length + batch.duplicates;
@@ -142,8 +152,8 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
               const inserted = new Set(written.insertedKeys);
               for (const record of batch.records) {
                 if (outcome.saved.length >= maxListed) break;
-                const { key, ...feedback } = stream.summarize(record);
-                if (inserted.has(key)) outcome.saved.push(feedback as SavedFeedback);
+                const { key, ...feedback } = summaryOf(stream, record);
+                if (inserted.has(key)) outcome.saved.push(feedback);
               }
             }
             for (const rejected of batch.rejected) logger.info({ sourceId: rejected.sourceId, reason: rejected.reason }, 'record set aside');
@@ -193,6 +203,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
     outcome.errorCode = failure.code;
     logger.error({ code: failure.code }, failure.message);
   } else if (options.signal?.aborted) {
+    outcome.status = 'stopped';
     outcome.warnings.push('Stopped early by a shutdown; the next run resumes after the last committed page.');
   }
   Object.assign(outcome, tallies);

@@ -23,6 +23,12 @@ export const CONTACTS_TABLE = 'contacts';
  * a look-up per customer. An index that searches by the e-mail (it comes earlier) stays as declared.
  */
 export const CONTACT_ID_COLUMN = 'contact_id';
+/**
+ * The column the store adds to every declared app table: the id of the run that first stored the
+ * row (null for rows stored before the store kept it, or inserted by a remap). The primary table
+ * has an index on it, so that the rows of one run are counted without reading the others.
+ */
+export const RUN_ID_COLUMN = 'run_id';
 
 /** A column of an app table as the store creates it. */
 export interface AppColumn {
@@ -83,13 +89,17 @@ export function appTableOf(
       { name: INSTALLATION_COLUMN, type: 'uuid', nullable: false },
       ...spec.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable && !keys.has(c.name) })),
       ...(emailColumn ? [{ name: CONTACT_ID_COLUMN, type: 'uuid' as const, nullable: true }] : []),
+      { name: RUN_ID_COLUMN, type: 'uuid', nullable: true },
     ],
     key: [INSTALLATION_COLUMN, ...spec.key],
-    indexes: spec.indexes.map((index) => [
-      INSTALLATION_COLUMN,
-      ...index,
-      ...(emailColumn && index.at(-1) === emailColumn ? [CONTACT_ID_COLUMN] : []),
-    ]),
+    indexes: [
+      ...spec.indexes.map((index) => [
+        INSTALLATION_COLUMN,
+        ...index,
+        ...(emailColumn && index.at(-1) === emailColumn ? [CONTACT_ID_COLUMN] : []),
+      ]),
+      ...(spec.name === model.primaryTable ? [[INSTALLATION_COLUMN, RUN_ID_COLUMN]] : []),
+    ],
     onConflict: spec.onConflict,
     ...(emailColumn ? { contactIdOf: emailColumn } : {}),
   };
@@ -129,6 +139,9 @@ export function appTablesOf(dialect: Dialect, app: string, model: DataModel): Ap
       problems.push(
         `table "${spec.name}" declares a column "${INSTALLATION_COLUMN}", which the store adds itself`,
       );
+    }
+    if (spec.columns.some((c) => c.name === RUN_ID_COLUMN)) {
+      problems.push(`table "${spec.name}" declares a column "${RUN_ID_COLUMN}", which the store adds itself`);
     }
     if (customerEmailColumnOf(model, spec) && spec.columns.some((c) => c.name === CONTACT_ID_COLUMN)) {
       problems.push(

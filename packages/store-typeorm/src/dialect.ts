@@ -18,6 +18,10 @@ import { WorkspaceAdminsPostgres1764202300000 } from './migrations/postgres/1764
 import { WorkspaceAdminsSqlite1764202300000 } from './migrations/sqlite/1764202300000-WorkspaceAdmins.js';
 import { RunTalliesPostgres1764500000000 } from './migrations/postgres/1764500000000-RunTallies.js';
 import { RunTalliesSqlite1764500000000 } from './migrations/sqlite/1764500000000-RunTallies.js';
+import { RunStatesPostgres1764500100000 } from './migrations/postgres/1764500100000-RunStates.js';
+import { RunStatesSqlite1764500100000 } from './migrations/sqlite/1764500100000-RunStates.js';
+import { RowRunIdsPostgres1764500110000 } from './migrations/postgres/1764500110000-RowRunIds.js';
+import { RowRunIdsSqlite1764500110000 } from './migrations/sqlite/1764500110000-RowRunIds.js';
 import { PurgedInstallationsPostgres1764500200000 } from './migrations/postgres/1764500200000-PurgedInstallations.js';
 import { PurgedInstallationsSqlite1764500200000 } from './migrations/sqlite/1764500200000-PurgedInstallations.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
@@ -186,6 +190,8 @@ function postgresDialect(naming: TableNaming): Dialect {
       RejectedRecordLookupPostgres1764202200000,
       WorkspaceAdminsPostgres1764202300000,
       RunTalliesPostgres1764500000000,
+      RunStatesPostgres1764500100000,
+      RowRunIdsPostgres1764500110000,
       PurgedInstallationsPostgres1764500200000,
     ],
     beginWrite: 'BEGIN',
@@ -272,6 +278,8 @@ function sqliteDialect(naming: TableNaming): Dialect {
       RejectedRecordLookupSqlite1764202200000,
       WorkspaceAdminsSqlite1764202300000,
       RunTalliesSqlite1764500000000,
+      RunStatesSqlite1764500100000,
+      RowRunIdsSqlite1764500110000,
       PurgedInstallationsSqlite1764500200000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.

@@ -58,7 +58,7 @@ export interface RunRow {
   installationId: string;
   startedAt: Date;
   finishedAt: Date | null;
-  status: 'running' | 'succeeded' | 'failed';
+  status: 'running' | 'succeeded' | 'failed' | 'stopped' | 'abandoned';
   fetched: number;
   inserted: number;
   unchanged: number;

@@ -25,9 +25,9 @@ import type { WorkspaceAdmins } from './workspace-admins.js';
 import { billingColumns, billingOf, dropAppTablesWhenUnused } from './lifecycle.js';
 import { checkCustomerTable, storedCustomerTable } from './customer-table.js';
 import type { Database, Executor } from './database.js';
+import { internalTable } from './dialect.js';
 import type { InstallationRow, InstallationSecretRow } from './entities.js';
 import { isUniqueViolation, storageFailure } from './errors.js';
-import { internalTable } from './dialect.js';
 import type { SecretCipher } from './secrets.js';
 
 /** The changes `updateInstallation` accepts (named in core's store port). */
@@ -405,6 +405,10 @@ export class Installations {
     await tx.manager.getRepository(this.entities.Checkpoint).delete({ installationId: row.id });
     await tx.manager.getRepository(this.entities.RejectedRecord).delete({ installationId: row.id });
     await tx.manager.getRepository(this.entities.Run).update({ installationId: row.id }, { saved: [] });
+    await tx.query(
+      `DELETE FROM ${internalTable(dialect, 'run_saved').sql} WHERE "run_id" IN (SELECT "id" FROM ${internalTable(dialect, 'runs').sql} WHERE "installation_id" = ${p})`,
+      [row.id],
+    );
   }
 
   private async read<T>(action: string, work: (db: Executor) => Promise<T>): Promise<T> {

@@ -181,6 +181,70 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
     ]);
   });
 
+  it('gives the app rows of existing installations a run id, and keeps their runs through the new run states', async () => {
+    await store.migrate();
+    const model = dataModelSchema.parse(closeAlertDataModel);
+    const installation = await store.install({
+      workspace: 'run-ids',
+      app: 'closealert',
+      config: { projectKey: 'company.com', apiToken: 'not-a-real-token', timeZone: 'UTC' },
+      secretFields: ['apiToken'],
+      mappings: validateMappings(closeAlertDefaultMappings, model),
+      dataModel: model,
+    });
+    const at = '2024-06-01T10:00:00.000Z';
+    const page = (runId: string, id: number) => ({
+      installationId: installation.id,
+      runId,
+      stream: 'form_responses',
+      rows: {
+        form_responses: [{ response_id: id, created_at: at, email_normalized: `c${id}@example.com`, form_id: 34 }],
+        answers: [{ response_id: id, question_index: '1', score: 4 }],
+      },
+      rejected: [{ sourceId: `bad-${id}`, reason: 'id: expected number', raw: { id: 'x' } }],
+      checkpoint: { cursor: at },
+    });
+    const applied = async () =>
+      (await raw.query<{ name: string }>(`SELECT name FROM ${pg ? '"tributary"."migrations"' : '"tributary_migrations"'}`)).map((m) => m.name);
+    const columnsOf = async (table: string) =>
+      (pg
+        ? await raw.query<{ name: string }>(`SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'tributary' AND table_name = ?`, [table])
+        : await raw.query<{ name: string }>(`SELECT name FROM pragma_table_info(?)`, [`tributary_${table}`])
+      ).map((c) => c.name);
+
+    // The database as the previous release left it, with a finished run that set a record aside.
+    while ((await applied()).includes('RunStates1764500100000')) await store.revertLastMigration();
+    expect(await columnsOf('closealert_form_responses')).not.toContain('run_id');
+    const old = await store.startRun(installation.id, new Date(at));
+    const responses = store.appTable('closealert', 'form_responses');
+    await raw.query(
+      `INSERT INTO ${responses} (installation_id, response_id, created_at, email_normalized, form_id) VALUES (?, 1, ?, 'c1@example.com', 34)`,
+      [installation.id, pg ? at : at],
+    );
+    await raw.query(
+      `INSERT INTO ${pg ? '"tributary"."rejected_records"' : '"tributary_rejected_records"'} (run_id, installation_id, source_id, reason, created_at) VALUES (?, ?, 'bad-0', 'broken', ?)`,
+      [old, installation.id, at],
+    );
+    await store.finishRun(old, { status: 'succeeded', fetched: 2, inserted: 1, unchanged: 0, rejected: 1, saved: [{ email: 'c1@example.com' }], warnings: [] }, new Date(at));
+
+    await store.migrate();
+    for (const table of ['closealert_form_responses', 'closealert_answers', 'closealert_forms']) expect(await columnsOf(table)).toContain('run_id');
+    expect(await raw.query(`SELECT run_id FROM ${responses} WHERE installation_id = ?`, [installation.id])).toEqual([{ run_id: null }]);
+    // The run kept everything, its set-aside record included, and takes the new states.
+    const [kept] = await store.listRuns({ workspace: 'run-ids', limit: 5 });
+    expect(kept).toMatchObject({ id: old, status: 'succeeded', inserted: 1, savedTotal: 1, rejectedRecords: [{ sourceId: 'bad-0', reason: 'broken' }] });
+    expect((await store.listSavedCustomers(old, { limit: 10 }))?.customers).toEqual([{ email: 'c1@example.com', seq: 1 }]);
+    const next = await store.startRun(installation.id, new Date('2024-06-01T11:00:00Z'));
+    await store.writePage(page(next, 2));
+    await store.finishRun(next, { status: 'stopped', fetched: 2, inserted: 1, unchanged: 0, rejected: 1, saved: [], warnings: [] }, new Date());
+    expect((await store.getRun(next))?.status).toBe('stopped');
+    expect(await raw.query(`SELECT response_id AS id, run_id FROM ${responses} WHERE installation_id = ? ORDER BY response_id`, [installation.id])).toEqual([
+      { id: pg ? '1' : 1, run_id: null },
+      { id: pg ? '2' : 2, run_id: next },
+    ]);
+    if (!pg) expect(await raw.query('PRAGMA foreign_key_check')).toEqual([]);
+  });
+
   it.runIf(!pg)('opens SQLite in WAL mode with a busy timeout and foreign keys on', async () => {
     expect(await store.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await store.query('PRAGMA busy_timeout')).toEqual([{ timeout: 10_000 }]);

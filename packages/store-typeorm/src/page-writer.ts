@@ -13,7 +13,7 @@ import {
   type RejectedRecord,
   type TableSpec,
 } from '@tributary/core';
-import { appTableOf, contactsTableOf, type AppTable } from './app-tables.js';
+import { appTableOf, contactsTableOf, RUN_ID_COLUMN, type AppTable } from './app-tables.js';
 import type { Executor } from './database.js';
 import type { ContactIdCache } from './contact-id-cache.js';
 import { chunk, internalTable, type Dialect, type InsertColumn } from './dialect.js';
@@ -30,6 +30,7 @@ const pageWriteSchema = z.object({
   rows: z.record(z.string(), z.array(z.unknown())),
   rejected: z.array(z.object({ sourceId: z.string().optional(), reason: z.string(), raw: z.unknown() })),
   checkpoint: z.unknown().refine((value) => value !== undefined, { message: 'is required' }),
+  saved: z.array(z.object({ key: z.string(), email: z.string() }).loose()).optional(),
 });
 
 /** Checks a page's shape before any statement runs; a malformed page is a bug in the caller. */
@@ -134,7 +135,9 @@ export async function upsertRows(
       insertedKeys.push(String(row[keyColumn]));
   }
   let updated = 0;
-  const keys = new Set(table.key);
+  // A row keeps the id of the run that first stored it: a later run (or a remap) that changes it
+  // is not the one that brought it in, and comparing run ids would make every re-read a change.
+  const keys = new Set([...table.key, RUN_ID_COLUMN]);
   const updatable = table.columns.filter((c) => !keys.has(c.name)).map((c) => c.name);
   if (table.onConflict === 'update' && updatable.length > 0 && insertedKeys.length < tuples.length) {
     // Rows inserted a moment ago conflict with themselves and compare equal, so they are not written twice.
@@ -243,7 +246,7 @@ export async function writeAppRows(
   model: DataModel,
   installationId: string,
   rows: MappedRows,
-  options: { now: string; rewrite: boolean; contactIds?: ContactIdCache },
+  options: { now: string; rewrite: boolean; contactIds?: ContactIdCache; runId?: string },
 ): Promise<AppRowsWrite> {
   const result: AppRowsWrite = { tables: {}, insertedKeys: [], newContacts: 0, contactIds: new Map() };
   for (const spec of model.tables) {
@@ -269,6 +272,7 @@ export async function writeAppRows(
         tuple.push(email === undefined ? null : (ids.get(email) ?? null));
       }
     }
+    for (const tuple of tuples) tuple.push(options.runId ?? null);
     const { counts, insertedKeys } = await upsertRows(tx, dialect, table, tuples);
     result.tables[spec.name] = counts;
     if (spec.name === model.primaryTable) result.insertedKeys = insertedKeys;
@@ -309,6 +313,42 @@ async function unrecordedRejections(
 }
 
 /**
+ * Keeps the run-log line of every record whose primary row this page inserted, in the run's list
+ * of saved customers (`run_saved`), so that the log can list all of them however many there are.
+ */
+async function recordSavedCustomers(
+  tx: Executor,
+  dialect: Dialect,
+  write: PageWrite,
+  insertedKeys: readonly string[],
+): Promise<void> {
+  if (!write.saved || write.saved.length === 0 || insertedKeys.length === 0) return;
+  const inserted = new Set(insertedKeys);
+  const rows: CanonicalValue[][] = [];
+  for (const line of write.saved) {
+    if (!inserted.has(line.key)) continue;
+    // One line per new row, even when a page repeats a record.
+    inserted.delete(line.key);
+    rows.push([write.runId, line.email, line.form ?? null, line.score ?? null, line.comment ?? null]);
+  }
+  for (const statement of dialect.buildInsert({
+    table: internalTable(dialect, 'run_saved'),
+    columns: [
+      { name: 'run_id', type: 'uuid' },
+      { name: 'email', type: 'text' },
+      { name: 'form', type: 'text' },
+      { name: 'score', type: 'numeric' },
+      { name: 'comment', type: 'text' },
+    ],
+    rows,
+    conflictKey: [],
+    onConflict: { action: 'nothing' },
+  })) {
+    await tx.run(statement);
+  }
+}
+
+/**
  * Writes a page inside the caller's transaction: every table's rows set-based, the contacts of new
  * e-mails, the rejected records, and the checkpoint last. Any failure rolls all of it back.
  */
@@ -332,6 +372,7 @@ export async function writePageRows(
   const written = await writeAppRows(tx, dialect, app, model, write.installationId, write.rows, {
     now: nowText,
     rewrite: false,
+    runId: write.runId,
     ...(contactIds ? { contactIds } : {}),
   });
   const primary = written.tables[model.primaryTable] ?? { inserted: 0, updated: 0, unchanged: 0 };
@@ -364,6 +405,8 @@ export async function writePageRows(
       await tx.run(statement);
     }
   }
+
+  await recordSavedCustomers(tx, dialect, write, written.insertedKeys);
 
   for (const statement of dialect.buildInsert({
     table: internalTable(dialect, 'checkpoints'),

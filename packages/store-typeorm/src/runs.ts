@@ -7,6 +7,8 @@ import {
   parseUserInput,
   type RunOutcome,
   type RunRecord,
+  type SavedCustomer,
+  type SavedCustomerPage,
   type SavedFeedback,
 } from '@tributary/core';
 import type { Database, Executor } from './database.js';
@@ -18,7 +20,7 @@ import { chunk, internalTable } from './dialect.js';
 const count = z.number().int().nonnegative();
 
 const outcomeSchema = z.object({
-  status: z.enum(['succeeded', 'failed']),
+  status: z.enum(['succeeded', 'failed', 'stopped']),
   fetched: count,
   inserted: count,
   unchanged: count,
@@ -67,8 +69,52 @@ const filterSchema = z.object({
 /** Installations whose newest run is read per statement: far below either database's parameter limit. */
 const LATEST_CHUNK = 500;
 
+/** Saved customers a run record carries; the rest are listed a page at a time by {@link Runs.savedCustomers}. */
+const SAVED_PREVIEW = 20;
+
+const savedPageSchema = z.object({
+  after: z.number().int().nonnegative().optional(),
+  limit: z.number().int().min(1).max(10_000),
+});
+
+interface SavedRow {
+  id: number | string;
+  email: string;
+  form: string | null;
+  score: number | string | null;
+  comment: string | null;
+}
+
+function savedCustomerOf(row: SavedRow): SavedCustomer {
+  return {
+    seq: Number(row.id),
+    email: row.email,
+    ...(row.form === null ? {} : { form: row.form }),
+    // PostgreSQL's numeric comes back as text.
+    ...(row.score === null ? {} : { score: Number(row.score) }),
+    ...(row.comment === null ? {} : { comment: row.comment }),
+  };
+}
+
 const savedSchema = z.array(z.object({ email: z.string() }).loose());
 const warningsSchema = z.array(z.string());
+
+/** A page of the customers a run from before `run_saved` kept in `runs.saved`. */
+function legacyPage(runId: string, stored: unknown, page: { after?: number; limit: number }): SavedCustomerPage {
+  const parsed = savedSchema.safeParse(typeof stored === 'string' ? safeJson(stored) : stored);
+  const all = (parsed.success ? (parsed.data as SavedFeedback[]) : []).map((feedback, i) => ({ ...feedback, seq: i + 1 }));
+  const from = all.filter((c) => c.seq > (page.after ?? 0));
+  const customers = from.slice(0, page.limit);
+  return { runId, total: all.length, customers, ...(from.length > page.limit ? { next: customers.at(-1)!.seq } : {}) };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The run log: one row per sync run, with the records it set aside. */
 export class Runs {
@@ -166,7 +212,9 @@ export class Runs {
               part,
             )
           ).filter((r): r is { id: string } => r.id !== null);
-          if (latest.length > 0) records.push(...(await this.query(db, { runIds: latest.map((r) => r.id), limit: latest.length })));
+          if (latest.length > 0) {
+            records.push(...(await this.query(db, { runIds: latest.map((r) => r.id), limit: latest.length }, { preview: false })));
+          }
         }
         return records;
       });
@@ -177,7 +225,136 @@ export class Runs {
     }
   }
 
-  private async query(db: Executor, filter: z.infer<typeof filterSchema> & { runIds?: readonly string[] }): Promise<RunRecord[]> {
+  async get(runId: string): Promise<RunRecord | undefined> {
+    if (!isStoreId(runId)) return undefined;
+    try {
+      const [run] = await this.db.withConnection((db) => this.query(db, { runIds: [runId], limit: 1 }));
+      return run;
+    } catch (error) {
+      throw storageFailure(`read run ${runId}`, error);
+    }
+  }
+
+  /** The customers a run saved, in the order it saved them, from `after` on. */
+  async savedCustomers(runId: string, input: { after?: number; limit: number }): Promise<SavedCustomerPage | undefined> {
+    const page = parseUserInput(savedPageSchema, input, 'page of saved customers');
+    if (!isStoreId(runId)) return undefined;
+    const dialect = this.db.dialect;
+    const p = (n: number) => dialect.placeholder(n);
+    const saved = internalTable(dialect, 'run_saved').sql;
+    try {
+      return await this.db.withConnection(async (db) => {
+        const [run] = await db.query<{ saved: unknown }>(`SELECT "saved" FROM ${internalTable(dialect, 'runs').sql} WHERE "id" = ${p(1)}`, [runId]);
+        if (!run) return undefined;
+        const [counted] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM ${saved} WHERE "run_id" = ${p(1)}`, [runId]);
+        const total = Number(counted?.n ?? 0);
+        if (total === 0) return legacyPage(runId, run.saved, page);
+        const rows = await db.query<SavedRow>(
+          `SELECT "id", "email", "form", "score", "comment" FROM ${saved}
+            WHERE "run_id" = ${p(1)} AND "id" > ${p(2)} ORDER BY "id" LIMIT ${p(3)}`,
+          [runId, page.after ?? 0, page.limit + 1],
+        );
+        const customers = rows.slice(0, page.limit).map(savedCustomerOf);
+        return { runId, total, customers, ...(rows.length > page.limit ? { next: customers.at(-1)!.seq } : {}) };
+      });
+    } catch (error) {
+      throw storageFailure(`list the customers saved by run ${runId}`, error);
+    }
+  }
+
+  /** The runs still marked running, optionally of some installations, oldest first. */
+  async running(installationIds?: readonly string[]): Promise<{ id: string; installationId: string }[]> {
+    const dialect = this.db.dialect;
+    const ids = installationIds === undefined ? undefined : [...new Set(installationIds)].filter(isStoreId);
+    if (ids !== undefined && ids.length === 0) return [];
+    try {
+      return await this.db.withConnection(async (db) => {
+        const found: { id: string; installationId: string }[] = [];
+        for (const part of ids === undefined ? [undefined] : chunk(ids, LATEST_CHUNK)) {
+          // The literal status matches the partial index of running runs.
+          const where = part === undefined ? '' : ` AND "installation_id" IN (${part.map((_, i) => dialect.placeholder(i + 1)).join(', ')})`;
+          const rows = await db.query<{ id: string; installation_id: string }>(
+            `SELECT "id", "installation_id" FROM ${internalTable(dialect, 'runs').sql} WHERE "status" = 'running'${where} ORDER BY "started_at"`,
+            part ?? [],
+          );
+          found.push(...rows.map((r) => ({ id: r.id, installationId: r.installation_id })));
+        }
+        return found;
+      });
+    } catch (error) {
+      throw storageFailure('find the runs still marked running', error);
+    }
+  }
+
+  /**
+   * Closes a run whose process died, with what it committed: the rows of `primaryTable` that carry
+   * its id, and the records it set aside. Only a run still marked running changes.
+   */
+  async abandon(runId: string, installationId: string, primaryTable: string | undefined, at: Date): Promise<boolean> {
+    const dialect = this.db.dialect;
+    const p = (n: number) => dialect.placeholder(n);
+    const runs = internalTable(dialect, 'runs').sql;
+    try {
+      return await this.db.withConnection(async (db) => {
+        const one = async (sql: string, params: unknown[]) => Number((await db.query<{ n: number | string }>(sql, params))[0]?.n ?? 0);
+        const inserted =
+          primaryTable === undefined
+            ? 0
+            : await one(`SELECT COUNT(*) AS "n" FROM ${primaryTable} WHERE "installation_id" = ${p(1)} AND "run_id" = ${p(2)}`, [installationId, runId]);
+        const rejected = await one(`SELECT COUNT(*) AS "n" FROM ${internalTable(dialect, 'rejected_records').sql} WHERE "run_id" = ${p(1)}`, [runId]);
+        // When the process died is not known: `finished_at` stays empty, and the warning says when it was found.
+        const warning = `Abandoned (found ${at.toISOString()}): the process running it ended without closing it (killed, crashed or lost power). The counts are what it committed; the next run resumes after its last committed page.`;
+        const updated = await db.run<{ id: string }>({
+          sql: `UPDATE ${runs} SET "status" = 'abandoned', "fetched" = ${p(1)}, "inserted" = ${p(2)},
+                       "unchanged" = 0, "rejected" = ${p(3)}, "warnings" = ${p(4)}
+                 WHERE "id" = ${p(5)} AND "status" = 'running' RETURNING "id"`,
+          params: [inserted + rejected, inserted, rejected, JSON.stringify([warning]), runId],
+        });
+        return updated.length === 1;
+      });
+    } catch (error) {
+      throw storageFailure(`mark run ${runId} abandoned`, error);
+    }
+  }
+
+  /**
+   * The count of saved customers of each run that has any in `run_saved`, with the first of them
+   * unless `preview` is false (the newest run of many installations needs only the counts).
+   */
+  private async savedPreviews(db: Executor, runIds: readonly string[], preview: boolean): Promise<Map<string, { preview: SavedFeedback[]; total: number }>> {
+    const dialect = this.db.dialect;
+    const saved = internalTable(dialect, 'run_saved').sql;
+    const result = new Map<string, { preview: SavedFeedback[]; total: number }>();
+    for (const part of chunk([...runIds], LATEST_CHUNK)) {
+      const counts = await db.query<{ run_id: string; n: number | string }>(
+        `SELECT "run_id", COUNT(*) AS "n" FROM ${saved} WHERE "run_id" IN (${part.map((_, i) => dialect.placeholder(i + 1)).join(', ')}) GROUP BY "run_id"`,
+        part,
+      );
+      for (const row of counts) {
+        if (!preview) {
+          result.set(row.run_id, { preview: [], total: Number(row.n) });
+          continue;
+        }
+        const rows = await db.query<SavedRow>(
+          `SELECT "id", "email", "form", "score", "comment" FROM ${saved} WHERE "run_id" = ${dialect.placeholder(1)} ORDER BY "id" LIMIT ${SAVED_PREVIEW}`,
+          [row.run_id],
+        );
+        const first = rows.map((r): SavedFeedback => {
+          const { seq, ...feedback } = savedCustomerOf(r);
+          void seq;
+          return feedback;
+        });
+        result.set(row.run_id, { preview: first, total: Number(row.n) });
+      }
+    }
+    return result;
+  }
+
+  private async query(
+    db: Executor,
+    filter: z.infer<typeof filterSchema> & { runIds?: readonly string[] },
+    options: { preview: boolean } = { preview: true },
+  ): Promise<RunRecord[]> {
     const { Run, Installation, Workspace, RejectedRecord } = this.entities;
     let runsQuery = db.manager
       .getRepository(Run)
@@ -198,6 +375,7 @@ export class Runs {
       .getRepository(Workspace)
       .findBy({ id: In([...new Set(installations.map((i) => i.workspaceId))]) });
     const wsNames = new Map(workspaces.map((w) => [w.id, w.name]));
+    const savedLists = await this.savedPreviews(db, runs.map((r) => r.id), options.preview);
     const rejected = await db.manager.getRepository(RejectedRecord).find({
       select: { id: true, runId: true, sourceId: true, reason: true },
       where: { runId: In(runs.map((r) => r.id)) },
@@ -205,7 +383,10 @@ export class Runs {
     });
     return runs.map((run) => {
       const installation = byId.get(run.installationId)!;
-      const saved = savedSchema.safeParse(run.saved);
+      const legacy = savedSchema.safeParse(run.saved);
+      const listed = savedLists.get(run.id);
+      // Runs from before `run_saved` kept their (first thousand) customers in `runs.saved` only.
+      const saved = listed ? listed.preview : legacy.success ? (legacy.data as SavedFeedback[]) : [];
       const warnings = warningsSchema.safeParse(run.warnings);
       const tallies = talliesSchema.safeParse(run.tallies);
       return {
@@ -220,7 +401,8 @@ export class Runs {
         inserted: run.inserted,
         unchanged: run.unchanged,
         rejected: run.rejected,
-        saved: saved.success ? (saved.data as SavedFeedback[]) : [],
+        saved,
+        savedTotal: listed ? listed.total : saved.length,
         ...(run.error === null ? {} : { error: run.error }),
         ...(run.errorCode === null ? {} : { errorCode: run.errorCode }),
         warnings: warnings.success ? warnings.data : [],

@@ -170,6 +170,52 @@ describe.each(databases)('scheduling in the store on $dialect', (database: TestD
     await holder.catch(() => undefined);
   });
 
+  it('names the process that holds a run lock, and forgets a holder that died', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const before = Date.now();
+    let holding = false;
+    const holder = other.withRunLock(second.id, async () => {
+      holding = true;
+      await held;
+    });
+    await expect.poll(() => holding).toBe(true);
+    const [found, ...rest] = await store.listRunLockHolders([second.id, first.id]);
+    expect(rest).toEqual([]);
+    expect(found).toMatchObject({ installationId: second.id, host: hostname(), pid: process.pid });
+    expect(found!.since.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    expect(found!.since.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(await store.listRunLockHolders([first.id])).toEqual([]);
+    if (database.dialect === 'postgres') {
+      // The holder's connection dies (a killed process): its row stays behind but its lock is gone.
+      const [row] = await raw.query<{ pid: number }>(
+        `SELECT pid FROM pg_locks
+          WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(?, 0)`,
+        [`tributary:tributary:run:${second.id}`],
+      );
+      await raw.query('SELECT pg_terminate_backend(?)', [row!.pid]);
+      await expect.poll(async () => store.listRunLockHolders()).toEqual([]);
+      expect((await raw.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM "tributary"."run_lock_holders"`))[0]?.n).toEqual('1');
+      release();
+      await holder.catch(() => undefined);
+      return;
+    }
+    release();
+    await holder;
+    expect(await store.listRunLockHolders()).toEqual([]);
+    // A lease not yet expired, of a process of this machine that is gone, holds nothing.
+    const { pid } = spawnSync(process.execPath, ['-e', '']);
+    await raw.query(`INSERT INTO "tributary_run_leases" ("lock_key", "owner", "lease_until", "since") VALUES (?, ?, ?, ?)`, [
+      `run:${second.id}`,
+      `${hostname()}:${pid}:dead`,
+      '2999-01-01T00:00:00.000Z',
+      new Date().toISOString(),
+    ]);
+    expect(await store.listRunLockHolders()).toEqual([]);
+    await raw.query(`DELETE FROM "tributary_run_leases"`);
+  });
+
   it('gives each period of a periodic task to one claimer, and takes it back after a failure', async () => {
     const hour = (n: number) => new Date(T0.getTime() + n * 3_600_000);
     expect(await store.claimPeriodicTask('invoices', hour(0), hour(0))).toBe(true);

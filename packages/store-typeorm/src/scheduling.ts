@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   InternalError,
   parseUserInput,
+  type RunLockHolder,
   type RunLockResult,
   type ScheduleEntry,
   type ScheduleState,
@@ -74,6 +75,17 @@ function processIsAlive(pid: number): boolean {
 }
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+const RUN_LOCK_PREFIX = 'run:';
+
+/** Host, pid and the rest of a SQLite lease owner (`host:pid:nonce`). */
+function parseOwner(owner: string): { host: string; pid: number } | undefined {
+  const parts = owner.split(':');
+  if (parts.length < 3) return undefined;
+  const pid = Number(parts.at(-2));
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  return { host: parts.slice(0, -2).join(':'), pid };
+}
 
 /** Schedules, run locks and periodic-task claims. */
 export class Scheduling {
@@ -173,7 +185,7 @@ export class Scheduling {
   }
 
   async withRunLock<T>(installationId: string, work: () => Promise<T>): Promise<RunLockResult<T>> {
-    const key = `run:${installationId}`;
+    const key = `${RUN_LOCK_PREFIX}${installationId}`;
     const lock = this.db.dialect.sessionLock(key);
     if (!lock) return this.withLease(key, work);
     // The connection is held for the whole run: the lock lives as long as its session, so a process
@@ -187,13 +199,69 @@ export class Scheduling {
         throw storageFailure(`take the run lock of installation ${installationId}`, error);
       }
       if (!acquired) return { acquired: false as const };
+      const holders = internalTable(this.db.dialect, 'run_lock_holders').sql;
       try {
+        // Who holds it, for the operator; a row whose session no longer holds the lock is stale.
+        await connection.run({
+          sql: `INSERT INTO ${holders} ("lock_key", "host", "pid", "since", "backend_pid") VALUES ($1, $2, $3, $4, pg_backend_pid())
+                ON CONFLICT ("lock_key") DO UPDATE SET "host" = excluded."host", "pid" = excluded."pid", "since" = excluded."since",
+                                                      "backend_pid" = excluded."backend_pid"`,
+          params: [key, hostname(), process.pid, new Date().toISOString()],
+        });
         return { acquired: true as const, value: await work() };
       } finally {
         // A broken connection has already dropped the lock with its session.
+        await connection
+          .run({ sql: `DELETE FROM ${holders} WHERE "lock_key" = $1 AND "backend_pid" = pg_backend_pid()`, params: [key] })
+          .catch(() => undefined);
         await connection.run(lock.release).catch(() => undefined);
       }
     });
+  }
+
+  /** Who holds run locks now: PostgreSQL rows whose session still holds the advisory lock, SQLite leases alive. */
+  async holders(installationIds?: readonly string[]): Promise<RunLockHolder[]> {
+    const wanted = installationIds === undefined ? undefined : new Set(installationIds);
+    const dialect = this.db.dialect;
+    let found: { key: string; host: string; pid: number; since: Date }[];
+    try {
+      if (dialect.name === 'postgres') {
+        const prefix = `tributary:${dialect.naming.schema}:`;
+        // The advisory lock of a 64-bit key shows in pg_locks as its high and low 32 bits (objsubid 1).
+        const rows = await this.db.withConnection((db) =>
+          db.query<{ lock_key: string; host: string; pid: number; since: Date | string }>(
+            `SELECT h."lock_key", h."host", h."pid", h."since"
+               FROM ${internalTable(dialect, 'run_lock_holders').sql} h
+              WHERE EXISTS (SELECT 1 FROM pg_locks l
+                             WHERE l."locktype" = 'advisory' AND l."granted" AND l."objsubid" = 1 AND l."pid" = h."backend_pid"
+                               AND l."database" = (SELECT "oid" FROM pg_database WHERE "datname" = current_database())
+                               AND l."classid"::bigint = ((hashtextextended($1 || h."lock_key", 0) >> 32) & 4294967295)
+                               AND l."objid"::bigint = (hashtextextended($1 || h."lock_key", 0) & 4294967295))`,
+            [prefix],
+          ),
+        );
+        found = rows.map((r) => ({ key: r.lock_key, host: r.host, pid: Number(r.pid), since: dateFromDatabase(r.since) }));
+      } else {
+        const rows = await this.db.withConnection((db) =>
+          db.query<{ lock_key: string; owner: string; since: string | null; lease_until: string }>(
+            `SELECT "lock_key", "owner", "since", "lease_until" FROM ${internalTable(dialect, 'run_leases').sql} WHERE "lease_until" >= ?`,
+            [new Date().toISOString()],
+          ),
+        );
+        found = rows.flatMap((r) => {
+          const owner = parseOwner(r.owner);
+          // A lease of a process of this machine that no longer exists is dead before it expires.
+          if (!owner || (owner.host === hostname() && !processIsAlive(owner.pid))) return [];
+          return [{ key: r.lock_key, ...owner, since: r.since === null ? new Date(Date.parse(r.lease_until) - LEASE_MS) : new Date(r.since) }];
+        });
+      }
+    } catch (error) {
+      throw storageFailure('read who holds the run locks', error);
+    }
+    return found
+      .filter((h) => h.key.startsWith(RUN_LOCK_PREFIX))
+      .map((h) => ({ installationId: h.key.slice(RUN_LOCK_PREFIX.length), host: h.host, pid: h.pid, since: h.since }))
+      .filter((h) => wanted === undefined || wanted.has(h.installationId));
   }
 
   /**
@@ -207,15 +275,16 @@ export class Scheduling {
     try {
       const table = internalTable(this.db.dialect, 'run_leases').sql;
       const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+      const since = new Date().toISOString();
       const until = () => new Date(Date.now() + LEASE_MS).toISOString();
       const tryAcquire = async (): Promise<string | undefined> => {
         const rows = await this.db.withConnection((db) =>
           db.run<{ owner: string }>({
-            sql: `INSERT INTO ${table} ("lock_key", "owner", "lease_until") VALUES (?, ?, ?)
-                  ON CONFLICT ("lock_key") DO UPDATE SET "owner" = excluded."owner", "lease_until" = excluded."lease_until"
+            sql: `INSERT INTO ${table} ("lock_key", "owner", "lease_until", "since") VALUES (?, ?, ?, ?)
+                  ON CONFLICT ("lock_key") DO UPDATE SET "owner" = excluded."owner", "lease_until" = excluded."lease_until", "since" = excluded."since"
                   WHERE ${table}."lease_until" < ?
                   RETURNING "owner"`,
-            params: [key, owner, until(), new Date().toISOString()],
+            params: [key, owner, until(), since, new Date().toISOString()],
           }),
         );
         return rows[0]?.owner;

@@ -275,6 +275,8 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
               'form_id integer',
               // The store's: the contact id of the customer e-mail (customerEmailColumn).
               'contact_id uuid',
+              // The store's: the run that stored the row.
+              'run_id uuid',
             ]
           : [
               'installation_id TEXT not null',
@@ -286,6 +288,7 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
               'merge_tags TEXT',
               'form_id INTEGER',
               'contact_id TEXT',
+              'run_id TEXT',
             ],
       );
       expect(await columns(`${APP}_answers`)).toEqual(
@@ -295,12 +298,14 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
               'response_id bigint not null',
               'question_index text not null',
               'value text',
+              'run_id uuid',
             ]
           : [
               'installation_id TEXT not null',
               'response_id INTEGER not null',
               'question_index TEXT not null',
               'value TEXT',
+              'run_id TEXT',
             ],
       );
       expect(await columns(`${APP}_contacts`)).toEqual(
@@ -333,11 +338,13 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
               [`tributary_${APP}_responses`],
             )
           ).map((r) => r.def);
-      // Indexes as declared, after the installation id; the one over the customer e-mail carries the contact id too.
+      // Indexes as declared, after the installation id; the one over the customer e-mail carries the contact id too,
+      // and the store's own over the run that stored each row.
       expect(indexes.sort()).toEqual([
         'installation_id, created_at',
         'installation_id, email, contact_id',
         ...(pg ? ['installation_id, id'] : []),
+        'installation_id, run_id',
       ]);
 
       const registered = await raw.query<{ table_name: string }>(
@@ -1059,6 +1066,7 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
         unchanged: 0,
         rejected: 1,
         saved: [{ email: 'kim@example.com', form: 'NPS', score: 5, comment: 'Lovely' }],
+        savedTotal: 1,
         error: 'CloseAlert answered 429 three times',
         errorCode: 'SOURCE_RATE_LIMITED',
         warnings: ['The API token expires in 6 days'],

@@ -11,6 +11,8 @@ import {
   type PageWriteResult,
   type RunOutcome,
   type RunRecord,
+  type RunLockHolder,
+  type SavedCustomerPage,
   type Store,
   type WorkspaceAdmin,
 } from '@tributary/core';
@@ -22,6 +24,7 @@ import { appTableName, type DialectName, type TableNaming } from './naming.js';
 import { ContactIdCache } from './contact-id-cache.js';
 import { WorkspaceAdmins } from './workspace-admins.js';
 import { validatePageWrite, writePageRows } from './page-writer.js';
+import { appTableOf } from './app-tables.js';
 import { Runs } from './runs.js';
 import type { SecretCipher } from './secrets.js';
 import { parseDatabaseUrl } from './url.js';
@@ -256,6 +259,46 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.runs.latest(installationIds);
   }
 
+  getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.runs.get(runId);
+  }
+
+  listSavedCustomers(runId: string, page: { after?: number; limit: number }): Promise<SavedCustomerPage | undefined> {
+    return this.runs.savedCustomers(runId, page);
+  }
+
+  async markAbandonedRuns(at: Date, installationIds?: readonly string[]): Promise<RunRecord[]> {
+    const running = await this.runs.running(installationIds);
+    const marked: string[] = [];
+    for (const installationId of new Set(running.map((r) => r.installationId))) {
+      // Taking the run lock proves that no live process runs it; a held lock means the run is alive.
+      const locked = await this.scheduling.withRunLock(installationId, () => this.abandonLocked(installationId, at));
+      if (locked.acquired) marked.push(...locked.value);
+    }
+    const records: RunRecord[] = [];
+    for (const id of marked) {
+      const record = await this.runs.get(id);
+      if (record) records.push(record);
+    }
+    return records;
+  }
+
+  /** With the installation's run lock held: every run of it still marked running is dead. */
+  private async abandonLocked(installationId: string, at: Date): Promise<string[]> {
+    const running = await this.runs.running([installationId]);
+    if (running.length === 0) return [];
+    const installation = await this.installations.get(installationId);
+    const model = installation?.dataModel;
+    const spec = model?.tables.find((t) => t.name === model.primaryTable);
+    const primary = installation && model && spec ? appTableOf(this.db.dialect, installation.app, model, spec).table.sql : undefined;
+    const marked: string[] = [];
+    for (const run of running) {
+      if (await this.runs.abandon(run.id, installationId, primary, at)) marked.push(run.id);
+    }
+    if (marked.length > 0) this.logger.warn({ installationId, runs: marked }, 'runs whose process died marked abandoned');
+    return marked;
+  }
+
   async query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     try {
       return await this.db.readOnly((db) => db.query<T>(sql, params));
@@ -344,7 +387,17 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   }
 
   withRunLock<T>(installationId: string, work: () => Promise<T>): Promise<RunLockResult<T>> {
-    return this.scheduling.withRunLock(installationId, work);
+    return this.scheduling.withRunLock(installationId, async () => {
+      // Whoever takes the lock next finds out about a run whose process died holding it.
+      await this.abandonLocked(installationId, new Date()).catch((error: unknown) => {
+        this.logger.warn({ installationId, error: (error as Error).message }, 'could not mark abandoned runs; the run goes ahead');
+      });
+      return work();
+    });
+  }
+
+  listRunLockHolders(installationIds?: readonly string[]): Promise<RunLockHolder[]> {
+    return this.scheduling.holders(installationIds);
   }
 
   claimPeriodicTask(name: string, periodStart: Date, claimedAt: Date): Promise<boolean> {

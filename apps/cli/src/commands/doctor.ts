@@ -100,6 +100,8 @@ async function checkApps(store: Store, workspace: string | undefined): Promise<D
     return [{ subject: 'apps', status: 'attention', message: `The installed apps cannot be read: ${messageOf(error)}` }];
   }
   if (installations.length === 0) return [{ subject: 'apps', status: 'ok', message: 'no apps installed' }];
+  // A run left running by a process that died is closed as abandoned before it is judged.
+  await store.markAbandonedRuns(new Date(), installations.map((i) => i.id));
   const statuses = await appStatuses(store, installations, new Date());
   const appChecks = statuses.flatMap((status): DoctorCheck[] => {
     const subject = `${status.installation.workspace}/${status.installation.app}`;

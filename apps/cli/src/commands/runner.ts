@@ -63,7 +63,7 @@ async function runRunner(io: Io, options: { distributed?: boolean; concurrency: 
         if (line) println(io.stdout, line);
       },
     });
-    const stopRequested = new Promise<void>((resolve) => io.onShutdown?.(resolve));
+    const stopRequested = new Promise<void>((resolve) => io.onShutdown?.(() => resolve()));
     await runner.start();
     const mode = options.distributed ? 'distributed over PostgreSQL' : 'embedded';
     println(io.stdout, `Runner started (${mode}, ${concurrency} at once). Each installation syncs every hour. Stop with Ctrl-C.`);
@@ -95,12 +95,18 @@ function formatStatus(installations: InstallationScheduleStatus[], queue: QueueS
     lines.push('No apps installed.');
     return lines.join('\n');
   }
-  const rows = installations.map((i) => [
-    `${i.workspace}/${i.app}`,
-    i.lastStartedAt ? i.lastStartedAt.toISOString() : 'never',
-    i.lastStatus ? `${i.lastStatus}${i.lastErrorCode ? ` [${i.lastErrorCode}]` : ''}${i.attempts > 0 ? ` (${i.attempts} failed in a row)` : ''}` : '-',
-    i.due ? `due now` : i.nextRunAt.toISOString(),
-  ]);
+  const rows = installations.map((i) => {
+    // The run log holds manual syncs too; the schedule adds how many scheduled runs failed in a row.
+    const started = i.lastRun?.startedAt ?? i.lastStartedAt;
+    const status = i.lastRun?.status ?? i.lastStatus;
+    const code = i.lastRun ? i.lastRun.errorCode : i.lastErrorCode;
+    const result = i.running
+      ? `running since ${i.running.since.toISOString()} (process ${i.running.pid} on ${i.running.host})`
+      : status
+        ? `${status}${code ? ` [${code}]` : ''}${i.attempts > 0 ? ` (${i.attempts} failed in a row)` : ''}`
+        : '-';
+    return [`${i.workspace}/${i.app}`, started ? started.toISOString() : 'never', result, i.due ? `due now` : i.nextRunAt.toISOString()];
+  });
   const header = ['INSTALLATION', 'LAST RUN', 'RESULT', 'NEXT RUN'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   for (const row of [header, ...rows]) lines.push(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
@@ -111,6 +117,8 @@ function formatStatus(installations: InstallationScheduleStatus[], queue: QueueS
 async function runnerStatus(io: Io, options: { json?: boolean }): Promise<void> {
   await withContext(io, async (ctx) => {
     const store = await ctx.existingStore();
+    // A run left running by a process that died is closed as abandoned before it is shown.
+    await store.markAbandonedRuns(new Date());
     const installations = await readScheduleStatus(store, new Date());
     const url = ctx.env.TRIBUTARY_DATABASE_URL;
     const queue = isPostgres(url) ? await readQueueStatus({ connectionString: url }) : undefined;

@@ -33,7 +33,7 @@ export function registerSandbox(program: Command, io: Io): void {
         `Try: tributary install closealert --workspace acme --project ${sandbox.projectKey} --api-url ${sandbox.url} --token <token above>`,
       );
       println(io.stdout, 'Press Ctrl-C to stop.');
-      await new Promise<void>((resolve) => io.onShutdown?.(resolve));
+      await new Promise<void>((resolve) => io.onShutdown?.(() => resolve()));
       await sandbox.close();
     });
 }

@@ -4,15 +4,15 @@ import { runSync } from '@tributary/runner';
 import { appFlag, appOf, jsonFlag, outputFor } from '../cli-options.js';
 import { connectorById } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
-import { CommandFailed, EXIT, exitCodeFor } from '../exit-codes.js';
+import { CommandFailed, EXIT, exitCodeFor, StoppedBySignal } from '../exit-codes.js';
 import { formatRun, runToJson } from '../format.js';
-import type { Io } from '../io.js';
+import type { Io, ShutdownSignal } from '../io.js';
 import { createProgress } from '../progress.js';
 import { underRunLock } from '../run-lock.js';
 import { activeInstallations, parseWorkspace, requireInstallation } from '../workspace.js';
 
-/** A run's log entry, with the failure that ended it when it failed. */
-export type SyncedRun = RunRecord & { failure?: TributaryError };
+/** A run's log entry, with the failure that ended it when it failed and the signal that stopped it early. */
+export type SyncedRun = RunRecord & { failure?: TributaryError; stoppedBy?: ShutdownSignal };
 
 /** What a manual sync may do besides reading what is new. */
 export interface SyncNowOptions {
@@ -25,7 +25,11 @@ async function syncInstallation(ctx: CliContext, installation: Installation, opt
   const connector = connectorById(installation.app);
   const progress = createProgress(ctx.io, `${installation.workspace}/${installation.app}`);
   const controller = new AbortController();
-  ctx.io.onShutdown?.(() => controller.abort());
+  let stoppedBy: ShutdownSignal | undefined;
+  ctx.io.onShutdown?.((signal) => {
+    stoppedBy ??= signal;
+    controller.abort();
+  });
   const result = await underRunLock(store, installation, () =>
     runSync({
       store,
@@ -39,9 +43,13 @@ async function syncInstallation(ctx: CliContext, installation: Installation, opt
       reconcile: options.reconcile,
     }),
   ).finally(() => progress.done());
-  const [run] = (await store.listRuns({ workspace: installation.workspace, app: installation.app, limit: 20 })).filter((r) => r.id === result.runId);
+  const run = await store.getRun(result.runId);
   if (!run) throw new CommandFailed(`The run ${result.runId} was not recorded.`);
-  return result.failure ? { ...run, failure: result.failure } : run;
+  return {
+    ...run,
+    ...(result.failure ? { failure: result.failure } : {}),
+    ...(stoppedBy && run.status === 'stopped' ? { stoppedBy } : {}),
+  };
 }
 
 /** Runs one sync of an installed app now and returns its log entry. */
@@ -71,8 +79,17 @@ export function registerSync(program: Command, io: Io): void {
           const run = await syncInstallation(ctx, installation, { reconcile: options.reconcile });
           runs.push(run);
           out.say(formatRun(run));
+          // A signal stops the whole command, not only this app's run.
+          if (run.status === 'stopped') break;
         }
         out.result(runs.map(runToJson));
+        const stopped = runs.find((run) => run.status === 'stopped');
+        if (stopped) {
+          throw new StoppedBySignal(
+            stopped.stoppedBy ?? 'SIGINT',
+            `The sync was stopped by ${stopped.stoppedBy ?? 'a signal'} after committing ${stopped.inserted} new response(s); the next run resumes where this one stopped.`,
+          );
+        }
         const failed = runs.find((run) => run.status === 'failed');
         if (failed) {
           // The run log has the details; the exit code says whose failure it was (3 source, 4 database).

@@ -1,0 +1,75 @@
+import type { QueryRunner } from 'typeorm';
+import { dataModelSchema } from '@tributary/core';
+import { appTableOf, INSTALLATION_COLUMN, RUN_ID_COLUMN, type AppTable } from '../app-tables.js';
+// Called at migration time only: dialect.ts lists this module's migrations, so it is loaded by then.
+import { dialectFor, type Dialect } from '../dialect.js';
+import { indexName, quoteIdentifier as q } from '../naming.js';
+import { namingOf, tableNamer } from './naming-of.js';
+
+/** A stored JSON column: parsed by PostgreSQL's driver already, text on SQLite; unreadable text is undefined. */
+function storedJson(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every declared app table of every installed app, under the models the installations stored, and whether it is a primary table. */
+async function declaredTables(queryRunner: QueryRunner): Promise<{ table: AppTable; primary: boolean }[]> {
+  const naming = namingOf(queryRunner);
+  const installations = tableNamer(queryRunner)('installations');
+  const rows = (await queryRunner.query(`SELECT "app", "data_model" FROM ${installations.sql}`)) as { app: string; data_model: unknown }[];
+  const byTable = new Map<string, { table: AppTable; primary: boolean }>();
+  for (const row of rows) {
+    const parsed = dataModelSchema.safeParse(storedJson(row.data_model));
+    // A model the store cannot read is reported by every command that uses the installation.
+    if (!parsed.success) continue;
+    for (const spec of parsed.data.tables) {
+      const table = appTableOf({ naming }, row.app, parsed.data, spec);
+      const known = byTable.get(table.table.sql);
+      byTable.set(table.table.sql, { table, primary: (known?.primary ?? false) || spec.name === parsed.data.primaryTable });
+    }
+  }
+  return [...byTable.values()];
+}
+
+async function hasColumn(queryRunner: QueryRunner, dialect: Dialect, table: AppTable, column: string): Promise<boolean | undefined> {
+  const { sql, params } = dialect.describeTable(table.table.schema, table.table.name);
+  const columns = ((await queryRunner.query(sql, params)) as { name: string }[]).map((c) => c.name);
+  if (columns.length === 0) return undefined;
+  return columns.includes(column);
+}
+
+const RUN_INDEX = [INSTALLATION_COLUMN, RUN_ID_COLUMN];
+
+function qualifiedIndex(table: AppTable): string {
+  const name = q(indexName(table.table, RUN_INDEX));
+  return table.table.schema === undefined ? name : `${q(table.table.schema)}.${name}`;
+}
+
+/**
+ * Adds the run id to the app tables provisioned before the store kept it, with the index of the
+ * primary tables. Rows stored before keep a null run id: which run stored them is not known.
+ */
+export async function addRunIds(queryRunner: QueryRunner): Promise<void> {
+  const dialect = dialectFor(namingOf(queryRunner));
+  for (const { table, primary } of await declaredTables(queryRunner)) {
+    if ((await hasColumn(queryRunner, dialect, table, RUN_ID_COLUMN)) !== false) continue;
+    await queryRunner.query(`ALTER TABLE ${table.table.sql} ADD COLUMN ${q(RUN_ID_COLUMN)} ${dialect.columnType('uuid')}`);
+    if (primary) {
+      await queryRunner.query(`CREATE INDEX IF NOT EXISTS ${q(indexName(table.table, RUN_INDEX))} ON ${table.table.sql} (${RUN_INDEX.map(q).join(', ')})`);
+    }
+  }
+}
+
+/** Takes the run id out of the app tables again. */
+export async function removeRunIds(queryRunner: QueryRunner): Promise<void> {
+  const dialect = dialectFor(namingOf(queryRunner));
+  for (const { table } of await declaredTables(queryRunner)) {
+    if (!(await hasColumn(queryRunner, dialect, table, RUN_ID_COLUMN))) continue;
+    await queryRunner.query(`DROP INDEX IF EXISTS ${qualifiedIndex(table)}`);
+    await queryRunner.query(`ALTER TABLE ${table.table.sql} DROP COLUMN ${q(RUN_ID_COLUMN)}`);
+  }
+}
