@@ -69,7 +69,10 @@ describe.each(databases)('tributary logs --run on $dialect', (db) => {
     // A run of another workspace, or no run at all, is a usage error naming the workspace.
     const unknown = await runCli(['logs', '--workspace', 'other', '--run', more![3]!], env);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/Workspace "other" has no run/);
+    expect(unknown.stderr).toMatch(/no workspace "other"; workspaces: acme/);
+    const missing = await runCli(['logs', '--workspace', 'acme', '--run', '00000000-0000-4000-8000-000000000000'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/Workspace "acme" has no run 00000000-0000-4000-8000-000000000000/);
     expect((await runCli(['logs', '--workspace', 'acme', '--after', '5'], env)).code).toBe(2);
   });
 });
