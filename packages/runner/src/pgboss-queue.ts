@@ -110,6 +110,8 @@ class Waker {
 }
 
 const INSERT_CHUNK = 1000;
+/** Priority of a run handed over mid-sync; new jobs have 0, and a worker fetches higher ones first. */
+const RESUME_PRIORITY = 10;
 /** Retry delay and the next worker's poll, on top of the maintenance interval, when a lapsed lease resumes. */
 const RESUME_SLACK_SECONDS = 10;
 /** Attempts to create the queue when other runners create it at the same moment. */
@@ -294,11 +296,13 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
       if (jobs.length > 0) waker.notify();
     },
     async handOver(job) {
-      // Another runner takes it at its next poll. No dedupe slot: one was most likely used already
-      // in this window, and the job of the stopped run is about to complete.
+      // Another runner takes it at its next poll, ahead of jobs that wait to start (a backlog of
+      // backfills would otherwise hold it for minutes). No dedupe slot: one was most likely used
+      // already in this window, and the job of the stopped run is about to complete.
       await boss.insert([
         {
           name: options.queueName,
+          priority: RESUME_PRIORITY,
           data: { installationId: job.installationId, version: job.version },
           singletonKey: job.installationId,
           expireInSeconds: options.expireInSeconds,
