@@ -8,13 +8,13 @@ export const DEFAULT_BOSS_SCHEMA = 'tributary_boss';
 /** The queue that carries sync jobs. */
 export const SYNC_QUEUE = 'tributary-sync';
 /**
- * A job's lease: a running job's worker renews it every quarter of it, so a job whose worker died
- * (SIGKILL, out of memory, the host lost) goes back to the queue within about this long plus one
- * maintenance interval and the retry delay, well within two minutes; a live sync is never cut short.
+ * A job's lease: a running job's worker renews it every third of it, so a job whose worker died
+ * (SIGKILL, out of memory, the host lost) goes back to the queue within about this long plus a
+ * maintenance interval or two and the retry delay, under a minute; a live sync is never cut short.
  */
-export const DEFAULT_LEASE_SECONDS = 60;
+export const DEFAULT_LEASE_SECONDS = 30;
 /** How often pg-boss's maintenance (in one process at a time) expires lapsed leases. */
-export const DEFAULT_MAINTENANCE_SECONDS = 15;
+export const DEFAULT_MAINTENANCE_SECONDS = 10;
 
 const optionsSchema = z.object({
   connectionString: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
@@ -50,10 +50,10 @@ export interface PgBossQueueOptions {
   pollIntervalMs?: number;
   /**
    * The lease: a job whose worker has not renewed it for this long (the worker died) is failed and
-   * retried elsewhere. Default 60 s.
+   * retried elsewhere. Default 30 s.
    */
   expireInSeconds?: number;
-  /** How often a worker renews the leases of its running jobs; 0 never (a lease then counts from the job's start). Default a quarter of the lease. */
+  /** How often a worker renews the leases of its running jobs; 0 never (a lease then counts from the job's start). Default a third of the lease. */
   heartbeatSeconds?: number;
   /** Retries of a job whose lease ran out or whose handler threw. Default 3. */
   retryLimit?: number;
@@ -64,7 +64,7 @@ export interface PgBossQueueOptions {
    * ticking at once create one job. Default 60 s.
    */
   dedupeWindowSeconds?: number;
-  /** How often pg-boss expires leases and archives jobs (one process does it per interval). Default 15 s. */
+  /** How often pg-boss expires leases and archives jobs (one process does it per interval). Default 10 s. */
   maintenanceIntervalSeconds?: number;
   /** Completed and failed jobs move to pg-boss's archive after this long. Default 3600 s. */
   archiveCompletedAfterSeconds?: number;
@@ -146,13 +146,19 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
   let loop: Promise<void> | undefined;
   let stopping = false;
   let heartbeat: ReturnType<typeof setInterval> | undefined;
-  const heartbeatMs = (options.heartbeatSeconds ?? options.expireInSeconds / 4) * 1000;
+  const heartbeatMs = (options.heartbeatSeconds ?? options.expireInSeconds / 3) * 1000;
 
   // pg-boss 10 has no heartbeat of its own: a lease is `started_on + expire_in`. Renewing moves
   // expire_in so that the lease ends one full lease from now, and keeps started_on for operators.
   const renewLeases = async () => {
-    if (inFlight.size === 0) return;
     try {
+      // A job back from a lapsed lease resumes a sync cut short: it goes ahead of jobs that wait
+      // to start, or a backlog of backfills would hold it for minutes.
+      await boss.getDb().executeSql(
+        `UPDATE ${options.schema}.job SET priority = $2 WHERE name = $1 AND state = 'retry' AND priority < $2`,
+        [options.queueName, RESUME_PRIORITY],
+      );
+      if (inFlight.size === 0) return;
       await boss.getDb().executeSql(
         `UPDATE ${options.schema}.job
             SET expire_in = (now() - started_on) + make_interval(secs => $3)
@@ -435,7 +441,7 @@ export async function readQueueStatus(input: {
       // A lapsed lease goes back to the queue at the next maintenance pass (any runner's), then after the retry delay.
       const interrupted =
         leaseUntil && leaseUntil.getTime() < row.data.now.getTime()
-          ? { reason: 'worker-gone' as const, resumesBy: new Date(row.data.now.getTime() + (DEFAULT_MAINTENANCE_SECONDS + RESUME_SLACK_SECONDS) * 1000) }
+          ? { reason: 'worker-gone' as const, resumesBy: new Date(row.data.now.getTime() + (2 * DEFAULT_MAINTENANCE_SECONDS + RESUME_SLACK_SECONDS) * 1000) }
           : row.data.state === 'retry'
             ? { reason: 'retry' as const, resumesBy: row.data.start_after }
             : undefined;
