@@ -74,7 +74,8 @@ async function runRunner(io: Io, options: { distributed?: boolean; concurrency: 
     if ((await Promise.race([starting, stopRequested])) === 'stop') {
       println(io.stdout, 'Stopping before the runner finished starting.');
       await Promise.race([starting.catch(() => undefined), delay(START_GRACE_MS)]);
-      await runner.stop();
+      // A queue that never finished starting may fail to stop; there is nothing of it to keep.
+      await runner.stop().catch((error: unknown) => ctx.logger.warn({ error: (error as Error).message }, 'stopping a runner that had not started'));
       println(io.stdout, 'Runner stopped.');
       return;
     }
