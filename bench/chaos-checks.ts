@@ -153,6 +153,8 @@ export async function checkData(
       overlappingRuns: overlaps,
       runsCutShort: checked.length,
       resumed: delays.length,
+      /** Cut short, then uninstalled before another runner took it: nothing to resume. */
+      uninstalledBeforeResume: checked.filter((r) => r.delaySeconds === undefined && !r.active).length,
       slowestResumeSeconds: delays.length > 0 ? Number(Math.max(...delays).toFixed(1)) : 0,
     },
   };
