@@ -49,6 +49,26 @@ function guarded(stream: Stream, onBroken: () => void): Io['stdout'] {
   };
 }
 
+/** A stop request is honoured within this long, even when something (a database that hangs) keeps the command from ending. */
+export const STOP_DEADLINE_MS = 12_000;
+
+let stopDeadlineArmed = false;
+
+/**
+ * After a stop signal, ends the process at the deadline whatever still runs. Safe for data: a page
+ * being written then rolls back with its checkpoint and is fetched again by the next run. The timer
+ * does not keep a process alive that ends by itself sooner.
+ */
+function armStopDeadline(signal: ShutdownSignal): void {
+  if (stopDeadlineArmed) return;
+  stopDeadlineArmed = true;
+  setTimeout(() => {
+    process.stderr.write(`Did not stop within ${STOP_DEADLINE_MS / 1000} s of the signal; exiting now. Work in flight rolls back and runs again.\n`);
+    // 128 + the signal's number, as for a command that stopped in time.
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  }, STOP_DEADLINE_MS).unref();
+}
+
 /** The real process's streams and environment. */
 export function processIo(): ProcessIo {
   let broken = false;
@@ -59,8 +79,12 @@ export function processIo(): ProcessIo {
     env: process.env,
     stdin: process.stdin,
     onShutdown(listener) {
-      process.once('SIGINT', () => listener('SIGINT'));
-      process.once('SIGTERM', () => listener('SIGTERM'));
+      const stop = (signal: ShutdownSignal) => {
+        armStopDeadline(signal);
+        listener(signal);
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
     },
     brokenPipe: () => broken,
   };

@@ -57,6 +57,8 @@ describe.runIf(postgres)('two distributed runner processes', () => {
     pollIntervalMs: 100,
     // A small lease, so that the killed process's jobs come back quickly.
     expireInSeconds: 2,
+    // No lease renewal: hour 3 lets live syncs outlive their lease on purpose.
+    heartbeatSeconds: 0,
     dedupeWindowSeconds: 1,
     maintenanceIntervalSeconds: 1,
     retryDelaySeconds: 0,

@@ -1,12 +1,20 @@
 import PgBoss from 'pg-boss';
 import { z } from 'zod';
-import { parseUserInput, silentLogger, type Logger } from '@tributary/core';
+import { StorageError, parseUserInput, silentLogger, type Logger } from '@tributary/core';
 import type { JobHandler, JobQueue, LocalQueueCounts, SyncJob } from './queue.js';
 
 /** pg-boss's schema unless told otherwise: its own, next to Tributary's and never inside the user's. */
 export const DEFAULT_BOSS_SCHEMA = 'tributary_boss';
 /** The queue that carries sync jobs. */
 export const SYNC_QUEUE = 'tributary-sync';
+/**
+ * A job's lease: a running job's worker renews it every third of it, so a job whose worker died
+ * (SIGKILL, out of memory, the host lost) goes back to the queue within about this long plus a
+ * maintenance interval or two and the retry delay, under a minute; a live sync is never cut short.
+ */
+export const DEFAULT_LEASE_SECONDS = 30;
+/** How often pg-boss's maintenance (in one process at a time) expires lapsed leases. */
+export const DEFAULT_MAINTENANCE_SECONDS = 10;
 
 const optionsSchema = z.object({
   connectionString: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
@@ -17,11 +25,12 @@ const optionsSchema = z.object({
   queueName: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/).default(SYNC_QUEUE),
   concurrency: z.number().int().min(1).max(100).default(4),
   pollIntervalMs: z.number().int().min(10).max(60_000).default(1000),
-  expireInSeconds: z.number().int().min(1).max(23 * 3600).default(900),
+  expireInSeconds: z.number().int().min(1).max(23 * 3600).default(DEFAULT_LEASE_SECONDS),
+  heartbeatSeconds: z.number().min(0).max(3600).optional(),
   retryLimit: z.number().int().min(0).max(100).default(3),
   retryDelaySeconds: z.number().int().min(0).max(3600).default(5),
   dedupeWindowSeconds: z.number().int().min(1).max(24 * 3600).default(60),
-  maintenanceIntervalSeconds: z.number().int().min(1).max(3600).default(30),
+  maintenanceIntervalSeconds: z.number().int().min(1).max(3600).default(DEFAULT_MAINTENANCE_SECONDS),
   archiveCompletedAfterSeconds: z.number().int().min(1).default(3600),
   poolSize: z.number().int().min(1).max(100).default(4),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).child === 'function').optional(),
@@ -39,8 +48,13 @@ export interface PgBossQueueOptions {
   concurrency?: number;
   /** How often an idle worker asks for jobs. Default 1 s. */
   pollIntervalMs?: number;
-  /** The lease: a job still active this long after it started (its worker died) is failed and retried. Default 900 s. */
+  /**
+   * The lease: a job whose worker has not renewed it for this long (the worker died) is failed and
+   * retried elsewhere. Default 30 s.
+   */
   expireInSeconds?: number;
+  /** How often a worker renews the leases of its running jobs; 0 never (a lease then counts from the job's start). Default a third of the lease. */
+  heartbeatSeconds?: number;
   /** Retries of a job whose lease ran out or whose handler threw. Default 3. */
   retryLimit?: number;
   /** Wait before such a retry. Default 5 s. */
@@ -50,7 +64,7 @@ export interface PgBossQueueOptions {
    * ticking at once create one job. Default 60 s.
    */
   dedupeWindowSeconds?: number;
-  /** How often pg-boss expires leases and archives jobs (one process does it per interval). Default 30 s. */
+  /** How often pg-boss expires leases and archives jobs (one process does it per interval). Default 10 s. */
   maintenanceIntervalSeconds?: number;
   /** Completed and failed jobs move to pg-boss's archive after this long. Default 3600 s. */
   archiveCompletedAfterSeconds?: number;
@@ -96,12 +110,19 @@ class Waker {
 }
 
 const INSERT_CHUNK = 1000;
+/** Priority of a run handed over mid-sync; new jobs have 0, and a worker fetches higher ones first. */
+const RESUME_PRIORITY = 10;
+/** Retry delay and the next worker's poll, on top of the maintenance interval, when a lapsed lease resumes. */
+const RESUME_SLACK_SECONDS = 10;
+/** Attempts to create the queue when other runners create it at the same moment. */
+const START_ATTEMPTS = 6;
 
 /**
  * A queue in PostgreSQL through pg-boss 10, in its own schema. Several runner processes share it:
  * each fetches jobs (`FOR UPDATE SKIP LOCKED`) up to its concurrency, so a job goes to one worker;
- * a worker that dies leaves its job active until the lease (`expireInSeconds`) runs out, after which
- * pg-boss's maintenance retries it elsewhere.
+ * while it runs, the worker renews the job's lease (`expireInSeconds`) every `heartbeatSeconds`; a
+ * worker that dies stops renewing, and once the lease ran out pg-boss's maintenance retries the job
+ * elsewhere. A runner that stops mid-sync hands the interrupted installation over at once.
  */
 export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
   const options = parseUserInput(optionsSchema, input, 'distributed queue options');
@@ -124,6 +145,59 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
   let handler: JobHandler | undefined;
   let loop: Promise<void> | undefined;
   let stopping = false;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const heartbeatMs = (options.heartbeatSeconds ?? options.expireInSeconds / 3) * 1000;
+
+  // pg-boss 10 has no heartbeat of its own: a lease is `started_on + expire_in`. Renewing moves
+  // expire_in so that the lease ends one full lease from now, and keeps started_on for operators.
+  const renewLeases = async () => {
+    try {
+      // A job back from a lapsed lease resumes a sync cut short: it goes ahead of jobs that wait
+      // to start, or a backlog of backfills would hold it for minutes.
+      await boss.getDb().executeSql(
+        `UPDATE ${options.schema}.job SET priority = $2 WHERE name = $1 AND state = 'retry' AND priority < $2`,
+        [options.queueName, RESUME_PRIORITY],
+      );
+      if (inFlight.size === 0) return;
+      await boss.getDb().executeSql(
+        `UPDATE ${options.schema}.job
+            SET expire_in = (now() - started_on) + make_interval(secs => $3)
+          WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active'`,
+        [options.queueName, [...inFlight.keys()], options.expireInSeconds],
+      );
+    } catch (error) {
+      // The next beat tries again; a lease runs several beats.
+      logger.warn({ error: (error as Error).message }, 'could not renew the leases of running jobs');
+    }
+  };
+
+  // Several runners starting at once on a fresh database each create the queue; pg-boss's
+  // create_queue attaches a partition, and two of them at once can deadlock. An existing queue is
+  // left alone, and a creation the database aborted for a conflict is tried again.
+  const ensureQueue = async () => {
+    for (let attempt = 1; ; attempt++) {
+      const existing = await boss.getDb().executeSql(`SELECT 1 FROM ${options.schema}.queue WHERE name = $1`, [options.queueName]);
+      if (existing.rows.length > 0) return;
+      try {
+        await boss.createQueue(options.queueName, {
+          name: options.queueName,
+          // Standard, not singleton: pg-boss 10 drops a whole fetch when one row of it would break a
+          // singleton index, which would stall every worker. Exclusivity comes from the run lock instead.
+          policy: 'standard',
+          expireInSeconds: options.expireInSeconds,
+          retryLimit: options.retryLimit,
+          retryDelay: options.retryDelaySeconds,
+        });
+        return;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (attempt >= START_ATTEMPTS || !(code === '40P01' || code === '40001' || code === '23505')) throw error;
+        const delay = Math.round(100 * 2 ** attempt * (0.5 + Math.random()));
+        logger.warn({ attempt, delayMs: delay, code }, 'creating the job queue collided with another runner; trying again');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  };
 
   const runJob = (job: PgBoss.Job<unknown>, handle: JobHandler) => {
     const done = (async () => {
@@ -175,18 +249,24 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
     mode: 'distributed',
     async start(handle) {
       handler = handle;
-      await boss.start();
-      await boss.createQueue(options.queueName, {
-        name: options.queueName,
-        // Standard, not singleton: pg-boss 10 drops a whole fetch when one row of it would break a
-        // singleton index, which would stall every worker. Exclusivity comes from the run lock instead.
-        policy: 'standard',
-        expireInSeconds: options.expireInSeconds,
-        retryLimit: options.retryLimit,
-        retryDelay: options.retryDelaySeconds,
-      });
+      try {
+        await boss.start();
+        await ensureQueue();
+      } catch (error) {
+        // pg-boss's pool and timers would keep the process alive after a failed start.
+        await boss.stop({ graceful: false, close: true, wait: true, timeout: 1000 }).catch(() => undefined);
+        await (boss.getDb() as unknown as { close?: () => Promise<void> }).close?.().catch(() => undefined);
+        throw new StorageError('QUEUE_START_FAILED', `Could not start the distributed job queue: ${(error as Error).message}`, {
+          cause: Object.assign(new Error((error as Error).message), { code: (error as { code?: unknown }).code }),
+          hint: 'Check that PostgreSQL is reachable and that this user may create the schema of the queue; then start the runner again.',
+        });
+      }
       stopping = false;
       loop = work(handler);
+      if (heartbeatMs > 0) {
+        heartbeat = setInterval(() => void renewLeases(), heartbeatMs);
+        heartbeat.unref();
+      }
       logger.info({ schema: options.schema, queue: options.queueName, concurrency: options.concurrency }, 'distributed queue started');
     },
     async enqueue(offered: readonly SyncJob[]) {
@@ -221,11 +301,28 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
       }
       if (jobs.length > 0) waker.notify();
     },
+    async handOver(job) {
+      // Another runner takes it at its next poll, ahead of jobs that wait to start (a backlog of
+      // backfills would otherwise hold it for minutes). No dedupe slot: one was most likely used
+      // already in this window, and the job of the stopped run is about to complete.
+      await boss.insert([
+        {
+          name: options.queueName,
+          priority: RESUME_PRIORITY,
+          data: { installationId: job.installationId, version: job.version },
+          singletonKey: job.installationId,
+          expireInSeconds: options.expireInSeconds,
+          retryLimit: options.retryLimit,
+          retryDelay: options.retryDelaySeconds,
+        },
+      ]);
+    },
     async stop() {
       stopping = true;
       waker.notify();
       await loop;
       await Promise.all(inFlight.values());
+      if (heartbeat) clearInterval(heartbeat);
       await boss.stop({ graceful: true, wait: true, timeout: 1000 });
     },
     counts(): LocalQueueCounts {
@@ -257,6 +354,13 @@ export interface QueueJob {
   startedOn: Date | null;
   /** Why it failed, for failed and retried jobs. */
   error?: string;
+  /** An active job's lease: its worker renews it while it lives. */
+  leaseUntil: Date | null;
+  /**
+   * Set for a job whose run was cut short (its worker died or stopped) and which waits to be
+   * resumed: a lapsed lease or a retry. `resumesBy` is when another runner takes it at the latest.
+   */
+  interrupted?: { reason: 'worker-gone' | 'retry'; resumesBy: Date };
 }
 
 const statusOptionsSchema = optionsSchema.pick({ connectionString: true, schema: true, queueName: true }).extend({
@@ -271,6 +375,9 @@ const jobRowSchema = z.object({
   created_on: z.date(),
   started_on: z.date().nullable(),
   output: z.unknown(),
+  lease_until: z.date().nullable(),
+  start_after: z.date(),
+  now: z.date(),
 });
 
 function errorOf(output: unknown): string | undefined {
@@ -316,7 +423,8 @@ export async function readQueueStatus(input: {
     ]);
     const byState = new Map<string, number>(counts.rows.map((row: { state: string; n: number }) => [row.state, row.n]));
     const rows = await db.executeSql(
-      `SELECT id::text AS "id", state::text AS "state", data, retry_count, created_on, started_on, output
+      `SELECT id::text AS "id", state::text AS "state", data, retry_count, created_on, started_on, output,
+              started_on + expire_in AS "lease_until", start_after, now() AS "now"
          FROM ${schema}.job
         WHERE name = $1 AND state IN ('created', 'retry', 'active', 'failed')
         ORDER BY created_on DESC
@@ -329,6 +437,14 @@ export async function readQueueStatus(input: {
       if (!row.success) continue;
       const data = jobDataSchema.safeParse(row.data.data);
       const error = row.data.state === 'failed' || row.data.state === 'retry' ? errorOf(row.data.output) : undefined;
+      const leaseUntil = row.data.state === 'active' ? row.data.lease_until : null;
+      // A lapsed lease goes back to the queue at the next maintenance pass (any runner's), then after the retry delay.
+      const interrupted =
+        leaseUntil && leaseUntil.getTime() < row.data.now.getTime()
+          ? { reason: 'worker-gone' as const, resumesBy: new Date(row.data.now.getTime() + (2 * DEFAULT_MAINTENANCE_SECONDS + RESUME_SLACK_SECONDS) * 1000) }
+          : row.data.state === 'retry'
+            ? { reason: 'retry' as const, resumesBy: row.data.start_after }
+            : undefined;
       jobs.push({
         id: row.data.id,
         state: row.data.state,
@@ -337,6 +453,8 @@ export async function readQueueStatus(input: {
         createdOn: row.data.created_on,
         startedOn: row.data.started_on,
         ...(error === undefined ? {} : { error }),
+        leaseUntil,
+        ...(interrupted ? { interrupted } : {}),
       });
     }
     return {

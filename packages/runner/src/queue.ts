@@ -44,6 +44,11 @@ export interface JobQueue {
    * again and again.
    */
   enqueue(jobs: readonly SyncJob[]): Promise<void>;
+  /**
+   * Gives a job this process was stopped in the middle of to another process at once, past any
+   * dedupe window (distributed only: an embedded queue dies with its process, and the next start resumes).
+   */
+  handOver?(job: SyncJob): Promise<void>;
   /** Stops taking jobs and waits for the running ones, which the runner has asked to stop between pages. */
   stop(): Promise<void>;
   /** Jobs in hand in this process. */

@@ -194,7 +194,10 @@ export function createRunner(options: RunnerOptions): Runner {
       .finally(() => (ticking = undefined));
   };
 
-  type JobResult = Omit<Extract<RunnerEvent, { type: 'job-done' }>, 'type' | 'installationId' | 'version'>;
+  type JobResult = Omit<Extract<RunnerEvent, { type: 'job-done' }>, 'type' | 'installationId' | 'version'> & {
+    /** Whether the schedule after the run was saved (this worker's compare-and-set won). */
+    saved?: boolean;
+  };
 
   const syncLocked = async (job: SyncJob): Promise<JobResult> => {
     const state = await store.readSchedule(job.installationId);
@@ -225,6 +228,7 @@ export function createRunner(options: RunnerOptions): Runner {
     if (!saved) logger.warn({ installationId: installation.id }, 'the schedule changed while this run held the lock; keeping the other change');
     return {
       outcome: 'ran',
+      saved,
       workspace: installation.workspace,
       app: installation.app,
       status: report.status,
@@ -241,7 +245,15 @@ export function createRunner(options: RunnerOptions): Runner {
     }
     const locked = await store.withRunLock(job.installationId, () => syncLocked(job));
     const result: JobResult = locked.acquired ? locked.value : { outcome: 'busy' };
-    emit({ type: 'job-done', ...job, ...result });
+    // Stopped mid-sync: with the run lock released, another process resumes it now rather than at
+    // its next tick. The saved schedule moved one version on.
+    if (result.status === 'interrupted' && result.saved && shutdown.signal.aborted && queue.handOver) {
+      await queue.handOver({ installationId: job.installationId, version: job.version + 1 }).catch((error: unknown) => {
+        logger.warn({ installationId: job.installationId, error: (error as Error).message }, 'could not hand the interrupted sync over; the next tick offers it');
+      });
+    }
+    const { saved: _saved, ...reported } = result;
+    emit({ type: 'job-done', ...job, ...reported });
     return result.outcome;
   };
 

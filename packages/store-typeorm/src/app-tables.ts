@@ -228,6 +228,29 @@ async function upgradeTable(
   return added;
 }
 
+/**
+ * Every schema change of app tables (provision, drop) takes the same locks in the same order: one
+ * lock for all schema changes, then the app's. Two changes never wait for each other crosswise.
+ */
+export async function takeSchemaLocks(db: Executor, dialect: Dialect, app: string): Promise<void> {
+  for (const key of ['schema-changes', `provision:${app}`]) {
+    const lock = dialect.transactionLock(key);
+    if (lock) await db.run(lock);
+  }
+}
+
+/** Names of the indexes a table has, from the catalog (which takes no lock on the table). */
+async function existingIndexes(db: Executor, dialect: Dialect, table: PhysicalTable): Promise<Set<string>> {
+  const rows =
+    dialect.name === 'postgres'
+      ? await db.query<{ name: string }>('SELECT indexname AS "name" FROM pg_indexes WHERE schemaname = $1 AND tablename = $2', [
+          table.schema ?? 'public',
+          table.name,
+        ])
+      : await db.query<{ name: string }>(`SELECT "name" FROM sqlite_master WHERE "type" = 'index' AND "tbl_name" = ?`, [table.name]);
+  return new Set(rows.map((row) => row.name));
+}
+
 /** What provisioning did, for logs. */
 export interface ProvisionReport {
   created: string[];
@@ -247,8 +270,7 @@ export async function provisionAppTables(
   now: Date,
 ): Promise<ProvisionReport> {
   const tables = appTablesOf(dialect, app, model);
-  const lock = dialect.transactionLock(`provision:${app}`);
-  if (lock) await db.run(lock);
+  await takeSchemaLocks(db, dialect, app);
   const registry = db.manager.getRepository(dialect.entities.ProvisionedTable);
   const report: ProvisionReport = { created: [], altered: [] };
   for (const table of tables) {
@@ -280,10 +302,14 @@ export async function provisionAppTables(
         : undefined;
       if (fill) await db.query(fill);
     }
+    // Even CREATE INDEX IF NOT EXISTS locks the table against writes until the transaction ends, and
+    // a page write holds row locks on the app's other tables: an install that re-ran it on every
+    // shared table deadlocked with running syncs. An index in place costs a catalog read only.
+    const present = await existingIndexes(db, dialect, table.table);
     for (const index of table.indexes) {
-      await db.query(
-        `CREATE INDEX IF NOT EXISTS ${q(indexName(table.table, index))} ON ${table.table.sql} (${index.map(q).join(', ')})`,
-      );
+      const name = indexName(table.table, index);
+      if (present.has(name)) continue;
+      await db.query(`CREATE INDEX IF NOT EXISTS ${q(name)} ON ${table.table.sql} (${index.map(q).join(', ')})`);
     }
   }
   return report;

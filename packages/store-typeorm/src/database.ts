@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { DataSource, MigrationExecutor, type EntityManager, type QueryRunner } from 'typeorm';
 import { ConfigError, StorageError, type Logger } from '@tributary/core';
 import type { Dialect, Statement } from './dialect.js';
-import { storageFailure } from './errors.js';
+import { driverCode, storageFailure } from './errors.js';
 import { quoteIdentifier } from './naming.js';
 import { typeormLogger } from './typeorm-logger.js';
 import type { DatabaseTarget } from './url.js';
@@ -110,6 +110,37 @@ function dataSourceFor(target: DatabaseTarget, dialect: Dialect, logger: Logger,
   });
 }
 
+/** Attempts of a transaction the database aborted for a conflict with another one. */
+export const CONFLICT_ATTEMPTS = 5;
+
+/**
+ * Whether the database gave up on a transaction because of another one, so that running it again
+ * from the start is safe and likely to succeed: a PostgreSQL deadlock (40P01) or serialization
+ * failure (40001), or SQLite still busy after its busy timeout.
+ */
+export function isTransientConflict(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = driverCode(e);
+    if (code === '40P01' || code === '40001' || code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED') return true;
+  }
+  return false;
+}
+
+/** Runs a whole transaction again, after a short randomized backoff, when the database aborted it for a conflict. */
+export async function retryingConflicts<T>(logger: Logger, attempt: () => Promise<T>, attempts = CONFLICT_ATTEMPTS): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (n >= attempts || !isTransientConflict(error)) throw error;
+      // Randomized so that the two sides of a deadlock do not collide again in step.
+      const delay = Math.round((25 * 2 ** n) * (0.5 + Math.random()));
+      logger.warn({ attempt: n, delayMs: delay, code: driverCode(error) }, 'transaction aborted by a conflict with another one; retrying');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
   target: DatabaseTarget;
@@ -206,7 +237,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     target,
     withConnection: (work) => withQueryRunner((queryRunner) => work(executorOf(queryRunner))),
     transaction: (work) =>
-      withQueryRunner(async (queryRunner) => {
+      retryingConflicts(logger, () => withQueryRunner(async (queryRunner) => {
         await queryRunner.query(dialect.beginWrite);
         let result;
         try {
@@ -219,7 +250,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         }
         await queryRunner.query('COMMIT');
         return result;
-      }),
+      })),
     readOnly: (work) =>
       withQueryRunner(async (queryRunner) => {
         await queryRunner.query(dialect.readOnly.begin);

@@ -1,4 +1,5 @@
 import type { BillingSettings } from '@tributary/core';
+import { takeSchemaLocks } from './app-tables.js';
 import type { Executor } from './database.js';
 import { internalTable, type Dialect } from './dialect.js';
 import type { InstallationRow } from './entities.js';
@@ -22,9 +23,8 @@ export function billingOf(row: Pick<InstallationRow, 'billingPlan' | 'billingPo'
  * Returns the names of the tables dropped.
  */
 export async function dropAppTablesWhenUnused(tx: Executor, dialect: Dialect, app: string): Promise<string[]> {
-  // The provisioning lock keeps a concurrent install of the same app from using a table being dropped.
-  const lock = dialect.transactionLock(`provision:${app}`);
-  if (lock) await tx.run(lock);
+  // The provisioning locks keep a concurrent install of the same app from using a table being dropped.
+  await takeSchemaLocks(tx, dialect, app);
   const p = dialect.placeholder(1);
   const active = await tx.query(
     `SELECT 1 AS "found" FROM ${internalTable(dialect, 'installations').sql} WHERE "app" = ${p} AND "status" = 'active' LIMIT 1`,

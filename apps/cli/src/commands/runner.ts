@@ -20,6 +20,11 @@ import { println, type Io } from '../io.js';
 // pages use; the store's pool has 10, so more than 8 at once could starve the page writes.
 const concurrencySchema = z.coerce.number().int().min(1).max(8);
 
+/** How long a runner stopped during start-up lets the start finish before it stops. */
+const START_GRACE_MS = 3000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 const isPostgres = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
 function describeRun(event: Extract<RunnerEvent, { type: 'job-done' }>): string | undefined {
@@ -63,8 +68,17 @@ async function runRunner(io: Io, options: { distributed?: boolean; concurrency: 
         if (line) println(io.stdout, line);
       },
     });
-    const stopRequested = new Promise<void>((resolve) => io.onShutdown?.(() => resolve()));
-    await runner.start();
+    const stopRequested = new Promise<'stop'>((resolve) => io.onShutdown?.(() => resolve('stop')));
+    // A signal during start-up (waiting for the database, say) stops the runner as well.
+    const starting = runner.start().then(() => 'started' as const);
+    if ((await Promise.race([starting, stopRequested])) === 'stop') {
+      println(io.stdout, 'Stopping before the runner finished starting.');
+      await Promise.race([starting.catch(() => undefined), delay(START_GRACE_MS)]);
+      // A queue that never finished starting may fail to stop; there is nothing of it to keep.
+      await runner.stop().catch((error: unknown) => ctx.logger.warn({ error: (error as Error).message }, 'stopping a runner that had not started'));
+      println(io.stdout, 'Runner stopped.');
+      return;
+    }
     const mode = options.distributed ? 'distributed over PostgreSQL' : 'embedded';
     println(io.stdout, `Runner started (${mode}, ${concurrency} at once). Each installation syncs every hour. Stop with Ctrl-C.`);
     await stopRequested;
@@ -84,6 +98,10 @@ function formatStatus(installations: InstallationScheduleStatus[], queue: QueueS
       const since = job.state === 'active' && job.startedOn ? ` since ${job.startedOn.toISOString()}` : ` created ${job.createdOn.toISOString()}`;
       const error = job.error ? `: ${job.error}` : '';
       lines.push(`  ${job.state.padEnd(7)}  ${who}${since}${job.retryCount > 0 ? ` (retry ${job.retryCount})` : ''}${error}`);
+      if (job.interrupted) {
+        const why = job.interrupted.reason === 'worker-gone' ? `its runner is gone (lease ended ${job.leaseUntil?.toISOString()})` : 'cut short';
+        lines.push(`           interrupted: ${why}; another runner resumes it by ${job.interrupted.resumesBy.toISOString()}`);
+      }
     }
   } else if (distributedPossible) {
     lines.push('Queue: no distributed runner has started on this database yet (an embedded runner keeps its queue in its own process).');
@@ -105,7 +123,8 @@ function formatStatus(installations: InstallationScheduleStatus[], queue: QueueS
       : status
         ? `${status}${code ? ` [${code}]` : ''}${i.attempts > 0 ? ` (${i.attempts} failed in a row)` : ''}`
         : '-';
-    return [`${i.workspace}/${i.app}`, started ? started.toISOString() : 'never', result, i.due ? `due now` : i.nextRunAt.toISOString()];
+    const next = i.due ? (i.lastStatus === 'interrupted' ? 'due now (resumes at the next tick)' : 'due now') : i.nextRunAt.toISOString();
+    return [`${i.workspace}/${i.app}`, started ? started.toISOString() : 'never', result, next];
   });
   const header = ['INSTALLATION', 'LAST RUN', 'RESULT', 'NEXT RUN'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));

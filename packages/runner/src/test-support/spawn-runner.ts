@@ -20,6 +20,7 @@ export interface RunnerProcessSettings {
   tickMs: number;
   pollIntervalMs: number;
   expireInSeconds: number;
+  heartbeatSeconds?: number;
   dedupeWindowSeconds: number;
   maintenanceIntervalSeconds: number;
   retryDelaySeconds?: number;
