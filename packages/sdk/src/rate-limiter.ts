@@ -34,8 +34,9 @@ export class RateLimiter {
 const shared = new Map<string, RateLimiter>();
 
 /**
- * The limiter of one installation (or token) in this process, so that its concurrent clients, a
- * sync and a check say, share the source's allowance instead of each taking all of it.
+ * The limiter of one installation in this process (key it by installation id, never by a token), so
+ * that its concurrent clients, a sync and a check say, share the source's allowance instead of each
+ * taking all of it.
  */
 export function sharedRateLimiter(key: string, requestsPerSecond: number): RateLimiter {
   const existing = shared.get(key);
