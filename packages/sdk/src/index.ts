@@ -11,6 +11,7 @@ export {
 } from './http-client.js';
 export { parseRetryAfter, redactText, statusError, type StatusFailure } from './http-errors.js';
 export { RateLimiter, sharedRateLimiter } from './rate-limiter.js';
+export { validateRecords } from './records.js';
 export {
   paginate,
   pageNumberPaginator,
