@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { SourceApiError } from '@tributary/core';
+import { SourceApiError } from '@tributary/sdk';
 import { startSandbox, type Fault, type Sandbox } from '@tributary/closealert-sandbox';
 import { CloseAlertClient, type CloseAlertClientTuning, type FormResponsesQuery } from './client.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeIssues } from '@tributary/core';
+import { describeIssues } from '@tributary/sdk';
 import { closeAlertConfigSchema } from './config.js';
 
 // A structurally valid JWT with a fake signature; it opens nothing.

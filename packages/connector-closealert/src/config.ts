@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { timeZoneSchema } from '@tributary/core';
+import { timeZoneSchema } from '@tributary/sdk';
 
 /** CloseAlert's production API. */
 export const DEFAULT_BASE_URL = 'https://api.closealert.com/v1';

@@ -4,7 +4,7 @@ import {
   type CheckContext,
   type ConnectionCheck,
   type ConnectorDefinition,
-} from '@tributary/core';
+} from '@tributary/sdk';
 import { CloseAlertClient, type CloseAlertClientTuning } from './client.js';
 import { closeAlertConfigSchema, type CloseAlertConfig } from './config.js';
 import { closeAlertDataModel } from './data-model.js';

@@ -1,4 +1,4 @@
-import type { DataModelInput } from '@tributary/core';
+import type { DataModelInput } from '@tributary/sdk';
 
 /**
  * The tables a CloseAlert installation owns; the store prefixes them with the app id and adds the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMappings, compileMappings, type MappedRows } from '@tributary/core';
+import { applyMappings, compileMappings, type MappedRows } from '@tributary/sdk';
 import { closeAlertConnector } from './connector.js';
 import { formResponseSchema } from './record.js';
 

@@ -1,4 +1,4 @@
-import type { MappingInput, SourceFields, Transform } from '@tributary/core';
+import type { MappingInput, SourceFields, Transform } from '@tributary/sdk';
 
 /** Every path a validated form response offers, so that a mapping of a path that does not exist is refused. */
 export const closeAlertSourceFields: SourceFields = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeIssues } from '@tributary/core';
+import { describeIssues } from '@tributary/sdk';
 import { formResponseSchema } from './record.js';
 
 function response(overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseTimestamp } from '@tributary/core';
+import { parseTimestamp } from '@tributary/sdk';
 
 // Loose objects throughout: the whole record is stored as raw JSON, so fields CloseAlert adds later
 // must survive validation instead of being stripped.

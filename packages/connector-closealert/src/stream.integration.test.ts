@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, SourceApiError, parseTimestamp, silentLogger, type StreamPage } from '@tributary/core';
+import { ConfigError, SourceApiError, parseTimestamp, silentLogger, type StreamPage } from '@tributary/sdk';
 import { startSandbox, type Sandbox, type SandboxOptions } from '@tributary/closealert-sandbox';
 import type { CloseAlertClientTuning } from './client.js';
 import { closeAlertConfigSchema, type CloseAlertConfig, type CloseAlertConfigInput } from './config.js';

@@ -1,4 +1,4 @@
-import type { RecordSummary } from '@tributary/core';
+import type { RecordSummary } from '@tributary/sdk';
 import type { FormResponse } from './record.js';
 
 const NUMERIC = /^\s*[+-]?\d+(\.\d+)?\s*$/;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@tributary/core';
+import { ConfigError } from '@tributary/sdk';
 import { describeTokenExpiry, readTokenExpiry } from './token.js';
 
 const NOW = new Date('2025-03-01T12:00:00Z');

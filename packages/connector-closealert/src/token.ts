@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '@tributary/core';
+import { ConfigError } from '@tributary/sdk';
 
 /** What the token's own claims say about its validity. */
 export interface TokenExpiry {
