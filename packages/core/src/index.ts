@@ -10,7 +10,7 @@ export {
   type TributaryErrorOptions,
   type SourceApiErrorOptions,
 } from './errors.js';
-export { silentLogger, SECRET_LOG_PATHS, type Logger } from './logger.js';
+export { silentLogger, SECRET_LOG_PATHS, secretLogPaths, type Logger } from './logger.js';
 export { IDENTIFIER_PATTERN, isSafeIdentifier, identifierSchema } from './identifiers.js';
 export {
   COLUMN_TYPES,
@@ -49,6 +49,11 @@ export {
   defineConnector,
   defineStream,
   maskSecrets,
+  isConnector,
+  configFieldsOf,
+  CONNECTOR_BRAND,
+  type ConfigFieldInfo,
+  type InstallFlag,
   type ConnectorSpec,
   type ConnectorDefinition,
   type StreamDefinition,

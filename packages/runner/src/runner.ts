@@ -210,8 +210,11 @@ export function createRunner(options: RunnerOptions): Runner {
     let runId: string | undefined;
     if (!connector) {
       const at = clock();
-      report = { startedAt: at, finishedAt: at, status: 'failed', errorCode: 'APP_UNKNOWN' };
-      logger.error({ installationId: installation.id, app: installation.app }, 'no connector for this app; backing off');
+      report = { startedAt: at, finishedAt: at, status: 'failed', errorCode: 'CONNECTOR_MISSING' };
+      logger.error(
+        { installationId: installation.id, workspace: installation.workspace, app: installation.app, code: 'CONNECTOR_MISSING' },
+        `no connector "${installation.app}" is loaded, so this installation cannot sync; the operator must name its package in TRIBUTARY_CONNECTORS or the config file's "connectors" list and restart the runner, or uninstall it; backing off`,
+      );
     } else {
       const startedAt = clock();
       const result = await sync({ store, connector, installation, now: clock, logger, signal: shutdown.signal });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Installation, RunRecord, TributaryError } from '@tributary/core';
 import { runSync } from '@tributary/runner';
 import { appFlag, appOf, jsonFlag, outputFor } from '../cli-options.js';
-import { connectorById } from '../connectors.js';
+import { connectorOf } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
 import { CommandFailed, EXIT, exitCodeFor, StoppedBySignal } from '../exit-codes.js';
 import { formatRun, runToJson } from '../format.js';
@@ -22,7 +22,7 @@ export interface SyncNowOptions {
 
 async function syncInstallation(ctx: CliContext, installation: Installation, options: SyncNowOptions = {}): Promise<SyncedRun> {
   const store = await ctx.store();
-  const connector = connectorById(installation.app);
+  const connector = connectorOf(installation);
   const progress = createProgress(ctx.io, `${installation.workspace}/${installation.app}`);
   const controller = new AbortController();
   let stoppedBy: ShutdownSignal | undefined;
@@ -74,6 +74,8 @@ export function registerSync(program: Command, io: Io): void {
       await withContext(io, async (ctx) => {
         const store = await ctx.store();
         const installations = app === undefined ? await activeInstallations(store, options.workspace) : [await requireInstallation(store, options.workspace, app)];
+        // Refused before anything runs: an app whose connector is not loaded is the operator's to fix.
+        for (const installation of installations) connectorOf(installation);
         const runs: SyncedRun[] = [];
         for (const installation of installations) {
           const run = await syncInstallation(ctx, installation, { reconcile: options.reconcile });
