@@ -133,6 +133,7 @@ describe.each(databases)('a connector from outside the repository on $dialect', 
     expect(install.code, install.stderr).toBe(0);
     const installed = JSON.parse(install.stdout) as { installation: { app: string; settings: Record<string, unknown> }; notes: string[] };
     expect(installed.installation.app).toBe('notebook');
+    expect(installed.installation).toMatchObject({ connectorVersion: '2.3.4' });
     expect(installed.installation.settings).toMatchObject({ file: plugin.notes, batch: 20 });
     expect(installed.installation.settings).not.toHaveProperty('apiKey');
     expect(installed.notes).toEqual(['The notebook file is readable.']);
@@ -156,6 +157,16 @@ describe.each(databases)('a connector from outside the repository on $dialect', 
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('error [CONNECTOR_MISSING]: acme/notebook cannot run: no connector "notebook" (installed with version 2.3.4) is loaded');
     expect(refused.stderr).toContain('Name its package in TRIBUTARY_CONNECTORS');
+  });
+
+  it('records the version of the connector that syncs an installation after an upgrade', async () => {
+    const upgraded = join(plugin.dir, 'connector-2.4.0.js');
+    writeFileSync(upgraded, CONNECTOR_JS.replace("version: '2.3.4'", "version: '2.4.0'"));
+    const sync = await runCli(['sync', 'notebook', '--workspace', 'acme'], { ...env, TRIBUTARY_CONNECTORS: upgraded });
+    expect(sync.code, sync.stderr).toBe(0);
+    const apps = await runCli(['apps', '--workspace', 'acme', '--json'], env);
+    const listed = JSON.parse(apps.stdout) as { installation: { app: string; connectorVersion: string } }[] | { installation: { app: string; connectorVersion: string } }[];
+    expect(JSON.stringify(listed)).toContain('"connectorVersion":"2.4.0"');
   });
 
   it('lists the app\'s settings under `install <app> --help`', async () => {

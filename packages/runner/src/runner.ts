@@ -217,7 +217,10 @@ export function createRunner(options: RunnerOptions): Runner {
       );
     } else {
       const startedAt = clock();
-      const result = await sync({ store, connector, installation, now: clock, logger, signal: shutdown.signal });
+      // An upgraded connector takes the installation over: record which version syncs it now.
+      const current =
+        installation.connectorVersion === connector.version ? installation : await store.updateInstallation(installation.id, { connectorVersion: connector.version });
+      const result = await sync({ store, connector, installation: current, now: clock, logger, signal: shutdown.signal });
       report = reportOf(result, startedAt, clock());
       // The run log keeps its warnings (an expiring token); a scheduled run says them here, once.
       for (const warning of result.warnings) logger.warn({ workspace: installation.workspace, app: installation.app, runId: result.runId }, warning);

@@ -74,6 +74,7 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     customerTable,
     billing,
     actor: ctx.operator,
+    connectorVersion: connector.version,
   });
   const out = outputFor(ctx.io, options);
   const notes = check.notes.map((note) => withWorkspace(note, workspace));

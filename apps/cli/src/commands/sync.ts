@@ -23,6 +23,10 @@ export interface SyncNowOptions {
 async function syncInstallation(ctx: CliContext, installation: Installation, options: SyncNowOptions = {}): Promise<SyncedRun> {
   const store = await ctx.store();
   const connector = connectorOf(installation);
+  if (installation.status === 'active' && installation.connectorVersion !== connector.version) {
+    // The connector was upgraded (or the installation predates versions): record which one syncs it now.
+    installation = await store.updateInstallation(installation.id, { connectorVersion: connector.version });
+  }
   const progress = createProgress(ctx.io, `${installation.workspace}/${installation.app}`);
   const controller = new AbortController();
   let stoppedBy: ShutdownSignal | undefined;
