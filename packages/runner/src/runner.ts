@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  InternalError,
   SourceApiError,
   parseUserInput,
   silentLogger,
@@ -135,7 +136,7 @@ export function createRunner(options: RunnerOptions): Runner {
   const tasks = (options.periodicTasks ?? []).map((task) => parseUserInput(taskSchema, task, `periodic task`) as PeriodicTask);
   const names = new Set<string>();
   for (const task of tasks) {
-    if (names.has(task.name)) throw new RangeError(`Two periodic tasks are named "${task.name}".`);
+    if (names.has(task.name)) throw new InternalError('RUNNER_OPTIONS_INVALID', `Two periodic tasks are named "${task.name}".`);
     names.add(task.name);
   }
   const tickMs = options.tickMs ?? 30_000;
