@@ -12,7 +12,7 @@ const packageJson = createRequire(import.meta.url)('../package.json') as { versi
 /** Builds the `tributary` command tree. */
 export function buildProgram(io: Io, argv: readonly string[] = []): Command {
   const program = new Command('tributary')
-    .description('Tributary pulls feedback from CloseAlert into your database every hour and builds profiles on it.')
+    .description('Tributary pulls feedback from the apps you install into your database every hour and builds profiles on it.')
     .version(packageJson.version, '-v, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()

@@ -1,4 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
+import type * as ConnectorModuleNamespace from './connector.js';
+
+type ConnectorModule = typeof ConnectorModuleNamespace;
 import { z } from 'zod';
 import { configFieldsOf, defineConnector, defineStream, isConnector } from './connector.js';
 
@@ -33,11 +36,14 @@ const spec = {
   installFlags: [{ field: 'url', flags: '--url <url>', description: 'base URL' }],
 };
 
+
+/** The specifier of a fresh instance of a module: what a package with its own copy of core loads. */
+const secondCopy = (path: string): string => `${path}?second-copy`;
 describe('the connector brand', () => {
   it('marks what defineConnector returns, also when another copy of core made it', async () => {
     expect(isConnector(defineConnector(spec))).toBe(true);
     vi.resetModules();
-    const copy = (await import('./connector.js?second-copy')) as typeof import('./connector.js');
+    const copy = (await import(/* @vite-ignore */ secondCopy('./connector.js'))) as ConnectorModule;
     expect(isConnector(copy.defineConnector(spec))).toBe(true);
   });
 

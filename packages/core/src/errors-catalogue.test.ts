@@ -2,6 +2,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
+import type * as ErrorsModuleNamespace from './errors.js';
+
+type ErrorsModule = typeof ErrorsModuleNamespace;
 import { ConfigError, ERROR_CODES, InternalError, isTributaryError, toTributaryError } from './errors.js';
 
 // docs/errors.md is the one table of error codes. This test reads it, the closed lists in core and
@@ -37,6 +40,9 @@ function usedInSource(): Map<string, string> {
   return used;
 }
 
+
+/** The specifier of a fresh instance of a module: what a package with its own copy of core loads. */
+const secondCopy = (path: string): string => `${path}?second-copy`;
 describe('the error-code catalogue', () => {
   it('documents exactly the codes core declares, each under its kind', () => {
     const declared = new Set(Object.entries(ERROR_CODES).flatMap(([kind, codes]) => codes.map((code) => `${kind} ${code}`)));
@@ -62,7 +68,7 @@ describe('the error-code catalogue', () => {
 describe('isTributaryError', () => {
   it('recognises an error made by a second copy of core, which instanceof does not', async () => {
     vi.resetModules();
-    const copy = (await import('./errors.js?second-copy')) as typeof import('./errors.js');
+    const copy = (await import(/* @vite-ignore */ secondCopy('./errors.js'))) as ErrorsModule;
     const foreign = new copy.ConfigError('CONNECTOR_INVALID', 'made elsewhere');
     expect(foreign instanceof ConfigError).toBe(false);
     expect(isTributaryError(foreign)).toBe(true);

@@ -66,7 +66,7 @@ export function registerSync(program: Command, io: Io): void {
   program
     .command('sync')
     .description('sync an installed app now (every app of the workspace when none is named) and print its log entry')
-    .argument('[app]', 'the app to sync, e.g. closealert (default: every app of the workspace)')
+    .argument('[app]', 'the app to sync (default: every app of the workspace)')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .addOption(appFlag())
     .option('--reconcile', 'also run the reconciliation pass now: read the past days again and store responses that arrived late')
