@@ -5,6 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '@tributary/testing';
+import { readEnv } from './env.js';
+import { createCliLogger } from './logger.js';
 import { runCli } from './test-support/cli.js';
 
 // A platform engineer's connector: a package outside the repository, found through
@@ -157,6 +159,34 @@ describe.each(databases)('a connector from outside the repository on $dialect', 
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('error [CONNECTOR_MISSING]: acme/notebook cannot run: no connector "notebook" (installed with version 2.3.4) is loaded');
     expect(refused.stderr).toContain('Name its package in TRIBUTARY_CONNECTORS');
+  });
+
+  it('takes a secret from standard input, from TRIBUTARY_SET_<KEY>, and settings from --config', async () => {
+    const fromStdin = await runCli(['install', 'notebook', '--workspace', 'stdin', '--set', `file=${plugin.notes}`, '--set', 'apiKey=-', '--json'], env, 'notebook-secret-key-123\n');
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    const settings = join(plugin.dir, 'settings.json');
+    writeFileSync(settings, JSON.stringify({ file: plugin.notes, batch: 7 }));
+    const fromEnv = await runCli(['install', 'notebook', '--workspace', 'envvar', '--config', settings, '--json'], { ...env, TRIBUTARY_SET_API_KEY: 'notebook-secret-key-123' });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect((JSON.parse(fromEnv.stdout) as { installation: { settings: Record<string, unknown> } }).installation.settings).toEqual({ file: plugin.notes, batch: 7 });
+    const missing = await runCli(['install', 'notebook', '--workspace', 'nokey', '--set', `file=${plugin.notes}`], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/apiKey/);
+    const unknown = await runCli(['install', 'notebook', '--workspace', 'nokey', '--set', 'colour=red'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Notebook has no setting "colour"; its settings are file, apiKey, batch.');
+  });
+
+  it('redacts the secrets the loaded connectors declare from log lines', async () => {
+    const logLine = () => {
+      let text = '';
+      createCliLogger(readEnv({ LOG_FORMAT: 'json' }), { write: (line: string) => (text += line) }).warn({ apiKey: 'notebook-secret-key-123' }, 'x');
+      return text;
+    };
+    await runCli(['connectors'], env);
+    expect(logLine()).toContain('"apiKey":"***"');
+    await runCli(['connectors'], { ...env, TRIBUTARY_CONNECTORS: undefined });
+    expect(logLine()).toContain('notebook-secret-key-123');
   });
 
   it('records the version of the connector that syncs an installation after an upgrade', async () => {
