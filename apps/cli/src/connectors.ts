@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { closeAlertConnector } from '@tributary/connector-closealert';
@@ -109,7 +109,8 @@ function importTarget(spec: string, base: string): string {
   // A package installed beside the project (node_modules of the working directory or above).
   for (let dir = resolve(base); ; dir = dirname(dir)) {
     const candidate = join(dir, 'node_modules', spec);
-    if (existsSync(candidate)) return pathToFileURL(entryOfDirectory(candidate)).href;
+    // Its real path, as Node's own resolution gives: a linked package is the same module however it is reached.
+    if (existsSync(candidate)) return pathToFileURL(realpathSync(entryOfDirectory(candidate))).href;
     if (dirname(dir) === dir) return spec;
   }
 }

@@ -115,8 +115,22 @@ async function secretFromFlag(flag: InstallFlag, options: Options, io: Pick<Io, 
   return value;
 }
 
+/** A short flag of another app (`--project` for an app that has none) would be ignored silently: refused instead. */
+function refuseOtherAppsFlags(connector: ConnectorDefinition, options: Options): void {
+  const own = new Set((connector.installFlags ?? []).flatMap((f) => [f.flags, f.fileFlags].filter((x): x is string => x !== undefined).map(longOf)));
+  for (const other of CONNECTORS.values()) {
+    for (const flag of (other.installFlags ?? []).flatMap((f) => [f.flags, f.fileFlags].filter((x): x is string => x !== undefined))) {
+      if (own.has(longOf(flag)) || options[attributeOf(flag)] === undefined) continue;
+      throw new ConfigError('USAGE', `${longOf(flag)} is a setting of ${other.id}, not of ${connector.id}.`, {
+        hint: `tributary install ${connector.id} --help lists the settings of ${connector.displayName}; give them with --set <name>=<value>.`,
+      });
+    }
+  }
+}
+
 /** The settings of an installation as given on the command line, before the connector's schema checks them. */
 export async function installSettings(connector: ConnectorDefinition, options: Options, io: Pick<Io, 'stdin' | 'env'>, env: Env): Promise<Record<string, unknown>> {
+  refuseOtherAppsFlags(connector, options);
   const fields = configFieldsOf(connector);
   const input: Record<string, unknown> = typeof options.config === 'string' ? readConfigFile(options.config) : {};
   for (const field of fields) {

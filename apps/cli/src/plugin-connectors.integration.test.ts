@@ -175,6 +175,9 @@ describe.each(databases)('a connector from outside the repository on $dialect', 
     const unknown = await runCli(['install', 'notebook', '--workspace', 'nokey', '--set', 'colour=red'], env);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Notebook has no setting "colour"; its settings are file, apiKey, batch.');
+    const otherApps = await runCli(['install', 'notebook', '--workspace', 'nokey', '--set', `file=${plugin.notes}`, '--project', 'acme.com'], env);
+    expect(otherApps.code).toBe(2);
+    expect(otherApps.stderr).toContain('--project is a setting of closealert, not of notebook.');
   });
 
   it('redacts the secrets the loaded connectors declare from log lines', async () => {
@@ -207,6 +210,20 @@ describe.each(databases)('a connector from outside the repository on $dialect', 
     expect(help.stdout).toMatch(/batch \(number\): notes per page\n\s+optional; default 50/);
     const closealert = await runCli(['install', 'closealert', '--help'], env);
     expect(closealert.stdout).toMatch(/apiToken \(string\): .*\n\s+required; flag --token; secret/);
+  });
+
+  it('finds a package named in the config file of TRIBUTARY_CONFIG, in node_modules beside that file', async () => {
+    const project = join(plugin.dir, `project-${db.dialect}`);
+    mkdirSync(join(project, 'node_modules'), { recursive: true });
+    symlinkSync(plugin.dir, join(project, 'node_modules', 'tributary-connector-notebook'));
+    const configFile = join(project, 'tributary.config.json');
+    writeFileSync(configFile, JSON.stringify({ connectors: ['tributary-connector-notebook'] }));
+    const list = await runCli(['connectors', '--json'], { ...env, TRIBUTARY_CONNECTORS: undefined, TRIBUTARY_CONFIG: configFile });
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toContainEqual(expect.objectContaining({ id: 'notebook', package: 'tributary-connector-notebook' }));
+    const missing = await runCli(['connectors'], { ...env, TRIBUTARY_CONFIG: join(project, 'nope.json') });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`error [CONFIG_FILE_UNREADABLE]: TRIBUTARY_CONFIG names ${join(project, 'nope.json')}, which does not exist.`);
   });
 
   it('names a module that is not a connector, or cannot be loaded', async () => {
