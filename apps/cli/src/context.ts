@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { ConfigError, type Logger, type Store } from '@tributary/core';
+import { ConfigError, InternalError, type Logger, type Store } from '@tributary/core';
 import { createStore, type TypeOrmStore } from '@tributary/store-typeorm';
 import { readEnv, type Env } from './env.js';
 import type { Io } from './io.js';
@@ -151,7 +151,7 @@ export async function withContext<T>(io: Io, action: (ctx: CliContext) => Promis
       return opened;
     },
     secretKeys() {
-      if (!keys) throw new Error('secretKeys() before the store was opened');
+      if (!keys) throw new InternalError('INTERNAL', 'secretKeys() was called before the store was opened.');
       return keys;
     },
   };

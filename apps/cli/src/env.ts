@@ -35,6 +35,12 @@ export const envSchema = z.object({
     .min(1)
     .optional()
     .describe('the new key for secrets rotate when no --new-key or --new-key-file is given'),
+  TRIBUTARY_CONNECTORS: z
+    .string()
+    .trim()
+    .optional()
+    .describe('connectors besides the built-in ones: comma-separated package names or paths of modules whose default export comes from defineConnector'),
+  TRIBUTARY_CONFIG: z.string().trim().min(1).optional().describe('the config file with a "connectors" list; default tributary.config.json in the working directory'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   LOG_FORMAT: z
     .enum(['json', 'pretty'])
@@ -60,4 +66,31 @@ export function readEnv(source: Record<string, string | undefined> = process.env
     });
   }
   return result.data;
+}
+
+const connectorSourcesSchema = envSchema.pick({ TRIBUTARY_CONNECTORS: true, TRIBUTARY_CONFIG: true });
+
+/**
+ * The two variables that say where connectors come from, read before the command line is parsed (an
+ * app's install flags depend on them) and without the rest, so that `--help` works with a bad LOG_LEVEL.
+ */
+export function readConnectorSources(source: Record<string, string | undefined>): z.infer<typeof connectorSourcesSchema> {
+  const relevant = { TRIBUTARY_CONNECTORS: source.TRIBUTARY_CONNECTORS || undefined, TRIBUTARY_CONFIG: source.TRIBUTARY_CONFIG || undefined };
+  const result = connectorSourcesSchema.safeParse(relevant);
+  if (!result.success) throw new ConfigError('ENV_INVALID', `Invalid environment: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+/** Prefix of the variables that give an install setting: TRIBUTARY_SET_API_TOKEN sets apiToken. */
+export const SET_VARIABLE_PREFIX = 'TRIBUTARY_SET_';
+
+/** `apiToken` → `TRIBUTARY_SET_API_TOKEN`. */
+export function setVariableName(field: string): string {
+  return SET_VARIABLE_PREFIX + field.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/** The value of the TRIBUTARY_SET_* variable of a config field, when set and not blank. */
+export function readSetVariable(source: Record<string, string | undefined>, field: string): string | undefined {
+  const result = z.string().trim().min(1).optional().safeParse(source[setVariableName(field)] || undefined);
+  return result.success ? result.data : undefined;
 }

@@ -11,7 +11,7 @@ describe('exit codes', () => {
 
   it('keeps the other codes', () => {
     expect(exitCodeFor(new CommandFailed('x'))).toBe(1);
-    expect(exitCodeFor(new ConfigError('X', 'x'))).toBe(2);
+    expect(exitCodeFor(new ConfigError('USAGE', 'x'))).toBe(2);
     expect(exitCodeFor(new Error('x'))).toBe(70);
   });
 });

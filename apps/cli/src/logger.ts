@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
-import { SECRET_LOG_PATHS } from '@tributary/core';
+import { secretLogPaths } from '@tributary/core';
+import { knownSecretFields } from './connectors.js';
 import type { Env } from './env.js';
 import type { Io } from './io.js';
 
@@ -40,7 +41,8 @@ export function createCliLogger(env: Env, stderr: Io['stderr']): Logger {
   const options = {
     level: env.LOG_LEVEL,
     enabled: env.LOG_LEVEL !== 'silent',
-    redact: { paths: [...SECRET_LOG_PATHS], censor: '***' },
+    // Each known connector's declared secrets, wherever a log object carries them.
+    redact: { paths: secretLogPaths(knownSecretFields()), censor: '***' },
     base: undefined,
   };
   const pretty = (env.LOG_FORMAT ?? (stderr.isTTY ? 'pretty' : 'json')) === 'pretty';

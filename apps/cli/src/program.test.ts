@@ -84,10 +84,10 @@ describe('environment', () => {
 describe('exit codes', () => {
   it('maps each kind of failure to its own code', () => {
     expect(exitCodeFor(new CommandFailed('x'))).toBe(1);
-    expect(exitCodeFor(new ConfigError('X', 'x'))).toBe(2);
-    expect(exitCodeFor(new SourceApiError('X', 'x', { retryable: false }))).toBe(3);
-    expect(exitCodeFor(new StorageError('X', 'x'))).toBe(4);
-    expect(exitCodeFor(new InternalError('X', 'x'))).toBe(70);
+    expect(exitCodeFor(new ConfigError('USAGE', 'x'))).toBe(2);
+    expect(exitCodeFor(new SourceApiError('SOURCE_UNAVAILABLE', 'x', { retryable: false }))).toBe(3);
+    expect(exitCodeFor(new StorageError('STORE_QUERY_FAILED', 'x'))).toBe(4);
+    expect(exitCodeFor(new InternalError('INTERNAL', 'x'))).toBe(70);
     expect(exitCodeFor(new TypeError('x'))).toBe(70);
   });
 

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
+import { loadConnectors } from './connectors.js';
+import { readConnectorSources } from './env.js';
 import { describeFailure, exitCodeFor, EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { registerCommands } from './commands/index.js';
@@ -8,9 +10,9 @@ import { withWorkspace } from './workspace.js';
 const packageJson = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Builds the `tributary` command tree. */
-export function buildProgram(io: Io): Command {
+export function buildProgram(io: Io, argv: readonly string[] = []): Command {
   const program = new Command('tributary')
-    .description('Tributary pulls feedback from CloseAlert into your database every hour and builds profiles on it.')
+    .description('Tributary pulls feedback from the apps you install into your database every hour and builds profiles on it.')
     .version(packageJson.version, '-v, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -18,7 +20,7 @@ export function buildProgram(io: Io): Command {
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     });
-  registerCommands(program, io);
+  registerCommands(program, io, argv);
   return program;
 }
 
@@ -27,7 +29,15 @@ export function buildProgram(io: Io): Command {
  * message and an exit code; nothing below this function decides how the process ends.
  */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const program = buildProgram(io);
+  try {
+    // Before the command line is parsed: an app's install flags and help come from its connector.
+    const sources = readConnectorSources(io.env);
+    await loadConnectors({ list: sources.TRIBUTARY_CONNECTORS, configFile: sources.TRIBUTARY_CONFIG, cwd: process.cwd() });
+  } catch (error) {
+    io.stderr.write(`${describeFailure(error)}\n`);
+    return exitCodeFor(error);
+  }
+  const program = buildProgram(io, argv);
   // Bare `tributary` asked for nothing wrong: the help goes to stdout, where `| less` finds it.
   if (argv.length === 0) {
     program.outputHelp();

@@ -41,8 +41,8 @@ export async function requireWorkspace(store: Store, input: string): Promise<str
   throw new ConfigError('WORKSPACE_NOT_FOUND', `There is no workspace "${name}"; workspaces: ${listOf(names)}.`, {
     hint:
       names.length > 0
-        ? 'Check the spelling, or install an app to create a workspace: tributary install closealert --workspace <name> --project <key> --token-file <file>'
-        : `A workspace comes into being when an app is installed in it: tributary install closealert --workspace ${name} --project <key> --token-file <file>`,
+        ? 'Check the spelling, or install an app to create a workspace: tributary install <app> --workspace <name> … (`tributary connectors` lists the apps, `tributary install <app> --help` their settings)'
+        : `A workspace comes into being when an app is installed in it: tributary install <app> --workspace ${name} … (\`tributary connectors\` lists the apps, \`tributary install <app> --help\` their settings)`,
   });
 }
 
@@ -78,7 +78,7 @@ export async function activeInstallations(store: Store, workspace: string): Prom
   const active = (await store.listInstallations(name)).filter((i) => i.status === 'active');
   if (active.length === 0) {
     throw new ConfigError('APP_NOT_INSTALLED', `No app is installed in workspace "${name}" (any more).`, {
-      hint: `Install one with: tributary install closealert --workspace ${name} --project <key> --token-file <file>`,
+      hint: `Install one with: tributary install <app> --workspace ${name} … (\`tributary connectors\` lists the apps)`,
     });
   }
   return active;

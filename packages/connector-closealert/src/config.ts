@@ -74,28 +74,28 @@ export function isLoopbackHost(hostname: string): boolean {
 /** Configuration of a CloseAlert installation. `apiToken` is a secret. */
 export const closeAlertConfigSchema = z.object({
   /** CloseAlert project key, domain-like (`company.com`); it becomes a URL path segment. */
-  projectKey: projectKeySchema,
+  projectKey: projectKeySchema.describe('CloseAlert project key, as in your CloseAlert URL (e.g. company.com)'),
   /** The JWT generated in CloseAlert under Settings → API access. Secret. */
-  apiToken: apiTokenSchema,
+  apiToken: apiTokenSchema.describe('CloseAlert API token (Settings → API access), a JWT'),
   /** API base URL, without trailing slash. */
-  baseUrl: baseUrlSchema.default(DEFAULT_BASE_URL),
+  baseUrl: baseUrlSchema.default(DEFAULT_BASE_URL).describe('CloseAlert API base URL'),
   /** Only read responses of this form. */
-  formId: z.number().int().positive().optional(),
+  formId: z.number().int().positive().optional().describe('only sync responses of this form id'),
   /** How far back the first run reads. */
-  backfillDays: z.number().int().min(1).max(3650).default(90),
+  backfillDays: z.number().int().min(1).max(3650).default(90).describe('days of history the first sync loads'),
   /** Zone of `created_at` values that come without a UTC offset. */
-  timeZone: timeZoneSchema.default('UTC'),
+  timeZone: timeZoneSchema.default('UTC').describe('time zone of CloseAlert timestamps without offset'),
   /** Responses per request; CloseAlert allows at most 250. */
-  pageSize: z.number().int().min(1).max(250).default(250),
+  pageSize: z.number().int().min(1).max(250).default(250).describe('responses per API request, 1-250'),
   /** How far before the checkpoint each run starts again, to catch responses that arrived late. */
-  lookbackMinutes: z.number().int().min(0).max(1440).default(60),
+  lookbackMinutes: z.number().int().min(0).max(1440).default(60).describe('minutes each run reads again before the checkpoint, for late responses'),
   /**
    * Days the daily reconciliation pass reads again, to store responses that appeared later than the
    * look-back reaches.
    */
-  reconcileDays: z.number().int().min(1).max(90).default(7),
+  reconcileDays: z.number().int().min(1).max(90).default(7).describe('days the daily reconciliation pass reads again'),
   /** Plain http to another host than this machine sends the token in clear; only on explicit request. */
-  allowInsecureHttp: z.boolean().optional(),
+  allowInsecureHttp: z.boolean().optional().describe('accept plain http to another host than this machine'),
 }).superRefine((config, ctx) => {
   // An invalid base URL has its own issue already.
   if (typeof config.baseUrl !== 'string' || !URL.canParse(config.baseUrl)) return;

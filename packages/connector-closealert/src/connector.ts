@@ -4,6 +4,7 @@ import {
   type CheckContext,
   type ConnectionCheck,
   type ConnectorDefinition,
+  type InstallFlag,
 } from '@tributary/sdk';
 import { CloseAlertClient, type CloseAlertClientTuning } from './client.js';
 import { closeAlertConfigSchema, type CloseAlertConfig } from './config.js';
@@ -30,6 +31,27 @@ const CHECK_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const CHECK_BUDGET_MS = 15_000;
 const CHECK_REQUEST_TIMEOUT_MS = 10_000;
 const CHECK_GIVE_UP = 'nothing was installed: check --api-url and this machine\'s network, then run the command again.';
+
+/** The short flags of `tributary install closealert`; every setting can also be given with `--set`. */
+export const CLOSEALERT_INSTALL_FLAGS: readonly InstallFlag[] = [
+  { field: 'projectKey', flags: '--project <key>', description: 'CloseAlert project key, as in your CloseAlert URL (e.g. company.com)' },
+  {
+    field: 'apiToken',
+    flags: '--token <jwt>',
+    fileFlags: '--token-file <path>',
+    envName: 'TRIBUTARY_APP_TOKEN',
+    label: 'the API token',
+    description: 'CloseAlert API token (Settings → API access), or - to read it from standard input (else TRIBUTARY_APP_TOKEN)',
+  },
+  { field: 'baseUrl', flags: '--api-url <url>', description: 'CloseAlert API base URL (default https://api.closealert.com/v1)' },
+  { field: 'allowInsecureHttp', flags: '--allow-insecure-http', kind: 'boolean', description: 'accept an http:// --api-url on another host than this machine (the token then travels in clear)' },
+  { field: 'backfillDays', flags: '--backfill-days <n>', kind: 'number', description: 'days of history the first sync loads (default 90)' },
+  { field: 'timeZone', flags: '--timezone <tz>', description: 'time zone of CloseAlert timestamps without offset (default UTC)' },
+  { field: 'formId', flags: '--form <id>', kind: 'number', description: 'only sync responses of this form id' },
+  { field: 'pageSize', flags: '--page-size <n>', kind: 'number', description: 'responses per API request, 1-250 (default 250)' },
+  { field: 'lookbackMinutes', flags: '--lookback <duration>', kind: 'minutes', description: 'how far back each hourly run reads again for late responses: minutes, or e.g. 2h, 1h30m (default 60)' },
+  { field: 'reconcileDays', flags: '--reconcile-days <n>', kind: 'number', description: 'days the daily reconciliation pass reads again for responses later than the look-back, 1-90 (default 7)' },
+];
 
 /** Options of the connector beyond each installation's config. */
 export interface CloseAlertConnectorOptions {
@@ -115,6 +137,7 @@ export function createCloseAlertConnector(
     timeZoneOf: (config) => config.timeZone,
     credentialsExpireAt: (config) => readTokenExpiry(config.apiToken, new Date()).expiresAt,
     pricing: CLOSEALERT_PRICING,
+    installFlags: CLOSEALERT_INSTALL_FLAGS,
   });
 }
 

@@ -118,6 +118,30 @@ export interface CheckContext<TConfig> {
   signal?: AbortSignal;
 }
 
+/**
+ * A short command-line flag of `tributary install` that sets one config field, so that a connector's
+ * everyday settings read as `--project acme.com` rather than `--set projectKey=acme.com`.
+ */
+export interface InstallFlag {
+  /** The config field it sets. */
+  field: string;
+  /** The flag as commander spells it: `--project <key>`, or `--allow-insecure-http` for a switch. */
+  flags: string;
+  /** What the flag sets, for `--help`. */
+  description: string;
+  /**
+   * How the text becomes the field's value: as is (default), a number, a switch (true when given),
+   * or a duration in minutes (`90`, `90m`, `2h`, `1h30m`).
+   */
+  kind?: 'string' | 'number' | 'boolean' | 'minutes';
+  /** For a secret field: the flag that reads it from a file instead, e.g. `--token-file <path>`. */
+  fileFlags?: string;
+  /** For a secret field: the environment variable read when no flag gives it, e.g. `TRIBUTARY_APP_TOKEN`. */
+  envName?: string;
+  /** What the value is, in a sentence: `the API token`. */
+  label?: string;
+}
+
 /** A connector as its author writes it. */
 export interface ConnectorSpec<TConfigSchema extends z.ZodObject> {
   /** Stable id used in commands (`closealert`), a safe identifier. */
@@ -156,11 +180,21 @@ export interface ConnectorSpec<TConfigSchema extends z.ZodObject> {
   credentialsExpireAt?(config: z.infer<TConfigSchema>): Date | null;
   /** What the app costs per billing plan; an app without pricing is never invoiced. */
   pricing?: Pricing;
+  /** Short flags of `tributary install` for some config fields; every field can also be given with `--set`. */
+  installFlags?: readonly InstallFlag[];
 }
+
+/**
+ * Marks objects made by {@link defineConnector}. A registered symbol, so that a connector built with
+ * another copy of this package (a plugin with its own node_modules) is recognised too.
+ */
+export const CONNECTOR_BRAND: unique symbol = Symbol.for('tributary.connector') as never;
 
 /** A validated connector, as the runner and the CLI use it. */
 export interface ConnectorDefinition<TConfigSchema extends z.ZodObject = z.ZodObject>
   extends Omit<ConnectorSpec<TConfigSchema>, 'dataModel' | 'defaultMappings'> {
+  /** Set by {@link defineConnector}; see {@link isConnector}. */
+  readonly [CONNECTOR_BRAND]: true;
   /** The data model with defaults filled in. */
   dataModel: DataModel;
   /** The default mappings, validated against the data model. */
@@ -211,7 +245,21 @@ export function defineConnector<TConfigSchema extends z.ZodObject>(
   } catch (error) {
     return fail(`default mappings do not fit the data model: ${(error as Error).message}`, error);
   }
-  return Object.freeze({ ...spec, dataModel: model.data, defaultMappings });
+  for (const flag of spec.installFlags ?? []) {
+    if (!configKeys.includes(flag.field)) fail(`install flag ${flag.flags} sets "${flag.field}", which is not a field of the config schema`);
+    if (!/^--[a-z][a-z0-9-]*( <[^>]+>)?$/.test(flag.flags)) fail(`install flag "${flag.flags}" must look like --name <value> or --name`);
+  }
+  return Object.freeze({ ...spec, dataModel: model.data, defaultMappings, [CONNECTOR_BRAND]: true as const });
+}
+
+/**
+ * Whether a value is a connector made by {@link defineConnector}, by its brand rather than by
+ * `instanceof`, so that connectors built against a second copy of core are recognised.
+ */
+export function isConnector(value: unknown): value is ConnectorDefinition {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<PropertyKey, unknown>;
+  return v[CONNECTOR_BRAND] === true && typeof v.id === 'string' && typeof v.version === 'string' && Array.isArray(v.streams);
 }
 
 /** Replaces every secret field of a config with a mask, for printing and logging. */
@@ -219,4 +267,56 @@ export function maskSecrets<T extends Record<string, unknown>>(config: T, secret
   const masked: Record<string, unknown> = { ...config };
   for (const key of secrets) if (masked[key] !== undefined) masked[key] = '***';
   return masked as T;
+}
+
+/** One field of a connector's config, as `tributary install <app> --help` and `tributary connectors` show it. */
+export interface ConfigFieldInfo {
+  name: string;
+  /** The base type the command line converts text to. */
+  type: 'string' | 'number' | 'boolean' | 'other';
+  /** From `.describe()` or `.meta({ description })`. */
+  description?: string;
+  /** The default, when the field has one. */
+  default?: unknown;
+  required: boolean;
+  secret: boolean;
+  /** The short install flag that sets it, when the connector declares one. */
+  flag?: string;
+}
+
+interface ZodInternals {
+  _zod: { def: { type: string; innerType?: ZodInternals; defaultValue?: unknown } };
+  description?: string;
+  safeParse(value: unknown): { success: boolean };
+}
+
+/** The fields of a connector's config schema, read from the zod object's shape. */
+export function configFieldsOf(connector: Pick<ConnectorDefinition, 'configSchema' | 'secrets' | 'installFlags'>): ConfigFieldInfo[] {
+  const shape = connector.configSchema.shape as Record<string, ZodInternals>;
+  return Object.entries(shape).map(([name, schema]) => {
+    let inner: ZodInternals = schema;
+    let description = schema.description;
+    let fallback: unknown;
+    let hasDefault = false;
+    // Wrappers (default, optional, nullable, pipes of them) sit around the base type.
+    while (inner._zod.def.innerType) {
+      if (inner._zod.def.type === 'default' || inner._zod.def.type === 'prefault') {
+        hasDefault = true;
+        fallback = inner._zod.def.defaultValue;
+      }
+      inner = inner._zod.def.innerType;
+      description ??= inner.description;
+    }
+    const base = inner._zod.def.type;
+    const flag = connector.installFlags?.find((f) => f.field === name)?.flags;
+    return {
+      name,
+      type: base === 'string' || base === 'number' || base === 'boolean' ? base : 'other',
+      ...(description === undefined ? {} : { description }),
+      ...(hasDefault ? { default: fallback } : {}),
+      required: !hasDefault && !schema.safeParse(undefined).success,
+      secret: connector.secrets.includes(name),
+      ...(flag === undefined ? {} : { flag: flag.split(' ')[0]! }),
+    };
+  });
 }

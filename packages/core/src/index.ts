@@ -6,11 +6,22 @@ export {
   InternalError,
   isTributaryError,
   toTributaryError,
+  ERROR_BRAND,
+  ERROR_CODES,
+  CONFIG_ERROR_CODES,
+  SOURCE_API_ERROR_CODES,
+  STORAGE_ERROR_CODES,
+  INTERNAL_ERROR_CODES,
+  type ErrorCode,
+  type ConfigErrorCode,
+  type SourceApiErrorCode,
+  type StorageErrorCode,
+  type InternalErrorCode,
   type ErrorActor,
   type TributaryErrorOptions,
   type SourceApiErrorOptions,
 } from './errors.js';
-export { silentLogger, SECRET_LOG_PATHS, type Logger } from './logger.js';
+export { silentLogger, SECRET_LOG_PATHS, secretLogPaths, type Logger } from './logger.js';
 export { IDENTIFIER_PATTERN, isSafeIdentifier, identifierSchema } from './identifiers.js';
 export {
   COLUMN_TYPES,
@@ -49,6 +60,11 @@ export {
   defineConnector,
   defineStream,
   maskSecrets,
+  isConnector,
+  configFieldsOf,
+  CONNECTOR_BRAND,
+  type ConfigFieldInfo,
+  type InstallFlag,
   type ConnectorSpec,
   type ConnectorDefinition,
   type StreamDefinition,

@@ -38,6 +38,8 @@ export interface Installation {
    * why, for the operator. That field is then absent from `config`; a single read throws instead.
    */
   secretError?: string;
+  /** The version of the connector it was installed with, or last synced with after an upgrade. */
+  connectorVersion?: string;
 }
 
 /** A user's own customers table that responses link to by e-mail; Tributary only ever reads it. */
@@ -72,6 +74,8 @@ export interface NewInstallation {
    * code that acts on its own authority (tests, benchmarks), never for a person's command.
    */
   actor?: string;
+  /** The version of the connector that installs it. */
+  connectorVersion?: string;
 }
 
 /** Changes to an installation; fields left out stay as they are. */
@@ -88,6 +92,8 @@ export interface InstallationChanges {
   customerTable?: CustomerTableLink | null;
   /** New billing settings; they apply from the next billing period. */
   billing?: BillingSettings;
+  /** The connector's version, when a newer one took the installation over. */
+  connectorVersion?: string;
 }
 
 /** How to uninstall. */

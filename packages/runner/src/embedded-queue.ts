@@ -1,4 +1,4 @@
-import { silentLogger, type Logger } from '@tributary/core';
+import { InternalError, silentLogger, type Logger } from '@tributary/core';
 import type { JobHandler, JobQueue, LocalQueueCounts, SyncJob } from './queue.js';
 
 /** Options of {@link createEmbeddedQueue}. */
@@ -18,7 +18,7 @@ export interface EmbeddedQueue extends JobQueue {
 /** A queue inside this process, for one runner over SQLite or PostgreSQL. */
 export function createEmbeddedQueue(options: EmbeddedQueueOptions = {}): EmbeddedQueue {
   const concurrency = options.concurrency ?? 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a whole number from 1, not ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new InternalError('RUNNER_OPTIONS_INVALID', `The runner's concurrency must be a whole number from 1, not ${concurrency}.`);
   const logger = options.logger ?? silentLogger();
   // Keyed by installation: a newer offer replaces a waiting one, and a running one is not offered twice.
   const waiting = new Map<string, SyncJob>();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@tributary/closealert-sandbox';
 import { closeAlertConnector, createCloseAlertConnector } from '@tributary/connector-closealert';
-import type { ConnectorDefinition, Installation } from '@tributary/core';
+import { dataModelSchema, mappingSchema, type ConnectorDefinition, type Installation } from '@tributary/core';
 import { createSecretCipher, createStore, type TypeOrmStore } from '@tributary/store-typeorm';
 import { testDatabases, type TestDatabase } from '@tributary/testing';
 import { createEmbeddedQueue, type EmbeddedQueue } from './embedded-queue.js';
@@ -316,6 +316,51 @@ describe.each(databases)('the embedded runner on $dialect', (database) => {
         { runner: 'a', at: T0 },
         { runner: 'a', at: h.clock.now },
       ]);
+    });
+  });
+
+  describe('connectors', () => {
+    let h: Harness;
+
+    beforeAll(async () => {
+      h = await harness(database, 'conn', 1);
+    });
+    afterAll(async () => {
+      await h?.close();
+    });
+
+    it('refuses an installation whose connector is not loaded, and records the version of the one that syncs', async () => {
+      const present = h.installations[0]!;
+      const events: RunnerEvent[] = [];
+      const queue = createEmbeddedQueue({ concurrency: 1 });
+      const runner = createRunner({
+        store: h.store,
+        connectorFor: (app) => (app === 'closealert' ? impatient : undefined),
+        queue,
+        now: () => h.clock.now,
+        timers: neverTick,
+        onEvent: (event) => events.push(event),
+      });
+      // An installation of an app that no loaded connector provides (its package was removed, say).
+      const orphan = await h.store.install({
+        workspace: 'conn-orphan',
+        app: 'gone',
+        config: {},
+        secretFields: [],
+        mappings: [mappingSchema.parse({ source: 'id', target: { table: 'things', column: 'id' }, transform: 'integer' })],
+        dataModel: dataModelSchema.parse({ primaryTable: 'things', tables: [{ name: 'things', rowsFrom: { kind: 'record' }, key: ['id'], onConflict: 'ignore', columns: [{ name: 'id', type: 'bigint', nullable: false }] }] }),
+        connectorVersion: '1.2.3',
+      });
+      await runner.start();
+      await queue.idle();
+      await runner.stop();
+      expect(await h.store.readSchedule(orphan.id)).toMatchObject({ lastStatus: 'failed', lastErrorCode: 'CONNECTOR_MISSING' });
+      expect(await runsOf(h.store, orphan)).toEqual([]);
+      expect((await h.store.getInstallation(orphan.id))!.connectorVersion).toBe('1.2.3');
+      // The installation made without a version now records the connector that synced it.
+      expect(await h.store.readSchedule(present.id)).toMatchObject({ lastStatus: 'succeeded' });
+      expect((await h.store.getInstallation(present.id))!.connectorVersion).toBe(impatient.version);
+      expect(events.some((e) => e.type === 'job-done' && e.installationId === orphan.id)).toBe(true);
     });
   });
 });

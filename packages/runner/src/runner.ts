@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  InternalError,
   SourceApiError,
   parseUserInput,
   silentLogger,
@@ -135,7 +136,7 @@ export function createRunner(options: RunnerOptions): Runner {
   const tasks = (options.periodicTasks ?? []).map((task) => parseUserInput(taskSchema, task, `periodic task`) as PeriodicTask);
   const names = new Set<string>();
   for (const task of tasks) {
-    if (names.has(task.name)) throw new RangeError(`Two periodic tasks are named "${task.name}".`);
+    if (names.has(task.name)) throw new InternalError('RUNNER_OPTIONS_INVALID', `Two periodic tasks are named "${task.name}".`);
     names.add(task.name);
   }
   const tickMs = options.tickMs ?? 30_000;
@@ -213,11 +214,17 @@ export function createRunner(options: RunnerOptions): Runner {
     let runId: string | undefined;
     if (!connector) {
       const at = clock();
-      report = { startedAt: at, finishedAt: at, status: 'failed', errorCode: 'APP_UNKNOWN' };
-      logger.error({ installationId: installation.id, app: installation.app }, 'no connector for this app; backing off');
+      report = { startedAt: at, finishedAt: at, status: 'failed', errorCode: 'CONNECTOR_MISSING' };
+      logger.error(
+        { installationId: installation.id, workspace: installation.workspace, app: installation.app, code: 'CONNECTOR_MISSING' },
+        `no connector "${installation.app}" is loaded, so this installation cannot sync; the operator must name its package in TRIBUTARY_CONNECTORS or the config file's "connectors" list and restart the runner, or uninstall it; backing off`,
+      );
     } else {
       const startedAt = clock();
-      const result = await sync({ store, connector, installation, now: clock, logger, signal: shutdown.signal });
+      // An upgraded connector takes the installation over: record which version syncs it now.
+      const current =
+        installation.connectorVersion === connector.version ? installation : await store.updateInstallation(installation.id, { connectorVersion: connector.version });
+      const result = await sync({ store, connector, installation: current, now: clock, logger, signal: shutdown.signal });
       report = reportOf(result, startedAt, clock());
       // The run log keeps its warnings (an expiring token); a scheduled run says them here, once.
       for (const warning of result.warnings) logger.warn({ workspace: installation.workspace, app: installation.app, runId: result.runId }, warning);

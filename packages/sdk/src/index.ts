@@ -1,6 +1,8 @@
 // The one import a connector author needs: core's contracts (defineConnector, defineStream, the
 // types and errors) and the building blocks every HTTP connector would otherwise rewrite.
 export * from '@tributary/core';
+// The same zod the contracts are built on, so that a connector's schemas need no second import.
+export { z } from 'zod';
 export {
   HttpSourceClient,
   type HttpAuth,

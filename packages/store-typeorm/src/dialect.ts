@@ -24,6 +24,8 @@ import { RowRunIdsPostgres1764500110000 } from './migrations/postgres/1764500110
 import { RowRunIdsSqlite1764500110000 } from './migrations/sqlite/1764500110000-RowRunIds.js';
 import { PurgedInstallationsPostgres1764500200000 } from './migrations/postgres/1764500200000-PurgedInstallations.js';
 import { PurgedInstallationsSqlite1764500200000 } from './migrations/sqlite/1764500200000-PurgedInstallations.js';
+import { ConnectorVersionPostgres1764500500000 } from './migrations/postgres/1764500500000-ConnectorVersion.js';
+import { ConnectorVersionSqlite1764500500000 } from './migrations/sqlite/1764500500000-ConnectorVersion.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -193,6 +195,7 @@ function postgresDialect(naming: TableNaming): Dialect {
       RunStatesPostgres1764500100000,
       RowRunIdsPostgres1764500110000,
       PurgedInstallationsPostgres1764500200000,
+      ConnectorVersionPostgres1764500500000,
     ],
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
@@ -281,6 +284,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
       RunStatesSqlite1764500100000,
       RowRunIdsSqlite1764500110000,
       PurgedInstallationsSqlite1764500200000,
+      ConnectorVersionSqlite1764500500000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',

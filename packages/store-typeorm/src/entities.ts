@@ -31,6 +31,8 @@ export interface InstallationRow {
   billingPo: string | null;
   // ---- Purge and reattach (migration 1764500200000) ----
   purgedAt: Date | null;
+  // ---- Connector plugins (migration 1764500500000) ----
+  connectorVersion: string | null;
 }
 
 /** One encrypted secret field of an installation's config. */
@@ -139,6 +141,8 @@ export function defineEntities(types: EntityColumnTypes) {
       billingPo: { type: types.text, nullable: true, name: 'billing_po' },
       // ---- Purge and reattach (migration 1764500200000) ----
       purgedAt: { ...timestamp(true), name: 'purged_at' },
+      // ---- Connector plugins (migration 1764500500000) ----
+      connectorVersion: { type: types.text, nullable: true, name: 'connector_version' },
     },
   });
 

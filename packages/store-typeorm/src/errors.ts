@@ -1,4 +1,4 @@
-import { StorageError, isTributaryError, type TributaryError } from '@tributary/core';
+import { StorageError, isTributaryError, type StorageErrorCode, type TributaryError } from '@tributary/core';
 
 interface DriverFailure {
   message?: unknown;
@@ -33,7 +33,7 @@ function messageOf(error: unknown): string {
  * the driver's message and code: TypeORM's error also carries the statement's bound values (customer
  * data), which must not travel into logs.
  */
-export function storageFailure(action: string, error: unknown, code = 'STORE_QUERY_FAILED'): TributaryError {
+export function storageFailure(action: string, error: unknown, code: StorageErrorCode = 'STORE_QUERY_FAILED'): TributaryError {
   if (isTributaryError(error)) return error;
   const message = messageOf(error);
   const cause = Object.assign(new Error(message), { code: driverCode(error) });

@@ -54,6 +54,7 @@ const newInstallationSchema = z.object({
   customerTable: z.unknown().optional(),
   billing: billingSettingsSchema.optional(),
   actor: operatorNameSchema.optional(),
+  connectorVersion: z.string().min(1).max(64).optional(),
 });
 
 const changesSchema = z
@@ -64,6 +65,7 @@ const changesSchema = z
     dataModel: z.unknown().optional(),
     customerTable: z.unknown().optional(),
     billing: billingSettingsSchema.optional(),
+    connectorVersion: z.string().min(1).max(64).optional(),
   })
   .refine((c) => (c.config === undefined) === (c.secretFields === undefined), {
     message: 'config and secretFields go together',
@@ -157,6 +159,7 @@ export class Installations {
       ...(row.uninstalledAt ? { uninstalledAt: row.uninstalledAt } : {}),
       billing: billingOf(row),
       ...(row.purgedAt ? { purgedAt: row.purgedAt } : {}),
+      ...(row.connectorVersion ? { connectorVersion: row.connectorVersion } : {}),
       ...(secretError ? { secretError } : {}),
     };
   }
@@ -230,6 +233,7 @@ export class Installations {
           customerTable: customerTable ?? null,
           updatedAt: now,
           uninstalledAt: null,
+          connectorVersion: base.connectorVersion ?? null,
           ...billingColumns(base.billing),
         };
         const row: InstallationRow = kept
@@ -339,10 +343,11 @@ export class Installations {
           if (sealed.length > 0) await secretsRepository.insert(sealed);
         }
         const billing = changes.billing === undefined ? { billingPlan: row.billingPlan, billingPo: row.billingPo } : billingColumns(changes.billing);
-        const updated: InstallationRow = { ...row, config, dataModel, mappings, customerTable, ...billing, updatedAt: now };
+        const connectorVersion = changes.connectorVersion ?? row.connectorVersion;
+        const updated: InstallationRow = { ...row, config, dataModel, mappings, customerTable, ...billing, connectorVersion, updatedAt: now };
         await tx.manager
           .getRepository(this.entities.Installation)
-          .update({ id }, { config, dataModel, mappings, customerTable, ...billing, updatedAt: now });
+          .update({ id }, { config, dataModel, mappings, customerTable, ...billing, connectorVersion, updatedAt: now });
         const workspace = await tx.manager.getRepository(this.entities.Workspace).findOneByOrFail({ id: row.workspaceId });
         return this.hydrate(updated, workspace.name, await secretsRepository.findBy({ installationId: id }));
       });

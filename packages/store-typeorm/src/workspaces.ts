@@ -10,7 +10,7 @@ export async function requireWorkspaceId(db: Executor, dialect: Dialect, name: s
   );
   if (!row) {
     throw new ConfigError('WORKSPACE_NOT_FOUND', `There is no workspace "${name}".`, {
-      hint: `A workspace comes into being when an app is installed in it: tributary install closealert --workspace ${name} …`,
+      hint: `A workspace comes into being when an app is installed in it: tributary install <app> --workspace ${name} …`,
     });
   }
   return row.id;

@@ -78,7 +78,7 @@ export function registerApp(program: Command, io: Io): void {
   app
     .command('token')
     .description('replace the API token: checked against the API first; the old token stays if the check fails')
-    .argument('<app>', 'the installed app, e.g. closealert')
+    .argument('<app>', 'the installed app (see `tributary apps`)')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .option('--token <jwt>', 'the new API token, or - to read it from standard input (else TRIBUTARY_APP_TOKEN)')
     .option('--token-file <path>', 'read the new token from a file instead (keeps it out of shell history and the process list)')
@@ -89,7 +89,7 @@ export function registerApp(program: Command, io: Io): void {
   app
     .command('billing')
     .description('show or change the billing plan and PO number; applies from the next billing period')
-    .argument('<app>', 'the installed app, e.g. closealert')
+    .argument('<app>', 'the installed app (see `tributary apps`)')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .option('--plan <plan>', 'monthly or yearly')
     .option('--po <number>', 'purchase-order number printed on the invoices')

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { registerDemo } from './demo.js';
 import { registerInstall } from './install.js';
+import { registerConnectors } from './connectors.js';
 import { registerLogs } from './logs.js';
 import { registerSandbox } from './sandbox.js';
 import { registerSync } from './sync.js';
@@ -23,9 +24,10 @@ import { registerProfiles } from './profiles.js';
 import { registerMigrate } from './migrate.js';
 
 /** Adds every sub-command to the program. */
-export function registerCommands(program: Command, io: Io): void {
+export function registerCommands(program: Command, io: Io, argv: readonly string[] = []): void {
   registerDemo(program, io);
-  registerInstall(program, io);
+  registerInstall(program, io, argv);
+  registerConnectors(program, io);
   registerSync(program, io);
   registerLogs(program, io);
   registerSandbox(program, io);

@@ -1,30 +1,21 @@
 import type { Command } from 'commander';
 import { ConfigError, parseUserInput, type CustomerTableLink, type Installation } from '@tributary/core';
 import { billingSettingsOf, describeBilling } from '../billing-format.js';
-import { connectorById } from '../connectors.js';
+import { CONNECTORS, connectorById } from '../connectors.js';
+import { addConnectorFlags, appFieldsHelp, collect, fieldFlags, helpAppIn, installSettings } from '../install-settings.js';
 import { withContext, type CliContext } from '../context.js';
 import { installationToJson } from '../app-status.js';
 import { jsonFlag, outputFor } from '../cli-options.js';
 import type { Io } from '../io.js';
-import { parseLookback } from '../late-feedback.js';
-import { resolveToken } from '../token-option.js';
 import { withWorkspace, workspaceSchema } from '../workspace.js';
 
-/** Options of `tributary install`, as commander hands them over. */
+/** Options of `tributary install`, as commander hands them over: the generic ones and each connector's short flags. */
 export interface InstallOptions {
   workspace: string;
-  project: string;
-  token?: string;
-  tokenFile?: string;
-  apiUrl?: string;
-  backfillDays?: string;
-  timezone?: string;
-  form?: string;
-  pageSize?: string;
-  /** How far back each run reads again for late responses: `90`, `90m`, `2h`. */
-  lookback?: string;
-  /** Days the daily reconciliation pass reads again. */
-  reconcileDays?: string;
+  /** `key=value`, `key=@file` or `key=-` (standard input), once per setting. */
+  set?: string[];
+  /** A JSON file with the settings as one object; flags and `--set` override it. */
+  config?: string;
   customersTable?: string;
   customersEmailColumn?: string;
   customersIdColumn?: string;
@@ -32,21 +23,10 @@ export interface InstallOptions {
   plan?: string;
   /** Purchase-order number for the invoices. */
   po?: string;
-  /** Accept plain http to a host other than this machine. */
-  allowInsecureHttp?: boolean;
   json?: boolean;
+  /** The connector's short flags (`project`, `token`, `backfillDays`, …), by commander's attribute name. */
+  [flag: string]: string | string[] | boolean | undefined;
 }
-
-/** The flag that sets each setting, so that an error names what the operator typed. */
-export const SETTING_FLAGS = {
-  projectKey: '--project',
-  apiToken: '--token',
-  baseUrl: '--api-url',
-  backfillDays: '--backfill-days',
-  timeZone: '--timezone',
-  formId: '--form',
-  pageSize: '--page-size',
-} as const;
 
 function customerTableOf(options: InstallOptions): CustomerTableLink | undefined {
   const given = [options.customersTable, options.customersEmailColumn, options.customersIdColumn].filter(Boolean).length;
@@ -55,13 +35,6 @@ function customerTableOf(options: InstallOptions): CustomerTableLink | undefined
     throw new ConfigError('USAGE', 'Linking your own customers table needs all three of --customers-table, --customers-email-column and --customers-id-column.');
   }
   return { table: options.customersTable!, emailColumn: options.customersEmailColumn!, idColumn: options.customersIdColumn! };
-}
-
-function numberOption(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new ConfigError('USAGE', `${flag} must be a number, got "${value}".`);
-  return n;
 }
 
 /**
@@ -73,20 +46,9 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
   const workspace = parseUserInput(workspaceSchema, options.workspace, 'workspace');
   const config = parseUserInput(
     connector.configSchema,
-    {
-      projectKey: options.project,
-      apiToken: await resolveToken(options, ctx.io, ctx.env),
-      baseUrl: options.apiUrl,
-      allowInsecureHttp: options.allowInsecureHttp === true ? true : undefined,
-      backfillDays: numberOption(options.backfillDays, '--backfill-days'),
-      timeZone: options.timezone,
-      formId: numberOption(options.form, '--form'),
-      pageSize: numberOption(options.pageSize, '--page-size'),
-      lookbackMinutes: options.lookback === undefined ? undefined : parseLookback(options.lookback),
-      reconcileDays: numberOption(options.reconcileDays, '--reconcile-days'),
-    },
+    await installSettings(connector, options, ctx.io, ctx.env),
     `${connector.displayName} settings`,
-    SETTING_FLAGS,
+    fieldFlags(connector),
   ) as Record<string, unknown>;
   const customerTable = customerTableOf(options);
   const billing = billingSettingsOf({ plan: options.plan ?? 'monthly', po: options.po });
@@ -112,6 +74,7 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     customerTable,
     billing,
     actor: ctx.operator,
+    connectorVersion: connector.version,
   });
   const out = outputFor(ctx.io, options);
   const notes = check.notes.map((note) => withWorkspace(note, workspace));
@@ -131,30 +94,24 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
   return installation;
 }
 
-/** Registers `tributary install <app>`. */
-export function registerInstall(program: Command, io: Io): void {
-  program
+/** Registers `tributary install <app>`; `argv` tells which app `--help` is asked about. */
+export function registerInstall(program: Command, io: Io, argv: readonly string[] = []): void {
+  const command = program
     .command('install')
     .description('install an app in a workspace: checks the settings against the API, then provisions its tables')
-    .argument('<app>', 'the app to install, e.g. closealert')
+    .argument('<app>', `the app to install: ${[...CONNECTORS.keys()].join(', ')} (see \`tributary connectors\`)`)
     .requiredOption('--workspace <ws>', 'workspace to install into')
-    .requiredOption('--project <key>', "CloseAlert project key, as in your CloseAlert URL (e.g. company.com)")
-    .option('--token <jwt>', 'CloseAlert API token (Settings → API access), or - to read it from standard input (else TRIBUTARY_APP_TOKEN)')
-    .option('--token-file <path>', 'read the token from a file instead (keeps it out of shell history and the process list)')
-    .option('--api-url <url>', 'CloseAlert API base URL (default https://api.closealert.com/v1)')
-    .option('--allow-insecure-http', 'accept an http:// --api-url on another host than this machine (the token then travels in clear)')
-    .option('--backfill-days <n>', 'days of history the first sync loads (default 90)')
-    .option('--timezone <tz>', 'time zone of CloseAlert timestamps without offset (default UTC)')
-    .option('--form <id>', 'only sync responses of this form id')
-    .option('--page-size <n>', 'responses per API request, 1-250 (default 250)')
-    .option('--lookback <duration>', 'how far back each hourly run reads again for late responses: minutes, or e.g. 2h, 1h30m (default 60)')
-    .option('--reconcile-days <n>', 'days the daily reconciliation pass reads again for responses later than the look-back, 1-90 (default 7)')
+    .option('--set <key=value>', "one setting of the app's config: key=value, key=@file (read from a file) or key=- (standard input); repeatable", collect, [])
+    .option('--config <file>', 'a JSON file with the settings as one object; flags and --set override it');
+  addConnectorFlags(command);
+  command
     .option('--customers-table <schema.table>', 'link responses to your own customers table (read only)')
     .option('--customers-email-column <column>', 'e-mail column of your customers table')
     .option('--customers-id-column <column>', 'id column of your customers table')
     .option('--plan <plan>', 'billing plan: monthly (an invoice each month) or yearly (one advance invoice per year)', 'monthly')
     .option('--po <number>', 'purchase-order number printed on the invoices')
     .addOption(jsonFlag())
+    .addHelpText('after', () => appFieldsHelp(helpAppIn(argv)))
     .action(async (app: string, options: InstallOptions) => {
       await withContext(io, (ctx) => installApp(ctx, app, options));
     });

@@ -36,7 +36,7 @@ export function registerLogs(program: Command, io: Io): void {
   program
     .command('logs')
     .description('show the run log of a workspace: when, how many responses, which customers, what failed')
-    .argument('[app]', 'only this app, e.g. closealert')
+    .argument('[app]', 'only this app')
     .requiredOption('--workspace <ws>', 'workspace to show')
     .addOption(appFlag())
     .option('--run <id>', 'one run with every customer it saved (paged with --limit and --after)')

@@ -81,7 +81,7 @@ export function registerMappings(program: Command, io: Io): void {
   mappings
     .command('list')
     .description('list every mapping: the column it feeds, its type, the source field, the transform, and whether it is the default')
-    .argument('<app>', 'the installed app, e.g. closealert')
+    .argument('<app>', 'the installed app (see `tributary apps`)')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .option('--json', 'print JSON for scripts')
     .action(async (app: string, options: Scope & { json?: boolean }) => {
@@ -95,7 +95,7 @@ export function registerMappings(program: Command, io: Io): void {
   mappings
     .command('set')
     .description('change the mapping that feeds a column: point it at another column, read another source field, or change its transform')
-    .argument('<app>', 'the installed app, e.g. closealert')
+    .argument('<app>', 'the installed app (see `tributary apps`)')
     .argument('<column>', 'the column the mapping feeds now, as table.column')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .addOption(jsonFlag())
@@ -116,7 +116,7 @@ export function registerMappings(program: Command, io: Io): void {
     mappings
       .command(enabled ? 'enable' : 'disable')
       .description(enabled ? 'switch a mapping on again' : 'switch a mapping off: its column is left empty for new responses')
-      .argument('<app>', 'the installed app, e.g. closealert')
+      .argument('<app>', 'the installed app (see `tributary apps`)')
       .argument('<column>', 'the column the mapping feeds, as table.column')
       .requiredOption('--workspace <ws>', 'workspace of the installation')
       .addOption(jsonFlag())
@@ -130,7 +130,7 @@ export function registerMappings(program: Command, io: Io): void {
   mappings
     .command('add')
     .description("map an extra source field (a merge_tags key, device_type, …) to a new column of the app's tables")
-    .argument('<app>', 'the installed app, e.g. closealert')
+    .argument('<app>', 'the installed app (see `tributary apps`)')
     .argument('<source>', 'the source field, e.g. merge_tags.segment')
     .argument('<column>', 'the new column, as table.column (lower case, letters, digits and _)')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
@@ -146,7 +146,7 @@ export function registerMappings(program: Command, io: Io): void {
   mappings
     .command('reset')
     .description('restore the default mappings (columns added earlier stay, no longer filled)')
-    .argument('<app>', 'the installed app, e.g. closealert')
+    .argument('<app>', 'the installed app (see `tributary apps`)')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .addOption(jsonFlag())
     .action(async (app: string, options: Scope) => {

@@ -17,7 +17,7 @@ export function registerRemap(program: Command, io: Io): void {
   program
     .command('remap')
     .description('apply the current data mappings again to the responses already stored (from their raw copy), without calling the API')
-    .argument('<app>', 'the installed app, e.g. closealert')
+    .argument('<app>', 'the installed app (see `tributary apps`)')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .option('--batch-size <n>', 'responses per batch (one transaction each)', '1000')
     .addOption(jsonFlag())

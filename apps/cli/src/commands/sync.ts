@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Installation, RunRecord, TributaryError } from '@tributary/core';
 import { runSync } from '@tributary/runner';
 import { appFlag, appOf, jsonFlag, outputFor } from '../cli-options.js';
-import { connectorById } from '../connectors.js';
+import { connectorOf } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
 import { CommandFailed, EXIT, exitCodeFor, StoppedBySignal } from '../exit-codes.js';
 import { formatRun, runToJson } from '../format.js';
@@ -22,7 +22,11 @@ export interface SyncNowOptions {
 
 async function syncInstallation(ctx: CliContext, installation: Installation, options: SyncNowOptions = {}): Promise<SyncedRun> {
   const store = await ctx.store();
-  const connector = connectorById(installation.app);
+  const connector = connectorOf(installation);
+  if (installation.status === 'active' && installation.connectorVersion !== connector.version) {
+    // The connector was upgraded (or the installation predates versions): record which one syncs it now.
+    installation = await store.updateInstallation(installation.id, { connectorVersion: connector.version });
+  }
   const progress = createProgress(ctx.io, `${installation.workspace}/${installation.app}`);
   const controller = new AbortController();
   let stoppedBy: ShutdownSignal | undefined;
@@ -62,7 +66,7 @@ export function registerSync(program: Command, io: Io): void {
   program
     .command('sync')
     .description('sync an installed app now (every app of the workspace when none is named) and print its log entry')
-    .argument('[app]', 'the app to sync, e.g. closealert (default: every app of the workspace)')
+    .argument('[app]', 'the app to sync (default: every app of the workspace)')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .addOption(appFlag())
     .option('--reconcile', 'also run the reconciliation pass now: read the past days again and store responses that arrived late')
@@ -74,6 +78,8 @@ export function registerSync(program: Command, io: Io): void {
       await withContext(io, async (ctx) => {
         const store = await ctx.store();
         const installations = app === undefined ? await activeInstallations(store, options.workspace) : [await requireInstallation(store, options.workspace, app)];
+        // Refused before anything runs: an app whose connector is not loaded is the operator's to fix.
+        for (const installation of installations) connectorOf(installation);
         const runs: SyncedRun[] = [];
         for (const installation of installations) {
           const run = await syncInstallation(ctx, installation, { reconcile: options.reconcile });

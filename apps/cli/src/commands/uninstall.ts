@@ -61,7 +61,7 @@ export function registerUninstall(program: Command, io: Io): void {
   program
     .command('uninstall')
     .description('uninstall an app: stops its syncs and invoices; keeps its data unless --purge')
-    .argument('<app>', 'the installed app, e.g. closealert')
+    .argument('<app>', 'the installed app (see `tributary apps`)')
     .requiredOption('--workspace <ws>', 'workspace of the installation')
     .option('--purge', "also delete this installation's data (its rows, contacts, checkpoints and set-aside records)")
     .addOption(jsonFlag())

@@ -1,4 +1,5 @@
 import type { QueryRunner } from 'typeorm';
+import { InternalError } from '@tributary/core';
 import { ownTable, type PhysicalTable, type TableNaming } from '../naming.js';
 
 /**
@@ -9,7 +10,7 @@ export function namingOf(queryRunner: QueryRunner): TableNaming {
   const options = queryRunner.connection.options;
   if (options.type === 'postgres') return { dialect: 'postgres', schema: options.schema ?? 'public', tablePrefix: '' };
   if (options.type === 'better-sqlite3') return { dialect: 'sqlite', schema: '', tablePrefix: options.entityPrefix ?? '' };
-  throw new Error(`Tributary has no migrations for the ${options.type} driver`);
+  throw new InternalError('INTERNAL', `Tributary has no migrations for the ${options.type} driver.`);
 }
 
 /** Runs statements in order on the migration's query runner. */

@@ -1,5 +1,6 @@
 import {
   ANSWER_CONDITION_TYPES,
+  InternalError,
   type CustomerTableLink,
   type ProfileCondition,
   type ProfileDefinition,
@@ -251,7 +252,7 @@ class ProfileCompiler {
       if (children.length > 1 && children.every(isScoreLeaf)) return this.scoreRanges(children, alias);
       return `(${children.map((c) => this.answerPredicate(c, alias)).join(' OR ')})`;
     }
-    throw new TypeError('not an answer-level condition');
+    throw new InternalError('PROFILE_COMPILE_FAILED', 'A condition reached the answer-level compiler that is not an answer-level condition.');
   }
 
   /** Score conditions of which any one must hold, as the fewest comparisons (see scoreUnion). */

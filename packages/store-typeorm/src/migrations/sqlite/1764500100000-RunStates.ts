@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { StorageError } from '@tributary/core';
 import { indexName, quoteIdentifier as q, type PhysicalTable } from '../../naming.js';
 import { runAll, tableNamer } from '../naming-of.js';
 
@@ -12,7 +13,7 @@ async function definitionOf(queryRunner: QueryRunner, table: PhysicalTable): Pro
     sql: string;
   }[];
   const create = rows.find((r) => r.type === 'table')?.sql;
-  if (!create) throw new Error(`Table ${table.name} is missing`);
+  if (!create) throw new StorageError('STORE_MIGRATION_FAILED', `Table ${table.name} is missing; the database is not one Tributary migrated.`);
   return { create, indexes: rows.filter((r) => r.type === 'index').map((r) => r.sql) };
 }
 
@@ -34,7 +35,7 @@ async function rebuildRuns(queryRunner: QueryRunner, from: string, to: string): 
   const runsDef = await definitionOf(queryRunner, runs);
   const childDefs = await Promise.all(children.map((child) => definitionOf(queryRunner, child)));
   const create = runsDef.create.replace(`"status" IN ${from}`, `"status" IN ${to}`);
-  if (create === runsDef.create) throw new Error(`The status constraint of ${runs.name} is not ${from}`);
+  if (create === runsDef.create) throw new StorageError('STORE_MIGRATION_FAILED', `The status constraint of ${runs.name} is not ${from}; the table was changed outside Tributary.`);
   const old = (table: PhysicalTable) => q(`${table.name}_rebuild`);
   await runAll(queryRunner, [
     `ALTER TABLE ${runs.sql} RENAME TO ${old(runs)}`,

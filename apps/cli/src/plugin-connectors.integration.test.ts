@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabases } from '@tributary/testing';
+import { readEnv } from './env.js';
+import { createCliLogger } from './logger.js';
+import { runCli } from './test-support/cli.js';
+
+// A platform engineer's connector: a package outside the repository, found through
+// TRIBUTARY_CONNECTORS, installed with --set, synced, listed and logged, with no file of Tributary changed.
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const CONNECTOR_JS = `
+import { readFileSync } from 'node:fs';
+import { defineConnector, defineStream, z } from '@tributary/sdk';
+
+const record = z.object({ id: z.number().int(), email: z.string(), comment: z.string() });
+
+const notes = defineStream({
+  name: 'notes',
+  recordSchema: record,
+  checkpointSchema: z.object({ line: z.number().int() }),
+  async *read(ctx) {
+    const lines = readFileSync(ctx.config.file, 'utf8').split('\\n').filter(Boolean);
+    const from = ctx.checkpoint?.line ?? 0;
+    const records = [];
+    const rejected = [];
+    for (const line of lines.slice(from)) {
+      const parsed = record.safeParse(JSON.parse(line));
+      if (parsed.success) records.push(parsed.data);
+      else rejected.push({ reason: 'not a note', raw: line });
+    }
+    yield { records, rejected, checkpoint: { line: lines.length }, backfill: ctx.checkpoint === null };
+  },
+  summarize: (r) => ({ key: String(r.id), email: r.email, comment: r.comment }),
+});
+
+export default defineConnector({
+  id: 'notebook',
+  version: '2.3.4',
+  displayName: 'Notebook',
+  configSchema: z.object({
+    file: z.string().min(1).describe('the JSON-lines file of notes'),
+    apiKey: z.string().min(8).describe('key of the notebook account'),
+    batch: z.number().int().default(50).describe('notes per page'),
+  }),
+  secrets: ['apiKey'],
+  dataModel: {
+    primaryTable: 'notes',
+    customerEmailColumn: 'email',
+    tables: [{ name: 'notes', rowsFrom: { kind: 'record' }, key: ['note_id'], onConflict: 'ignore',
+      columns: [{ name: 'note_id', type: 'bigint', nullable: false }, { name: 'email', type: 'text' }, { name: 'comment', type: 'text' }] }],
+  },
+  sourceFields: { record: ['id', 'email', 'comment'] },
+  defaultMappings: [
+    { source: 'id', target: { table: 'notes', column: 'note_id' }, transform: 'integer' },
+    { source: 'email', target: { table: 'notes', column: 'email' }, transform: 'email' },
+    { source: 'comment', target: { table: 'notes', column: 'comment' } },
+  ],
+  streams: [notes],
+  async check(ctx) {
+    readFileSync(ctx.config.file, 'utf8');
+    return { notes: ['The notebook file is readable.'] };
+  },
+});
+`;
+
+/** A package in a temporary directory outside the repository that imports only the SDK, resolved from the repository. */
+function writeConnectorPackage(): { dir: string; notes: string; keyFile: string } {
+  const dir = join(tmpdir(), `tributary-plugin-${randomBytes(6).toString('hex')}`);
+  mkdirSync(join(dir, 'node_modules', '@tributary'), { recursive: true });
+  symlinkSync(join(repo, 'packages/sdk'), join(dir, 'node_modules/@tributary/sdk'));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'tributary-connector-notebook', version: '2.3.4', type: 'module', exports: './connector.js' }));
+  writeFileSync(join(dir, 'connector.js'), CONNECTOR_JS);
+  const notes = join(dir, 'notes.jsonl');
+  writeFileSync(
+    notes,
+    [
+      { id: 1, email: 'Ada@Example.com', comment: 'great' },
+      { id: 2, email: 'bob@example.com', comment: 'slow' },
+      { id: 'x', email: 'broken' },
+    ]
+      .map((n) => JSON.stringify(n))
+      .join('\n') + '\n',
+  );
+  const keyFile = join(dir, 'api-key');
+  writeFileSync(keyFile, 'notebook-secret-key-123\n');
+  return { dir, notes, keyFile };
+}
+
+const databases = await testDatabases('cli-plugin-connectors');
+const plugin = writeConnectorPackage();
+
+describe.each(databases)('a connector from outside the repository on $dialect', (db) => {
+  const env = {
+    TRIBUTARY_DATABASE_URL: db.url,
+    TRIBUTARY_SECRET_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'silent',
+    TRIBUTARY_CONNECTORS: plugin.dir,
+  };
+
+  beforeAll(async () => {
+    const migrate = await runCli(['migrate'], env);
+    expect(migrate.code, migrate.stderr).toBe(0);
+  });
+  afterAll(() => undefined);
+
+  it('is listed by `tributary connectors` with its version, package, streams and fields', async () => {
+    const list = await runCli(['connectors', '--json'], env);
+    expect(list.code, list.stderr).toBe(0);
+    const connectors = JSON.parse(list.stdout) as { id: string; version: string; package: string; streams: string[]; config: { name: string; secret: boolean; required: boolean; default?: unknown }[] }[];
+    expect(connectors.map((c) => c.id)).toEqual(['closealert', 'notebook']);
+    const notebook = connectors[1]!;
+    expect(notebook).toMatchObject({ version: '2.3.4', package: plugin.dir, streams: ['notes'] });
+    expect(notebook.config).toEqual([
+      { name: 'file', type: 'string', description: 'the JSON-lines file of notes', required: true, secret: false },
+      { name: 'apiKey', type: 'string', description: 'key of the notebook account', required: true, secret: true },
+      { name: 'batch', type: 'number', description: 'notes per page', default: 50, required: false, secret: false },
+    ]);
+    const text = await runCli(['connectors'], env);
+    expect(text.stdout).toContain(`notebook 2.3.4  Notebook  (${plugin.dir})`);
+    // Without the variable it is not known.
+    const without = await runCli(['connectors', '--json'], { ...env, TRIBUTARY_CONNECTORS: undefined });
+    expect((JSON.parse(without.stdout) as { id: string }[]).map((c) => c.id)).toEqual(['closealert']);
+  });
+
+  it('installs with --set (the secret from a file), syncs, and shows in apps and logs', async () => {
+    const install = await runCli(['install', 'notebook', '--workspace', 'acme', '--set', `file=${plugin.notes}`, '--set', `apiKey=@${plugin.keyFile}`, '--set', 'batch=20', '--json'], env);
+    expect(install.code, install.stderr).toBe(0);
+    const installed = JSON.parse(install.stdout) as { installation: { app: string; settings: Record<string, unknown> }; notes: string[] };
+    expect(installed.installation.app).toBe('notebook');
+    expect(installed.installation).toMatchObject({ connectorVersion: '2.3.4' });
+    expect(installed.installation.settings).toMatchObject({ file: plugin.notes, batch: 20 });
+    expect(installed.installation.settings).not.toHaveProperty('apiKey');
+    expect(installed.notes).toEqual(['The notebook file is readable.']);
+
+    const sync = await runCli(['sync', '--workspace', 'acme', '--json'], env);
+    expect(sync.code, sync.stderr).toBe(0);
+    const [run] = JSON.parse(sync.stdout) as { app: string; status: string; inserted: number; rejected: number }[];
+    expect(run).toMatchObject({ app: 'notebook', status: 'succeeded', inserted: 2, rejected: 1 });
+
+    const apps = await runCli(['apps', '--workspace', 'acme'], env);
+    expect(apps.code, apps.stderr).toBe(0);
+    expect(apps.stdout).toMatch(/acme\/notebook {2}ACTIVE/);
+    const logs = await runCli(['logs', 'notebook', '--workspace', 'acme'], env);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain('customers saved: Ada@Example.com ("great"), bob@example.com ("slow")');
+    for (const out of [install, sync, apps, logs]) expect(out.stdout + out.stderr).not.toContain('notebook-secret-key-123');
+  });
+
+  it('refuses to sync an installation whose connector is no longer loaded, saying who must do what', async () => {
+    const refused = await runCli(['sync', '--workspace', 'acme'], { ...env, TRIBUTARY_CONNECTORS: undefined });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('error [CONNECTOR_MISSING]: acme/notebook cannot run: no connector "notebook" (installed with version 2.3.4) is loaded');
+    expect(refused.stderr).toContain('Name its package in TRIBUTARY_CONNECTORS');
+  });
+
+  it('takes a secret from standard input, from TRIBUTARY_SET_<KEY>, and settings from --config', async () => {
+    const fromStdin = await runCli(['install', 'notebook', '--workspace', 'stdin', '--set', `file=${plugin.notes}`, '--set', 'apiKey=-', '--json'], env, 'notebook-secret-key-123\n');
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    const settings = join(plugin.dir, 'settings.json');
+    writeFileSync(settings, JSON.stringify({ file: plugin.notes, batch: 7 }));
+    const fromEnv = await runCli(['install', 'notebook', '--workspace', 'envvar', '--config', settings, '--json'], { ...env, TRIBUTARY_SET_API_KEY: 'notebook-secret-key-123' });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect((JSON.parse(fromEnv.stdout) as { installation: { settings: Record<string, unknown> } }).installation.settings).toEqual({ file: plugin.notes, batch: 7 });
+    const missing = await runCli(['install', 'notebook', '--workspace', 'nokey', '--set', `file=${plugin.notes}`], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/apiKey/);
+    const unknown = await runCli(['install', 'notebook', '--workspace', 'nokey', '--set', 'colour=red'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Notebook has no setting "colour"; its settings are file, apiKey, batch.');
+    const otherApps = await runCli(['install', 'notebook', '--workspace', 'nokey', '--set', `file=${plugin.notes}`, '--project', 'acme.com'], env);
+    expect(otherApps.code).toBe(2);
+    expect(otherApps.stderr).toContain('--project is a setting of closealert, not of notebook.');
+  });
+
+  it('redacts the secrets the loaded connectors declare from log lines', async () => {
+    const logLine = () => {
+      let text = '';
+      createCliLogger(readEnv({ LOG_FORMAT: 'json' }), { write: (line: string) => (text += line) }).warn({ apiKey: 'notebook-secret-key-123' }, 'x');
+      return text;
+    };
+    await runCli(['connectors'], env);
+    expect(logLine()).toContain('"apiKey":"***"');
+    await runCli(['connectors'], { ...env, TRIBUTARY_CONNECTORS: undefined });
+    expect(logLine()).toContain('notebook-secret-key-123');
+  });
+
+  it('records the version of the connector that syncs an installation after an upgrade', async () => {
+    const upgraded = join(plugin.dir, 'connector-2.4.0.js');
+    writeFileSync(upgraded, CONNECTOR_JS.replace("version: '2.3.4'", "version: '2.4.0'"));
+    const sync = await runCli(['sync', 'notebook', '--workspace', 'acme'], { ...env, TRIBUTARY_CONNECTORS: upgraded });
+    expect(sync.code, sync.stderr).toBe(0);
+    const apps = await runCli(['apps', '--workspace', 'acme', '--json'], env);
+    const listed = JSON.parse(apps.stdout) as { installation: { app: string; connectorVersion: string } }[] | { installation: { app: string; connectorVersion: string } }[];
+    expect(JSON.stringify(listed)).toContain('"connectorVersion":"2.4.0"');
+  });
+
+  it('lists the app\'s settings under `install <app> --help`', async () => {
+    const help = await runCli(['install', 'notebook', '--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Settings of Notebook (notebook 2.3.4)');
+    expect(help.stdout).toMatch(/apiKey \(string\): key of the notebook account\n\s+required; secret: give it with --set apiKey=@file, --set apiKey=- \(standard input\) or TRIBUTARY_SET_API_KEY/);
+    expect(help.stdout).toMatch(/batch \(number\): notes per page\n\s+optional; default 50/);
+    const closealert = await runCli(['install', 'closealert', '--help'], env);
+    expect(closealert.stdout).toMatch(/apiToken \(string\): .*\n\s+required; flag --token; secret/);
+  });
+
+  it('finds a package named in the config file of TRIBUTARY_CONFIG, in node_modules beside that file', async () => {
+    const project = join(plugin.dir, `project-${db.dialect}`);
+    mkdirSync(join(project, 'node_modules'), { recursive: true });
+    symlinkSync(plugin.dir, join(project, 'node_modules', 'tributary-connector-notebook'));
+    const configFile = join(project, 'tributary.config.json');
+    writeFileSync(configFile, JSON.stringify({ connectors: ['tributary-connector-notebook'] }));
+    const list = await runCli(['connectors', '--json'], { ...env, TRIBUTARY_CONNECTORS: undefined, TRIBUTARY_CONFIG: configFile });
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toContainEqual(expect.objectContaining({ id: 'notebook', package: 'tributary-connector-notebook' }));
+    const missing = await runCli(['connectors'], { ...env, TRIBUTARY_CONFIG: join(project, 'nope.json') });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`error [CONFIG_FILE_UNREADABLE]: TRIBUTARY_CONFIG names ${join(project, 'nope.json')}, which does not exist.`);
+  });
+
+  it('names a module that is not a connector, or cannot be loaded', async () => {
+    const notConnector = join(plugin.dir, 'other.js');
+    writeFileSync(notConnector, 'export default { id: "nope" };\n');
+    const bad = await runCli(['connectors'], { ...env, TRIBUTARY_CONNECTORS: notConnector });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`error [CONNECTOR_INVALID]: The module "${notConnector}" is not a connector`);
+    const missing = await runCli(['connectors'], { ...env, TRIBUTARY_CONNECTORS: 'tributary-connector-that-does-not-exist' });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('error [CONNECTOR_NOT_LOADED]: Cannot load the connector "tributary-connector-that-does-not-exist"');
+  });
+});
