@@ -96,6 +96,22 @@ describe('Incremental', () => {
     ]);
   });
 
+  it('counts from the latest install moment after a reinstall reattached the kept checkpoint', () => {
+    // First run long ago; the app was uninstalled, its data kept, and installed again a day ago.
+    const reinstalled = UNTIL - DAY;
+    const inc = incremental({ checkpoint: state(UNTIL - 30 * DAY, UNTIL - 60 * DAY, UNTIL - 30 * DAY), installedAt: new Date(reinstalled) });
+    const pages = inc.settle({
+      windowIndex: 0,
+      records: [rec(1, UNTIL - 20 * DAY), rec(2, reinstalled - MIN), rec(3, reinstalled + MIN)],
+      lastOfWindow: true,
+      lastOfRun: inc.windows.length === 1,
+    });
+    expect(pages.map((page) => ({ backfill: page.backfill, ids: page.records.map((r) => r.id) }))).toEqual([
+      { backfill: true, ids: [1, 2] },
+      { backfill: false, ids: [3] },
+    ]);
+  });
+
   it('commits every group but the last with the checkpoint from before the page', () => {
     const inc = incremental({ checkpoint: state(UNTIL - HOUR, UNTIL - 10 * DAY, UNTIL - HOUR) });
     const before = inc.checkpoint();

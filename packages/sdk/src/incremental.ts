@@ -175,11 +175,10 @@ export class Incremental<T> {
     this.untilMs = Math.floor(options.now.getTime() / precision) * precision;
     this.backfillUntilMs = checkpoint ? Date.parse(checkpoint.backfillUntil) : this.untilMs;
     // A record older than the installation is backfill; one created after it is news, however late
-    // it arrives. A clock that puts the first run before the install moment falls back to the first
-    // run's end, which in real use never lies after the installation.
-    this.installedMs = options.installedAt
-      ? Math.min(options.installedAt.getTime(), this.backfillUntilMs)
-      : this.backfillUntilMs;
+    // it arrives. The install moment is the latest one: a reinstall that reattached kept data (and its
+    // checkpoint) makes what was created while the app was uninstalled old news too. A clock that puts
+    // the run before the install moment falls back to the run's end.
+    this.installedMs = options.installedAt ? Math.min(options.installedAt.getTime(), this.untilMs) : this.backfillUntilMs;
     const backfillStart = (endMs: number) => options.backfillFrom?.getTime() ?? endMs - options.backfillMs;
     this.previousCursorMs = checkpoint ? Date.parse(checkpoint.cursor) : undefined;
     this.cursorMs = this.previousCursorMs ?? backfillStart(this.untilMs);
