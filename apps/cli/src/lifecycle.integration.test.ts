@@ -256,6 +256,33 @@ describe.each(databases)('billing and uninstall on $dialect', (database: TestDat
     expect(await count('form_responses')).toBe(tableRows);
   });
 
+  it('reattaches kept data only to an installation of the same source; another one starts afresh and says where the old data is', async () => {
+    const ws = 'other-source';
+    expect((await installIn(ws, '--lookback', '30')).code).toBe(0);
+    expect((await cli('sync', '--workspace', ws)).code).toBe(0);
+    const first = (await store.findInstallation(ws, 'closealert'))!;
+    const firstCheckpoint = await store.readCheckpoint(first.id, 'form_responses');
+    expect((await cli('uninstall', 'closealert', '--workspace', ws)).code).toBe(0);
+
+    // Another form filter reads another source: the kept checkpoint would skip its history.
+    const form = String(sandbox.responses()[0]!.form.id);
+    const other = await installIn(ws, '--form', form);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).not.toContain('Reattached');
+    expect(other.stdout).toContain(`Data kept from 1 earlier installation(s) of other sources (${first.id}) stays apart`);
+    const second = (await store.findInstallation(ws, 'closealert'))!;
+    expect(second.id).not.toBe(first.id);
+    expect(await store.readCheckpoint(second.id, 'form_responses')).toBeNull();
+    expect(await store.readCheckpoint(first.id, 'form_responses')).toEqual(firstCheckpoint);
+
+    // The same source with other settings (a longer look-back) takes its data back.
+    expect((await cli('uninstall', 'closealert', '--workspace', ws, '--purge')).code).toBe(0);
+    const same = await installIn(ws, '--lookback', '2h');
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain('Reattached the data kept');
+    expect((await store.findInstallation(ws, 'closealert'))!.id).toBe(first.id);
+  });
+
   it('purges the profile memberships with the data; a second purge and a profile run on purged data exit 2 with a sentence', async () => {
     const ws = 'forgotten';
     expect((await installIn(ws)).code).toBe(0);

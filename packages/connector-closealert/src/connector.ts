@@ -135,6 +135,9 @@ export function createCloseAlertConnector(
       return { warnings: expiry.warning === null ? [] : [describeTokenExpiry(expiry)] };
     },
     timeZoneOf: (config) => config.timeZone,
+    // The same project (and form filter) at the same API: kept rows and the checkpoint are that
+    // source's; other settings (time zone, look-back, backfill days) may change on a reinstall.
+    sourceIdentity: (config) => ({ baseUrl: config.baseUrl, projectKey: config.projectKey, formId: config.formId ?? null }),
     credentialsExpireAt: (config) => readTokenExpiry(config.apiToken, new Date()).expiresAt,
     pricing: CLOSEALERT_PRICING,
     installFlags: CLOSEALERT_INSTALL_FLAGS,

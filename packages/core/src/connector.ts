@@ -182,6 +182,12 @@ export interface ConnectorSpec<TConfigSchema extends z.ZodObject> {
   pricing?: Pricing;
   /** Short flags of `tributary install` for some config fields; every field can also be given with `--set`. */
   installFlags?: readonly InstallFlag[];
+  /**
+   * What names the source the configuration reads from (an account, a project), compared as JSON.
+   * A reinstall reattaches data an uninstall kept only when it reads the same source; left out, the
+   * whole configuration but its secrets must be the same.
+   */
+  sourceIdentity?(config: z.infer<TConfigSchema>): unknown;
 }
 
 /**

@@ -66,6 +66,12 @@ export interface NewInstallation {
   dataModel: DataModel;
   /** Read-only link to a user's own customers table; the store checks that it exists and has the columns. */
   customerTable?: CustomerTableLink;
+  /**
+   * The uninstalled installation of the same app and workspace whose kept data (rows, contacts,
+   * checkpoints) this install takes over, or `null` to start afresh. Left out: the newest one whose
+   * data was kept.
+   */
+  reattach?: string | null;
   /** Billing plan and PO number; `monthly` without a PO number when left out. */
   billing?: BillingSettings;
   /**

@@ -55,6 +55,7 @@ const newInstallationSchema = z.object({
   billing: billingSettingsSchema.optional(),
   actor: operatorNameSchema.optional(),
   connectorVersion: z.string().min(1).max(64).optional(),
+  reattach: z.uuid().nullable().optional(),
 });
 
 const changesSchema = z
@@ -217,10 +218,17 @@ export class Installations {
           base.customerTable === undefined ? undefined : await checkCustomerTable(tx, this.db.dialect, base.customerTable);
         // App rows, contacts and checkpoints are keyed by the installation id: reusing the id of the
         // newest uninstall that kept its data reattaches all of it, and the next sync resumes.
-        const kept = await installations.findOne({
-          where: { workspaceId: workspace.id, app: base.app, status: 'uninstalled', purgedAt: IsNull() },
-          order: { uninstalledAt: 'DESC', createdAt: 'DESC' },
-        });
+        const keptWhere = { workspaceId: workspace.id, app: base.app, status: 'uninstalled' as const, purgedAt: IsNull() };
+        const kept =
+          base.reattach === null
+            ? null
+            : await installations.findOne({
+                where: base.reattach === undefined ? keptWhere : { ...keptWhere, id: base.reattach },
+                order: { uninstalledAt: 'DESC', createdAt: 'DESC' },
+              });
+        if (base.reattach && !kept) {
+          throw new ConfigError('INSTALLATION_NOT_FOUND', `Workspace "${base.workspace}" has no uninstalled ${base.app} installation ${base.reattach} whose data was kept.`);
+        }
         const id = kept?.id ?? randomUUID();
         // The install moment is now, also for a reattached installation: billing starts again from
         // it (the months it was uninstalled are not billed) and older responses count as backfilled.

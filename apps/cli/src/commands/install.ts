@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, parseUserInput, type CustomerTableLink, type Installation } from '@tributary/core';
+import { ConfigError, parseUserInput, type ConnectorDefinition, type CustomerTableLink, type Installation } from '@tributary/core';
 import { billingSettingsOf, describeBilling } from '../billing-format.js';
 import { CONNECTORS, connectorById } from '../connectors.js';
 import { addConnectorFlags, appFieldsHelp, collect, fieldFlags, helpAppIn, installSettings } from '../install-settings.js';
@@ -60,10 +60,13 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     });
   }
   const check = await connector.check({ config, now: new Date(), logger: ctx.logger });
-  // An earlier installation whose data was kept is reattached by the store (same id, rows, checkpoint).
-  const kept = (await store.listInstallations(workspace))
+  // An earlier installation whose data was kept is reattached (same id, rows, checkpoint), but only
+  // when it read the same source: another project's checkpoint would skip this one's history.
+  const keptData = (await store.listInstallations(workspace))
     .filter((i) => i.app === app && i.status === 'uninstalled' && i.purgedAt === undefined)
-    .sort((a, b) => (b.uninstalledAt?.getTime() ?? 0) - (a.uninstalledAt?.getTime() ?? 0))[0];
+    .sort((a, b) => (b.uninstalledAt?.getTime() ?? 0) - (a.uninstalledAt?.getTime() ?? 0));
+  const identity = sourceIdentityOf(connector, config);
+  const kept = keptData.find((i) => sourceIdentityOf(connector, i.config) === identity);
   const installation = await store.install({
     workspace,
     app,
@@ -75,6 +78,7 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     billing,
     actor: ctx.operator,
     connectorVersion: connector.version,
+    reattach: kept?.id ?? null,
   });
   const out = outputFor(ctx.io, options);
   const notes = check.notes.map((note) => withWorkspace(note, workspace));
@@ -85,6 +89,12 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     reattachedRows = Object.values(await store.countRows(installation.id)).reduce((n, c) => n + c, 0);
     out.say(
       `  Reattached the data kept when it was uninstalled${kept.uninstalledAt ? ` on ${kept.uninstalledAt.toISOString()}` : ''}: ${reattachedRows} row(s), the same contact ids and checkpoint; the next sync resumes from there instead of backfilling again.`,
+    );
+  }
+  const apart = keptData.filter((i) => i.id !== installation.id);
+  if (apart.length > 0) {
+    out.say(
+      `  Data kept from ${apart.length} earlier installation(s) of other sources (${apart.map((i) => i.id).join(', ')}) stays apart; delete it with: tributary uninstall ${app} --workspace ${workspace} --purge once this one is uninstalled too.`,
     );
   }
   for (const note of notes) out.say(`  ${note}`);
@@ -115,4 +125,11 @@ export function registerInstall(program: Command, io: Io, argv: readonly string[
     .action(async (app: string, options: InstallOptions) => {
       await withContext(io, (ctx) => installApp(ctx, app, options));
     });
+}
+
+/** What names the source an installation reads (the connector says, else its non-secret settings), as comparable text. */
+function sourceIdentityOf(connector: ConnectorDefinition, config: Record<string, unknown>): string {
+  if (connector.sourceIdentity) return JSON.stringify(connector.sourceIdentity(config));
+  const secrets = new Set(connector.secrets);
+  return JSON.stringify(Object.fromEntries(Object.entries(config).filter(([key]) => !secrets.has(key)).sort(([a], [b]) => a.localeCompare(b))));
 }
