@@ -20,7 +20,22 @@ export interface SyncNowOptions {
   reconcile?: boolean;
 }
 
-async function syncInstallation(ctx: CliContext, installation: Installation, options: SyncNowOptions = {}): Promise<SyncedRun> {
+/** One stop request for a whole command, however many apps it syncs: a signal between two apps is not lost. */
+interface StopRequest {
+  controller: AbortController;
+  signal?: ShutdownSignal;
+}
+
+function listenForStop(ctx: CliContext): StopRequest {
+  const stop: StopRequest = { controller: new AbortController() };
+  ctx.io.onShutdown?.((signal) => {
+    stop.signal ??= signal;
+    stop.controller.abort();
+  });
+  return stop;
+}
+
+async function syncInstallation(ctx: CliContext, installation: Installation, options: SyncNowOptions, stop: StopRequest): Promise<SyncedRun> {
   const store = await ctx.store();
   const connector = connectorOf(installation);
   if (installation.status === 'active' && installation.connectorVersion !== connector.version) {
@@ -28,12 +43,7 @@ async function syncInstallation(ctx: CliContext, installation: Installation, opt
     installation = await store.updateInstallation(installation.id, { connectorVersion: connector.version });
   }
   const progress = createProgress(ctx.io, `${installation.workspace}/${installation.app}`);
-  const controller = new AbortController();
-  let stoppedBy: ShutdownSignal | undefined;
-  ctx.io.onShutdown?.((signal) => {
-    stoppedBy ??= signal;
-    controller.abort();
-  });
+  const controller = stop.controller;
   const result = await underRunLock(store, installation, () =>
     runSync({
       store,
@@ -52,13 +62,13 @@ async function syncInstallation(ctx: CliContext, installation: Installation, opt
   return {
     ...run,
     ...(result.failure ? { failure: result.failure } : {}),
-    ...(stoppedBy && run.status === 'stopped' ? { stoppedBy } : {}),
+    ...(stop.signal && run.status === 'stopped' ? { stoppedBy: stop.signal } : {}),
   };
 }
 
 /** Runs one sync of an installed app now and returns its log entry. */
 export async function syncNow(ctx: CliContext, workspace: string, app: string, options: SyncNowOptions = {}): Promise<SyncedRun> {
-  return syncInstallation(ctx, await requireInstallation(await ctx.store(), workspace, app), options);
+  return syncInstallation(ctx, await requireInstallation(await ctx.store(), workspace, app), options, listenForStop(ctx));
 }
 
 /** Registers `tributary sync`. */
@@ -81,20 +91,21 @@ export function registerSync(program: Command, io: Io): void {
         // Refused before anything runs: an app whose connector is not loaded is the operator's to fix.
         for (const installation of installations) connectorOf(installation);
         const runs: SyncedRun[] = [];
+        const stop = listenForStop(ctx);
         for (const installation of installations) {
-          const run = await syncInstallation(ctx, installation, { reconcile: options.reconcile });
+          // A signal stops the whole command, not only this app's run.
+          if (stop.controller.signal.aborted) break;
+          const run = await syncInstallation(ctx, installation, { reconcile: options.reconcile }, stop);
           runs.push(run);
           out.say(formatRun(run));
-          // A signal stops the whole command, not only this app's run.
           if (run.status === 'stopped') break;
         }
         out.result(runs.map(runToJson));
         const stopped = runs.find((run) => run.status === 'stopped');
-        if (stopped) {
-          throw new StoppedBySignal(
-            stopped.stoppedBy ?? 'SIGINT',
-            `The sync was stopped by ${stopped.stoppedBy ?? 'a signal'} after committing ${stopped.inserted} new response(s); the next run resumes where this one stopped.`,
-          );
+        if (stopped || stop.signal) {
+          const signal = stopped?.stoppedBy ?? stop.signal ?? 'SIGINT';
+          const committed = stopped ? ` after committing ${stopped.inserted} new response(s)` : ' between two apps';
+          throw new StoppedBySignal(signal, `The sync was stopped by ${signal}${committed}; the next run resumes where this one stopped.`);
         }
         const failed = runs.find((run) => run.status === 'failed');
         if (failed) {
