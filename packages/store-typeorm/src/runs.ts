@@ -7,7 +7,6 @@ import {
   parseUserInput,
   type RunOutcome,
   type RunRecord,
-  type SavedCustomer,
   type SavedCustomerPage,
   type SavedFeedback,
 } from '@tributary/core';
