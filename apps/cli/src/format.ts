@@ -1,13 +1,25 @@
-import type { RunRecord, SavedFeedback } from '@tributary/core';
+import type { RunRecord, SavedFeedback, SummaryValue } from '@tributary/core';
 import { withWorkspace } from './workspace.js';
 
-/** One customer's feedback as the run log shows it: `ann@example.com (NPS: 4, "great mail")`. */
+/** A comment longer than this is cut, so that a line stays readable. */
+const MAX_TEXT = 80;
+
+function fieldValue(value: SummaryValue): string {
+  if (typeof value !== 'string') return String(value);
+  return JSON.stringify(value.length > MAX_TEXT ? `${value.slice(0, MAX_TEXT - 3)}...` : value);
+}
+
+/**
+ * One saved record as the run log shows it, whatever its connector: the contact (or the record's
+ * key when it has none), then its label and named fields, as in
+ * `ann@example.com (NPS, score=4, comment="great mail")`.
+ */
 export function formatFeedback(feedback: SavedFeedback): string {
+  const who = feedback.contact ?? (feedback.key === undefined ? '(no contact)' : `(no contact, record ${feedback.key})`);
   const parts: string[] = [];
-  if (feedback.form) parts.push(feedback.form);
-  if (feedback.score !== undefined) parts.push(`score ${feedback.score}`);
-  if (feedback.comment) parts.push(JSON.stringify(feedback.comment.length > 80 ? `${feedback.comment.slice(0, 77)}...` : feedback.comment));
-  return parts.length > 0 ? `${feedback.email} (${parts.join(', ')})` : feedback.email;
+  if (feedback.label) parts.push(feedback.label);
+  for (const [name, value] of Object.entries(feedback.fields ?? {})) parts.push(`${name}=${fieldValue(value)}`);
+  return parts.length > 0 ? `${who} (${parts.join(', ')})` : who;
 }
 
 /** The command that lists every customer a run saved. */
@@ -57,6 +69,6 @@ export function runToJson(run: RunRecord): Record<string, unknown> {
     ...run,
     startedAt: run.startedAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? null,
-    customers: [...new Set(run.saved.map((s) => s.email))].join(','),
+    customers: [...new Set(run.saved.flatMap((s) => (s.contact === undefined ? [] : [s.contact])))].join(','),
   };
 }

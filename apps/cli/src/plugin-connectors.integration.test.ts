@@ -36,7 +36,8 @@ const notes = defineStream({
     }
     yield { records, rejected, checkpoint: { line: lines.length }, backfill: ctx.checkpoint === null };
   },
-  summarize: (r) => ({ key: String(r.id), email: r.email, comment: r.comment }),
+  // A log line with fields no other connector has: the log shows them as the connector names them.
+  summarize: (r) => ({ key: String(r.id), contact: r.email, label: 'Reading list', fields: { note: r.comment, length: r.comment.length, starred: r.id === 1, due: null } }),
 });
 
 export default defineConnector({
@@ -138,18 +139,36 @@ describe.each(databases)('a connector from outside the repository on $dialect', 
     expect(installed.installation.settings).not.toHaveProperty('apiKey');
     expect(installed.notes).toEqual(['The notebook file is readable.']);
 
-    const sync = await runCli(['sync', '--workspace', 'acme', '--json'], env);
+    const sync = await runCli(['sync', '--workspace', 'acme'], env);
     expect(sync.code, sync.stderr).toBe(0);
-    const [run] = JSON.parse(sync.stdout) as { app: string; status: string; inserted: number; rejected: number }[];
-    expect(run).toMatchObject({ app: 'notebook', status: 'succeeded', inserted: 2, rejected: 1 });
+    const logsJson = await runCli(['logs', 'notebook', '--workspace', 'acme', '--json'], env);
+    expect(logsJson.code, logsJson.stderr).toBe(0);
+    const [run] = JSON.parse(logsJson.stdout) as { id: string; app: string; status: string; inserted: number; rejected: number; saved: unknown[]; customers: string }[];
+    const lines = [
+      { key: '1', contact: 'Ada@Example.com', label: 'Reading list', fields: { note: 'great', length: 5, starred: true, due: null } },
+      { key: '2', contact: 'bob@example.com', label: 'Reading list', fields: { note: 'slow', length: 4, starred: false, due: null } },
+    ];
+    expect(run).toMatchObject({ app: 'notebook', status: 'succeeded', inserted: 2, rejected: 1, saved: lines, customers: 'Ada@Example.com,bob@example.com' });
+    const printed = 'customers saved: Ada@Example.com (Reading list, note="great", length=5, starred=true, due=null), bob@example.com (Reading list, note="slow", length=4, starred=false, due=null)';
+    expect(sync.stdout).toContain(printed);
 
     const apps = await runCli(['apps', '--workspace', 'acme'], env);
     expect(apps.code, apps.stderr).toBe(0);
     expect(apps.stdout).toMatch(/acme\/notebook {2}ACTIVE/);
     const logs = await runCli(['logs', 'notebook', '--workspace', 'acme'], env);
     expect(logs.code, logs.stderr).toBe(0);
-    expect(logs.stdout).toContain('customers saved: Ada@Example.com ("great"), bob@example.com ("slow")');
-    for (const out of [install, sync, apps, logs]) expect(out.stdout + out.stderr).not.toContain('notebook-secret-key-123');
+    expect(logs.stdout).toContain(printed);
+    // The stored log reads back the same lines, one per saved record, in text and in JSON.
+    const one = await runCli(['logs', '--workspace', 'acme', '--run', run!.id], env);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toMatch(/ {4}\d+ {2}Ada@Example\.com \(Reading list, note="great", length=5, starred=true, due=null\)\n {4}\d+ {2}bob@example\.com \(Reading list/);
+    const json = await runCli(['logs', '--workspace', 'acme', '--run', run!.id, '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    const listed = JSON.parse(json.stdout) as { run: { saved: unknown[] }; total: number; customers: { seq: number }[] };
+    expect(listed.total).toBe(2);
+    expect(listed.run.saved).toEqual(lines);
+    expect(listed.customers.map(({ seq, ...line }) => (void seq, line))).toEqual(lines);
+    for (const out of [install, sync, apps, logs, one, json]) expect(out.stdout + out.stderr).not.toContain('notebook-secret-key-123');
   });
 
   it('refuses to sync an installation whose connector is no longer loaded, saying who must do what', async () => {

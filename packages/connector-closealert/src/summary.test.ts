@@ -24,15 +24,14 @@ describe('summarizeFormResponse', () => {
   it('names the customer, the form, the score and the comment', () => {
     expect(summarizeFormResponse(response)).toEqual({
       key: '11',
-      email: 'bob@example.com',
-      form: 'NPS survey',
-      score: 2,
-      comment: 'Too many mails',
+      contact: 'bob@example.com',
+      label: 'NPS survey',
+      fields: { score: 2, comment: 'Too many mails' },
     });
   });
 
-  it('says when a response has no e-mail', () => {
-    expect(summarizeFormResponse({ ...response, email: null, answers: [] }).email).toBe('(no e-mail, response 11)');
+  it('leaves out the contact and the fields a response does not have', () => {
+    expect(summarizeFormResponse({ ...response, email: null, answers: [] })).toEqual({ key: '11', label: 'NPS survey' });
   });
 });
 

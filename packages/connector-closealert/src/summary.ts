@@ -10,17 +10,21 @@ const NUMERIC = /^\s*[+-]?\d+(\.\d+)?\s*$/;
 export function summarizeFormResponse(response: FormResponse): RecordSummary {
   const summary: RecordSummary = { key: String(response.id) };
   const email = response.email?.trim().toLowerCase();
-  summary.email = email || `(no e-mail, response ${response.id})`;
-  if (response.form.name) summary.form = response.form.name;
+  if (email) summary.contact = email;
+  if (response.form.name) summary.label = response.form.name;
+  let score: number | undefined;
+  let comment: string | undefined;
   for (const answer of response.answers) {
     const value = answer.response_value;
-    if (summary.score === undefined && answer.question_type === 'sentiment') {
-      if (typeof value === 'number') summary.score = value;
-      else if (typeof value === 'string' && NUMERIC.test(value)) summary.score = Number(value);
+    if (score === undefined && answer.question_type === 'sentiment') {
+      if (typeof value === 'number') score = value;
+      else if (typeof value === 'string' && NUMERIC.test(value)) score = Number(value);
     }
-    if (summary.comment === undefined && answer.question_type === 'comment' && typeof value === 'string' && value.trim()) {
-      summary.comment = value.trim();
+    if (comment === undefined && answer.question_type === 'comment' && typeof value === 'string' && value.trim()) {
+      comment = value.trim();
     }
   }
+  const fields = { ...(score === undefined ? {} : { score }), ...(comment === undefined ? {} : { comment }) };
+  if (Object.keys(fields).length > 0) summary.fields = fields;
   return summary;
 }

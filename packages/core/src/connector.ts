@@ -84,18 +84,22 @@ export interface StreamDefinition<TConfig, TRecord, TCheckpoint> {
   summarize?(record: TRecord): RecordSummary;
 }
 
-/** One line of a run log: whose feedback was saved, and what it said. */
+/** A value a run-log line shows for one named field of a record. */
+export type SummaryValue = string | number | boolean | null;
+
+/**
+ * One line of a run log, the same for every connector: which record, whose it is, what it is
+ * (a form or survey name, say) and a few named values, shown as `name=value`.
+ */
 export interface RecordSummary {
   /** The record's key as text, matching `PageWriteResult.insertedKeys`. */
   key: string;
-  /** The customer's e-mail, normalized, when the record has one. */
-  email?: string;
-  /** The form or survey name. */
-  form?: string;
-  /** The score given, when there is one. */
-  score?: number;
-  /** A free-text comment, when there is one. */
-  comment?: string;
+  /** The contact the record belongs to (an e-mail, normalized), when it has one. */
+  contact?: string;
+  /** What the record is, such as the form or survey it answers. */
+  label?: string;
+  /** A few named values worth seeing in the log (a score, a comment), in the order to show them. */
+  fields?: Record<string, SummaryValue>;
 }
 
 /** What a connector checks before each run, without calling the source. */

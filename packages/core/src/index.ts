@@ -75,6 +75,7 @@ export {
   type ConnectionCheck,
   type CheckContext,
   type RecordSummary,
+  type SummaryValue,
   type Preflight,
 } from './connector.js';
 export type {

@@ -1,5 +1,5 @@
 import type { DataModel } from './data-model.js';
-import type { RejectedRecord } from './connector.js';
+import type { RejectedRecord, SummaryValue } from './connector.js';
 import type { Mapping, MappedRows, CellValue, Row } from './mapping.js';
 import type { BillingAccount, BillingSettings, Invoice, NewInvoice } from './billing.js';
 import type { WorkspaceAdmin } from './workspace-admins.js';
@@ -161,10 +161,14 @@ export interface PageWriteResult {
 
 /** A customer saved by a run, with the feedback that was saved: the run log's main content. */
 export interface SavedFeedback {
-  email: string;
-  form?: string;
-  score?: number;
-  comment?: string;
+  /** The record's key; runs logged before the log was connector-neutral did not keep it. */
+  key?: string;
+  /** The contact (an e-mail), when the record has one. */
+  contact?: string;
+  /** What the record is, such as its form or survey. */
+  label?: string;
+  /** Named values, in the order the connector gave them. */
+  fields?: Record<string, SummaryValue>;
 }
 
 /**

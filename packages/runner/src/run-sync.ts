@@ -70,10 +70,9 @@ export interface SyncResult extends RunOutcome {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- streams differ in record and checkpoint types
 type AnyStream = StreamDefinition<Record<string, unknown>, any, any>;
 
-/** A record's run-log line; a record without an e-mail is named by its key. */
+/** A record's run-log line, as its connector summarizes it. */
 function summaryOf(stream: AnyStream, record: unknown): SavedFeedback & { key: string } {
-  const { email, ...rest } = stream.summarize!(record as Record<string, unknown>);
-  return { ...rest, email: email ?? `(no e-mail, record ${rest.key})` };
+  return stream.summarize!(record as Record<string, unknown>);
 }
 
 /**
@@ -152,8 +151,8 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
               const inserted = new Set(written.insertedKeys);
               for (const record of batch.records) {
                 if (outcome.saved.length >= maxListed) break;
-                const { key, ...feedback } = summaryOf(stream, record);
-                if (inserted.has(key)) outcome.saved.push(feedback);
+                const summary = summaryOf(stream, record);
+                if (inserted.has(summary.key)) outcome.saved.push(summary);
               }
             }
             for (const rejected of batch.rejected) logger.info({ sourceId: rejected.sourceId, reason: rejected.reason }, 'record set aside');

@@ -26,6 +26,8 @@ import { PurgedInstallationsPostgres1764500200000 } from './migrations/postgres/
 import { PurgedInstallationsSqlite1764500200000 } from './migrations/sqlite/1764500200000-PurgedInstallations.js';
 import { ConnectorVersionPostgres1764500500000 } from './migrations/postgres/1764500500000-ConnectorVersion.js';
 import { ConnectorVersionSqlite1764500500000 } from './migrations/sqlite/1764500500000-ConnectorVersion.js';
+import { RunSavedSummaryPostgres1764500600000 } from './migrations/postgres/1764500600000-RunSavedSummary.js';
+import { RunSavedSummarySqlite1764500600000 } from './migrations/sqlite/1764500600000-RunSavedSummary.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -196,6 +198,7 @@ function postgresDialect(naming: TableNaming): Dialect {
       RowRunIdsPostgres1764500110000,
       PurgedInstallationsPostgres1764500200000,
       ConnectorVersionPostgres1764500500000,
+      RunSavedSummaryPostgres1764500600000,
     ],
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
@@ -285,6 +288,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
       RowRunIdsSqlite1764500110000,
       PurgedInstallationsSqlite1764500200000,
       ConnectorVersionSqlite1764500500000,
+      RunSavedSummarySqlite1764500600000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',

@@ -225,7 +225,9 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
       `INSERT INTO ${pg ? '"tributary"."rejected_records"' : '"tributary_rejected_records"'} (run_id, installation_id, source_id, reason, created_at) VALUES (?, ?, 'bad-0', 'broken', ?)`,
       [old, installation.id, at],
     );
-    await store.finishRun(old, { status: 'succeeded', fetched: 2, inserted: 1, unchanged: 0, rejected: 1, saved: [{ email: 'c1@example.com' }], warnings: [] }, new Date(at));
+    await store.finishRun(old, { status: 'succeeded', fetched: 2, inserted: 1, unchanged: 0, rejected: 1, saved: [], warnings: [] }, new Date(at));
+    // The run log as that release kept it: CloseAlert's fields in `runs.saved`.
+    await raw.query(`UPDATE ${pg ? '"tributary"."runs"' : '"tributary_runs"'} SET saved = ? WHERE id = ?`, [JSON.stringify([{ email: 'c1@example.com' }]), old]);
 
     await store.migrate();
     for (const table of ['closealert_form_responses', 'closealert_answers', 'closealert_forms']) expect(await columnsOf(table)).toContain('run_id');
@@ -233,7 +235,7 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
     // The run kept everything, its set-aside record included, and takes the new states.
     const [kept] = await store.listRuns({ workspace: 'run-ids', limit: 5 });
     expect(kept).toMatchObject({ id: old, status: 'succeeded', inserted: 1, savedTotal: 1, rejectedRecords: [{ sourceId: 'bad-0', reason: 'broken' }] });
-    expect((await store.listSavedCustomers(old, { limit: 10 }))?.customers).toEqual([{ email: 'c1@example.com', seq: 1 }]);
+    expect((await store.listSavedCustomers(old, { limit: 10 }))?.customers).toEqual([{ contact: 'c1@example.com', seq: 1 }]);
     const next = await store.startRun(installation.id, new Date('2024-06-01T11:00:00Z'));
     await store.writePage(page(next, 2));
     await store.finishRun(next, { status: 'stopped', fetched: 2, inserted: 1, unchanged: 0, rejected: 1, saved: [], warnings: [] }, new Date());
@@ -242,6 +244,58 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
       { id: pg ? '1' : 1, run_id: null },
       { id: pg ? '2' : 2, run_id: next },
     ]);
+    if (!pg) expect(await raw.query('PRAGMA foreign_key_check')).toEqual([]);
+  });
+
+  it('reads run-log lines kept in the older CloseAlert shape in the connector-neutral one, and takes new ones back down', async () => {
+    await store.migrate();
+    const model = dataModelSchema.parse(closeAlertDataModel);
+    const installation = await store.install({
+      workspace: 'run-saved-lines',
+      app: 'closealert',
+      config: { projectKey: 'company.com', apiToken: 'not-a-real-token', timeZone: 'UTC' },
+      secretFields: ['apiToken'],
+      mappings: validateMappings(closeAlertDefaultMappings, model),
+      dataModel: model,
+    });
+    const applied = async () =>
+      (await raw.query<{ name: string }>(`SELECT name FROM ${pg ? '"tributary"."migrations"' : '"tributary_migrations"'}`)).map((m) => m.name);
+    const savedTable = pg ? '"tributary"."run_saved"' : '"tributary_run_saved"';
+    const finish = (runId: string) =>
+      store.finishRun(runId, { status: 'succeeded', fetched: 2, inserted: 2, unchanged: 0, rejected: 0, saved: [], warnings: [] }, new Date());
+
+    while ((await applied()).includes('RunSavedSummary1764500600000')) await store.revertLastMigration();
+    const old = await store.startRun(installation.id, new Date('2024-06-01T10:00:00Z'));
+    await raw.query(`INSERT INTO ${savedTable} (run_id, email, form, score, comment) VALUES (?, 'ann@example.com', 'NPS', 4, 'Great'), (?, '(no e-mail, response 7)', NULL, NULL, NULL)`, [old, old]);
+    await finish(old);
+
+    await store.migrate();
+    const oldLines = [
+      { contact: 'ann@example.com', label: 'NPS', fields: { score: 4, comment: 'Great' } },
+      { key: '7' },
+    ];
+    const page = await store.listSavedCustomers(old, { limit: 10 });
+    expect(page?.customers.map(({ seq, ...line }) => (void seq, line))).toEqual(oldLines);
+    expect(await store.getRun(old)).toMatchObject({ saved: oldLines, savedTotal: 2 });
+
+    // A line of today's shape, with fields CloseAlert never had, round-trips; going down keeps what the older columns can hold.
+    const next = await store.startRun(installation.id, new Date('2024-06-02T10:00:00Z'));
+    const line = { key: '12', contact: 'bo@example.com', label: 'Onboarding', fields: { plan: 'pro', seats: 3, trial: false, note: null, score: 9 } };
+    await store.writePage({
+      installationId: installation.id,
+      runId: next,
+      stream: 'form_responses',
+      rows: { form_responses: [{ response_id: 12, created_at: '2024-06-02T10:00:00.000Z', email_normalized: 'bo@example.com', form_id: 34 }] },
+      rejected: [],
+      checkpoint: { cursor: '2024-06-02T10:00:00.000Z' },
+      saved: [line, { key: '13', contact: 'not-inserted@example.com' }],
+    });
+    await finish(next);
+    expect((await store.listSavedCustomers(next, { limit: 10 }))?.customers).toEqual([{ seq: expect.any(Number), ...line }]);
+    await store.revertLastMigration();
+    expect(await applied()).not.toContain('RunSavedSummary1764500600000');
+    await store.migrate();
+    expect((await store.getRun(next))?.saved).toEqual([{ contact: 'bo@example.com', label: 'Onboarding', fields: { score: 9 } }]);
     if (!pg) expect(await raw.query('PRAGMA foreign_key_check')).toEqual([]);
   });
 

@@ -18,6 +18,7 @@ import type { Executor } from './database.js';
 import type { ContactIdCache } from './contact-id-cache.js';
 import { chunk, internalTable, type Dialect, type InsertColumn } from './dialect.js';
 import { canonicalValue, CellTypeError, type CanonicalValue } from './values.js';
+import { summarySchema } from './saved-lines.js';
 
 /** Counts of one table (named in core's store port). */
 type TableWriteCounts = PageWriteResult['tables'][string];
@@ -30,7 +31,7 @@ const pageWriteSchema = z.object({
   rows: z.record(z.string(), z.array(z.unknown())),
   rejected: z.array(z.object({ sourceId: z.string().optional(), reason: z.string(), raw: z.unknown() })),
   checkpoint: z.unknown().refine((value) => value !== undefined, { message: 'is required' }),
-  saved: z.array(z.object({ key: z.string(), email: z.string() }).loose()).optional(),
+  saved: z.array(summarySchema.extend({ key: z.string() })).optional(),
 });
 
 /** Checks a page's shape before any statement runs; a malformed page is a bug in the caller. */
@@ -329,16 +330,17 @@ async function recordSavedCustomers(
     if (!inserted.has(line.key)) continue;
     // One line per new row, even when a page repeats a record.
     inserted.delete(line.key);
-    rows.push([write.runId, line.email, line.form ?? null, line.score ?? null, line.comment ?? null]);
+    // The fields as JSON text: both dialects keep their order, which is the order the log shows them in.
+    rows.push([write.runId, line.key, line.contact ?? null, line.label ?? null, line.fields === undefined ? null : JSON.stringify(line.fields)]);
   }
   for (const statement of dialect.buildInsert({
     table: internalTable(dialect, 'run_saved'),
     columns: [
       { name: 'run_id', type: 'uuid' },
-      { name: 'email', type: 'text' },
-      { name: 'form', type: 'text' },
-      { name: 'score', type: 'numeric' },
-      { name: 'comment', type: 'text' },
+      { name: 'record_key', type: 'text' },
+      { name: 'contact', type: 'text' },
+      { name: 'label', type: 'text' },
+      { name: 'fields', type: 'text' },
     ],
     rows,
     conflictKey: [],

@@ -7,7 +7,6 @@ import {
   parseUserInput,
   type RunOutcome,
   type RunRecord,
-  type SavedCustomer,
   type SavedCustomerPage,
   type SavedFeedback,
 } from '@tributary/core';
@@ -16,6 +15,7 @@ import type { RunRow } from './entities.js';
 import { storageFailure } from './errors.js';
 import { isStoreId } from './installations.js';
 import { chunk, internalTable } from './dialect.js';
+import { SAVED_COLUMNS, savedCustomerOf, savedLinesOf, summarySchema, type SavedRow } from './saved-lines.js';
 
 const count = z.number().int().nonnegative();
 
@@ -25,14 +25,7 @@ const outcomeSchema = z.object({
   inserted: count,
   unchanged: count,
   rejected: count,
-  saved: z.array(
-    z.object({
-      email: z.string(),
-      form: z.string().optional(),
-      score: z.number().optional(),
-      comment: z.string().optional(),
-    }),
-  ),
+  saved: z.array(summarySchema),
   error: z.string().optional(),
   errorCode: z.string().optional(),
   warnings: z.array(z.string()),
@@ -77,43 +70,14 @@ const savedPageSchema = z.object({
   limit: z.number().int().min(1).max(10_000),
 });
 
-interface SavedRow {
-  id: number | string;
-  email: string;
-  form: string | null;
-  score: number | string | null;
-  comment: string | null;
-}
-
-function savedCustomerOf(row: SavedRow): SavedCustomer {
-  return {
-    seq: Number(row.id),
-    email: row.email,
-    ...(row.form === null ? {} : { form: row.form }),
-    // PostgreSQL's numeric comes back as text.
-    ...(row.score === null ? {} : { score: Number(row.score) }),
-    ...(row.comment === null ? {} : { comment: row.comment }),
-  };
-}
-
-const savedSchema = z.array(z.object({ email: z.string() }).loose());
 const warningsSchema = z.array(z.string());
 
 /** A page of the customers a run from before `run_saved` kept in `runs.saved`. */
 function legacyPage(runId: string, stored: unknown, page: { after?: number; limit: number }): SavedCustomerPage {
-  const parsed = savedSchema.safeParse(typeof stored === 'string' ? safeJson(stored) : stored);
-  const all = (parsed.success ? (parsed.data as SavedFeedback[]) : []).map((feedback, i) => ({ ...feedback, seq: i + 1 }));
+  const all = savedLinesOf(stored).map((feedback, i) => ({ ...feedback, seq: i + 1 }));
   const from = all.filter((c) => c.seq > (page.after ?? 0));
   const customers = from.slice(0, page.limit);
   return { runId, total: all.length, customers, ...(from.length > page.limit ? { next: customers.at(-1)!.seq } : {}) };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The run log: one row per sync run, with the records it set aside. */
@@ -250,7 +214,7 @@ export class Runs {
         const total = Number(counted?.n ?? 0);
         if (total === 0) return legacyPage(runId, run.saved, page);
         const rows = await db.query<SavedRow>(
-          `SELECT "id", "email", "form", "score", "comment" FROM ${saved}
+          `SELECT ${SAVED_COLUMNS} FROM ${saved}
             WHERE "run_id" = ${p(1)} AND "id" > ${p(2)} ORDER BY "id" LIMIT ${p(3)}`,
           [runId, page.after ?? 0, page.limit + 1],
         );
@@ -336,7 +300,7 @@ export class Runs {
           continue;
         }
         const rows = await db.query<SavedRow>(
-          `SELECT "id", "email", "form", "score", "comment" FROM ${saved} WHERE "run_id" = ${dialect.placeholder(1)} ORDER BY "id" LIMIT ${SAVED_PREVIEW}`,
+          `SELECT ${SAVED_COLUMNS} FROM ${saved} WHERE "run_id" = ${dialect.placeholder(1)} ORDER BY "id" LIMIT ${SAVED_PREVIEW}`,
           [row.run_id],
         );
         const first = rows.map((r): SavedFeedback => {
@@ -383,10 +347,9 @@ export class Runs {
     });
     return runs.map((run) => {
       const installation = byId.get(run.installationId)!;
-      const legacy = savedSchema.safeParse(run.saved);
       const listed = savedLists.get(run.id);
       // Runs from before `run_saved` kept their (first thousand) customers in `runs.saved` only.
-      const saved = listed ? listed.preview : legacy.success ? (legacy.data as SavedFeedback[]) : [];
+      const saved = listed ? listed.preview : savedLinesOf(run.saved);
       const warnings = warningsSchema.safeParse(run.warnings);
       const tallies = talliesSchema.safeParse(run.tallies);
       return {
