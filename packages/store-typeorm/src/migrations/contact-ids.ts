@@ -7,25 +7,14 @@ import {
   fillContactIdsSql,
   type AppTable,
 } from '../app-tables.js';
-// Called at migration time only: dialect.ts lists this module's migrations, so it is loaded by then.
-import { dialectFor, type Dialect } from '../dialect.js';
 import { indexName, quoteIdentifier as q } from '../naming.js';
+import { hasColumn, storedJson, uuidColumnType } from './helpers.js';
 import { namingOf, tableNamer } from './naming-of.js';
 
 /** An index over the customer e-mail, as the store now creates it (with the contact id) and as it did before. */
 interface IndexPair {
   current: string[];
   previous: string[];
-}
-
-/** A stored JSON column: parsed by PostgreSQL's driver already, text on SQLite; unreadable text is undefined. */
-function storedJson(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -66,13 +55,6 @@ async function primaryTables(
   return [...byTable.values()].map((e) => ({ ...e, indexes: [...e.indexes.values()] }));
 }
 
-async function hasColumn(queryRunner: QueryRunner, dialect: Dialect, table: AppTable, column: string): Promise<boolean | undefined> {
-  const { sql, params } = dialect.describeTable(table.table.schema, table.table.name);
-  const columns = ((await queryRunner.query(sql, params)) as { name: string }[]).map((c) => c.name);
-  if (columns.length === 0) return undefined;
-  return columns.includes(column);
-}
-
 function dropIndex(table: AppTable, columns: readonly string[]): string {
   const name = q(indexName(table.table, columns));
   return `DROP INDEX IF EXISTS ${table.table.schema === undefined ? name : `${q(table.table.schema)}.${name}`}`;
@@ -87,11 +69,10 @@ function createIndex(table: AppTable, columns: readonly string[]): string {
  * column, filled from the contacts table, and the indexes over the e-mail rebuilt with it.
  */
 export async function addContactIds(queryRunner: QueryRunner): Promise<void> {
-  const dialect = dialectFor(namingOf(queryRunner));
   for (const { table, contacts, indexes } of await primaryTables(queryRunner)) {
-    if ((await hasColumn(queryRunner, dialect, table, CONTACT_ID_COLUMN)) !== false) continue;
+    if ((await hasColumn(queryRunner, table, CONTACT_ID_COLUMN)) !== false) continue;
     await queryRunner.query(
-      `ALTER TABLE ${table.table.sql} ADD COLUMN ${q(CONTACT_ID_COLUMN)} ${dialect.columnType('uuid')}`,
+      `ALTER TABLE ${table.table.sql} ADD COLUMN ${q(CONTACT_ID_COLUMN)} ${uuidColumnType(queryRunner)}`,
     );
     await queryRunner.query(fillContactIdsSql(table, contacts)!);
     for (const index of indexes) {
@@ -103,9 +84,8 @@ export async function addContactIds(queryRunner: QueryRunner): Promise<void> {
 
 /** Takes the contact id out of the primary tables again, with the indexes as they were before. */
 export async function removeContactIds(queryRunner: QueryRunner): Promise<void> {
-  const dialect = dialectFor(namingOf(queryRunner));
   for (const { table, indexes } of await primaryTables(queryRunner)) {
-    if (!(await hasColumn(queryRunner, dialect, table, CONTACT_ID_COLUMN))) continue;
+    if (!(await hasColumn(queryRunner, table, CONTACT_ID_COLUMN))) continue;
     for (const index of indexes) {
       await queryRunner.query(createIndex(table, index.previous));
       await queryRunner.query(dropIndex(table, index.current));
