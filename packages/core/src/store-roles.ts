@@ -6,7 +6,14 @@
 import type { MappedRows } from './mapping.js';
 import type { BillingAccount, Invoice, NewInvoice } from './billing.js';
 import type { WorkspaceAdmin } from './workspace-admins.js';
-import type { EvaluateProfileOptions, FeedbackForm, ProfileDefinitionInput, ProfileEvaluation, ProfileHistoryEntry, StoredProfile } from './profile.js';
+import type {
+  EvaluateProfileOptions,
+  FeedbackForm,
+  ProfileDefinitionInput,
+  ProfileEvaluation,
+  ProfileHistoryEntry,
+  StoredProfile,
+} from './profile.js';
 import type {
   Installation,
   InstallationChanges,
@@ -56,7 +63,10 @@ export interface RunLogStore {
   /** One run by id, or undefined. */
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** Every customer a run saved, a page at a time, in the order it saved them; undefined for an unknown run. */
-  listSavedCustomers(runId: string, page: { after?: number; limit: number }): Promise<SavedCustomerPage | undefined>;
+  listSavedCustomers(
+    runId: string,
+    page: { after?: number; limit: number },
+  ): Promise<SavedCustomerPage | undefined>;
   /**
    * Marks `running` runs whose process died as `abandoned`: a run is dead when its installation's
    * run lock is free (taking the lock proves it). Its counts become what it committed (rows carrying
@@ -138,7 +148,11 @@ export interface ProfileStore {
    * Evaluates a profile over the workspace's app data at `now`: its members, and who entered and who
    * left since the previous recorded evaluation. Records the evaluation unless `record` is false.
    */
-  evaluateProfile(workspace: string, name: string, options?: EvaluateProfileOptions): Promise<ProfileEvaluation>;
+  evaluateProfile(
+    workspace: string,
+    name: string,
+    options?: EvaluateProfileOptions,
+  ): Promise<ProfileEvaluation>;
   /** Recorded evaluations of a profile with their membership changes, newest first. */
   profileHistory(workspace: string, name: string, options: { limit: number }): Promise<ProfileHistoryEntry[]>;
   /** The forms and questions of the workspace's feedback, by form id: what profiles can name. */
@@ -207,7 +221,8 @@ export interface StoreLifecycle {
  * change, StorageError for what the database refused.
  */
 export interface Store
-  extends StoreLifecycle,
+  extends
+    StoreLifecycle,
     InstallationStore,
     WorkspaceAdminStore,
     AppDataStore,

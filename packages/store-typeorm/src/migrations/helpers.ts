@@ -17,7 +17,11 @@ export function storedJson(value: unknown): unknown {
 }
 
 /** Whether an app table has a column; undefined when the table itself is missing (dropped by hand, say). */
-export async function hasColumn(queryRunner: QueryRunner, table: AppTable, column: string): Promise<boolean | undefined> {
+export async function hasColumn(
+  queryRunner: QueryRunner,
+  table: AppTable,
+  column: string,
+): Promise<boolean | undefined> {
   const { sql, params } =
     namingOf(queryRunner).dialect === 'postgres'
       ? {
