@@ -1,14 +1,16 @@
 import type { QueryRunner } from 'typeorm';
 import { dataModelSchema } from '@tributary/core';
+import { indexName, quoteIdentifier as q, type PhysicalTable } from '../naming.js';
 import {
   appTableOf,
   CONTACT_ID_COLUMN,
   contactsTableOf,
   fillContactIdsSql,
+  hasColumn,
+  storedJson,
+  uuidColumnType,
   type AppTable,
-} from '../app-tables.js';
-import { indexName, quoteIdentifier as q } from '../naming.js';
-import { hasColumn, storedJson, uuidColumnType } from './helpers.js';
+} from './helpers.js';
 import { namingOf, tableNamer } from './naming-of.js';
 
 /** An index over the customer e-mail, as the store now creates it (with the contact id) and as it did before. */
@@ -24,14 +26,14 @@ interface IndexPair {
  */
 async function primaryTables(
   queryRunner: QueryRunner,
-): Promise<{ table: AppTable; contacts: AppTable; indexes: IndexPair[] }[]> {
+): Promise<{ table: AppTable; contacts: PhysicalTable; indexes: IndexPair[] }[]> {
   const naming = namingOf(queryRunner);
   const installations = tableNamer(queryRunner)('installations');
   const rows = (await queryRunner.query(`SELECT "app", "data_model" FROM ${installations.sql}`)) as {
     app: string;
     data_model: unknown;
   }[];
-  const byTable = new Map<string, { table: AppTable; contacts: AppTable; indexes: Map<string, IndexPair> }>();
+  const byTable = new Map<string, { table: AppTable; contacts: PhysicalTable; indexes: Map<string, IndexPair> }>();
   for (const row of rows) {
     const parsed = dataModelSchema.safeParse(storedJson(row.data_model));
     // A model the store cannot read is reported by every command that uses the installation; the
@@ -40,10 +42,10 @@ async function primaryTables(
     const model = parsed.data;
     const spec = model.tables.find((t) => t.name === model.primaryTable);
     if (!spec) continue;
-    const table = appTableOf({ naming }, row.app, model, spec);
+    const table = appTableOf(naming, row.app, model, spec);
     const entry = byTable.get(table.table.sql) ?? {
       table,
-      contacts: contactsTableOf({ naming }, row.app),
+      contacts: contactsTableOf(naming, row.app),
       indexes: new Map(),
     };
     for (const index of table.indexes) {

@@ -1,8 +1,7 @@
 import type { QueryRunner } from 'typeorm';
 import { dataModelSchema } from '@tributary/core';
-import { appTableOf, INSTALLATION_COLUMN, RUN_ID_COLUMN, type AppTable } from '../app-tables.js';
 import { indexName, quoteIdentifier as q } from '../naming.js';
-import { hasColumn, storedJson, uuidColumnType } from './helpers.js';
+import { appTableOf, hasColumn, INSTALLATION_COLUMN, RUN_ID_COLUMN, storedJson, uuidColumnType, type AppTable } from './helpers.js';
 import { namingOf, tableNamer } from './naming-of.js';
 
 /** Every declared app table of every installed app, under the models the installations stored, and whether it is a primary table. */
@@ -16,7 +15,7 @@ async function declaredTables(queryRunner: QueryRunner): Promise<{ table: AppTab
     // A model the store cannot read is reported by every command that uses the installation.
     if (!parsed.success) continue;
     for (const spec of parsed.data.tables) {
-      const table = appTableOf({ naming }, row.app, parsed.data, spec);
+      const table = appTableOf(naming, row.app, parsed.data, spec);
       const known = byTable.get(table.table.sql);
       byTable.set(table.table.sql, { table, primary: (known?.primary ?? false) || spec.name === parsed.data.primaryTable });
     }
