@@ -79,7 +79,6 @@ export {
   type Preflight,
 } from './connector.js';
 export type {
-  Store,
   Installation,
   NewInstallation,
   CustomerTableLink,
@@ -104,6 +103,19 @@ export type {
   SavedCustomerPage,
   RunLockHolder,
 } from './store.js';
+export type {
+  Store,
+  StoreLifecycle,
+  InstallationStore,
+  WorkspaceAdminStore,
+  AppDataStore,
+  SyncStore,
+  RunLogStore,
+  ProfileStore,
+  BillingStore,
+  SecretStore,
+  ScheduleStore,
+} from './store-roles.js';
 // ---- Who may install and remove apps ----
 export { operatorNameSchema, type WorkspaceAdmin } from './workspace-admins.js';
 

@@ -9,7 +9,7 @@ import {
   type Logger,
   type NewInvoice,
   type Pricing,
-  type Store,
+  type BillingStore,
 } from '@tributary/core';
 
 /** One period to bill. */
@@ -70,7 +70,7 @@ export interface BilledApp {
 
 /** What {@link produceInvoices} needs. */
 export interface ProduceInvoicesOptions {
-  store: Store;
+  store: BillingStore;
   /** The runner's clock. */
   now: Date;
   /** The apps that may be installed, with their prices (a ConnectorDefinition fits); apps without pricing are free. */

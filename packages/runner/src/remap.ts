@@ -11,13 +11,13 @@ import {
   type Logger,
   type MappedRows,
   type MappingMeta,
-  type Store,
+  type AppDataStore,
   type TableWriteCounts,
 } from '@tributary/core';
 
 /** What {@link remapStoredRecords} needs. */
 export interface RemapOptions {
-  store: Store;
+  store: AppDataStore;
   /** The installation, with the mappings and data model to apply. */
   installation: Installation;
   /** Its connector: the source fields the mappings are checked against, and the time zone of timestamps. */

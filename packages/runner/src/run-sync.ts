@@ -13,7 +13,7 @@ import {
   type MappedRows,
   type RunOutcome,
   type SavedFeedback,
-  type Store,
+  type SyncStore,
   type SourceWait,
   type StreamDefinition,
   type TributaryError,
@@ -33,7 +33,7 @@ export interface SyncProgress {
 
 /** What `runSync` needs. */
 export interface RunSyncOptions {
-  store: Store;
+  store: SyncStore;
   connector: ConnectorDefinition;
   installation: Installation;
   /** The run's clock; the stream fixes its end from it. Defaults to the real clock. */
@@ -51,7 +51,7 @@ export interface RunSyncOptions {
   batchRecords?: number;
   /**
    * At most this many saved customers are kept in memory for the result (default 20); the run log
-   * stores every one of them with its page (see `Store.listSavedCustomers`).
+   * stores every one of them with its page (see `RunLogStore.listSavedCustomers`).
    */
   maxListedCustomers?: number;
   /** Run the streams' reconciliation pass now, however recently the last one ran. */

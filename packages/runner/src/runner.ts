@@ -5,8 +5,10 @@ import {
   parseUserInput,
   silentLogger,
   type ConnectorDefinition,
+  type InstallationStore,
   type Logger,
-  type Store,
+  type ScheduleStore,
+  type SyncStore,
 } from '@tributary/core';
 import { createEmbeddedQueue } from './embedded-queue.js';
 import type { JobOutcome, JobQueue, SyncJob } from './queue.js';
@@ -54,7 +56,8 @@ export type RunnerEvent =
 
 /** Options of {@link createRunner}. */
 export interface RunnerOptions {
-  store: Store;
+  /** Schedules and locks, the installation each job syncs, and what the sync itself writes. */
+  store: ScheduleStore & InstallationStore & SyncStore;
   /** The connector of an app id, or undefined for an unknown app. */
   connectorFor: (app: string) => ConnectorDefinition | undefined;
   /** Where due syncs wait; default an embedded queue with concurrency 4. */

@@ -1,4 +1,4 @@
-import type { RunLockHolder, RunStatus, ScheduledRunStatus, Store } from '@tributary/core';
+import type { RunLockHolder, RunLogStore, RunStatus, ScheduledRunStatus, ScheduleStore } from '@tributary/core';
 import { isDue, nextRunOf } from './schedule.js';
 
 /** One installation's place in the schedule, as `tributary runner status` shows it. */
@@ -24,7 +24,7 @@ export interface InstallationScheduleStatus {
 }
 
 /** Every active installation with its last and next scheduled run. */
-export async function readScheduleStatus(store: Store, now: Date): Promise<InstallationScheduleStatus[]> {
+export async function readScheduleStatus(store: ScheduleStore & RunLogStore, now: Date): Promise<InstallationScheduleStatus[]> {
   const entries = await store.listSchedules();
   const ids = entries.map((e) => e.installationId);
   const latest = new Map((await store.latestRuns(ids)).map((run) => [run.installationId, run]));

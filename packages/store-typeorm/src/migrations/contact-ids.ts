@@ -1,31 +1,22 @@
 import type { QueryRunner } from 'typeorm';
 import { dataModelSchema } from '@tributary/core';
+import { indexName, quoteIdentifier as q, type PhysicalTable } from '../naming.js';
 import {
   appTableOf,
   CONTACT_ID_COLUMN,
   contactsTableOf,
   fillContactIdsSql,
+  hasColumn,
+  storedJson,
+  uuidColumnType,
   type AppTable,
-} from '../app-tables.js';
-// Called at migration time only: dialect.ts lists this module's migrations, so it is loaded by then.
-import { dialectFor, type Dialect } from '../dialect.js';
-import { indexName, quoteIdentifier as q } from '../naming.js';
+} from './helpers.js';
 import { namingOf, tableNamer } from './naming-of.js';
 
 /** An index over the customer e-mail, as the store now creates it (with the contact id) and as it did before. */
 interface IndexPair {
   current: string[];
   previous: string[];
-}
-
-/** A stored JSON column: parsed by PostgreSQL's driver already, text on SQLite; unreadable text is undefined. */
-function storedJson(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -35,14 +26,14 @@ function storedJson(value: unknown): unknown {
  */
 async function primaryTables(
   queryRunner: QueryRunner,
-): Promise<{ table: AppTable; contacts: AppTable; indexes: IndexPair[] }[]> {
+): Promise<{ table: AppTable; contacts: PhysicalTable; indexes: IndexPair[] }[]> {
   const naming = namingOf(queryRunner);
   const installations = tableNamer(queryRunner)('installations');
   const rows = (await queryRunner.query(`SELECT "app", "data_model" FROM ${installations.sql}`)) as {
     app: string;
     data_model: unknown;
   }[];
-  const byTable = new Map<string, { table: AppTable; contacts: AppTable; indexes: Map<string, IndexPair> }>();
+  const byTable = new Map<string, { table: AppTable; contacts: PhysicalTable; indexes: Map<string, IndexPair> }>();
   for (const row of rows) {
     const parsed = dataModelSchema.safeParse(storedJson(row.data_model));
     // A model the store cannot read is reported by every command that uses the installation; the
@@ -51,10 +42,10 @@ async function primaryTables(
     const model = parsed.data;
     const spec = model.tables.find((t) => t.name === model.primaryTable);
     if (!spec) continue;
-    const table = appTableOf({ naming }, row.app, model, spec);
+    const table = appTableOf(naming, row.app, model, spec);
     const entry = byTable.get(table.table.sql) ?? {
       table,
-      contacts: contactsTableOf({ naming }, row.app),
+      contacts: contactsTableOf(naming, row.app),
       indexes: new Map(),
     };
     for (const index of table.indexes) {
@@ -64,13 +55,6 @@ async function primaryTables(
     byTable.set(table.table.sql, entry);
   }
   return [...byTable.values()].map((e) => ({ ...e, indexes: [...e.indexes.values()] }));
-}
-
-async function hasColumn(queryRunner: QueryRunner, dialect: Dialect, table: AppTable, column: string): Promise<boolean | undefined> {
-  const { sql, params } = dialect.describeTable(table.table.schema, table.table.name);
-  const columns = ((await queryRunner.query(sql, params)) as { name: string }[]).map((c) => c.name);
-  if (columns.length === 0) return undefined;
-  return columns.includes(column);
 }
 
 function dropIndex(table: AppTable, columns: readonly string[]): string {
@@ -87,11 +71,10 @@ function createIndex(table: AppTable, columns: readonly string[]): string {
  * column, filled from the contacts table, and the indexes over the e-mail rebuilt with it.
  */
 export async function addContactIds(queryRunner: QueryRunner): Promise<void> {
-  const dialect = dialectFor(namingOf(queryRunner));
   for (const { table, contacts, indexes } of await primaryTables(queryRunner)) {
-    if ((await hasColumn(queryRunner, dialect, table, CONTACT_ID_COLUMN)) !== false) continue;
+    if ((await hasColumn(queryRunner, table, CONTACT_ID_COLUMN)) !== false) continue;
     await queryRunner.query(
-      `ALTER TABLE ${table.table.sql} ADD COLUMN ${q(CONTACT_ID_COLUMN)} ${dialect.columnType('uuid')}`,
+      `ALTER TABLE ${table.table.sql} ADD COLUMN ${q(CONTACT_ID_COLUMN)} ${uuidColumnType(queryRunner)}`,
     );
     await queryRunner.query(fillContactIdsSql(table, contacts)!);
     for (const index of indexes) {
@@ -103,9 +86,8 @@ export async function addContactIds(queryRunner: QueryRunner): Promise<void> {
 
 /** Takes the contact id out of the primary tables again, with the indexes as they were before. */
 export async function removeContactIds(queryRunner: QueryRunner): Promise<void> {
-  const dialect = dialectFor(namingOf(queryRunner));
   for (const { table, indexes } of await primaryTables(queryRunner)) {
-    if (!(await hasColumn(queryRunner, dialect, table, CONTACT_ID_COLUMN))) continue;
+    if (!(await hasColumn(queryRunner, table, CONTACT_ID_COLUMN))) continue;
     for (const index of indexes) {
       await queryRunner.query(createIndex(table, index.previous));
       await queryRunner.query(dropIndex(table, index.current));

@@ -1,20 +1,8 @@
 import type { QueryRunner } from 'typeorm';
 import { dataModelSchema } from '@tributary/core';
-import { appTableOf, INSTALLATION_COLUMN, RUN_ID_COLUMN, type AppTable } from '../app-tables.js';
-// Called at migration time only: dialect.ts lists this module's migrations, so it is loaded by then.
-import { dialectFor, type Dialect } from '../dialect.js';
 import { indexName, quoteIdentifier as q } from '../naming.js';
+import { appTableOf, hasColumn, INSTALLATION_COLUMN, RUN_ID_COLUMN, storedJson, uuidColumnType, type AppTable } from './helpers.js';
 import { namingOf, tableNamer } from './naming-of.js';
-
-/** A stored JSON column: parsed by PostgreSQL's driver already, text on SQLite; unreadable text is undefined. */
-function storedJson(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Every declared app table of every installed app, under the models the installations stored, and whether it is a primary table. */
 async function declaredTables(queryRunner: QueryRunner): Promise<{ table: AppTable; primary: boolean }[]> {
@@ -27,19 +15,12 @@ async function declaredTables(queryRunner: QueryRunner): Promise<{ table: AppTab
     // A model the store cannot read is reported by every command that uses the installation.
     if (!parsed.success) continue;
     for (const spec of parsed.data.tables) {
-      const table = appTableOf({ naming }, row.app, parsed.data, spec);
+      const table = appTableOf(naming, row.app, parsed.data, spec);
       const known = byTable.get(table.table.sql);
       byTable.set(table.table.sql, { table, primary: (known?.primary ?? false) || spec.name === parsed.data.primaryTable });
     }
   }
   return [...byTable.values()];
-}
-
-async function hasColumn(queryRunner: QueryRunner, dialect: Dialect, table: AppTable, column: string): Promise<boolean | undefined> {
-  const { sql, params } = dialect.describeTable(table.table.schema, table.table.name);
-  const columns = ((await queryRunner.query(sql, params)) as { name: string }[]).map((c) => c.name);
-  if (columns.length === 0) return undefined;
-  return columns.includes(column);
 }
 
 const RUN_INDEX = [INSTALLATION_COLUMN, RUN_ID_COLUMN];
@@ -54,10 +35,9 @@ function qualifiedIndex(table: AppTable): string {
  * primary tables. Rows stored before keep a null run id: which run stored them is not known.
  */
 export async function addRunIds(queryRunner: QueryRunner): Promise<void> {
-  const dialect = dialectFor(namingOf(queryRunner));
   for (const { table, primary } of await declaredTables(queryRunner)) {
-    if ((await hasColumn(queryRunner, dialect, table, RUN_ID_COLUMN)) !== false) continue;
-    await queryRunner.query(`ALTER TABLE ${table.table.sql} ADD COLUMN ${q(RUN_ID_COLUMN)} ${dialect.columnType('uuid')}`);
+    if ((await hasColumn(queryRunner, table, RUN_ID_COLUMN)) !== false) continue;
+    await queryRunner.query(`ALTER TABLE ${table.table.sql} ADD COLUMN ${q(RUN_ID_COLUMN)} ${uuidColumnType(queryRunner)}`);
     if (primary) {
       await queryRunner.query(`CREATE INDEX IF NOT EXISTS ${q(indexName(table.table, RUN_INDEX))} ON ${table.table.sql} (${RUN_INDEX.map(q).join(', ')})`);
     }
@@ -66,9 +46,8 @@ export async function addRunIds(queryRunner: QueryRunner): Promise<void> {
 
 /** Takes the run id out of the app tables again. */
 export async function removeRunIds(queryRunner: QueryRunner): Promise<void> {
-  const dialect = dialectFor(namingOf(queryRunner));
   for (const { table } of await declaredTables(queryRunner)) {
-    if (!(await hasColumn(queryRunner, dialect, table, RUN_ID_COLUMN))) continue;
+    if (!(await hasColumn(queryRunner, table, RUN_ID_COLUMN))) continue;
     await queryRunner.query(`DROP INDEX IF EXISTS ${qualifiedIndex(table)}`);
     await queryRunner.query(`ALTER TABLE ${table.table.sql} DROP COLUMN ${q(RUN_ID_COLUMN)}`);
   }

@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import {
   ConfigError,
-  StorageError,
-  describeIssues,
   parseUserInput,
-  nameTextSchema,
   profileDefinitionSchema,
-  type CustomerTableLink,
   type EvaluateProfileOptions,
   type FeedbackForm,
   type Logger,
-  type ProfileDefinition,
   type ProfileEvaluation,
   type ProfileHistoryEntry,
   type ProfileMember,
@@ -19,102 +13,29 @@ import {
 } from '@tributary/core';
 import { storedCustomerTable } from '../customer-table.js';
 import type { Database, Executor } from '../database.js';
-import { chunk, databaseValue, internalTable, type Statement } from '../dialect.js';
-import { dateFromDatabase } from '../values.js';
+import type { Statement } from '../dialect.js';
 import { isUniqueViolation, storageFailure } from '../errors.js';
 import { requireWorkspaceId } from '../workspaces.js';
-import { Bindings } from './bindings.js';
+import type { Bindings } from './bindings.js';
 import { answerCopiesOf } from './answer-copies.js';
-import { compileProfile, explainStatement, type AnswerCopies, type MemberRow } from './compile.js';
+import { compileProfile, explainStatement, type MemberRow } from './compile.js';
+import { membership, readHistory, recordEvaluation } from './evaluations.js';
+import {
+  boundStatement,
+  difference,
+  limitSchema,
+  nameSchema,
+  notFound,
+  ownTableSql,
+  timestampValue,
+  toMember,
+  toProfile,
+  workspaceSchema,
+  type Membership,
+  type ProfileRow,
+  type Target,
+} from './records.js';
 import { PROFILE_APP, profileTables } from './schema.js';
-
-/** Rows per DELETE … IN (…) statement: far below either database's parameter limit. */
-const DELETE_CHUNK = 500;
-
-// Checked before any query: a NUL in a bound value fails the statement on PostgreSQL only.
-const workspaceSchema = z.string().trim().pipe(nameTextSchema(200));
-// A look-up only needs text a database can bind; a name no profile can have is simply not found.
-const nameSchema = z.string().trim().pipe(nameTextSchema(100));
-const limitSchema = z.number().int().min(1).max(1000);
-
-interface ProfileRow {
-  id: string;
-  workspace: string;
-  name: string;
-  definition: unknown;
-  created_at: Date | string;
-  updated_at: Date | string;
-  evaluated_at: Date | string | null;
-  member_count: number | string | null;
-}
-
-/** The members of a profile's latest recorded evaluation, and which one that was. */
-interface Membership {
-  current: Set<string>;
-  previous?: { ordinal: number; evaluatedAt: Date };
-}
-
-interface Target {
-  profile: StoredProfile;
-  installationId: string;
-  customerTable?: CustomerTableLink;
-  answerCopies: AnswerCopies;
-}
-
-function storedDefinition(value: unknown, what: string): ProfileDefinition {
-  const parsed = profileDefinitionSchema.safeParse(typeof value === 'string' ? JSON.parse(value) : value);
-  if (!parsed.success)
-    throw new StorageError(
-      'STORE_DATA_INVALID',
-      `${what} holds an invalid definition: ${describeIssues(parsed.error)}`,
-    );
-  return parsed.data;
-}
-
-function toProfile(row: ProfileRow): StoredProfile {
-  const profile: StoredProfile = {
-    id: row.id,
-    workspace: row.workspace,
-    name: row.name,
-    definition: storedDefinition(row.definition, `Profile "${row.name}"`),
-    createdAt: dateFromDatabase(row.created_at),
-    updatedAt: dateFromDatabase(row.updated_at),
-  };
-  if (row.evaluated_at !== null && row.member_count !== null) {
-    profile.lastEvaluation = {
-      evaluatedAt: dateFromDatabase(row.evaluated_at),
-      memberCount: Number(row.member_count),
-    };
-  }
-  return profile;
-}
-
-/** A member's response time as compileProfile returns it: epoch milliseconds, or ISO-8601 text. */
-function respondedAt(value: string | number): Date {
-  return new Date(typeof value === 'number' || /^-?\d+$/.test(value) ? Number(value) : value);
-}
-
-function toMember(row: MemberRow): ProfileMember {
-  return {
-    email: row.email,
-    contactId: row.contact_id ?? null,
-    customerId: row.customer_id === null || row.customer_id === undefined ? null : String(row.customer_id),
-    responseId: String(row.response_id),
-    formId: row.form_id === null || row.form_id === undefined ? null : Number(row.form_id),
-    score: row.score === null || row.score === undefined ? null : Number(row.score),
-    respondedAt: respondedAt(row.responded_at),
-  };
-}
-
-function difference(a: readonly string[], b: ReadonlySet<string>): string[] {
-  return a.filter((email) => !b.has(email)).sort();
-}
-
-function notFound(workspace: string, name: string): ConfigError {
-  return new ConfigError('PROFILE_NOT_FOUND', `Workspace "${workspace}" has no profile named "${name}".`, {
-    hint: `List its profiles with: tributary profiles list --workspace ${workspace}`,
-  });
-}
 
 /**
  * Profiles of a workspace: definitions, evaluation over the workspace's CloseAlert data, and the
@@ -131,16 +52,15 @@ export class Profiles {
   }
 
   private table(name: string): string {
-    return internalTable(this.dialect, name).sql;
+    return ownTableSql(this.dialect, name);
   }
 
   private statement(build: (b: Bindings) => string): Statement {
-    const bindings = new Bindings();
-    return bindings.statement(this.dialect.name, build(bindings));
+    return boundStatement(this.dialect, build);
   }
 
   private timestamp(date: Date): unknown {
-    return databaseValue(this.dialect.name, 'timestamp', date.toISOString());
+    return timestampValue(this.dialect, date);
   }
 
   private selectProfiles(b: Bindings, workspace: string, name?: string): string {
@@ -380,32 +300,6 @@ export class Profiles {
     });
   }
 
-  /** The members as of the latest recorded evaluation, and when that was, in one statement. */
-  private async membership(db: Executor, profileId: string): Promise<Membership> {
-    const rows = await db.run<{
-      email_normalized: string | null;
-      ordinal: number | string | null;
-      evaluated_at: Date | string | null;
-    }>(
-      this.statement(
-        (b) => `SELECT NULL AS "email_normalized", e."ordinal", e."evaluated_at"
-                  FROM ${this.table('profile_evaluations')} e
-                 WHERE e."profile_id" = ${b.bind(profileId)}
-                   AND e."ordinal" = (SELECT MAX(x."ordinal") FROM ${this.table('profile_evaluations')} x WHERE x."profile_id" = ${b.bind(profileId)})
-                UNION ALL
-                SELECT m."email_normalized", NULL, NULL FROM ${this.table('profile_members')} m WHERE m."profile_id" = ${b.bind(profileId)}`,
-      ),
-    );
-    const current = new Set<string>();
-    let previous: { ordinal: number; evaluatedAt: Date } | undefined;
-    for (const row of rows) {
-      if (row.email_normalized !== null) current.add(row.email_normalized);
-      else if (row.ordinal !== null && row.evaluated_at !== null)
-        previous = { ordinal: Number(row.ordinal), evaluatedAt: dateFromDatabase(row.evaluated_at) };
-    }
-    return { current, ...(previous ? { previous } : {}) };
-  }
-
   async evaluate(
     workspaceInput: string,
     nameInput: string,
@@ -428,7 +322,7 @@ export class Profiles {
         const members = rows.map(toMember);
         return record
           ? { target, members }
-          : { target, members, previousMembers: await this.membership(db, target.profile.id) };
+          : { target, members, previousMembers: await membership(db, this.dialect, target.profile.id) };
       });
     } catch (error) {
       throw storageFailure(`evaluate the profile "${name}"`, error, 'PROFILE_QUERY_FAILED');
@@ -453,67 +347,17 @@ export class Profiles {
         };
       }
       const evaluationId = randomUUID();
-      const result = await this.db.transaction(async (tx) => {
-        // Two evaluations of one profile at once would both diff against the same members; one waits.
-        const lock = this.dialect.transactionLock(`profile:${profileId}`);
-        if (lock) await tx.run(lock);
-        const [still] = await tx.run<{ id: string }>(
-          this.statement(
-            (b) => `SELECT "id" FROM ${this.table('profiles')} WHERE "id" = ${b.bind(profileId)}`,
-          ),
-        );
-        if (!still) throw notFound(workspace, name);
-        const { current, previous } = await this.membership(tx, profileId);
-        const entered = difference(emails, current);
-        const left = difference([...current], memberSet);
-        await tx.run(
-          this.statement(
-            (b) => `INSERT INTO ${this.table('profile_evaluations')}
-                      ("id", "profile_id", "installation_id", "ordinal", "evaluated_at", "recorded_at", "member_count", "entered_count", "left_count")
-                    VALUES (${b.bind(evaluationId)}, ${b.bind(profileId)}, ${b.bind(target.installationId)}, ${b.bind((previous?.ordinal ?? 0) + 1)},
-                            ${b.bind(this.timestamp(now))}, ${b.bind(this.timestamp(new Date()))}, ${b.bind(members.length)}, ${b.bind(entered.length)}, ${b.bind(left.length)})`,
-          ),
-        );
-        const changes = [
-          ...entered.map((email) => [evaluationId, email, 'entered']),
-          ...left.map((email) => [evaluationId, email, 'left']),
-        ];
-        for (const statement of this.dialect.buildInsert({
-          table: internalTable(this.dialect, 'profile_membership_changes'),
-          columns: [
-            { name: 'evaluation_id', type: 'uuid' },
-            { name: 'email_normalized', type: 'text' },
-            { name: 'change', type: 'text' },
-          ],
-          rows: changes,
-          conflictKey: [],
-          onConflict: { action: 'nothing' },
-        })) {
-          await tx.run(statement);
-        }
-        for (const emailsLeft of chunk(left, DELETE_CHUNK)) {
-          await tx.run(
-            this.statement(
-              (b) =>
-                `DELETE FROM ${this.table('profile_members')} WHERE "profile_id" = ${b.bind(profileId)} AND "email_normalized" IN (${emailsLeft.map((e) => b.bind(e)).join(', ')})`,
-            ),
-          );
-        }
-        for (const statement of this.dialect.buildInsert({
-          table: internalTable(this.dialect, 'profile_members'),
-          columns: [
-            { name: 'profile_id', type: 'uuid' },
-            { name: 'email_normalized', type: 'text' },
-            { name: 'since_evaluation_id', type: 'uuid' },
-          ],
-          rows: entered.map((email) => [profileId, email, evaluationId]),
-          conflictKey: [],
-          onConflict: { action: 'nothing' },
-        })) {
-          await tx.run(statement);
-        }
-        return { entered, left, previous };
-      });
+      const result = await this.db.transaction((tx) =>
+        recordEvaluation(tx, this.dialect, {
+          workspace,
+          name,
+          profileId,
+          installationId: target.installationId,
+          evaluationId,
+          evaluatedAt: now,
+          emails,
+        }),
+      );
       this.logger.debug(
         {
           workspace,
@@ -551,52 +395,7 @@ export class Profiles {
     const profile = await this.get(workspace, name);
     if (!profile) throw notFound(workspace, name);
     try {
-      return await this.db.withConnection(async (db) => {
-        const evaluations = await db.run<{
-          id: string;
-          evaluated_at: Date | string;
-          member_count: number | string;
-        }>(
-          this.statement(
-            (b) => `SELECT "id", "evaluated_at", "member_count" FROM ${this.table('profile_evaluations')}
-                     WHERE "profile_id" = ${b.bind(profile.id)} ORDER BY "ordinal" DESC LIMIT ${b.bind(limit)}`,
-          ),
-        );
-        const entries = new Map<string, ProfileHistoryEntry>(
-          evaluations.map((e) => [
-            e.id,
-            {
-              evaluationId: e.id,
-              evaluatedAt: dateFromDatabase(e.evaluated_at),
-              memberCount: Number(e.member_count),
-              entered: [],
-              left: [],
-            },
-          ]),
-        );
-        for (const ids of chunk([...entries.keys()], DELETE_CHUNK)) {
-          const changes = await db.run<{
-            evaluation_id: string;
-            email_normalized: string;
-            change: 'entered' | 'left';
-          }>(
-            this.statement(
-              (
-                b,
-              ) => `SELECT "evaluation_id", "email_normalized", "change" FROM ${this.table('profile_membership_changes')}
-                       WHERE "evaluation_id" IN (${ids.map((id) => b.bind(id)).join(', ')})`,
-            ),
-          );
-          for (const change of changes)
-            entries.get(change.evaluation_id)?.[change.change].push(change.email_normalized);
-        }
-        // Sorted here rather than by the database, whose text order depends on its collation.
-        for (const entry of entries.values()) {
-          entry.entered.sort();
-          entry.left.sort();
-        }
-        return [...entries.values()];
-      });
+      return await this.db.withConnection((db) => readHistory(db, this.dialect, profile.id, limit));
     } catch (error) {
       throw storageFailure(`read the history of the profile "${name}"`, error);
     }

@@ -1,0 +1,234 @@
+/*
+ * The store port, split by role: each caller asks for the roles it uses (a sync needs only
+ * SyncStore), so that a second implementation or a test double knows what it must provide.
+ * `Store` is all of them together, as a database implements it. The data types stay in store.ts.
+ */
+import type { MappedRows } from './mapping.js';
+import type { BillingAccount, Invoice, NewInvoice } from './billing.js';
+import type { WorkspaceAdmin } from './workspace-admins.js';
+import type {
+  EvaluateProfileOptions,
+  FeedbackForm,
+  ProfileDefinitionInput,
+  ProfileEvaluation,
+  ProfileHistoryEntry,
+  StoredProfile,
+} from './profile.js';
+import type {
+  Installation,
+  InstallationChanges,
+  NewInstallation,
+  PageWrite,
+  PageWriteResult,
+  RewriteResult,
+  RowBatch,
+  RowQuery,
+  RunLockHolder,
+  RunLockResult,
+  RunOutcome,
+  RunRecord,
+  SavedCustomerPage,
+  ScheduleEntry,
+  ScheduleState,
+  SecretResealResult,
+  UninstallOptions,
+} from './store.js';
+
+/** What one sync needs (`runSync` of `@tributary/runner`): the checkpoints, the page writes and its own run record. */
+export interface SyncStore {
+  /** Reads the stored checkpoint of a stream, or null before the first page. */
+  readCheckpoint(installationId: string, stream: string): Promise<unknown>;
+  /**
+   * Stores a page's rows, the contacts of new e-mails, its rejected records and its checkpoint in one
+   * transaction. Known rows of `ignore` tables are skipped and those of `update` tables are rewritten
+   * only when a value changed, so that writing the same page twice writes nothing the second time.
+   * Refuses an installation that is not active.
+   */
+  writePage(write: PageWrite): Promise<PageWriteResult>;
+  /** Opens a run record. */
+  startRun(installationId: string, startedAt: Date): Promise<string>;
+  /** Closes a run record with its outcome. */
+  finishRun(runId: string, outcome: RunOutcome, finishedAt: Date): Promise<void>;
+}
+
+/** The run log as operators read it, and the clean-up of runs whose process died. */
+export interface RunLogStore {
+  /** The newest runs, newest first. */
+  listRuns(filter: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]>;
+  /**
+   * The newest run of each of these installations (none for one that never ran), in their order.
+   * Their `saved` lists may be left empty (`savedTotal` still counts them): a status needs no customers.
+   */
+  latestRuns(installationIds: readonly string[]): Promise<RunRecord[]>;
+  /** One run by id, or undefined. */
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Every customer a run saved, a page at a time, in the order it saved them; undefined for an unknown run. */
+  listSavedCustomers(
+    runId: string,
+    page: { after?: number; limit: number },
+  ): Promise<SavedCustomerPage | undefined>;
+  /**
+   * Marks `running` runs whose process died as `abandoned`: a run is dead when its installation's
+   * run lock is free (taking the lock proves it). Its counts become what it committed (rows carrying
+   * its run id, records it set aside); `finishedAt` stays null (when it died is not known) and a
+   * warning says it was found at `at`. Optionally only of some installations. Returns those marked.
+   */
+  markAbandonedRuns(at: Date, installationIds?: readonly string[]): Promise<RunRecord[]>;
+}
+
+/** Installing, changing and removing apps in workspaces. */
+export interface InstallationStore {
+  /**
+   * Saves the workspace (when new), the installation, its encrypted secrets and its app tables in one
+   * transaction; on failure nothing is left behind. Refuses a second active installation of the same
+   * app in a workspace with a ConfigError. When an earlier installation of the app in the workspace
+   * was uninstalled with its data kept, it is reattached: the same id (rows, contacts, checkpoints)
+   * with the new settings and `createdAt` the reinstall moment (billing starts again from it).
+   */
+  install(installation: NewInstallation): Promise<Installation>;
+  /** An installation by id, whatever its status, or undefined. */
+  getInstallation(id: string): Promise<Installation | undefined>;
+  /** The active installation of an app in a workspace, or undefined. */
+  findInstallation(workspace: string, app: string): Promise<Installation | undefined>;
+  /** Every installation (active and uninstalled), optionally of one workspace. */
+  listInstallations(workspace?: string): Promise<Installation[]>;
+  /**
+   * Creates the installation's app tables, or adds the columns and indexes its data model gained
+   * (after a connector upgrade), idempotently. Never drops or narrows anything.
+   */
+  provision(installation: Installation): Promise<void>;
+  /** Changes an active installation's config, secrets, mappings, data model or customer link in one transaction. */
+  updateInstallation(id: string, changes: InstallationChanges): Promise<Installation>;
+  /**
+   * Marks an installation uninstalled, deletes its secrets, and with `purge` its rows, checkpoints
+   * and the profile memberships over its data, and sets `purgedAt`. Purging a purged installation
+   * is a ConfigError `APP_ALREADY_PURGED`.
+   */
+  uninstall(id: string, options: UninstallOptions): Promise<void>;
+}
+
+/** The rows stored in an installation's app tables, outside a sync: counting them and remapping them. */
+export interface AppDataStore {
+  /**
+   * How many rows of an installation each of its app tables holds (the contacts table included),
+   * keyed by the table's name as the database knows it (inside the schema, or with the prefix).
+   */
+  countRows(installationId: string): Promise<Record<string, number>>;
+  /** Reads rows of an installation's app table in key order, a batch at a time, for remapping stored data. */
+  readRows(installationId: string, query: RowQuery): Promise<RowBatch>;
+  /**
+   * Writes rows with overwrite semantics into every table, the primary table included: a known row
+   * gets the given values (only when one differs), a new one is inserted, and new e-mails get
+   * contacts; set-based, in one transaction. Refuses an installation that is not active.
+   */
+  rewriteRows(installationId: string, rows: MappedRows): Promise<RewriteResult>;
+}
+
+/** Who may install and remove apps in a workspace. */
+export interface WorkspaceAdminStore {
+  /** The administrators of a workspace (none for a workspace nobody has claimed yet). */
+  listWorkspaceAdmins(workspace: string): Promise<WorkspaceAdmin[]>;
+  /** Makes `user` an administrator of the workspace; `actor` must be one (or claims a workspace that has none). */
+  addWorkspaceAdmin(workspace: string, user: string, actor: string): Promise<void>;
+  /** Takes `user`'s administrator role away; `actor` must be an administrator, and the last one stays. */
+  removeWorkspaceAdmin(workspace: string, user: string, actor: string): Promise<void>;
+}
+
+/** Profiles: segments over a workspace's feedback (see @tributary/store-typeorm's README). */
+export interface ProfileStore {
+  /** Saves a new profile in a workspace; a ConfigError when the definition is invalid or the name is taken. */
+  createProfile(workspace: string, definition: ProfileDefinitionInput): Promise<StoredProfile>;
+  /** The profiles of a workspace, by name. */
+  listProfiles(workspace: string): Promise<StoredProfile[]>;
+  /** A profile by name, or undefined. */
+  getProfile(workspace: string, name: string): Promise<StoredProfile | undefined>;
+  /** Deletes a profile with its evaluation history; false when there was none. */
+  deleteProfile(workspace: string, name: string): Promise<boolean>;
+  /**
+   * Evaluates a profile over the workspace's app data at `now`: its members, and who entered and who
+   * left since the previous recorded evaluation. Records the evaluation unless `record` is false.
+   */
+  evaluateProfile(
+    workspace: string,
+    name: string,
+    options?: EvaluateProfileOptions,
+  ): Promise<ProfileEvaluation>;
+  /** Recorded evaluations of a profile with their membership changes, newest first. */
+  profileHistory(workspace: string, name: string, options: { limit: number }): Promise<ProfileHistoryEntry[]>;
+  /** The forms and questions of the workspace's feedback, by form id: what profiles can name. */
+  listFeedbackForms(workspace: string): Promise<FeedbackForm[]>;
+}
+
+/** Invoices and what billing needs to produce them. */
+export interface BillingStore {
+  /** Records invoices; one whose (installation, period start) is already recorded is skipped. Returns those added. */
+  recordInvoices(invoices: readonly NewInvoice[]): Promise<Invoice[]>;
+  /** Invoices, oldest period first, optionally of one workspace or installation. */
+  listInvoices(filter?: { workspace?: string; installationId?: string }): Promise<Invoice[]>;
+  /** Every installation, active or not, as billing needs it: plan, install and uninstall times, billed until. */
+  listBillingAccounts(): Promise<BillingAccount[]>;
+}
+
+/** Rotation of the key that seals the installations' secrets. */
+export interface SecretStore {
+  /** Seals every stored secret again under the cipher's current key, in one transaction. */
+  resealSecrets(): Promise<SecretResealResult>;
+  /** How many stored secrets each key id sealed. */
+  secretKeyUsage(): Promise<Record<string, number>>;
+}
+
+/** The runner's bookkeeping: hourly schedules, run locks and periodic tasks (tables `schedules` and `periodic_tasks`, see @tributary/store-typeorm's README). */
+export interface ScheduleStore {
+  /** Every active installation with its schedule, for the scheduler's tick and `tributary runner status`. */
+  listSchedules(): Promise<ScheduleEntry[]>;
+  /** The schedule of one installation, or undefined before its first scheduled run. */
+  readSchedule(installationId: string): Promise<ScheduleState | undefined>;
+  /**
+   * Saves an installation's schedule if it is still at `expectedVersion` (0: never saved) and bumps
+   * its version; returns false, writing nothing, when another worker saved it first.
+   */
+  saveSchedule(state: Omit<ScheduleState, 'version'>, expectedVersion: number): Promise<boolean>;
+  /**
+   * Runs `work` holding the installation's run lock, or returns `{ acquired: false }` at once when
+   * another worker holds it. PostgreSQL: a session advisory lock on a connection of its own, held for
+   * the whole run and dropped by the database when the process dies. SQLite: a lease row renewed while
+   * the work runs, so that other processes on the same file see it; a dead holder's lease expires.
+   */
+  withRunLock<T>(installationId: string, work: () => Promise<T>): Promise<RunLockResult<T>>;
+  /** Who holds run locks right now (optionally of some installations); holders that died are left out. */
+  listRunLockHolders(installationIds?: readonly string[]): Promise<RunLockHolder[]>;
+  /**
+   * Claims the period of a periodic task that starts at `periodStart`: true for the one caller that
+   * moves the task to this period, false when it is already there (or later).
+   */
+  claimPeriodicTask(name: string, periodStart: Date, claimedAt: Date): Promise<boolean>;
+  /** Gives back a claimed period after the task failed, so that a later tick tries it again. */
+  releasePeriodicTask(name: string, periodStart: Date): Promise<void>;
+}
+
+/** Setting the store up and closing it. */
+export interface StoreLifecycle {
+  /** Creates or upgrades Tributary's own tables. */
+  migrate(): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * The store port: everything the runner and the CLI need from a database. Implementations must
+ * write a page and its checkpoint atomically, never create or change a table they do not own, and
+ * bind every value as a parameter. Failures are TributaryErrors: ConfigError for what the user must
+ * change, StorageError for what the database refused.
+ */
+export interface Store
+  extends
+    StoreLifecycle,
+    InstallationStore,
+    WorkspaceAdminStore,
+    AppDataStore,
+    SyncStore,
+    RunLogStore,
+    ProfileStore,
+    BillingStore,
+    SecretStore,
+    ScheduleStore {}
