@@ -1,2 +1,8 @@
 export { createPostgresTestDatabase, type PostgresTestDatabase } from './postgres.js';
 export { testDatabases, tempDirectory, type TestDatabase } from './databases.js';
+export {
+  describeConnectorConformance,
+  type ConformanceConnector,
+  type ConformanceOptions,
+  type ConformanceSandbox,
+} from './conformance.js';

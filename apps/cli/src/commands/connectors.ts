@@ -3,10 +3,11 @@ import { configFieldsOf } from '@tributary/core';
 import { jsonFlag, outputFor } from '../cli-options.js';
 import { knownConnectors } from '../connectors.js';
 import type { Io } from '../io.js';
+import { scaffoldConnector } from '../scaffold.js';
 
 /** Registers `tributary connectors`: the apps this installation of Tributary can install. */
 export function registerConnectors(program: Command, io: Io): void {
-  program
+  const connectors = program
     .command('connectors')
     .description('list the connectors (apps) that can be installed: built-in ones and those TRIBUTARY_CONNECTORS or tributary.config.json name')
     .addOption(jsonFlag())
@@ -28,5 +29,17 @@ export function registerConnectors(program: Command, io: Io): void {
       }
       out.say(`Settings in detail: tributary install <app> --help`);
       out.result(list);
+    });
+  connectors
+    .command('new <id>')
+    .description('write a new connector package (config, one HTTP stream on @tributary/sdk, tables, mappings, README, a passing test)')
+    .option('--dir <path>', 'where to write it (default ./tributary-connector-<id>); must be new or empty')
+    .action((id: string, options: { dir?: string }, command: Command) => {
+      // `--json` belongs to `connectors` itself, which commander hands the flag to wherever it stands.
+      const out = outputFor(io, command.optsWithGlobals<{ json?: boolean }>());
+      const written = scaffoldConnector(id, options.dir);
+      out.say(`Wrote connector "${id}" to ${written.dir}: ${written.files.join(', ')}`);
+      out.say(`Next: cd ${written.dir} && npm install && npm test, then TRIBUTARY_CONNECTORS=${written.dir} tributary connectors`);
+      out.result(written);
     });
 }
