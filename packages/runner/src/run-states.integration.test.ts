@@ -145,4 +145,18 @@ describe.each(databases)('run states on $dialect', (db) => {
     expect(next.acquired && next.value.status).toBe('succeeded');
     expect(await store.getRun(second!.id)).toMatchObject({ status: 'abandoned', inserted: 2 });
   });
+
+  it('closes a dead run even when the installation\'s token cannot be opened (the key is missing)', async () => {
+    clock = new Date(NOW.getTime() + 4 * HOUR);
+    sandbox.addResponses({ count: 3, createdAt: (i) => new Date(clock.getTime() - 60_000 + i * 1000) });
+    await expect(runSync({ store: dyingBefore(store, 'finishRun'), connector, installation, now })).rejects.toThrow('the process died');
+    const [dead] = await store.listRuns({ workspace: 'acme', limit: 1 });
+    const keyless = await createStore({ url: db.url, cipher: createSecretCipher({ keys: { k9: randomBytes(32) }, currentKeyId: 'k9' }) });
+    try {
+      const [abandoned] = await keyless.markAbandonedRuns(new Date());
+      expect(abandoned).toMatchObject({ id: dead!.id, status: 'abandoned', inserted: 3 });
+    } finally {
+      await keyless.close();
+    }
+  });
 });

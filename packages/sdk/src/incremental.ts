@@ -177,8 +177,9 @@ export class Incremental<T> {
     // A record older than the installation is backfill; one created after it is news, however late
     // it arrives. The install moment is the latest one: a reinstall that reattached kept data (and its
     // checkpoint) makes what was created while the app was uninstalled old news too. A clock that puts
-    // the run before the install moment falls back to the run's end.
-    this.installedMs = options.installedAt ? Math.min(options.installedAt.getTime(), this.untilMs) : this.backfillUntilMs;
+    // the run before the install moment (a test's) falls back to the first run's end.
+    const installedAtMs = options.installedAt?.getTime();
+    this.installedMs = installedAtMs !== undefined && installedAtMs <= this.untilMs ? installedAtMs : this.backfillUntilMs;
     const backfillStart = (endMs: number) => options.backfillFrom?.getTime() ?? endMs - options.backfillMs;
     this.previousCursorMs = checkpoint ? Date.parse(checkpoint.cursor) : undefined;
     this.cursorMs = this.previousCursorMs ?? backfillStart(this.untilMs);

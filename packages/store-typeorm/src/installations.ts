@@ -269,6 +269,15 @@ export class Installations {
     });
   }
 
+  /** An installation's app and data model, without opening its secrets (which may be unreadable). */
+  async appModel(id: string): Promise<{ app: string; dataModel: DataModel } | undefined> {
+    if (!isStoreId(id)) return undefined;
+    return this.read(`read installation ${id}`, async (db) => {
+      const row = await db.manager.getRepository(this.entities.Installation).findOneBy({ id });
+      return row ? { app: row.app, dataModel: storedDataModel(row.dataModel, `Installation ${id}`) } : undefined;
+    });
+  }
+
   async find(workspace: string, app: string): Promise<Installation | undefined> {
     return this.read(`find app "${app}" in workspace "${workspace}"`, async (db) => {
       const ws = await db.manager.getRepository(this.entities.Workspace).findOneBy({ name: workspace });

@@ -287,7 +287,8 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   private async abandonLocked(installationId: string, at: Date): Promise<string[]> {
     const running = await this.runs.running([installationId]);
     if (running.length === 0) return [];
-    const installation = await this.installations.get(installationId);
+    // Only the tables matter here: an installation whose token cannot be opened is closed all the same.
+    const installation = await this.installations.appModel(installationId);
     const model = installation?.dataModel;
     const spec = model?.tables.find((t) => t.name === model.primaryTable);
     const primary = installation && model && spec ? appTableOf(this.db.dialect, installation.app, model, spec).table.sql : undefined;
