@@ -58,7 +58,7 @@ describe.each(databases)('the CLI as people use it on $dialect', (database: Test
     const beta = await install('beta', expiring);
     expect(beta.code, beta.stderr).toBe(0);
     // The install's note names the workspace to paste, not a placeholder.
-    expect(beta.stdout).toContain('tributary app token --workspace beta closealert --token <jwt>');
+    expect(beta.stdout).toContain('tributary app token --workspace beta closealert --token-file <file>');
     expect(beta.stdout).not.toContain('<ws>');
     expect(beta.stdout).toContain('Run the first sync now with: tributary sync closealert --workspace beta');
   }, 60_000);
@@ -185,7 +185,7 @@ describe.each(databases)('the CLI as people use it on $dialect', (database: Test
       expect(run.code, run.stderr).toBe(0);
       const all = run.stdout + run.stderr;
       expect(all.match(/The API token is valid until/g), all).toHaveLength(1);
-      expect(all).toContain('tributary app token --workspace beta closealert --token <jwt>');
+      expect(all).toContain('tributary app token --workspace beta closealert --token-file <file>');
       expect(all).not.toContain('<ws>');
       expect(run.stderr.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
     }

@@ -71,7 +71,7 @@ describe.each(databases)('app tokens on $dialect', (database: TestDatabase) => {
     expect(doctor.code).toBe(doctorExit);
     if (state === 'expiring') {
       expect(app!.attention).toEqual([expect.stringContaining(`${days} days left`)]);
-      expect(app!.attention[0]).toContain(`tributary app token --workspace ${ws} closealert --token <jwt>`);
+      expect(app!.attention[0]).toContain(`tributary app token --workspace ${ws} closealert --token-file <file>`);
       expect(text.stdout).toContain('warning: The API token is valid until');
       expect(doctor.stdout).toMatch(new RegExp(`ATTENTION\\s+${ws}/closealert: The API token is valid until .*\\(${days} days left\\)`));
       expect(doctor.stderr).toContain('need attention');
@@ -164,7 +164,7 @@ describe.each(databases)('app tokens on $dialect', (database: TestDatabase) => {
     // The operator must act (replace the token): a configuration failure, exit 2.
     expect(sync.code).toBe(2);
     expect(sync.stdout).toContain('error [TOKEN_EXPIRED]: The CloseAlert API token expired on');
-    expect(sync.stdout).toContain('tributary app token --workspace expired closealert --token <jwt>');
+    expect(sync.stdout).toContain('tributary app token --workspace expired closealert --token-file <file>');
     expect(sync.stdout).not.toContain('<ws>');
     expect(sandbox.stats().requests).toBe(requests);
 

@@ -86,7 +86,7 @@ export interface CloseAlertClientOptions extends CloseAlertClientTuning {
 }
 
 const ALLOW_LIST_HINT =
-  "CloseAlert refused the API token (403). Either the token is wrong or expired, or this machine's outgoing IP address is not on CloseAlert's allow-list: add it under Settings → API access → Whitelisted IP's (without any listed IP the API refuses everyone). If the token expired, generate a new one and replace it with: tributary app token --workspace <ws> closealert --token <jwt>";
+  "CloseAlert refused the API token (403). Either the token is wrong or expired, or this machine's outgoing IP address is not on CloseAlert's allow-list: add it under Settings → API access → Whitelisted IP's (without any listed IP the API refuses everyone). If the token expired, generate a new one and replace it with: tributary app token --workspace <ws> closealert --token-file <file>";
 const ALLOW_LIST_ACTION = "Check the token, or add this machine's outgoing IP under Settings → API access → Whitelisted IP's in CloseAlert.";
 
 /**

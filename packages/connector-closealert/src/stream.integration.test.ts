@@ -290,7 +290,7 @@ describe('form_responses stream against the sandbox', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toMatchObject({ code: 'TOKEN_EXPIRED' });
     expect((error as Error).message).toContain(
-      'tributary app token --workspace <ws> closealert --token <jwt>',
+      'tributary app token --workspace <ws> closealert --token-file <file>',
     );
     expect((error as Error).message).not.toContain(expired);
     expect(sandbox.stats().requests).toBe(0);

@@ -18,7 +18,7 @@ const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const claimsSchema = z.looseObject({ exp: z.number().finite().optional() });
 
 /** The command that replaces a token without reinstalling, for messages. */
-export const REPLACE_TOKEN_COMMAND = 'tributary app token --workspace <ws> closealert --token <jwt>';
+export const REPLACE_TOKEN_COMMAND = 'tributary app token --workspace <ws> closealert --token-file <file>';
 
 function malformed(detail: string): ConfigError {
   return new ConfigError('TOKEN_MALFORMED', `The CloseAlert API token is not a valid JWT: ${detail}.`, {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import {
   InternalError,
-  SourceApiError,
+  isTributaryError,
   parseUserInput,
   silentLogger,
   type ConnectorDefinition,
@@ -118,12 +118,14 @@ function reportOf(result: SyncResult, startedAt: Date, finishedAt: Date): RunRep
   if (result.interrupted) return { startedAt, finishedAt, status: 'interrupted' };
   if (result.status === 'succeeded') return { startedAt, finishedAt, status: 'succeeded' };
   const failure = result.failure;
+  const retryAfter = retryAfterOf(failure);
   return {
     startedAt,
     finishedAt,
     status: 'failed',
     ...(result.errorCode === undefined ? {} : { errorCode: result.errorCode }),
-    ...(failure instanceof SourceApiError && failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
+    // By what the error says, not its class: a plugin's errors come from its own copy of core.
+    ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
   };
 }
 
@@ -288,4 +290,11 @@ export function createRunner(options: RunnerOptions): Runner {
       logger.info('runner stopped');
     },
   };
+}
+
+/** The wait a source asked for (Retry-After) on a failure, whichever copy of core made the error. */
+function retryAfterOf(failure: unknown): number | undefined {
+  if (!isTributaryError(failure) || failure.actor !== 'source') return undefined;
+  const wait = (failure as { retryAfterMs?: unknown }).retryAfterMs;
+  return typeof wait === 'number' ? wait : undefined;
 }

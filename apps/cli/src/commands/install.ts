@@ -56,7 +56,7 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
   const existing = await store.findInstallation(workspace, app);
   if (existing) {
     throw new ConfigError('APP_ALREADY_INSTALLED', `${connector.displayName} is already installed in workspace "${workspace}".`, {
-      hint: `Replace its token with \`tributary app token --workspace ${workspace} ${app} --token <jwt>\`, or uninstall it first.`,
+      hint: `Replace its token with \`tributary app token --workspace ${workspace} ${app} --token-file <file>\`, or uninstall it first.`,
     });
   }
   const check = await connector.check({ config, now: new Date(), logger: ctx.logger });

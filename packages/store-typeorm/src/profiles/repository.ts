@@ -174,7 +174,7 @@ export class Profiles {
         'APP_DATA_PURGED',
         `Profiles read CloseAlert feedback, but ${PROFILE_APP} was uninstalled from workspace "${workspace}" and its data purged: there is nothing to evaluate.`,
         {
-          hint: `Install it again with: tributary install ${PROFILE_APP} --workspace ${workspace} --project <key> --token <jwt>`,
+          hint: `Install it again with: tributary install ${PROFILE_APP} --workspace ${workspace} --project <key> --token-file <file>`,
         },
       );
     }
@@ -183,7 +183,7 @@ export class Profiles {
         'APP_NOT_INSTALLED',
         `Profiles read CloseAlert feedback, but ${PROFILE_APP} was never installed in workspace "${workspace}".`,
         {
-          hint: `Install it with: tributary install ${PROFILE_APP} --workspace ${workspace} --project <key> --token <jwt>`,
+          hint: `Install it with: tributary install ${PROFILE_APP} --workspace ${workspace} --project <key> --token-file <file>`,
         },
       );
     }
