@@ -62,6 +62,7 @@ const READ_ONLY: string[][] = [
   ['secrets', 'status'],
   ['runner', 'status'],
   ['doctor'],
+  ['app', 'billing', 'closealert', '--workspace', 'acme'],
 ];
 
 describe('read-only commands on a missing SQLite file', () => {

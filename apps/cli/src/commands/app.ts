@@ -52,7 +52,9 @@ interface BillingOptions {
 /** Changes an installed app's billing plan or PO number; the change applies from the next billing period. */
 export async function changeBilling(ctx: CliContext, app: string, options: BillingOptions): Promise<Installation> {
   const connector = connectorById(app);
-  const store = await ctx.store();
+  const showOnly = options.plan === undefined && options.po === undefined;
+  // Showing the plan only reads: it must not create a database where none is.
+  const store = showOnly ? await ctx.existingStore() : await ctx.store();
   const installation = await requireInstallation(store, options.workspace, app);
   const current = installation.billing ?? { plan: 'monthly' };
   const out = outputFor(ctx.io, options);
