@@ -307,6 +307,11 @@ describe.each(databases)('tributary profiles on $dialect', (database: TestDataba
     const history = await ok('profiles', 'changes', 'What if', '--workspace', workspace, '--history');
     expect(history.match(/members, /g)).toHaveLength(1);
     expect(history).toContain('2 members, 2 entered, 0 left');
+    // Recorded back in time it would become the baseline, and the next run would announce everyone again.
+    const backdated = await cli('profiles', 'run', 'What if', '--workspace', workspace, '--at', at(30).toISOString(), '--record');
+    expect(backdated.code, backdated.stdout + backdated.stderr).toBe(2);
+    expect(backdated.stderr).toMatch(/PROFILE_EVALUATION_OUT_OF_ORDER.*cannot be recorded after it/);
+    expect(await ok('profiles', 'changes', 'What if', '--workspace', workspace, '--history')).toBe(history);
     // Without --at an evaluation is recorded as before.
     expect(await ok('profiles', 'run', 'What if', '--workspace', workspace)).not.toContain('(not recorded)');
   });

@@ -1,4 +1,4 @@
-import type { ProfileHistoryEntry } from '@tributary/core';
+import { ConfigError, type ProfileHistoryEntry } from '@tributary/core';
 import type { Executor } from '../database.js';
 import { chunk, internalTable, type Dialect } from '../dialect.js';
 import { dateFromDatabase } from '../values.js';
@@ -76,6 +76,15 @@ export async function recordEvaluation(
   );
   if (!still) throw notFound(workspace, name);
   const { current, previous } = await membership(tx, dialect, profileId);
+  // Entered and left are measured from the latest recorded evaluation: one recorded back in time
+  // would become that baseline, and the next evaluation would announce everyone again.
+  if (previous && previous.evaluatedAt.getTime() > now.getTime()) {
+    throw new ConfigError(
+      'PROFILE_EVALUATION_OUT_OF_ORDER',
+      `The profile "${name}" was last recorded as of ${previous.evaluatedAt.toISOString()}; an evaluation as of ${now.toISOString()} cannot be recorded after it.`,
+      { hint: 'Leave out --record (an evaluation as of an earlier time is a what-if), or evaluate as of a later time.' },
+    );
+  }
   const entered = difference(emails, current);
   const left = difference([...current], memberSet);
   await tx.run(
