@@ -63,6 +63,9 @@ const READ_ONLY: string[][] = [
   ['runner', 'status'],
   ['doctor'],
   ['app', 'billing', 'closealert', '--workspace', 'acme'],
+  // Not read-only, but about a database that must exist: in the wrong directory they create nothing.
+  ['secrets', 'rotate'],
+  ['secrets', 'prune'],
 ];
 
 describe('read-only commands on a missing SQLite file', () => {

@@ -40,7 +40,8 @@ export async function rotateSecrets(ctx: CliContext, options: { newKey?: string;
       stdin: ctx.io.stdin,
     },
   );
-  const store = await ctx.store();
+  // Keys belong to a database that exists: rotating in the wrong directory must not make a new one.
+  const store = await ctx.existingStore();
   const ring = ctx.secretKeys();
   refuseUnknownKeys(ring, await store.secretKeyUsage());
   let target = ring;
@@ -81,7 +82,8 @@ export async function rotateSecrets(ctx: CliContext, options: { newKey?: string;
 /** Removes keys no stored secret needs from the key file (the current key always stays). */
 export async function pruneSecretKeys(ctx: CliContext, options: { json?: boolean } = {}): Promise<void> {
   const out = outputFor(ctx.io, options);
-  const store = await ctx.store();
+  // Keys belong to a database that exists: rotating in the wrong directory must not make a new one.
+  const store = await ctx.existingStore();
   const ring = ctx.secretKeys();
   const usage = await store.secretKeyUsage();
   refuseUnknownKeys(ring, usage);
