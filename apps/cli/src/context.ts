@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ConfigError, InternalError, type Logger, type Store } from '@tributary/core';
 import { createStore, type TypeOrmStore } from '@tributary/store-typeorm';
 import { readEnv, type Env } from './env.js';
@@ -106,7 +106,7 @@ export async function withContext<T>(io: Io, action: (ctx: CliContext) => Promis
           const seen = `no key file at ${ring.file} and TRIBUTARY_SECRET_KEY is not set`;
           const hint = `Point TRIBUTARY_SECRET_KEY_FILE at the key file that holds ${Object.keys(usage).length === 1 ? 'that key' : 'those keys'} (or set TRIBUTARY_SECRET_KEY)${
             existsSync(legacy) && legacy !== ring.file ? `; an earlier version kept it in the working directory: move ${legacy} to ${ring.file}` : ''
-          }. If that key is lost for good, create a new key file yourself (\`(umask 077; openssl rand -base64 32 > ${ring.file})\`) and replace each token with \`tributary app token\`.`;
+          }. If that key is lost for good, create a new key file yourself (\`mkdir -p ${dirname(ring.file ?? 'secret.key')} && (umask 077; openssl rand -base64 32 > ${ring.file})\`) and replace each token with \`tributary app token\`.`;
           if (migrate) {
             throw new ConfigError('SECRET_KEY_MISSING', `The database holds ${describeUsage(usage)}, but there is ${seen}; a new key would not open them, so none was created.`, { hint });
           }

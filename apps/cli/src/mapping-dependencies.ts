@@ -105,7 +105,7 @@ export function dependencyRefusal(broken: readonly MappingDependency[], names: r
 }
 
 /** What the operator is told after a forced edit. */
-export function forcedNotice(broken: readonly MappingDependency[], names: readonly string[]): string {
+export function forcedNotice(broken: readonly MappingDependency[], names: readonly string[], undo?: string): string {
   const profiles = names.length === 0 ? 'No profile reads it now.' : `Profiles that stop working: ${names.map((n) => `"${n}"`).join(', ')}.`;
-  return `Forced: ${describeBroken(broken)} is no longer fed from its usual field. ${profiles} Undo it with \`tributary mappings reset\`.`;
+  return `Forced: ${describeBroken(broken)} is no longer fed from its usual field. ${profiles}${undo ? ` Undo it with \`${undo}\`.` : ''}`;
 }

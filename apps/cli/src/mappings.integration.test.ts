@@ -173,10 +173,13 @@ describe.each(databases)('data mappings on $dialect', (database: TestDatabase) =
     const forced = await cli('mappings', 'disable', 'closealert', 'answers.score', '--workspace', ws, '--force');
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toContain('Profiles that stop working: "Gave a 5".');
+    // The undo it names is the one command that switches this mapping back, nothing broader.
+    const undo = `tributary mappings enable closealert answers.score --workspace ${ws}`;
+    expect(forced.stdout).toContain(`Undo it with \`${undo}\`.`);
     expect((await cli('remap', 'closealert', '--workspace', ws)).code).toBe(0);
     expect(await members()).toBe(0);
     // Back to the default needs no --force.
-    expect((await cli('mappings', 'enable', 'closealert', 'answers.score', '--workspace', ws)).code).toBe(0);
+    expect((await cli(...undo.split(' ').slice(1))).code).toBe(0);
     expect((await cli('remap', 'closealert', '--workspace', ws)).code).toBe(0);
     expect(await members()).toBe(fives);
     // A column no profile reads changes as before.

@@ -70,7 +70,8 @@ function checkDatabaseFile(url: string): DoctorCheck[] {
     {
       subject: 'database',
       status: 'attention',
-      message: `The database file ${open[0]} is readable by others (mode ${mode}) and holds e-mails and feedback; run: chmod 600 ${open.join(' ')}`,
+      // Only the database file: SQLite gives its -wal and -shm files (which come and go) the same mode.
+      message: `The database file ${open[0]} is readable by others (mode ${mode}) and holds e-mails and feedback; run: chmod 600 ${file}`,
     },
   ];
 }

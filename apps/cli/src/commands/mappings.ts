@@ -48,7 +48,13 @@ function printMappings(io: Io, installation: Installation, connector: ConnectorD
 }
 
 /** Applies one validated edit: new mappings, and a data model that gained a column (provisioned in the same transaction). */
-async function applyEdit(ctx: CliContext, app: string, scope: Scope, edit: (installation: Installation, connector: ConnectorDefinition) => MappingEdit): Promise<Installation> {
+async function applyEdit(
+  ctx: CliContext,
+  app: string,
+  scope: Scope,
+  edit: (installation: Installation, connector: ConnectorDefinition) => MappingEdit,
+  undoOf?: (installation: Installation) => string | undefined,
+): Promise<Installation> {
   const connector = connectorById(app);
   const store = await ctx.store();
   const installation = await requireInstallation(store, scope.workspace, app);
@@ -63,7 +69,7 @@ async function applyEdit(ctx: CliContext, app: string, scope: Scope, edit: (inst
   });
   const out = outputFor(ctx.io, scope);
   out.say(change.summary);
-  if (broken.length > 0) out.say(forcedNotice(broken, affected));
+  if (broken.length > 0) out.say(forcedNotice(broken, affected, undoOf?.(installation)));
   out.say(`New responses use it from the next sync; apply it to the stored ones with: tributary remap ${app} --workspace ${updated.workspace}`);
   out.result({
     workspace: updated.workspace,
@@ -110,7 +116,14 @@ export function registerMappings(program: Command, io: Io): void {
         ...(options.source !== undefined ? { source: options.source } : {}),
         ...(options.transform ? { transform: parseTransform(options.transform) } : {}),
       };
-      await withContext(io, (ctx) => applyEdit(ctx, app, options, (i, c) => setMapping(i.mappings, i.dataModel, c, target, edit)));
+      // Undo by setting back what the mapping was: a reset would drop every other custom mapping too.
+      const undoSet = (i: Installation) => {
+        const before = i.mappings.find((m) => m.target.table === target.table && m.target.column === target.column);
+        if (!before) return undefined;
+        const moved = options.to ? parseTarget(options.to) : target;
+        return `tributary mappings set ${app} ${moved.table}.${moved.column} --workspace ${i.workspace} --to ${target.table}.${target.column} --source ${before.source} --transform ${before.transform}`;
+      };
+      await withContext(io, (ctx) => applyEdit(ctx, app, options, (i, c) => setMapping(i.mappings, i.dataModel, c, target, edit), undoSet));
     });
   for (const enabled of [false, true]) {
     mappings
@@ -124,7 +137,9 @@ export function registerMappings(program: Command, io: Io): void {
       .option('--force', 'switch it even when profiles or the customer link depend on it')
       .action(async (app: string, column: string, options: Scope & { source?: string }) => {
         const target = parseTarget(column);
-        await withContext(io, (ctx) => applyEdit(ctx, app, options, (i, c) => toggleMapping(i.mappings, i.dataModel, c, target, enabled, options.source)));
+        const undoToggle = (i: Installation) =>
+          `tributary mappings ${enabled ? 'disable' : 'enable'} ${app} ${target.table}.${target.column} --workspace ${i.workspace}${options.source ? ` --source ${options.source}` : ''}`;
+        await withContext(io, (ctx) => applyEdit(ctx, app, options, (i, c) => toggleMapping(i.mappings, i.dataModel, c, target, enabled, options.source), undoToggle));
       });
   }
   mappings
