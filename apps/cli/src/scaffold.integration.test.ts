@@ -63,6 +63,9 @@ describe('tributary connectors new', () => {
         .filter((i) => !i.startsWith('./') && !i.startsWith('node:')),
     );
     expect([...packagesImported].sort()).toEqual(['@tributary/sdk', 'vitest']);
+    // The SDK comes from this checkout (it is not published): never a bare range a registry could answer.
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(manifest.dependencies).toEqual({ '@tributary/sdk': `file:${join(repo, 'packages/sdk')}` });
     linkDependencies(dir);
 
     const tsc = await run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json'), '--noEmit'], { cwd: dir, env: cleanEnv() }).catch((e: { stdout: string; code: number }) => e);
@@ -90,6 +93,7 @@ describe('tributary connectors new', () => {
     const bad = await runCli(['connectors', 'new', 'Acme-Reviews', '--dir', join(root, 'bad')], { LOG_LEVEL: 'silent' });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/cannot be a connector id/);
+    expect(bad.stderr).toContain('For example: tributary connectors new acme_reviews');
     const taken = join(root, 'taken');
     mkdirSync(taken, { recursive: true });
     writeFileSync(join(taken, 'keep.txt'), 'mine');

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, isSafeIdentifier } from '@tributary/core';
 
 // `tributary connectors new <id>`: a connector package that passes its own tests before its author
@@ -14,6 +15,14 @@ function displayNameOf(id: string): string {
     .join(' ');
 }
 
+/**
+ * Where the new package gets the SDK: this checkout's copy. The SDK is not published to a registry,
+ * and a bare name or a `*` range there could be answered by anybody's package of that name.
+ */
+export function sdkDependency(): string {
+  return `file:${fileURLToPath(new URL('../../../packages/sdk', import.meta.url))}`;
+}
+
 function packageJson(id: string): string {
   return `${JSON.stringify(
     {
@@ -24,7 +33,7 @@ function packageJson(id: string): string {
       type: 'module',
       exports: './src/index.ts',
       scripts: { test: 'vitest run', typecheck: 'tsc --noEmit' },
-      dependencies: { '@tributary/sdk': '*' },
+      dependencies: { '@tributary/sdk': sdkDependency() },
       devDependencies: { '@types/node': '^20', typescript: '^5.9', vitest: '^4' },
     },
     null,
@@ -300,7 +309,10 @@ export function connectorTemplate(id: string): Record<string, string> {
 /** Writes a new connector package for `id` into `dir` (default `./tributary-connector-<id>`), which must be new or empty. */
 export function scaffoldConnector(id: string, dir?: string): { dir: string; files: string[] } {
   if (!isSafeIdentifier(id)) {
-    throw new ConfigError('USAGE', `"${id}" cannot be a connector id.`, { hint: 'Use lower-case letters, digits and _, starting with a letter (it prefixes table names).' });
+    const suggestion = id.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^[^a-z]+/, '');
+    throw new ConfigError('USAGE', `"${id}" cannot be a connector id: use lower-case letters, digits and _, starting with a letter (it prefixes table names).`, {
+      hint: isSafeIdentifier(suggestion) ? `For example: tributary connectors new ${suggestion}` : 'For example: tributary connectors new my_source',
+    });
   }
   const target = resolve(dir ?? `tributary-connector-${id.replace(/_/g, '-')}`);
   if (existsSync(target) && readdirSync(target).length > 0) {
