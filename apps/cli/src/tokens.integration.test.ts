@@ -160,12 +160,17 @@ describe.each(databases)('app tokens on $dialect', (database: TestDatabase) => {
     await store.updateInstallation(installation.id, { config: { ...installation.config, apiToken: expired }, secretFields: ['apiToken'] });
     const requests = sandbox.stats().requests;
 
-    const sync = await cli('sync', '--workspace', ws);
+    // At the default log level, as an operator runs it.
+    const sync = await runCli(['sync', '--workspace', ws], { ...env, LOG_LEVEL: 'warn' });
     // The operator must act (replace the token): a configuration failure, exit 2.
     expect(sync.code).toBe(2);
     expect(sync.stdout).toContain('error [TOKEN_EXPIRED]: The CloseAlert API token expired on');
     expect(sync.stdout).toContain('tributary app token --workspace expired closealert --token-file <file>');
     expect(sync.stdout).not.toContain('<ws>');
+    // Said once, in the run entry; and no promise that waiting for the next run helps.
+    expect(`${sync.stdout}${sync.stderr}`.match(/expired on/g)).toHaveLength(1);
+    expect(sync.stderr).toContain('fix what the run log above says, then sync again');
+    expect(sync.stderr).not.toContain('next run resumes');
     expect(sandbox.stats().requests).toBe(requests);
 
     const logs = JSON.parse((await cli('logs', '--workspace', ws, '--json')).stdout) as { status: string; errorCode: string; error: string }[];

@@ -200,7 +200,8 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
     outcome.status = 'failed';
     outcome.error = failure.hint ? `${failure.message} (${failure.hint})` : failure.message;
     outcome.errorCode = failure.code;
-    logger.error({ code: failure.code }, failure.message);
+    // The run log and the caller say it to the operator; here it is detail for debugging.
+    logger.debug({ code: failure.code }, failure.message);
   } else if (options.signal?.aborted) {
     outcome.status = 'stopped';
     outcome.warnings.push('Stopped early by a shutdown; the next run resumes after the last committed page.');

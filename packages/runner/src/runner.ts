@@ -232,7 +232,10 @@ export function createRunner(options: RunnerOptions): Runner {
       const result = await sync({ store, connector, installation: current, now: clock, logger, signal: shutdown.signal });
       report = reportOf(result, startedAt, clock());
       // The run log keeps its warnings (an expiring token); a scheduled run says them here, once.
-      for (const warning of result.warnings) logger.warn({ workspace: installation.workspace, app: installation.app, runId: result.runId }, warning);
+      const where = { workspace: installation.workspace, app: installation.app, runId: result.runId };
+      for (const warning of result.warnings) logger.warn(where, warning.replaceAll('<ws>', installation.workspace));
+      // So is its failure: a manual sync prints it in the run entry instead.
+      if (result.status === 'failed' && result.error) logger.error({ ...where, code: result.errorCode }, result.error.replaceAll('<ws>', installation.workspace));
       runId = result.runId;
     }
     const next = scheduleAfterRun(installation.id, state, report, policy);

@@ -110,7 +110,10 @@ export function registerSync(program: Command, io: Io): void {
         const failed = runs.find((run) => run.status === 'failed');
         if (failed) {
           // The run log has the details; the exit code says whose failure it was (3 source, 4 database).
-          throw new CommandFailed('The sync failed; the next run resumes where this one stopped.', failed.failure ? exitCodeFor(failed.failure) : EXIT.failed);
+          const code = failed.failure ? exitCodeFor(failed.failure) : EXIT.failed;
+          // A failure the user must fix (an expired token) does not go away by waiting for the next run.
+          const next = code === EXIT.usage ? 'fix what the run log above says, then sync again' : 'the next run resumes where this one stopped';
+          throw new CommandFailed(`The sync failed; ${next}.`, code);
         }
       });
     });
