@@ -111,6 +111,9 @@ describe.each(databases)('the CLI as people use it on $dialect', (database: Test
     const sync = await cli('sync', 'typeform', '--workspace', 'acme');
     expect(sync.code).toBe(2);
     expect(sync.stderr).toContain('typeform is not installed in workspace "acme"; installed there: closealert');
+    // No connector provides it: the hint names the apps that can be installed, not an install that fails.
+    expect(sync.stderr).toContain('No connector "typeform" is loaded; apps that can be installed: closealert');
+    expect(sync.stderr).not.toContain('tributary install typeform');
   });
 
   it('prints one JSON document on stdout for every command that prints a result, without a secret', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, isTributaryError, parseUserInput, type Installation, type Store } from '@tributary/core';
+import { CONNECTORS } from './connectors.js';
 
 /** Workspace names appear in commands, logs and file names; keep them simple. */
 export const workspaceSchema = z
@@ -65,9 +66,11 @@ export async function requireInstallation(store: Store, workspace: string, app: 
   const installation = await store.findInstallation(name, app);
   if (!installation) {
     const active = (await store.listInstallations(name)).filter((i) => i.status === 'active').map((i) => i.app);
-    throw new ConfigError('APP_NOT_INSTALLED', `${app} is not installed in workspace "${name}"; installed there: ${listOf(active)}.`, {
-      hint: `Install it with: tributary install ${app} --workspace ${name} --project <key> --token-file <file>`,
-    });
+    // Only an app a loaded connector provides can be installed; its settings differ per connector.
+    const hint = CONNECTORS.has(app)
+      ? `Install it with: tributary install ${app} --workspace ${name} … (\`tributary install ${app} --help\` lists its settings)`
+      : `No connector "${app}" is loaded; apps that can be installed: ${listOf([...CONNECTORS.keys()])} (\`tributary connectors\` lists them).`;
+    throw new ConfigError('APP_NOT_INSTALLED', `${app} is not installed in workspace "${name}"; installed there: ${listOf(active)}.`, { hint });
   }
   return installation;
 }
