@@ -353,7 +353,7 @@ describe.each(databases)('tributary profiles on $dialect', (database: TestDataba
       [['profiles', 'create', 'x', '--workspace', workspace, '--question', 'one'], /match/],
       [['profiles', 'create', 'x', '--workspace', workspace, '--file', join(dir, 'missing.json')], /--file/],
       [['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--format', 'xml'], /--format/],
-      [['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--at', 'yesterday'], /--at/],
+      [['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--at', 'yesterday'], /--at must be an ISO-8601 date or time, such as 2026-06-01/],
       [['profiles', 'run', 'nope', '--workspace', workspace], /PROFILE_NOT_FOUND/],
       [['profiles', 'list', '--workspace', "bad'ws"], /--workspace/],
     ];

@@ -21,7 +21,11 @@ import { jsonFlag, outputFor } from '../cli-options.js';
 const formatSchema = z.enum(['table', 'csv', 'json']);
 type Format = z.infer<typeof formatSchema>;
 const limitSchema = z.coerce.number().int().min(1).max(1000);
-const atSchema = z.iso.datetime({ offset: true }).or(z.iso.date());
+const atSchema = z
+  .string()
+  .refine((text) => z.iso.datetime({ offset: true }).or(z.iso.date()).safeParse(text).success, {
+    message: 'must be an ISO-8601 date or time, such as 2026-06-01 or 2026-06-01T09:30:00Z',
+  });
 
 interface CommonOptions {
   workspace: string;
