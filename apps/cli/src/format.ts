@@ -51,7 +51,7 @@ export function formatRun(run: RunRecord, options: { maxCustomers?: number } = {
     const listed = run.saved.slice(0, max).map(formatFeedback);
     const unlisted = run.savedTotal - listed.length;
     const more = unlisted > 0 ? `, … and ${unlisted} more (all of them: ${savedCustomersCommand(run)})` : '';
-    lines.push(`  customers saved: ${listed.join(', ')}${more}`);
+    lines.push(`  records saved: ${listed.join(', ')}${more}`);
   }
   const maxRejected = Math.max(max, 20);
   for (const rejected of run.rejectedRecords.slice(0, maxRejected)) {

@@ -41,7 +41,7 @@ describe.each(databases)('tributary logs --run on $dialect', (db) => {
     // Text: a page, then the command for the next one.
     const first = await runCli([...command, '--limit', '1000'], env);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/customers saved: 1234 \(listed from #\d+\)/);
+    expect(first.stdout).toMatch(/records saved: 1234 \(listed from #\d+\)/);
     const next = first.stdout.match(/more: (tributary logs --workspace acme --run \S+ --after (\d+))/);
     expect(next, first.stdout).not.toBeNull();
     const rest = await runCli(next![1]!.split(' ').slice(1), env);

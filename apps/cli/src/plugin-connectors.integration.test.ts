@@ -149,7 +149,7 @@ describe.each(databases)('a connector from outside the repository on $dialect', 
       { key: '2', contact: 'bob@example.com', label: 'Reading list', fields: { note: 'slow', length: 4, starred: false, due: null } },
     ];
     expect(run).toMatchObject({ app: 'notebook', status: 'succeeded', inserted: 2, rejected: 1, saved: lines, customers: 'Ada@Example.com,bob@example.com' });
-    const printed = 'customers saved: Ada@Example.com (Reading list, note="great", length=5, starred=true, due=null), bob@example.com (Reading list, note="slow", length=4, starred=false, due=null)';
+    const printed = 'records saved: Ada@Example.com (Reading list, note="great", length=5, starred=true, due=null), bob@example.com (Reading list, note="slow", length=4, starred=false, due=null)';
     expect(sync.stdout).toContain(printed);
 
     const apps = await runCli(['apps', '--workspace', 'acme'], env);

@@ -26,7 +26,7 @@ async function showRun(io: Io, store: Store, workspace: string, runId: string, p
   }
   println(io.stdout, formatRun(run, { maxCustomers: 0 }));
   const first = saved.customers[0]?.seq;
-  println(io.stdout, `  customers saved: ${saved.total}${saved.customers.length < saved.total && first !== undefined ? ` (listed from #${first})` : ''}`);
+  println(io.stdout, `  records saved: ${saved.total}${saved.customers.length < saved.total && first !== undefined ? ` (listed from #${first})` : ''}`);
   for (const customer of saved.customers) println(io.stdout, `    ${customer.seq}  ${formatFeedback(customer)}`);
   if (saved.next !== undefined) println(io.stdout, `  more: ${savedCustomersCommand(run, saved.next)}`);
 }
