@@ -1,5 +1,5 @@
 import { isTributaryError, type Installation, type RunRecord, type Store } from '@tributary/core';
-import { CONNECTORS } from './connectors.js';
+import { CONNECTORS, settingsWithoutSecrets } from './connectors.js';
 import { lateFeedbackOf } from './late-feedback.js';
 import { nextRunAt } from './next-run.js';
 
@@ -127,9 +127,8 @@ export async function appStatuses(store: Store, installations: readonly Installa
 
 const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
 
-/** An app's status as JSON for scripts: no configuration, so that no secret can leak. */
-export function appStatusToJson(status: AppStatus): Record<string, unknown> {
-  const { installation, lastRun, credentials } = status;
+/** What every JSON view of an installation starts with. */
+function installationIdentity(installation: Installation): Record<string, unknown> {
   return {
     id: installation.id,
     workspace: installation.workspace,
@@ -138,6 +137,14 @@ export function appStatusToJson(status: AppStatus): Record<string, unknown> {
     status: installation.status,
     installedAt: iso(installation.createdAt),
     uninstalledAt: iso(installation.uninstalledAt),
+  };
+}
+
+/** An app's status as JSON for scripts: no configuration, so that no secret can leak. */
+export function appStatusToJson(status: AppStatus): Record<string, unknown> {
+  const { installation, lastRun, credentials } = status;
+  return {
+    ...installationIdentity(installation),
     billing: installation.billing ?? null,
     lateFeedback: lateFeedbackOf(installation) ?? null,
     lastRun: lastRun ? { ...lastRun, startedAt: iso(lastRun.startedAt), finishedAt: iso(lastRun.finishedAt) } : null,
@@ -153,17 +160,9 @@ export function appStatusToJson(status: AppStatus): Record<string, unknown> {
  */
 export function installationToJson(installation: Installation): Record<string, unknown> {
   const connector = CONNECTORS.get(installation.app);
-  const secrets = new Set(connector?.secrets ?? []);
-  const settings = connector ? Object.fromEntries(Object.entries(installation.config).filter(([key]) => !secrets.has(key))) : {};
   return {
-    id: installation.id,
-    workspace: installation.workspace,
-    app: installation.app,
-    connectorVersion: installation.connectorVersion ?? null,
-    status: installation.status,
-    installedAt: iso(installation.createdAt),
-    uninstalledAt: iso(installation.uninstalledAt),
-    settings,
+    ...installationIdentity(installation),
+    settings: connector ? settingsWithoutSecrets(connector, installation.config) : {},
     billing: installation.billing ?? null,
   };
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, parseUserInput, type ConnectorDefinition, type CustomerTableLink, type Installation } from '@tributary/core';
 import { billingSettingsOf, describeBilling } from '../billing-format.js';
-import { CONNECTORS, connectorById } from '../connectors.js';
+import { CONNECTORS, connectorById, settingsWithoutSecrets } from '../connectors.js';
 import { addConnectorFlags, appFieldsHelp, collect, fieldFlags, helpAppIn, installSettings } from '../install-settings.js';
 import { withContext, type CliContext } from '../context.js';
 import { installationToJson } from '../app-status.js';
@@ -130,6 +130,5 @@ export function registerInstall(program: Command, io: Io, argv: readonly string[
 /** What names the source an installation reads (the connector says, else its non-secret settings), as comparable text. */
 function sourceIdentityOf(connector: ConnectorDefinition, config: Record<string, unknown>): string {
   if (connector.sourceIdentity) return JSON.stringify(connector.sourceIdentity(config));
-  const secrets = new Set(connector.secrets);
-  return JSON.stringify(Object.fromEntries(Object.entries(config).filter(([key]) => !secrets.has(key)).sort(([a], [b]) => a.localeCompare(b))));
+  return JSON.stringify(Object.entries(settingsWithoutSecrets(connector, config)).sort(([a], [b]) => a.localeCompare(b)));
 }
