@@ -8,6 +8,33 @@ import type { DataModelInput } from '@tributary/sdk';
 export const closeAlertDataModel: DataModelInput = {
   primaryTable: 'form_responses',
   customerEmailColumn: 'email_normalized',
+  // What profiles read, by role (core's feedback view).
+  feedback: {
+    responses: {
+      table: 'form_responses',
+      id: 'response_id',
+      time: 'created_at',
+      email: 'email_normalized',
+      form: 'form_id',
+      mailing: 'mailing_id',
+      group: 'group_id',
+      backfilled: 'backfilled',
+    },
+    answers: {
+      table: 'answers',
+      response: 'response_id',
+      question: 'question_index',
+      questionText: 'question',
+      score: 'score',
+      comment: 'value_text',
+      time: 'created_at',
+      form: 'form_id',
+    },
+    forms: { table: 'forms', id: 'form_id', name: 'name', type: 'form_type' },
+    mailings: { table: 'mailings', id: 'mailing_id', name: 'name' },
+    groups: { table: 'groups', id: 'group_id', name: 'name' },
+    questions: { table: 'questions', form: 'form_id', question: 'question_index', text: 'question', type: 'question_type' },
+  },
   tables: [
     {
       name: 'forms',

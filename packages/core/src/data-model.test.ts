@@ -52,4 +52,27 @@ describe('dataModelSchema', () => {
   it('refuses a customer e-mail column the primary table lacks', () => {
     expect(issues({ tables: [table], primaryTable: 'responses', customerEmailColumn: 'mail' })).toMatch(/customerEmailColumn/);
   });
+
+  describe('feedback view', () => {
+    const model = (feedback: unknown, extra: object[] = []) => ({
+      tables: [{ ...table, columns: [...table.columns, { name: 'at', type: 'timestamp' as const }, { name: 'email', type: 'text' as const }, ...extra] }],
+      primaryTable: 'responses',
+      feedback,
+    });
+    const responses = { table: 'responses', id: 'response_id', time: 'at', email: 'email' };
+    const answers = { table: 'responses', response: 'response_id', question: 'response_id', score: 'score' };
+
+    it('accepts roles that name declared columns', () => {
+      expect(dataModelSchema.parse(model({ responses, answers })).feedback?.answers.score).toBe('score');
+    });
+
+    it('names a role whose table or column is not declared', () => {
+      expect(issues(model({ responses: { ...responses, form: 'form_id' }, answers }))).toMatch(/responses\.form names "form_id", which is not a column of "responses"/);
+      expect(issues(model({ responses, answers: { ...answers, table: 'answers' } }))).toMatch(/answers\.response names table "answers", which is not declared/);
+    });
+
+    it('requires the response time to be a timestamp', () => {
+      expect(issues(model({ responses: { ...responses, time: 'score' }, answers }))).toMatch(/must be a timestamp column/);
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { feedbackViewColumns, feedbackViewSchema } from './feedback-view.js';
 import { identifierSchema } from './identifiers.js';
 
 /** Column types a connector may declare; each store maps them to its dialect in one place. */
@@ -63,6 +64,8 @@ export const dataModelSchema = z
     primaryTable: identifierSchema,
     /** The column of the primary table that holds the normalized e-mail linking a row to a customer. */
     customerEmailColumn: identifierSchema.optional(),
+    /** Which columns are feedback, by role: what profiles read. Absent when the app holds no feedback. */
+    feedback: feedbackViewSchema.optional(),
   })
   .superRefine((model, ctx) => {
     const names = new Set<string>();
@@ -102,6 +105,20 @@ export const dataModelSchema = z
         path: ['customerEmailColumn'],
         message: `"${model.customerEmailColumn}" is not a column of "${model.primaryTable}"`,
       });
+    }
+    if (model.feedback) {
+      for (const { path, table, column } of feedbackViewColumns(model.feedback)) {
+        const spec = model.tables.find((t) => t.name === table);
+        if (!spec) {
+          ctx.addIssue({ code: 'custom', path: ['feedback', ...path.split('.')], message: `feedback ${path} names table "${table}", which is not declared` });
+        } else if (!spec.columns.some((c) => c.name === column)) {
+          ctx.addIssue({ code: 'custom', path: ['feedback', ...path.split('.')], message: `feedback ${path} names "${column}", which is not a column of "${table}"` });
+        }
+      }
+      const time = model.tables.find((t) => t.name === model.feedback!.responses.table)?.columns.find((c) => c.name === model.feedback!.responses.time);
+      if (time && time.type !== 'timestamp') {
+        ctx.addIssue({ code: 'custom', path: ['feedback', 'responses', 'time'], message: `feedback responses.time must be a timestamp column; "${time.name}" is ${time.type}` });
+      }
     }
   });
 /** The data model a connector needs, declared as data. */

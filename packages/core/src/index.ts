@@ -38,6 +38,15 @@ export {
   type DataModelInput,
 } from './data-model.js';
 export {
+  feedbackViewSchema,
+  feedbackViewColumns,
+  feedbackResponsesSchema,
+  feedbackAnswersSchema,
+  feedbackNamesSchema,
+  feedbackQuestionsSchema,
+  type FeedbackView,
+} from './feedback-view.js';
+export {
   TRANSFORMS,
   SOURCE_PATH_PATTERN,
   mappingSchema,
@@ -115,7 +124,23 @@ export type {
   BillingStore,
   SecretStore,
   ScheduleStore,
+  IdentityStore,
+  CredentialStore,
+  AuditStore,
 } from './store-roles.js';
+export {
+  WORKSPACE_ROLES,
+  workspaceRoleSchema,
+  roleAllows,
+  roleIn,
+  MIN_PASSWORD_LENGTH,
+  type WorkspaceRole,
+  type User,
+  type ApiKey,
+  type Session,
+  type Principal,
+  type AuditEvent,
+} from './identity.js';
 // ---- Who may install and remove apps ----
 export { operatorNameSchema, type WorkspaceAdmin } from './workspace-admins.js';
 

@@ -6,6 +6,7 @@
 import type { MappedRows } from './mapping.js';
 import type { BillingAccount, Invoice, NewInvoice } from './billing.js';
 import type { WorkspaceAdmin } from './workspace-admins.js';
+import type { ApiKey, AuditEvent, Session, User, WorkspaceRole } from './identity.js';
 import type {
   EvaluateProfileOptions,
   FeedbackForm,
@@ -232,3 +233,43 @@ export interface Store
     BillingStore,
     SecretStore,
     ScheduleStore {}
+
+/**
+ * Users, sessions and API keys of the HTTP API. Passwords, session tokens and API keys arrive here
+ * already hashed (the caller hashes: scrypt for passwords, SHA-256 for high-entropy tokens); the
+ * store never sees a secret in the clear.
+ */
+export interface IdentityStore {
+  /** Creates a user with a password hash; refuses an e-mail already taken (`USER_EXISTS`). */
+  createUser(user: { email: string; passwordHash: string }): Promise<User>;
+  /** The user and their password hash, by normalized e-mail; undefined when there is none. */
+  findUserByEmail(email: string): Promise<{ user: User; passwordHash: string } | undefined>;
+  getUser(userId: string): Promise<User | undefined>;
+  /** Grants (or changes) a user's role in a workspace; a role of undefined removes the membership. */
+  setMembership(userId: string, workspace: string, role: WorkspaceRole | undefined): Promise<void>;
+  listUsers(workspace: string): Promise<User[]>;
+  setPassword(userId: string, passwordHash: string): Promise<void>;
+  /** Counts a failed sign-in; locks the account until `lockUntil` when given. */
+  recordFailedLogin(userId: string, lockUntil?: Date): Promise<number>;
+  /** Clears failed sign-ins and any lock after a successful one. */
+  clearFailedLogins(userId: string): Promise<void>;
+}
+
+/** Browser sessions and API keys, looked up by the hash of the secret the client presents. */
+export interface CredentialStore {
+  createSession(session: { userId: string; tokenHash: string; csrfToken: string; expiresAt: Date }): Promise<Session>;
+  findSession(tokenHash: string, now: Date): Promise<Session | undefined>;
+  deleteSession(tokenHash: string): Promise<void>;
+  createApiKey(key: Omit<ApiKey, 'id' | 'createdAt' | 'revokedAt' | 'lastUsedAt'> & { secretHash: string }): Promise<ApiKey>;
+  /** An unrevoked, unexpired key by its hash; marks it used. */
+  findApiKey(secretHash: string, now: Date): Promise<ApiKey | undefined>;
+  listApiKeys(workspace: string): Promise<ApiKey[]>;
+  revokeApiKey(id: string, at: Date): Promise<boolean>;
+}
+
+/** The audit log of changes. */
+export interface AuditStore {
+  recordAudit(event: Omit<AuditEvent, 'id'>): Promise<void>;
+  /** Newest first; `before` is the id of the last event of the previous page. */
+  listAudit(filter: { workspace?: string; limit: number; before?: string }): Promise<AuditEvent[]>;
+}
