@@ -75,7 +75,10 @@ export type FeedbackView = z.infer<typeof feedbackViewSchema>;
 /** Every (table, column) a feedback view names, with the role's path for error messages. */
 export function feedbackViewColumns(view: FeedbackView): { path: string; table: string; column: string }[] {
   const out: { path: string; table: string; column: string }[] = [];
-  for (const [part, spec] of Object.entries(view) as [string, Record<string, string | undefined> | undefined][]) {
+  for (const [part, spec] of Object.entries(view) as [
+    string,
+    Record<string, string | undefined> | undefined,
+  ][]) {
     if (!spec) continue;
     for (const [role, column] of Object.entries(spec)) {
       if (role === 'table' || column === undefined) continue;
