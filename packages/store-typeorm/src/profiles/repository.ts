@@ -34,7 +34,7 @@ import {
   type Target,
 } from './records.js';
 import { feedbackForms, recordNarrowed, toMembers } from './members.js';
-import { feedbackSources, workspaceInstallations } from './sources.js';
+import { feedbackSources, INSTALLATION_ORDER, onePerApp, workspaceInstallations, type InstallationRow } from './sources.js';
 
 /**
  * Profiles of a workspace: definitions, evaluation over the workspace's feedback apps, and the
@@ -154,7 +154,23 @@ export class Profiles {
 
   /** A profile by name and the feedback sources it reads (its pinned app, or `app`, or all), on one connection. */
   private async target(db: Executor, workspace: string, name: string, app: string | undefined): Promise<Target> {
-    const [row] = await db.run<ProfileRow>(this.statement((b) => this.selectProfiles(b, workspace, name)));
+    // The profile with each installation of its workspace, in one statement (an evaluation's first of few).
+    const evaluations = this.table('profile_evaluations');
+    const rows = await db.run<ProfileRow & { [K in keyof InstallationRow as `i_${K}`]: InstallationRow[K] }>(
+      this.statement(
+        (b) => `SELECT p."id", w."name" AS "workspace", p."name", p."definition", p."created_at", p."updated_at", e."evaluated_at", e."member_count",
+                       i."id" AS "i_id", i."app" AS "i_app", i."status" AS "i_status", i."purged_at" AS "i_purged_at",
+                       i."data_model" AS "i_data_model", i."mappings" AS "i_mappings", i."customer_table" AS "i_customer_table", i."updated_at" AS "i_updated_at"
+                  FROM ${this.table('profiles')} p
+                  JOIN ${this.table('workspaces')} w ON w."id" = p."workspace_id"
+                  LEFT JOIN ${evaluations} e ON e."profile_id" = p."id"
+                   AND e."ordinal" = (SELECT MAX(x."ordinal") FROM ${evaluations} x WHERE x."profile_id" = p."id")
+                  LEFT JOIN ${this.table('installations')} i ON i."workspace_id" = w."id"
+                 WHERE w."name" = ${b.bind(workspace)} AND p."name" = ${b.bind(name)}
+                 ORDER BY ${INSTALLATION_ORDER}`,
+      ),
+    );
+    const row = rows[0];
     if (!row) throw notFound(workspace, name);
     const profile = toProfile(row);
     const pinned = profile.definition.app;
@@ -163,8 +179,19 @@ export class Profiles {
         hint: `Leave out --app, or create a profile for "${app}" (tributary profiles create <name> --workspace ${workspace} --app ${app} …).`,
       });
     }
-    const rows = await workspaceInstallations(db, this.dialect, workspace);
-    return { profile, sources: feedbackSources(this.dialect, workspace, rows, pinned ?? app), narrowed: pinned === undefined && app !== undefined };
+    const installations = onePerApp(
+      rows.map((r) => ({
+        id: r.i_id,
+        app: r.i_app,
+        status: r.i_status,
+        purged_at: r.i_purged_at,
+        data_model: r.i_data_model,
+        mappings: r.i_mappings,
+        customer_table: r.i_customer_table,
+        updated_at: r.i_updated_at,
+      })),
+    );
+    return { profile, sources: feedbackSources(this.dialect, workspace, installations, pinned ?? app), narrowed: pinned === undefined && app !== undefined };
   }
 
   async forms(workspaceInput: string, options: { app?: string } = {}): Promise<FeedbackForm[]> {

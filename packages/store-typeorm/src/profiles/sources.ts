@@ -9,7 +9,8 @@ import { feedbackSourceOf, type FeedbackSource } from './schema.js';
 // Which installations a profile reads: per app of the workspace, the one installation whose data
 // is there to read, and of those the apps whose connector declares a feedback view.
 
-interface InstallationRow {
+/** An installation as the profile queries select it. */
+export interface InstallationRow {
   id: string;
   app: string;
   status: string;
@@ -17,23 +18,34 @@ interface InstallationRow {
   data_model: unknown;
   mappings: unknown;
   customer_table: unknown;
+  /** Changes whenever the data model, mappings or customer link change: the key of the parsed source. */
+  updated_at: unknown;
 }
 
 const json = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as unknown) : value);
 
-// Evaluations repeat: a stored data model is parsed once per distinct text, not on each of them.
-const MODEL_CACHE_SIZE = 64;
-const models = new Map<string, DataModel>();
+// Evaluations repeat, and parsing an installation's data model and mappings costs about as much
+// as the manual's example takes to run: each installation's source is built once per version of
+// its row (every change of model, mappings or customer link sets updated_at).
+const SOURCE_CACHE_SIZE = 256;
+const cache = new Map<string, FeedbackSource | null>();
+
+function cached(key: string, build: () => FeedbackSource | undefined): FeedbackSource | undefined {
+  let source = cache.get(key);
+  if (source === undefined) {
+    source = build() ?? null;
+    if (cache.size >= SOURCE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(key, source);
+  }
+  return source ?? undefined;
+}
 
 function dataModelOf(row: InstallationRow): DataModel {
-  const text = typeof row.data_model === 'string' ? row.data_model : JSON.stringify(row.data_model);
-  let model = models.get(text);
-  if (!model) {
-    model = storedDataModel(JSON.parse(text), `Installation ${row.id}`);
-    if (models.size >= MODEL_CACHE_SIZE) models.delete(models.keys().next().value!);
-    models.set(text, model);
-  }
-  return model;
+  return storedDataModel(json(row.data_model), `Installation ${row.id}`);
+}
+
+function timeKey(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : String(value);
 }
 
 /**
@@ -45,15 +57,25 @@ export async function workspaceInstallations(db: Executor, dialect: Dialect, wor
   const rows = await db.run<InstallationRow>(
     boundStatement(
       dialect,
-      (b) => `SELECT i."id", i."app", i."status", i."purged_at", i."data_model", i."mappings", i."customer_table"
+      (b) => `SELECT ${INSTALLATION_COLUMNS}
                 FROM ${ownTableSql(dialect, 'installations')} i
                 JOIN ${ownTableSql(dialect, 'workspaces')} w ON w."id" = i."workspace_id"
                WHERE w."name" = ${b.bind(workspace)}
-               ORDER BY i."app", CASE WHEN i."status" = 'active' THEN 0 WHEN i."purged_at" IS NULL THEN 1 ELSE 2 END, i."created_at" DESC`,
+               ORDER BY ${INSTALLATION_ORDER}`,
     ),
   );
+  return onePerApp(rows);
+}
+
+/** The columns of {@link InstallationRow}, selected from the alias `i`. */
+export const INSTALLATION_COLUMNS = 'i."id", i."app", i."status", i."purged_at", i."data_model", i."mappings", i."customer_table", i."updated_at"';
+/** By app, the installation to read first. */
+export const INSTALLATION_ORDER = `i."app", CASE WHEN i."status" = 'active' THEN 0 WHEN i."purged_at" IS NULL THEN 1 ELSE 2 END, i."created_at" DESC`;
+
+/** The first row of each app, of rows ordered by {@link INSTALLATION_ORDER}. */
+export function onePerApp(rows: readonly InstallationRow[]): InstallationRow[] {
   const seen = new Set<string>();
-  return rows.filter((row) => !seen.has(row.app) && seen.add(row.app));
+  return rows.filter((row) => row.id !== null && row.id !== undefined && !seen.has(row.app) && seen.add(row.app));
 }
 
 const purged = (row: InstallationRow) => row.purged_at !== null && row.purged_at !== undefined;
@@ -69,14 +91,17 @@ export function feedbackSources(
   rows: readonly InstallationRow[],
   app: string | undefined,
 ): FeedbackSource[] {
+  const naming = dialect.naming;
   const source = (row: InstallationRow) =>
-    feedbackSourceOf(dialect.naming, {
-      id: row.id,
-      app: row.app,
-      dataModel: dataModelOf(row),
-      mappings: row.mappings,
-      customerTable: storedCustomerTable(json(row.customer_table)),
-    });
+    cached(`${naming.dialect}|${naming.schema}|${naming.tablePrefix}|${row.id}|${timeKey(row.updated_at)}|${JSON.stringify(row.customer_table)}`, () =>
+      feedbackSourceOf(naming, {
+        id: row.id,
+        app: row.app,
+        dataModel: dataModelOf(row),
+        mappings: json(row.mappings),
+        customerTable: storedCustomerTable(json(row.customer_table)),
+      }),
+    );
   const feedbackApps = rows.filter((row) => source(row) !== undefined);
   const installHint = (name: string) =>
     `Install it with: tributary install ${name} --workspace ${workspace} (tributary install ${name} --help lists its settings)`;
