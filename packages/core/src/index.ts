@@ -36,6 +36,7 @@ export {
   type RowSource,
   type DataModel,
   type DataModelInput,
+  withDeclaredFeedbackView,
 } from './data-model.js';
 export {
   feedbackViewSchema,

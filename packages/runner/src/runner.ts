@@ -4,6 +4,7 @@ import {
   isTributaryError,
   parseUserInput,
   silentLogger,
+  withDeclaredFeedbackView,
   type ConnectorDefinition,
   type InstallationStore,
   type Logger,
@@ -227,8 +228,12 @@ export function createRunner(options: RunnerOptions): Runner {
     } else {
       const startedAt = clock();
       // An upgraded connector takes the installation over: record which version syncs it now.
+      // One made before its connector declared a feedback view takes the view now, for profiles.
+      const adopted = withDeclaredFeedbackView(installation.dataModel, connector.dataModel);
       const current =
-        installation.connectorVersion === connector.version ? installation : await store.updateInstallation(installation.id, { connectorVersion: connector.version });
+        installation.connectorVersion === connector.version && !adopted
+          ? installation
+          : await store.updateInstallation(installation.id, { connectorVersion: connector.version, ...(adopted ? { dataModel: adopted } : {}) });
       const result = await sync({ store, connector, installation: current, now: clock, logger, signal: shutdown.signal });
       report = reportOf(result, startedAt, clock());
       // The run log keeps its warnings (an expiring token); a scheduled run says them here, once.

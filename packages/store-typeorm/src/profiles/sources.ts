@@ -124,6 +124,12 @@ export function feedbackSources(
   const readable = feedbackApps.filter((row) => !purged(row));
   if (readable.length === 0) {
     if (feedbackApps.length > 0) throw purgedError(workspace, feedbackApps.map((r) => r.app));
+    const readableApps = rows.filter((row) => !purged(row)).map((row) => row.app);
+    if (readableApps.length > 0) {
+      throw new ConfigError('APP_NOT_FEEDBACK', `Profiles read feedback, but no app of workspace "${workspace}" (${readableApps.join(', ')}) declares a feedback view.`, {
+        hint: `An app installed before its connector declared one takes it at its next sync: tributary sync --workspace ${workspace}. Otherwise install a feedback connector (tributary connectors lists them).`,
+      });
+    }
     throw new ConfigError('APP_NOT_INSTALLED', `Profiles read feedback, but no feedback app was ever installed in workspace "${workspace}".`, {
       hint: `Install one (tributary connectors lists them), e.g. ${installHint('<app>')}`,
     });
