@@ -386,13 +386,13 @@ await describeConnectorConformance({
   requestLogMessage: '__ID__ request',
   faults: ['rate-limited', 'truncated-json', 'connection-reset'],
   badRecordFault: 'bad-record',
-  records: 100,
+  records: 300,
   kills: 3,
   async startSandbox({ records }) {
     const sandbox = await startSandbox({ records });
     return {
       url: sandbox.url,
-      installArgs: ['--set', 'baseUrl=' + sandbox.url, '--set', 'apiKey=' + sandbox.key, '--set', 'pageSize=10'],
+      installArgs: ['--set', 'baseUrl=' + sandbox.url, '--set', 'apiKey=' + sandbox.key, '--set', 'pageSize=20'],
       secrets: [sandbox.key],
       recordCount: sandbox.recordCount,
       addRecords: sandbox.addRecords,
