@@ -157,7 +157,7 @@ export class Identities implements IdentityStore, CredentialStore {
         email: row.email,
         createdAt: dateFromDatabase(row.created_at),
         ...(lockedUntil ? { lockedUntil } : {}),
-        ...(Boolean(row.must_change_password) ? { mustChangePassword: true } : {}),
+        ...(row.must_change_password ? { mustChangePassword: true } : {}),
         memberships: memberships.filter((m) => m.user_id === row.id).map((m) => ({ workspace: m.workspace, role: roleOf(m.role) })),
       };
     });
