@@ -245,8 +245,8 @@ export interface Store
 export interface IdentityStore {
   /** Creates a user with a password hash; refuses an e-mail already taken (`USER_EXISTS`). */
   createUser(user: { email: string; passwordHash: string; mustChangePassword?: boolean }): Promise<User>;
-  /** The user and their password hash, by normalized e-mail; undefined when there is none. */
-  findUserByEmail(email: string): Promise<{ user: User; passwordHash: string } | undefined>;
+  /** The user, their password hash and failed sign-ins in a row, by normalized e-mail; undefined when there is none. */
+  findUserByEmail(email: string): Promise<{ user: User; passwordHash: string; failedLogins: number } | undefined>;
   getUser(userId: string): Promise<User | undefined>;
   /** Grants (or changes) a user's role in a workspace; a role of undefined removes the membership. */
   setMembership(userId: string, workspace: string, role: WorkspaceRole | undefined): Promise<void>;

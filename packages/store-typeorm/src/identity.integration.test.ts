@@ -64,6 +64,7 @@ describe.each(databases)('users, sessions, API keys and the audit log in the sto
     expect(await store.recordFailedLogin(user.id)).toBe(1);
     const until = new Date(Date.now() + HOUR);
     expect(await store.recordFailedLogin(user.id, until)).toBe(2);
+    expect((await store.findUserByEmail('lock@example.com'))?.failedLogins).toBe(2);
     expect((await store.getUser(user.id))?.lockedUntil?.toISOString()).toBe(until.toISOString());
     await store.clearFailedLogins(user.id);
     const cleared = await store.getUser(user.id);
@@ -73,6 +74,7 @@ describe.each(databases)('users, sessions, API keys and the audit log in the sto
     const changed = await store.findUserByEmail('lock@example.com');
     expect(changed?.passwordHash).toBe('h2');
     expect(changed?.user.mustChangePassword).toBe(true);
+    expect(changed?.failedLogins).toBe(0);
     expect(await store.recordFailedLogin(user.id)).toBe(1);
     await store.setPassword(user.id, 'h3');
     expect((await store.getUser(user.id))?.mustChangePassword).toBeUndefined();

@@ -186,12 +186,12 @@ export class Identities implements IdentityStore, CredentialStore {
     return { id, email, createdAt: now, ...(input.mustChangePassword ? { mustChangePassword: true } : {}), memberships: [] };
   }
 
-  async findUserByEmail(email: string): Promise<{ user: User; passwordHash: string } | undefined> {
+  async findUserByEmail(email: string): Promise<{ user: User; passwordHash: string; failedLogins: number } | undefined> {
     try {
       return await this.db.withConnection(async (db) => {
         const rows = await db.query<UserRow>(this.selectUsers(`WHERE "email" = ${this.p(1)}`), [normalizeEmail(email)]);
         const [user] = await this.usersOf(db, rows);
-        return user ? { user, passwordHash: rows[0]!.password_hash } : undefined;
+        return user ? { user, passwordHash: rows[0]!.password_hash, failedLogins: Number(rows[0]!.failed_logins) } : undefined;
       });
     } catch (error) {
       throw storageFailure('look up a user by e-mail', error);

@@ -424,7 +424,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.identities.createUser(user);
   }
 
-  findUserByEmail(email: string): Promise<{ user: User; passwordHash: string } | undefined> {
+  findUserByEmail(email: string): Promise<{ user: User; passwordHash: string; failedLogins: number } | undefined> {
     return this.identities.findUserByEmail(email);
   }
 
