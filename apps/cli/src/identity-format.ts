@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, parseUserInput, workspaceRoleSchema, type ApiKey, type AuditEvent, type User, type WorkspaceRole } from '@tributary/core';
-import { createAuthService, type AuthService } from '@tributary/auth';
+import type { AuthService } from '@tributary/auth';
 import type { CliContext } from './context.js';
 
 // Shared by `users`, `api-keys` and `audit`: the auth service over the CLI's store, the actor the
@@ -8,6 +8,8 @@ import type { CliContext } from './context.js';
 
 /** The auth service over the command's store (migrated: these commands write). */
 export async function authFor(ctx: CliContext): Promise<AuthService> {
+  // Loaded on use, so that the other commands (a sync restarted by cron, say) start no slower.
+  const { createAuthService } = await import('@tributary/auth');
   return createAuthService({ store: await ctx.store(), logger: ctx.logger });
 }
 
