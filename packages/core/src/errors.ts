@@ -10,12 +10,15 @@ export type ErrorActor = 'user' | 'source' | 'store' | 'bug';
 
 /** Codes of a {@link ConfigError}: the user must change their input, settings or environment. */
 export const CONFIG_ERROR_CODES = [
+  'ACCOUNT_LOCKED',
+  'API_KEY_NOT_FOUND',
   'APP_ALREADY_INSTALLED',
   'APP_ALREADY_PURGED',
   'APP_DATA_PURGED',
   'APP_NOT_FEEDBACK',
   'APP_NOT_INSTALLED',
   'APP_UNKNOWN',
+  'AUTH_FAILED',
   'COLUMN_UNKNOWN',
   'CONFIG_FILE_UNREADABLE',
   'CONFIG_INVALID',
@@ -35,10 +38,12 @@ export const CONFIG_ERROR_CODES = [
   'INSTALLATION_NOT_ACTIVE',
   'INSTALLATION_NOT_FOUND',
   'LAST_WORKSPACE_ADMIN',
+  'LOGIN_RATE_LIMITED',
   'LOGS_AFTER_WITHOUT_RUN',
   'MAPPING_INVALID',
   'MAPPING_IN_USE',
   'NOT_WORKSPACE_ADMIN',
+  'PASSWORD_INVALID',
   'PROFILE_APP_PINNED',
   'PROFILE_EVALUATION_OUT_OF_ORDER',
   'PROFILE_EXISTS',
@@ -63,6 +68,8 @@ export const CONFIG_ERROR_CODES = [
   'TOKEN_MALFORMED',
   'TOKEN_NOT_APPLICABLE',
   'USAGE',
+  'USER_EXISTS',
+  'USER_NOT_FOUND',
   'WORKSPACE_NOT_FOUND',
 ] as const;
 
