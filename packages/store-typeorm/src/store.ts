@@ -163,11 +163,11 @@ class TypeOrmStoreImpl implements TypeOrmStore {
         recorded.evaluatedAt,
       );
     });
-    this.destinations = new Destinations(db, cipher, logger);
     // ---- App lifecycle ----
     this.storedRows = new StoredRows(db, this.installations);
     this.invoices = new Invoices(db);
-    this.secretRotation = new SecretRotation(db, cipher);
+    this.destinations = new Destinations(db, cipher, logger);
+    this.secretRotation = new SecretRotation(db, cipher, this.destinations);
     // ---- Scheduling (runner) ----
     this.scheduling = new Scheduling(db);
   }

@@ -44,8 +44,10 @@ describe.each(databases)('destinations on $dialect', (database: TestDatabase) =>
   const workspace = `dest-${randomBytes(3).toString('hex')}`;
   const profile = 'Unhappy lately';
 
+  const k1 = randomBytes(32);
+
   beforeAll(async () => {
-    store = await createStore({ url: database.url, cipher: createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' }) });
+    store = await createStore({ url: database.url, cipher: createSecretCipher({ keys: { k1 }, currentKeyId: 'k1' }) });
     await store.migrate();
     raw = await openRawDatabase(database);
     installation = await store.install({
@@ -180,6 +182,27 @@ describe.each(databases)('destinations on $dialect', (database: TestDatabase) =>
     expect(await store.deactivateProfile(workspace, profile, 'suppression')).toBe(true);
     await expect(raw.query(`SELECT * FROM ${view}`)).rejects.toThrow();
     expect(await store.deactivateProfile(workspace, profile, 'suppression')).toBe(false);
+  });
+
+  it('counts destination secrets per key and moves them to a new key with the app tokens', async () => {
+    await store.addDestination({ workspace, name: 'rotated', type: 'webhook', kind: 'push', snapshot: false, config: { url: 'http://127.0.0.1:9/r', secret: SECRET }, secretFields: ['secret'] }, NOW);
+    const before = await store.secretKeyUsage();
+    const k2 = randomBytes(32);
+    const rotating = await createStore({ url: database.url, cipher: createSecretCipher({ keys: { k1, k2 }, currentKeyId: 'k2' }) });
+    try {
+      const result = await rotating.resealSecrets();
+      expect(result.resealed).toBe(before.k1);
+      expect(await rotating.secretKeyUsage()).toEqual({ k2: before.k1 });
+    } finally {
+      await rotating.close();
+    }
+    const rotated = await createStore({ url: database.url, cipher: createSecretCipher({ keys: { k2 }, currentKeyId: 'k2' }) });
+    try {
+      expect((await rotated.getDestination(workspace, 'rotated'))!.config.secret).toBe(SECRET);
+    } finally {
+      await rotated.close();
+    }
+    await store.removeDestination(workspace, 'rotated');
   });
 
   it('removes a destination with its activations and batches', async () => {

@@ -409,6 +409,34 @@ export class Destinations {
     }
   }
 
+  /** Seals every destination secret not under the current key again, in the caller's transaction (key rotation). */
+  async reseal(tx: Executor): Promise<number> {
+    const rows = await tx.run<{ id: string; secrets: unknown }>({ sql: `SELECT "id", "secrets" FROM ${this.table('destinations')} WHERE "secrets" IS NOT NULL`, params: [] });
+    let resealed = 0;
+    for (const row of rows) {
+      const sealed = parseJson(row.secrets) as Record<string, SealedSecret>;
+      const stale = Object.entries(sealed).filter(([, secret]) => secret.keyId !== this.cipher.currentKeyId);
+      if (stale.length === 0) continue;
+      for (const [field, secret] of stale) {
+        const context = secretContext(row.id, field);
+        sealed[field] = this.cipher.encrypt(this.cipher.decrypt(secret, context), context);
+      }
+      await tx.run(boundStatement(this.dialect, (b) => `UPDATE ${this.table('destinations')} SET "secrets" = ${b.bind(JSON.stringify(sealed))} WHERE "id" = ${b.bind(row.id)}`));
+      resealed += stale.length;
+    }
+    return resealed;
+  }
+
+  /** How many destination secrets each key id sealed. */
+  async usage(db: Executor): Promise<Record<string, number>> {
+    const rows = await db.run<{ secrets: unknown }>({ sql: `SELECT "secrets" FROM ${this.table('destinations')} WHERE "secrets" IS NOT NULL`, params: [] });
+    const usage: Record<string, number> = {};
+    for (const row of rows) {
+      for (const secret of Object.values(parseJson(row.secrets) as Record<string, SealedSecret>)) usage[secret.keyId] = (usage[secret.keyId] ?? 0) + 1;
+    }
+    return usage;
+  }
+
   /** Queues a `left` for one person in the caller's transaction; see {@link DestinationStore.enqueueForgetLeft}. */
   async forgetLeftIn(tx: Executor, workspace: string, email: string, now: Date): Promise<number> {
     const profiles = await tx.run<{ id: string; name: string }>(
