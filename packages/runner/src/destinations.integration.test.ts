@@ -189,6 +189,37 @@ describe.each(databases)('webhook deliveries on $dialect', (database: TestDataba
     await runner.stop();
   });
 
+  it('records one evaluation per moment when several runner processes tick at once', async () => {
+    const moment = new Date(START.getTime() + 3 * DAY);
+    const seen: RunnerEvent[] = [];
+    const stores = await Promise.all([1, 2, 3].map(() => createStore({ url: database.url, cipher: createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' }) })));
+    try {
+      const runners = stores.map((s) =>
+        createRunner({
+          store: s,
+          connectorFor: () => undefined,
+          now: () => moment,
+          timers: { repeat: () => () => undefined },
+          policy: { everyMs: 366 * 24 * HOUR },
+          activation: { store: s, destinationFor: () => undefined },
+          onEvent: (event) => seen.push(event),
+        }),
+      );
+      const before = (await store.profileHistory(workspace, 'unhappy', { limit: 100 })).length;
+      // SQLite: one after another. Three better-sqlite3 connections in one process would block each
+      // other's busy waits on the single thread (separate runner processes do not); the claim is the same.
+      if (database.dialect === 'postgres') await Promise.all(runners.map((r) => r.tick()));
+      else for (const r of runners) await r.tick();
+      expect(seen.filter((e) => e.type === 'profiles-evaluated')).toHaveLength(1);
+      const history = await store.profileHistory(workspace, 'unhappy', { limit: 100 });
+      expect(history).toHaveLength(before + 1);
+      expect(history[0]!.evaluatedAt).toEqual(moment);
+      await Promise.all(runners.map((r) => r.stop()));
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
   it('dead-letters a batch after the attempts run out, and a restart does not send it again', async () => {
     const before = receiver.requests.length;
     const at = new Date(START.getTime() + 2 * DAY);
