@@ -113,6 +113,7 @@ describe.each(databases)('tributary destinations on $dialect', (database: TestDa
     expect(doctor.code).toBe(1);
     expect(doctor.stdout).toMatch(new RegExp(`ATTENTION\\s+${workspace}/crm: 1 batch\\(es\\) dead-lettered`));
     expect((await cli(['deliveries', '--workspace', workspace, '--status', 'dead'])).stdout).toContain('DEAD');
+    expect(await ok('logs', '--workspace', workspace)).toMatch(/DEAD-LETTERED delivery \S+: 2 change\(s\) of profile "Unhappy" for destination "crm" after 8 attempt\(s\)/);
   });
 
   it('keeps a suppression view of a profile until it is deactivated', async () => {
