@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMappings, compileMappings, dataModelSchema, validateMappings, type DeliveryBatch, type Installation } from '@tributary/core';
 import { closeAlertConnector, closeAlertDataModel, closeAlertDefaultMappings } from '@tributary/connector-closealert';
 import { createSecretCipher, createStore, type TypeOrmStore } from '@tributary/store-typeorm';
-import { testDatabases, type TestDatabase } from '@tributary/testing';
+import { startSandbox } from '@tributary/closealert-sandbox';
+import { tempDirectory, testDatabases, type TestDatabase } from '@tributary/testing';
+import { fileDestination } from './destinations/file.js';
 import { createRunner, type RunnerEvent } from './runner.js';
 import { deliverDue } from './deliveries.js';
 import { webhookDestination } from './destinations/webhook.js';
@@ -243,5 +247,51 @@ describe.each(databases)('webhook deliveries on $dialect', (database: TestDataba
     const [dead] = await store.listDeliveries({ workspace, status: 'dead', limit: 5 });
     expect(dead).toMatchObject({ reason: 'forget', status: 'dead', attempts: 3, lastError: expect.stringContaining('HTTP 500') });
     expect(dead!.lastError).not.toContain(SECRET);
+  });
+});
+
+describe.each(databases)('after a sync on $dialect', (database: TestDatabase) => {
+  it('evaluates the profiles of the synced workspace and drops the change into a file', async () => {
+    const sandbox = await startSandbox({ responses: 0 });
+    const store = await createStore(
+      database.dialect === 'postgres'
+        ? { url: database.url, cipher: createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' }), schema: 'after_sync' }
+        : { url: database.url, cipher: createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' }), tablePrefix: 'after_sync_' },
+    );
+    const drop = tempDirectory(`after-sync-${database.dialect}`);
+    try {
+      await store.migrate();
+      const yesterday = new Date(Math.floor(Date.now() / 1000) * 1000 - DAY);
+      sandbox.addResponses([{ ...response(7, 'dee@example.com', yesterday, 1), created_at: yesterday.toISOString().slice(0, 19), mail_url: 'https://m.example.com/7', user_agent: 'x', device_type: 'desktop', operating_system: 'linux' }]);
+      const installation = await store.install({
+        workspace: 'after-sync',
+        app: 'closealert',
+        config: closeAlertConnector.configSchema.parse({ projectKey: sandbox.projectKey, apiToken: sandbox.token, baseUrl: sandbox.url, backfillDays: 2 }) as Record<string, unknown>,
+        secretFields: closeAlertConnector.secrets,
+        mappings: [...closeAlertConnector.defaultMappings],
+        dataModel: closeAlertConnector.dataModel,
+      });
+      await store.createProfile('after-sync', { name: 'unhappy', match: { all: [{ type: 'responded', withinDays: 10 }, { type: 'score', op: '<', value: 3 }] } });
+      await store.addDestination({ workspace: 'after-sync', name: 'drop', type: 'file', kind: 'push', snapshot: true, config: fileDestination.configSchema.parse({ directory: drop }), secretFields: [] }, new Date());
+      await store.activateProfile('after-sync', 'unhappy', 'drop', new Date());
+      const events: RunnerEvent['type'][] = [];
+      const runner = createRunner({
+        store,
+        connectorFor: () => closeAlertConnector as never,
+        timers: { repeat: () => () => undefined },
+        activation: { store, destinationFor: (type) => (type === 'file' ? fileDestination : undefined) },
+        onEvent: (event) => events.push(event.type),
+      });
+      expect(await runner.handle({ installationId: installation.id, version: 0 })).toBe('ran');
+      expect(events).toEqual(['sync-started', 'job-done', 'profiles-evaluated', 'delivery']);
+      const files = readdirSync(drop).sort();
+      expect(files).toEqual([expect.stringMatching(/^unhappy-changes-\d{8}T\d{6}Z-[0-9a-f-]{36}\.jsonl$/), 'unhappy-members.jsonl']);
+      expect(readFileSync(join(drop, files[0]!), 'utf8')).toContain('"email":"dee@example.com","change":"entered"');
+      expect(readFileSync(join(drop, 'unhappy-members.jsonl'), 'utf8')).toBe('{"email":"dee@example.com"}\n');
+      await runner.stop();
+    } finally {
+      await store.close();
+      await sandbox.close();
+    }
   });
 });
