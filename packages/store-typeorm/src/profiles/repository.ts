@@ -36,6 +36,18 @@ import {
 import { feedbackForms, recordNarrowed, toMembers } from './members.js';
 import { feedbackSources, INSTALLATION_ORDER, onePerApp, workspaceInstallations, type InstallationRow } from './sources.js';
 
+/** A recorded evaluation, as the transaction that recorded it hands it on. */
+export interface RecordedEvaluation {
+  workspace: string;
+  name: string;
+  profileId: string;
+  evaluationId: string;
+  evaluatedAt: Date;
+  entered: readonly string[];
+  left: readonly string[];
+  members: readonly string[];
+}
+
 /**
  * Profiles of a workspace: definitions, evaluation over the workspace's feedback apps, and the
  * membership history (who entered, who left) of recorded evaluations.
@@ -44,6 +56,8 @@ export class Profiles {
   constructor(
     private readonly db: Database,
     private readonly logger: Logger,
+    /** Runs in the transaction that records an evaluation (destinations queue their batches there). */
+    private readonly onRecorded?: (tx: Executor, recorded: RecordedEvaluation) => Promise<void>,
   ) {}
 
   private get dialect() {
@@ -266,8 +280,8 @@ export class Profiles {
         };
       }
       const evaluationId = randomUUID();
-      const result = await this.db.transaction((tx) =>
-        recordEvaluation(tx, this.dialect, {
+      const result = await this.db.transaction(async (tx) => {
+        const recorded = await recordEvaluation(tx, this.dialect, {
           workspace,
           name,
           profileId,
@@ -276,8 +290,10 @@ export class Profiles {
           evaluationId,
           evaluatedAt: now,
           emails,
-        }),
-      );
+        });
+        await this.onRecorded?.(tx, { workspace, name, profileId, evaluationId, evaluatedAt: now, entered: recorded.entered, left: recorded.left, members: emails });
+        return recorded;
+      });
       this.logger.debug(
         {
           workspace,
