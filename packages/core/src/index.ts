@@ -129,6 +129,18 @@ export type {
   AuditStore,
 } from './store-roles.js';
 export {
+  normalizeCustomerEmail,
+  type CustomerAppData,
+  type CustomerDataReport,
+  type CustomerProfileData,
+  type CustomerRecord,
+  type ErasureReceipt,
+  type PersonalDataStore,
+  type RetentionResult,
+  type RetentionStore,
+  type StoredRow,
+} from './personal-data.js';
+export {
   WORKSPACE_ROLES,
   workspaceRoleSchema,
   roleAllows,

@@ -39,6 +39,10 @@ import { SecretRotation } from './secret-rotation.js';
 // ---- Scheduling (runner) ----
 import type { RunLockResult, ScheduleEntry, ScheduleState } from '@tributary/core';
 import { Scheduling } from './scheduling.js';
+// ---- Personal data: find, forget, retention ----
+import type { CustomerDataReport, ErasureReceipt, PersonalDataStore, RetentionResult, RetentionStore } from '@tributary/core';
+import { PersonalData } from './personal-data.js';
+import { applyRetention } from './retention.js';
 
 /** Options of {@link createStore}. */
 export interface StoreOptions {
@@ -62,7 +66,7 @@ export interface StoreOptions {
 }
 
 /** The TypeORM store: core's Store port plus what the profile compiler and operators need. */
-export interface TypeOrmStore extends Store {
+export interface TypeOrmStore extends Store, PersonalDataStore, RetentionStore {
   /** Which database this is. */
   readonly dialect: DialectName;
   /** Where Tributary's tables live (schema or prefix). */
@@ -121,6 +125,8 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   private readonly secretRotation: SecretRotation;
   // ---- Scheduling (runner) ----
   private readonly scheduling: Scheduling;
+  // ---- Personal data ----
+  private readonly personalData: PersonalData;
 
   constructor(
     private readonly db: Database,
@@ -141,6 +147,8 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     this.secretRotation = new SecretRotation(db, cipher);
     // ---- Scheduling (runner) ----
     this.scheduling = new Scheduling(db);
+    // ---- Personal data ----
+    this.personalData = new PersonalData(db);
   }
 
   appTable(app: string, table: string): string {
@@ -228,7 +236,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
           throw new ConfigError('INSTALLATION_NOT_ACTIVE', `Installation ${row.id} is uninstalled; its pages are no longer stored.`);
         }
         const model = storedDataModel(row.dataModel, `Installation ${row.id}`);
-        return writePageRows(tx, this.db.dialect, row.app, model, write, now, this.contactIds);
+        return writePageRows(tx, this.db.dialect, row.app, model, write, now, this.contactIds, { workspaceId: row.workspaceId, retentionDays: row.retentionDays ?? null });
       });
       // Committed: the contacts exist now, whatever happens to a later page.
       this.contactIds.remember(write.installationId, written.contactIds);
@@ -407,6 +415,27 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   releasePeriodicTask(name: string, periodStart: Date): Promise<void> {
     return this.scheduling.releasePeriodicTask(name, periodStart);
+  }
+
+  // ---- Personal data: find, forget, retention ----
+  findCustomer(email: string, options: { workspace?: string }): Promise<CustomerDataReport> {
+    return this.personalData.find(email, options);
+  }
+
+  forgetCustomer(email: string, options: { workspace?: string; actor?: string; at: Date }): Promise<ErasureReceipt> {
+    return this.personalData.forget(email, options);
+  }
+
+  async liftErasure(receiptId: string, options: { actor?: string; at: Date }): Promise<ErasureReceipt> {
+    return (await this.personalData.lift(receiptId, options)).receipt;
+  }
+
+  listErasureReceipts(): Promise<ErasureReceipt[]> {
+    return this.personalData.list();
+  }
+
+  applyRetention(installationId: string, now: Date, options?: { batchSize?: number }): Promise<RetentionResult> {
+    return applyRetention(this.db, installationId, now, options);
   }
 }
 
