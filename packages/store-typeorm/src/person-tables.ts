@@ -71,9 +71,11 @@ export class Params {
  */
 export function personCondition(tables: PersonTables, alias: string, params: Params, installationId: string, email: string, contactId: string | undefined): string {
   const column = `${alias}.${q(tables.email!)}`;
+  // Placeholders are taken in the order they appear: SQLite's are positional.
+  const installation = `${alias}.${q(INSTALLATION_COLUMN)} = ${params.add(installationId)}`;
+  const byEmail = `${column} = ${params.add(email)} OR LOWER(TRIM(${column})) = ${params.add(email)}`;
   const byContact = tables.primary.contactIdOf && contactId !== undefined ? ` OR ${alias}.${q(CONTACT_ID_COLUMN)} = ${params.add(contactId)}` : '';
-  return `${alias}.${q(INSTALLATION_COLUMN)} = ${params.add(installationId)}
-      AND (${column} = ${params.add(email)} OR LOWER(TRIM(${column})) = ${params.add(email)}${byContact})`;
+  return `${installation} AND (${byEmail}${byContact})`;
 }
 
 /** The condition that a row of `linked` (named by its full table name) belongs to a primary row `alias`. */

@@ -39,12 +39,14 @@ export async function runLogOf(db: Executor, dialect: Dialect, installationId: s
   const saved = internalTable(dialect, 'run_saved').sql;
   const runLog: RunLogEntry[] = [];
   const params = new Params(dialect);
+  // Placeholders are taken in the order they appear: SQLite's are positional.
+  const ofInstallation = `r."installation_id" = ${params.add(installationId)}`;
+  const named = anyMentions(SAVED_TEXT_COLUMNS.map((c) => `s.${c}`), params, email);
   const keyed = keys.length > 0 && keys.length <= KEY_CHUNK ? ` OR s."record_key" IN (${keys.map((k) => params.add(k)).join(', ')})` : '';
   const rows = await db.query<SavedRow & { run_id: string; started_at: Date | string }>(
     `SELECT ${SAVED_COLUMNS.split(', ').map((c) => `s.${c}`).join(', ')}, s."run_id", r."started_at"
        FROM ${saved} s JOIN ${runs} r ON r."id" = s."run_id"
-      WHERE r."installation_id" = ${params.add(installationId)}
-        AND (${anyMentions(SAVED_TEXT_COLUMNS.map((c) => `s.${c}`), params, email)}${keyed})
+      WHERE ${ofInstallation} AND (${named}${keyed})
       ORDER BY r."started_at", s."id"`,
     params.values,
   );
