@@ -210,9 +210,9 @@ export class Installations {
   async install(input: NewInstallation): Promise<Installation> {
     const base = parseUserInput(newInstallationSchema, input, 'installation');
     const dataModel = parseUserInput(dataModelSchema, base.dataModel, 'data model');
+    if (base.retentionDays !== undefined) checkRetention(this.db.dialect, base.app, dataModel);
     const mappings = validateMappings(base.mappings as Mapping[], dataModel);
     appTablesOf(this.db.dialect, base.app, dataModel);
-    if (base.retentionDays !== undefined) checkRetention(this.db.dialect, base.app, dataModel);
     const now = new Date();
     const { plain, secrets } = splitConfig(base.config, base.secretFields);
     const duplicate = () =>
