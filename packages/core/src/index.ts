@@ -127,7 +127,27 @@ export type {
   IdentityStore,
   CredentialStore,
   AuditStore,
+  DestinationStore,
 } from './store-roles.js';
+// ---- Destinations ----
+export {
+  defineDestination,
+  isDestination,
+  DESTINATION_BRAND,
+  type DestinationSpec,
+  type DestinationDefinition,
+  type DestinationContext,
+  type DeliveryBatch,
+  type DeliveryOutcome,
+  type MembershipChange,
+  type StoredDestination,
+  type NewDestination,
+  type Activation,
+  type DeliveryStatus,
+  type DeliveryRecord,
+  type ClaimedDelivery,
+  type DeliveryResult,
+} from './destination.js';
 export {
   normalizeCustomerEmail,
   type CustomerAppData,

@@ -76,7 +76,7 @@ describe.each(databases)('retention on $dialect', (db) => {
         config: {},
         secretFields: [],
         mappings: [],
-        dataModel: { primaryTable: 'notes', tables: [{ name: 'notes', rowsFrom: { kind: 'record' }, key: ['id'], onConflict: 'ignore', columns: [{ name: 'id', type: 'text', nullable: false }] }] },
+        dataModel: { primaryTable: 'notes', tables: [{ name: 'notes', description: '', rowsFrom: { kind: 'record' }, key: ['id'], onConflict: 'ignore', indexes: [], columns: [{ name: 'id', type: 'text', nullable: false, description: '' }] }] },
         retentionDays: 7,
       }),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });

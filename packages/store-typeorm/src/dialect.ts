@@ -28,6 +28,8 @@ import { ConnectorVersionPostgres1764500500000 } from './migrations/postgres/176
 import { ConnectorVersionSqlite1764500500000 } from './migrations/sqlite/1764500500000-ConnectorVersion.js';
 import { RunSavedSummaryPostgres1764500600000 } from './migrations/postgres/1764500600000-RunSavedSummary.js';
 import { RunSavedSummarySqlite1764500600000 } from './migrations/sqlite/1764500600000-RunSavedSummary.js';
+import { DestinationsPostgres1764600400000 } from './migrations/postgres/1764600400000-Destinations.js';
+import { DestinationsSqlite1764600400000 } from './migrations/sqlite/1764600400000-Destinations.js';
 import { PersonalDataPostgres1764600600000 } from './migrations/postgres/1764600600000-PersonalData.js';
 import { PersonalDataSqlite1764600600000 } from './migrations/sqlite/1764600600000-PersonalData.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
@@ -201,6 +203,7 @@ function postgresDialect(naming: TableNaming): Dialect {
       PurgedInstallationsPostgres1764500200000,
       ConnectorVersionPostgres1764500500000,
       RunSavedSummaryPostgres1764500600000,
+      DestinationsPostgres1764600400000,
       PersonalDataPostgres1764600600000,
     ],
     beginWrite: 'BEGIN',
@@ -292,6 +295,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
       PurgedInstallationsSqlite1764500200000,
       ConnectorVersionSqlite1764500500000,
       RunSavedSummarySqlite1764500600000,
+      DestinationsSqlite1764600400000,
       PersonalDataSqlite1764600600000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.

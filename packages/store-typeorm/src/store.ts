@@ -36,6 +36,11 @@ import type { BillingAccount, Invoice, MappedRows, NewInvoice, RewriteResult, Ro
 import { Invoices } from './billing.js';
 import { StoredRows } from './remap.js';
 import { SecretRotation } from './secret-rotation.js';
+// ---- Destinations ----
+import type { Activation, ClaimedDelivery, DeliveryRecord, DeliveryResult, DeliveryStatus, DestinationStore, NewDestination, StoredDestination } from '@tributary/core';
+import { Destinations } from './destinations/destinations.js';
+import { queueBatches } from './destinations/outbox.js';
+import { viewSqlName } from './destinations/views.js';
 // ---- Scheduling (runner) ----
 import type { RunLockResult, ScheduleEntry, ScheduleState } from '@tributary/core';
 import { Scheduling } from './scheduling.js';
@@ -66,7 +71,7 @@ export interface StoreOptions {
 }
 
 /** The TypeORM store: core's Store port plus what the profile compiler and operators need. */
-export interface TypeOrmStore extends Store, PersonalDataStore, RetentionStore {
+export interface TypeOrmStore extends Store, DestinationStore, PersonalDataStore, RetentionStore {
   /** Which database this is. */
   readonly dialect: DialectName;
   /** Where Tributary's tables live (schema or prefix). */
@@ -91,6 +96,9 @@ export interface TypeOrmStore extends Store, PersonalDataStore, RetentionStore {
    * `analyze` `EXPLAIN ANALYZE`; SQLite `EXPLAIN QUERY PLAN`), to check that it uses the indexes.
    */
   explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean }): Promise<string[]>;
+  // ---- Destinations ----
+  /** The SQL name of a view an activation made (`"tributary"."suppress_unhappy"`), for messages. */
+  viewName(bareName: string): string;
 }
 
 const optionsSchema = z.object({
@@ -125,6 +133,8 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   private readonly secretRotation: SecretRotation;
   // ---- Scheduling (runner) ----
   private readonly scheduling: Scheduling;
+  // ---- Destinations ----
+  private readonly destinations: Destinations;
   // ---- Personal data ----
   private readonly personalData: PersonalData;
 
@@ -140,11 +150,30 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     this.installations = new Installations(db, cipher, logger, this.workspaceAdmins);
     this.runs = new Runs(db);
     // ---- Profiles ----
-    this.profiles = new Profiles(db, logger);
+    // A recorded evaluation queues its batches for the profile's destinations in its own transaction.
+    this.profiles = new Profiles(db, logger, async (tx, recorded) => {
+      await queueBatches(
+        tx,
+        db.dialect,
+        {
+          profileId: recorded.profileId,
+          workspace: recorded.workspace,
+          profile: recorded.name,
+          reason: 'evaluation',
+          evaluationId: recorded.evaluationId,
+          evaluatedAt: recorded.evaluatedAt,
+          entered: recorded.entered,
+          left: recorded.left,
+          members: recorded.members,
+        },
+        recorded.evaluatedAt,
+      );
+    });
     // ---- App lifecycle ----
     this.storedRows = new StoredRows(db, this.installations);
     this.invoices = new Invoices(db);
-    this.secretRotation = new SecretRotation(db, cipher);
+    this.destinations = new Destinations(db, cipher, logger);
+    this.secretRotation = new SecretRotation(db, cipher, this.destinations);
     // ---- Scheduling (runner) ----
     this.scheduling = new Scheduling(db);
     // ---- Personal data ----
@@ -376,6 +405,55 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   resealSecrets(): Promise<SecretResealResult> {
     return this.secretRotation.reseal();
+  }
+
+  // ---- Destinations ----
+  addDestination(destination: NewDestination, now: Date): Promise<StoredDestination> {
+    return this.destinations.add(destination, now);
+  }
+
+  listDestinations(workspace?: string): Promise<StoredDestination[]> {
+    return this.destinations.list(workspace);
+  }
+
+  getDestination(workspace: string, name: string): Promise<StoredDestination | undefined> {
+    return this.destinations.get(workspace, name);
+  }
+
+  removeDestination(workspace: string, name: string): Promise<boolean> {
+    return this.destinations.remove(workspace, name);
+  }
+
+  activateProfile(workspace: string, profile: string, destination: string, now: Date): Promise<Activation> {
+    return this.destinations.activate(workspace, profile, destination, now);
+  }
+
+  deactivateProfile(workspace: string, profile: string, destination: string): Promise<boolean> {
+    return this.destinations.deactivate(workspace, profile, destination);
+  }
+
+  listActivations(workspace?: string): Promise<Activation[]> {
+    return this.destinations.activations(workspace);
+  }
+
+  claimDeliveries(options: { now: Date; limit: number; leaseMs: number }): Promise<ClaimedDelivery[]> {
+    return this.destinations.claim(options);
+  }
+
+  finishDelivery(id: string, result: DeliveryResult, at: Date): Promise<void> {
+    return this.destinations.finish(id, result, at);
+  }
+
+  listDeliveries(filter: { workspace?: string; status?: DeliveryStatus; limit: number }): Promise<DeliveryRecord[]> {
+    return this.destinations.deliveries(filter);
+  }
+
+  enqueueForgetLeft(workspace: string, email: string, now: Date): Promise<number> {
+    return this.destinations.forgetLeft(workspace, email, now);
+  }
+
+  viewName(bareName: string): string {
+    return viewSqlName(this.db.dialect, bareName);
   }
 
   secretKeyUsage(): Promise<Record<string, number>> {

@@ -20,6 +20,7 @@ import { registerWorkspace } from './workspace.js';
 import { registerRunner } from './runner.js';
 // ---- Profiles ----
 import { registerProfiles } from './profiles.js';
+import { registerActivation, registerDestinations } from './destinations.js';
 // ---- Database ----
 import { registerMigrate } from './migrate.js';
 // ---- Personal data ----
@@ -47,6 +48,8 @@ export function registerCommands(program: Command, io: Io, argv: readonly string
   registerRunner(program, io);
   // ---- Profiles ----
   registerProfiles(program, io);
+  registerActivation(program, io);
+  registerDestinations(program, io);
   // ---- Database ----
   registerMigrate(program, io);
   // ---- Personal data ----

@@ -376,6 +376,11 @@ export function registerProfiles(program: Command, io: Io): void {
         );
         println(io.stdout, `  conditions: ${describeProfile(profile)}`);
         println(io.stdout, `  created:    ${profile.createdAt.toISOString()}`);
+        // The runner records an evaluation after each sync and every hour; this says when it last did.
+        println(
+          io.stdout,
+          `  last evaluated: ${profile.lastEvaluation ? `${profile.lastEvaluation.evaluatedAt.toISOString()} (${profile.lastEvaluation.memberCount} members)` : 'never (the runner evaluates it after the next sync)'}`,
+        );
         for (const h of history) {
           println(
             io.stdout,

@@ -37,6 +37,18 @@ import {
 } from './records.js';
 import { PROFILE_APP, profileTables } from './schema.js';
 
+/** A recorded evaluation, as the transaction that recorded it hands it on. */
+export interface RecordedEvaluation {
+  workspace: string;
+  name: string;
+  profileId: string;
+  evaluationId: string;
+  evaluatedAt: Date;
+  entered: readonly string[];
+  left: readonly string[];
+  members: readonly string[];
+}
+
 /**
  * Profiles of a workspace: definitions, evaluation over the workspace's CloseAlert data, and the
  * membership history (who entered, who left) of recorded evaluations.
@@ -45,6 +57,8 @@ export class Profiles {
   constructor(
     private readonly db: Database,
     private readonly logger: Logger,
+    /** Runs in the transaction that records an evaluation (destinations queue their batches there). */
+    private readonly onRecorded?: (tx: Executor, recorded: RecordedEvaluation) => Promise<void>,
   ) {}
 
   private get dialect() {
@@ -347,8 +361,8 @@ export class Profiles {
         };
       }
       const evaluationId = randomUUID();
-      const result = await this.db.transaction((tx) =>
-        recordEvaluation(tx, this.dialect, {
+      const result = await this.db.transaction(async (tx) => {
+        const recorded = await recordEvaluation(tx, this.dialect, {
           workspace,
           name,
           profileId,
@@ -356,8 +370,10 @@ export class Profiles {
           evaluationId,
           evaluatedAt: now,
           emails,
-        }),
-      );
+        });
+        await this.onRecorded?.(tx, { workspace, name, profileId, evaluationId, evaluatedAt: now, entered: recorded.entered, left: recorded.left, members: emails });
+        return recorded;
+      });
       this.logger.debug(
         {
           workspace,
