@@ -102,6 +102,9 @@ describe.each(databases)('forgetting a customer on $dialect', (db) => {
     await store.finishRun(runId, { status: 'succeeded', fetched: 1, inserted: 0, unchanged: 0, rejected: 1, saved: [], warnings: [] }, NOW);
     await store.createProfile('acme', { name: 'Recent', match: { type: 'responded', withinDays: 30 } });
     await store.evaluateProfile('acme', 'Recent', { now: NOW });
+    // A file drop hears the profile: its activation batch names every member, the person included.
+    await store.addDestination({ workspace: 'acme', name: 'drop', type: 'file', kind: 'push', snapshot: true, config: { directory: '/tmp/forget-drop', format: 'jsonl' }, secretFields: [] }, NOW);
+    await store.activateProfile('acme', 'Recent', 'drop', NOW);
   });
   afterAll(async () => {
     await store?.close();
@@ -131,6 +134,25 @@ describe.each(databases)('forgetting a customer on $dialect', (db) => {
     expect(receipt.counts).toMatchObject({ 'closealert.form_responses': 2, 'closealert.contacts': 1, 'rejected records': 1, 'profile memberships': 1, 'profile history': 1 });
     expect(receipt.counts['closealert.answers']).toBeGreaterThan(0);
     expect(receipt.counts['anonymised values']).toBeGreaterThan(0);
+    expect(receipt.counts).toMatchObject({ 'delivery batches': 1, 'departures queued': 1 });
+    // The destination hears that the person left; until that batch is sent it is the one place that names them.
+    const deliveries = await store.listDeliveries({ workspace: 'acme', limit: 10 });
+    expect(deliveries.map((d) => [d.reason, d.status])).toEqual([
+      ['forget', 'pending'],
+      ['activation', 'pending'],
+    ]);
+    const sent: unknown[] = [];
+    for (let claimed = await store.claimDeliveries({ now: NOW, limit: 10, leaseMs: 60_000 }); claimed.length > 0; claimed = await store.claimDeliveries({ now: NOW, limit: 10, leaseMs: 60_000 })) {
+      for (const { record, batch } of claimed) {
+        sent.push(batch);
+        await store.finishDelivery(record.id, { status: 'delivered' }, NOW);
+      }
+    }
+    expect(sent).toEqual([
+      expect.objectContaining({ reason: 'activation', changes: expect.not.arrayContaining([expect.objectContaining({ email: PERSON })]) }),
+      expect.objectContaining({ reason: 'forget', changes: [{ email: PERSON, change: 'left' }] }),
+    ]);
+    expect(JSON.stringify(sent[0])).not.toContain(PERSON);
     const text = await dump(store);
     expect(text).not.toContain(PERSON);
     expect(text).toContain('bob.stays@example.com');

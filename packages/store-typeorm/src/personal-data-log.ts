@@ -225,15 +225,23 @@ function replaceAll(text: string, email: string): string {
  * still holds it; the users' own tables (`skip`) and the migrations bookkeeping are left alone.
  * Returns how many rows changed.
  */
-export async function sweep(tx: Executor, dialect: Dialect, email: string, skip: ReadonlySet<string>): Promise<number> {
+export async function sweep(
+  tx: Executor,
+  dialect: Dialect,
+  email: string,
+  skip: ReadonlySet<string>,
+  keep?: { table: string; keep: string },
+): Promise<number> {
   const migrations = dialect.naming.dialect === 'postgres' ? 'migrations' : `${dialect.naming.tablePrefix}migrations`;
   let changed = 0;
   for (const { table, column, json } of await textColumns(tx, dialect)) {
     if (table === migrations || skip.has(table)) continue;
     const sqlTable = dialect.naming.dialect === 'postgres' ? `${q(dialect.naming.schema)}.${q(table)}` : q(table);
     const params = new Params(dialect);
+    // Rows `keep` names must still hold the address (the `left` an erasure sends to destinations).
+    const kept = keep && keep.table === table ? ` AND NOT ${keep.keep}` : '';
     const values = await tx.query<{ value: unknown }>(
-      `SELECT DISTINCT CAST(${q(column)} AS TEXT) AS "value" FROM ${sqlTable} WHERE ${anyMentions([q(column)], params, email)}`,
+      `SELECT DISTINCT CAST(${q(column)} AS TEXT) AS "value" FROM ${sqlTable} WHERE ${anyMentions([q(column)], params, email)}${kept}`,
       params.values,
     );
     for (const { value } of values) {
@@ -242,7 +250,7 @@ export async function sweep(tx: Executor, dialect: Dialect, email: string, skip:
       const cast = json ? '::jsonb' : '';
       const next = json ? JSON.stringify(JSON.parse(value), (_k, v: unknown) => (typeof v === 'string' ? replaceAll(v, email) : v)) : replaceAll(value, email);
       const updated = await tx.query(
-        `UPDATE ${sqlTable} SET ${q(column)} = ${p.add(next)}${cast} WHERE CAST(${q(column)} AS TEXT) = ${p.add(value)} RETURNING 1 AS "n"`,
+        `UPDATE ${sqlTable} SET ${q(column)} = ${p.add(next)}${cast} WHERE CAST(${q(column)} AS TEXT) = ${p.add(value)}${kept} RETURNING 1 AS "n"`,
         p.values,
       );
       changed += updated.length;

@@ -19,6 +19,7 @@ import { isStoreId, storedDataModel } from './installations.js';
 import { containsPattern, linkCondition, mentions, Params, personCondition, personTablesOf, type PersonTables } from './person-tables.js';
 import { runLogOf, eraseRunLog, eraseProfiles, profilesOf, sweep } from './personal-data-log.js';
 import { emailHash, erasureSalt } from './suppression.js';
+import { eraseFromDeliveries, pendingForgetBatches } from './personal-data-deliveries.js';
 import { contactsTableOf, INSTALLATION_COLUMN, type AppTable } from './app-tables.js';
 import { quoteIdentifier as q } from './naming.js';
 import { dateFromDatabase } from './values.js';
@@ -76,8 +77,16 @@ function readable(table: AppTable, row: StoredRow): StoredRow {
   return out;
 }
 
+/** Queues a `left` for the person to the destinations of the profiles they are in, in the caller's transaction. */
+export interface Departures {
+  forgetLeftIn(tx: Executor, workspace: string, email: string, now: Date): Promise<number>;
+}
+
 export class PersonalData {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly departures?: Departures,
+  ) {}
 
   private get dialect() {
     return this.db.dialect;
@@ -223,13 +232,21 @@ export class PersonalData {
           add('run summaries', log.summaries);
           add('rejected records', log.rejected);
         }
+        add('delivery batches', await eraseFromDeliveries(tx, this.dialect, email));
+        // Receivers must drop the person too: a `left` to the destinations of the profiles they are
+        // in, queued before their memberships go (it reads them).
+        if (this.departures) {
+          for (const name of await this.workspaceNames(tx, scope.workspaceId)) {
+            add('departures queued', await this.departures.forgetLeftIn(tx, name, email, options.at));
+          }
+        }
         const profiles = await eraseProfiles(tx, this.dialect, email, scope.workspaceId);
         add('profile memberships', profiles.members);
         add('profile history', profiles.changes);
-        // Whatever else still names the address (another person's comment, a delivery payload kept
-        // for a retry, a table this code does not know) is anonymised where it stands.
+        // Whatever else still names the address (another person's comment, a table this code does
+        // not know) is anonymised where it stands.
         const customerTables = await this.customerTables(tx);
-        add('anonymised values', await sweep(tx, this.dialect, email, customerTables));
+        add('anonymised values', await sweep(tx, this.dialect, email, customerTables, pendingForgetBatches(this.dialect)));
         const salt = (await erasureSalt(tx, this.dialect, true))!;
         const id = randomUUID();
         const p = new Params(this.dialect);
@@ -238,7 +255,6 @@ export class PersonalData {
            VALUES (${p.add(id)}, ${p.add(emailHash(salt, email))}, ${p.add(scope.workspaceId ?? null)}, ${p.add(options.at.toISOString())}, ${p.add(actor ?? null)}, ${p.add(JSON.stringify(counts))})`,
           p.values,
         );
-        // The seam for destinations: a `left` for this person goes to every active profile destination here, in this transaction.
         return (await this.receipts(tx, { id }))[0]!;
       });
     } catch (error) {
@@ -271,6 +287,15 @@ export class PersonalData {
     );
     add(`${installation.app}.${tables.primary.name}`, removed.length);
     return removed.map((row) => String(row[key]));
+  }
+
+  private async workspaceNames(tx: Executor, workspaceId: string | undefined): Promise<string[]> {
+    const params = new Params(this.dialect);
+    const rows = await tx.query<{ name: string }>(
+      `SELECT "name" FROM ${internalTable(this.dialect, 'workspaces').sql}${workspaceId === undefined ? '' : ` WHERE "id" = ${params.add(workspaceId)}`} ORDER BY "name"`,
+      params.values,
+    );
+    return rows.map((r) => r.name);
   }
 
   /** The users' own customer tables linked to installations: read-only for Tributary, never swept. */

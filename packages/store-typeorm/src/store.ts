@@ -177,7 +177,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     // ---- Scheduling (runner) ----
     this.scheduling = new Scheduling(db);
     // ---- Personal data ----
-    this.personalData = new PersonalData(db);
+    this.personalData = new PersonalData(db, this.destinations);
   }
 
   appTable(app: string, table: string): string {
