@@ -233,27 +233,41 @@ export async function sweep(
   keep?: { table: string; keep: string },
 ): Promise<number> {
   const migrations = dialect.naming.dialect === 'postgres' ? 'migrations' : `${dialect.naming.tablePrefix}migrations`;
-  let changed = 0;
+  const byTable = new Map<string, { column: string; json: boolean }[]>();
   for (const { table, column, json } of await textColumns(tx, dialect)) {
     if (table === migrations || skip.has(table)) continue;
+    byTable.set(table, [...(byTable.get(table) ?? []), { column, json }]);
+  }
+  let changed = 0;
+  for (const [table, columns] of byTable) {
     const sqlTable = dialect.naming.dialect === 'postgres' ? `${q(dialect.naming.schema)}.${q(table)}` : q(table);
-    const params = new Params(dialect);
     // Rows `keep` names must still hold the address (the `left` an erasure sends to destinations).
     const kept = keep && keep.table === table ? ` AND NOT ${keep.keep}` : '';
-    const values = await tx.query<{ value: unknown }>(
-      `SELECT DISTINCT CAST(${q(column)} AS TEXT) AS "value" FROM ${sqlTable} WHERE ${anyMentions([q(column)], params, email)}${kept}`,
+    // One pass over each table, whatever its number of text columns.
+    const params = new Params(dialect);
+    const rows = await tx.query<Record<string, unknown>>(
+      `SELECT ${columns.map((c, i) => `CAST(${q(c.column)} AS TEXT) AS "v${i}"`).join(', ')} FROM ${sqlTable}
+        WHERE ${anyMentions(columns.map((c) => q(c.column)), params, email)}${kept}`,
       params.values,
     );
-    for (const { value } of values) {
-      if (typeof value !== 'string' || !value.toLowerCase().includes(email)) continue;
-      const p = new Params(dialect);
-      const cast = json ? '::jsonb' : '';
-      const next = json ? JSON.stringify(JSON.parse(value), (_k, v: unknown) => (typeof v === 'string' ? replaceAll(v, email) : v)) : replaceAll(value, email);
-      const updated = await tx.query(
-        `UPDATE ${sqlTable} SET ${q(column)} = ${p.add(next)}${cast} WHERE CAST(${q(column)} AS TEXT) = ${p.add(value)}${kept} RETURNING 1 AS "n"`,
-        p.values,
-      );
-      changed += updated.length;
+    const done = new Set<string>();
+    for (const row of rows) {
+      for (const [i, { column, json }] of columns.entries()) {
+        const value = row[`v${i}`];
+        if (typeof value !== 'string' || !value.toLowerCase().includes(email)) continue;
+        // Equal values are rewritten by one statement.
+        const id = JSON.stringify([column, value]);
+        if (done.has(id)) continue;
+        done.add(id);
+        const p = new Params(dialect);
+        const cast = json ? '::jsonb' : '';
+        const next = json ? JSON.stringify(JSON.parse(value), (_k, v: unknown) => (typeof v === 'string' ? replaceAll(v, email) : v)) : replaceAll(value, email);
+        const updated = await tx.query(
+          `UPDATE ${sqlTable} SET ${q(column)} = ${p.add(next)}${cast} WHERE CAST(${q(column)} AS TEXT) = ${p.add(value)}${kept} RETURNING 1 AS "n"`,
+          p.values,
+        );
+        changed += updated.length;
+      }
     }
   }
   return changed;
