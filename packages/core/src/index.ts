@@ -150,6 +150,18 @@ export {
   type DeliveryResult,
 } from './destination.js';
 export {
+  normalizeCustomerEmail,
+  type CustomerAppData,
+  type CustomerDataReport,
+  type CustomerProfileData,
+  type CustomerRecord,
+  type ErasureReceipt,
+  type PersonalDataStore,
+  type RetentionResult,
+  type RetentionStore,
+  type StoredRow,
+} from './personal-data.js';
+export {
   WORKSPACE_ROLES,
   workspaceRoleSchema,
   roleAllows,

@@ -1,4 +1,5 @@
 export { runSync, type RunSyncOptions, type SyncResult, type SyncProgress } from './run-sync.js';
+export { applyRetentionAfterRun } from './retention.js';
 // ---- App lifecycle: billing and remapping ----
 export {
   produceInvoices,

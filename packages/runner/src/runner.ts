@@ -11,12 +11,14 @@ import {
   type InstallationStore,
   type ProfileStore,
   type Logger,
+  type RetentionStore,
   type ScheduleStore,
   type SyncStore,
 } from '@tributary/core';
 import { createEmbeddedQueue } from './embedded-queue.js';
 import type { JobOutcome, JobQueue, SyncJob } from './queue.js';
 import { runSync, type RunSyncOptions, type SyncResult } from './run-sync.js';
+import { applyRetentionAfterRun } from './retention.js';
 import { deliverDue, type DeliveryEvent, type DeliveryPolicy } from './deliveries.js';
 import { evaluateWorkspaceProfiles, type WorkspaceEvaluation } from './profile-evaluation.js';
 import { DEFAULT_SCHEDULE_POLICY, isDue, scheduleAfterRun, type RunReport, type SchedulePolicy } from './schedule.js';
@@ -75,7 +77,7 @@ export interface ActivationOptions {
 /** Options of {@link createRunner}. */
 export interface RunnerOptions {
   /** Schedules and locks, the installation each job syncs, and what the sync itself writes. */
-  store: ScheduleStore & InstallationStore & SyncStore;
+  store: ScheduleStore & InstallationStore & SyncStore & Partial<RetentionStore>;
   /** The connector of an app id, or undefined for an unknown app. */
   connectorFor: (app: string) => ConnectorDefinition | undefined;
   /** Where due syncs wait; default an embedded queue with concurrency 4. */
@@ -311,6 +313,8 @@ export function createRunner(options: RunnerOptions): Runner {
       // So is its failure: a manual sync prints it in the run entry instead.
       if (result.status === 'failed' && result.error) logger.error({ ...where, code: result.errorCode }, result.error.replaceAll('<ws>', installation.workspace));
       runId = result.runId;
+      // Within the run lock, so that no page of this installation is being written meanwhile.
+      await applyRetentionAfterRun(store, current, clock(), logger);
     }
     const next = scheduleAfterRun(installation.id, state, report, policy);
     const saved = await store.saveSchedule(next, job.version);

@@ -32,6 +32,8 @@ import { IdentityPostgres1764600200000 } from './migrations/postgres/17646002000
 import { IdentitySqlite1764600200000 } from './migrations/sqlite/1764600200000-Identity.js';
 import { DestinationsPostgres1764600400000 } from './migrations/postgres/1764600400000-Destinations.js';
 import { DestinationsSqlite1764600400000 } from './migrations/sqlite/1764600400000-Destinations.js';
+import { PersonalDataPostgres1764600600000 } from './migrations/postgres/1764600600000-PersonalData.js';
+import { PersonalDataSqlite1764600600000 } from './migrations/sqlite/1764600600000-PersonalData.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -205,6 +207,7 @@ function postgresDialect(naming: TableNaming): Dialect {
       RunSavedSummaryPostgres1764500600000,
       IdentityPostgres1764600200000,
       DestinationsPostgres1764600400000,
+      PersonalDataPostgres1764600600000,
     ],
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
@@ -297,6 +300,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
       RunSavedSummarySqlite1764500600000,
       IdentitySqlite1764600200000,
       DestinationsSqlite1764600400000,
+      PersonalDataSqlite1764600600000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',

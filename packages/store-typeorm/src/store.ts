@@ -48,6 +48,10 @@ import { Scheduling } from './scheduling.js';
 import type { ApiKey, AuditEvent, Session, User, WorkspaceRole } from '@tributary/core';
 import { Identities } from './identity.js';
 import { AuditLog } from './audit.js';
+// ---- Personal data: find, forget, retention ----
+import type { CustomerDataReport, ErasureReceipt, PersonalDataStore, RetentionResult, RetentionStore } from '@tributary/core';
+import { PersonalData } from './personal-data.js';
+import { applyRetention } from './retention.js';
 
 /** Options of {@link createStore}. */
 export interface StoreOptions {
@@ -71,7 +75,7 @@ export interface StoreOptions {
 }
 
 /** The TypeORM store: core's Store port plus what the profile compiler and operators need. */
-export interface TypeOrmStore extends Store, DestinationStore {
+export interface TypeOrmStore extends Store, DestinationStore, PersonalDataStore, RetentionStore {
   /** Which database this is. */
   readonly dialect: DialectName;
   /** Where Tributary's tables live (schema or prefix). */
@@ -138,6 +142,8 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   private readonly auditLog: AuditLog;
   // ---- Destinations ----
   private readonly destinations: Destinations;
+  // ---- Personal data ----
+  private readonly personalData: PersonalData;
 
   constructor(
     private readonly db: Database,
@@ -180,6 +186,8 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     // ---- Identity ----
     this.identities = new Identities(db);
     this.auditLog = new AuditLog(db);
+    // ---- Personal data ----
+    this.personalData = new PersonalData(db, this.destinations);
   }
 
   appTable(app: string, table: string): string {
@@ -267,7 +275,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
           throw new ConfigError('INSTALLATION_NOT_ACTIVE', `Installation ${row.id} is uninstalled; its pages are no longer stored.`);
         }
         const model = storedDataModel(row.dataModel, `Installation ${row.id}`);
-        return writePageRows(tx, this.db.dialect, row.app, model, write, now, this.contactIds);
+        return writePageRows(tx, this.db.dialect, row.app, model, write, now, this.contactIds, { workspaceId: row.workspaceId, retentionDays: row.retentionDays ?? null });
       });
       // Committed: the contacts exist now, whatever happens to a later page.
       this.contactIds.remember(write.installationId, written.contactIds);
@@ -568,6 +576,27 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   listAudit(filter: { workspace?: string; limit: number; before?: string }): Promise<AuditEvent[]> {
     return this.auditLog.listAudit(filter);
+  }
+
+  // ---- Personal data: find, forget, retention ----
+  findCustomer(email: string, options: { workspace?: string }): Promise<CustomerDataReport> {
+    return this.personalData.find(email, options);
+  }
+
+  forgetCustomer(email: string, options: { workspace?: string; actor?: string; at: Date }): Promise<ErasureReceipt> {
+    return this.personalData.forget(email, options);
+  }
+
+  async liftErasure(receiptId: string, options: { actor?: string; at: Date }): Promise<ErasureReceipt> {
+    return (await this.personalData.lift(receiptId, options)).receipt;
+  }
+
+  listErasureReceipts(): Promise<ErasureReceipt[]> {
+    return this.personalData.list();
+  }
+
+  applyRetention(installationId: string, now: Date, options?: { batchSize?: number }): Promise<RetentionResult> {
+    return applyRetention(this.db, installationId, now, options);
   }
 }
 

@@ -27,6 +27,8 @@ import { registerMigrate } from './migrate.js';
 import { registerUsers } from './users.js';
 import { registerApiKeys } from './api-keys.js';
 import { registerAudit } from './audit.js';
+// ---- Personal data ----
+import { registerCustomers } from './customers.js';
 
 /** Adds every sub-command to the program. */
 export function registerCommands(program: Command, io: Io, argv: readonly string[] = []): void {
@@ -58,4 +60,6 @@ export function registerCommands(program: Command, io: Io, argv: readonly string
   registerUsers(program, io);
   registerApiKeys(program, io);
   registerAudit(program, io);
+  // ---- Personal data ----
+  registerCustomers(program, io);
 }

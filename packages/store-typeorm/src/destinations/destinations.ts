@@ -23,6 +23,7 @@ import { boundStatement, notFound, ownTableSql, timestampValue, workspaceSchema,
 import type { SecretCipher, SealedSecret } from '../secrets.js';
 import { dateFromDatabase } from '../values.js';
 import { requireWorkspaceId } from '../workspaces.js';
+import { redactForgetBatch } from '../personal-data-deliveries.js';
 import { claimDue, deliveryColumns, parseJson, queueBatches, toDeliveryRecord, type DeliveryRow } from './outbox.js';
 import { createMembersView, dropView } from './views.js';
 
@@ -382,6 +383,8 @@ export class Destinations {
           }),
         ),
       );
+      // The `left` of an erased person names them only until it is sent (or given up on).
+      if (result.status !== 'retry') await this.db.withConnection((db) => redactForgetBatch(db, this.dialect, id));
     } catch (failure) {
       throw storageFailure(`record the delivery ${id}`, failure);
     }
