@@ -1,10 +1,10 @@
-import type { Fault } from './types.js';
+import type { Fault } from './faults.js';
 
-/** Faults waiting for the next form_responses requests, first in first out, one per request. */
-export class FaultQueue {
-  private readonly pending: { fault: Fault; remaining: number }[] = [];
+/** Faults waiting for the next data requests, first in first out, one per request. */
+export class FaultQueue<F = Fault> {
+  private readonly pending: { fault: F; remaining: number }[] = [];
 
-  add(fault: Fault, times: number): void {
+  add(fault: F, times: number): void {
     if (times > 0) this.pending.push({ fault, remaining: times });
   }
 
@@ -12,7 +12,7 @@ export class FaultQueue {
     this.pending.length = 0;
   }
 
-  take(): Fault | undefined {
+  take(): F | undefined {
     const head = this.pending[0];
     if (head === undefined) return undefined;
     head.remaining -= 1;
