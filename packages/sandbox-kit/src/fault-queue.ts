@@ -8,6 +8,11 @@ export class FaultQueue<F = Fault> {
     if (times > 0) this.pending.push({ fault, remaining: times });
   }
 
+  /** Puts a fault back at the head of the queue, for the next request (one it did not fit). */
+  putBack(fault: F): void {
+    this.pending.unshift({ fault, remaining: 1 });
+  }
+
   clear(): void {
     this.pending.length = 0;
   }

@@ -86,6 +86,11 @@ export class SandboxHttp {
     this.faults.clear();
   }
 
+  /** Hands a played fault to the next request instead: a malformed record needs a page with records to stand in for. */
+  putBackFault(fault: Fault): void {
+    this.faults.putBack(fault);
+  }
+
   stats(): SandboxStats {
     return { requests: this.requestCount, byStatus: { ...this.byStatus } };
   }

@@ -100,3 +100,15 @@ describe('typeform sandbox', () => {
     }
   });
 });
+
+describe('typeform sandbox malformed records', () => {
+  it('keeps a malformed-record fault for the first page that has a record to replace', async () => {
+    const box = await start({ responses: 0, forms: 1 });
+    const path = `/forms/${box.forms()[0]!.id}/responses`;
+    box.injectFault({ kind: 'bad-record' });
+    expect(((await (await get(box, path)).json()) as Page).items).toEqual([]);
+    box.addResponses(2);
+    const items = ((await (await get(box, path)).json()) as Page).items;
+    expect(items.map((i) => i.token)).toContain(17);
+  });
+});
