@@ -112,11 +112,11 @@ describe.each(databases)('a scaffolded connector through the CLI on $dialect', (
     linkDependencies(dir);
   });
 
-  it('installs with --set, syncs its pages into its table and resumes from its checkpoint', async () => {
+  it('installs with --set, syncs its pages into its table, resumes from its checkpoint, and is profiled through its feedback view', async () => {
     const key = 'scaffold-key-9876';
     const api = await startItemsApi(key, [
-      { id: 1, email: 'ada@example.com', comment: 'great', created_at: '2026-01-01T10:00:00Z' },
-      { id: 2, email: 'bob@example.com', comment: 'slow', created_at: '2026-01-02T10:00:00Z' },
+      { id: 1, email: 'ada@example.com', comment: 'great', created_at: '2026-01-01T10:00:00Z', answers: [{ question: 'rating', score: 5 }, { question: 'why', text: 'Great service' }] },
+      { id: 2, email: 'bob@example.com', comment: 'slow', created_at: '2026-01-02T10:00:00Z', answers: [{ question: 'rating', score: 2 }] },
       { id: 3, email: 'cy@example.com', comment: 'fine', created_at: '2026-01-03T10:00:00Z' },
       { id: 4, comment: 'no email' },
     ]);
@@ -130,6 +130,15 @@ describe.each(databases)('a scaffolded connector through the CLI on $dialect', (
       expect(JSON.parse(sync.stdout)).toMatchObject([{ app: 'acme_reviews', status: 'succeeded', inserted: 3, rejected: 1 }]);
       const again = await runCli(['sync', 'acme_reviews', '--workspace', 'acme', '--json'], env);
       expect(JSON.parse(again.stdout)).toMatchObject([{ status: 'succeeded', inserted: 0 }]);
+      // The generated feedback view is what profiles read: question and score on one answer, and comments.
+      const created = await runCli(['profiles', 'create', 'Fans', '--workspace', 'acme', '--question', 'rating', '--score', '>=4'], env);
+      expect(created.code, created.stderr).toBe(0);
+      const fans = await runCli(['profiles', 'run', 'Fans', '--workspace', 'acme', '--format', 'csv'], env);
+      expect(fans.code, fans.stderr).toBe(0);
+      expect(fans.stdout.split('\r\n').slice(1, -1).map((line) => line.split(',')).map((f) => [f[0], f[3], f[5], f[7]])).toEqual([['ada@example.com', '1', '5', 'acme_reviews']]);
+      expect((await runCli(['profiles', 'create', 'Praise', '--workspace', 'acme', '--comment', 'great SERVICE'], env)).code).toBe(0);
+      const praise = await runCli(['profiles', 'run', 'Praise', '--workspace', 'acme', '--json'], env);
+      expect((JSON.parse(praise.stdout) as { email: string }[]).map((m) => m.email)).toEqual(['ada@example.com']);
       const raw = await openRaw(db);
       try {
         const rows = await raw.query<{ item_id: number | string; email: string }>(`SELECT item_id, email FROM ${raw.own('acme_reviews_items')} ORDER BY item_id`);

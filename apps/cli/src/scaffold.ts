@@ -85,6 +85,10 @@ export const itemSchema = z.object({
   email: z.string(),
   comment: z.string(),
   created_at: z.iso.datetime({ offset: true }),
+  /** What the customer answered: a score (a rating, NPS…) or a text, per question. */
+  answers: z
+    .array(z.object({ question: z.string(), score: z.number().nullable().default(null), text: z.string().nullable().default(null) }))
+    .default([]),
 });
 export type Item = z.infer<typeof itemSchema>;
 
@@ -167,6 +171,12 @@ const MODEL_TS = `import type { DataModelInput, MappingInput, SourceFields } fro
 export const dataModel: DataModelInput = {
   primaryTable: 'items',
   customerEmailColumn: 'email',
+  // Which columns are the feedback (who, when, which question, score, comment): profiles read these
+  // roles, alone or across every feedback app of a workspace. Leave it out if the source holds no feedback.
+  feedback: {
+    responses: { table: 'items', id: 'item_id', time: 'created_at', email: 'email' },
+    answers: { table: 'answers', response: 'item_id', question: 'question', score: 'score', comment: 'text', time: 'created_at' },
+  },
   tables: [
     {
       name: 'items',
@@ -179,12 +189,32 @@ export const dataModel: DataModelInput = {
         { name: 'comment', type: 'text', description: 'What they wrote.' },
         { name: 'created_at', type: 'timestamp', description: 'When it was written (UTC).' },
       ],
+      // Profiles: "responded within N days" and each customer's latest response.
+      indexes: [['created_at'], ['email', 'created_at']],
+    },
+    {
+      name: 'answers',
+      rowsFrom: { kind: 'each', path: 'answers' },
+      key: ['item_id', 'question'],
+      onConflict: 'ignore',
+      columns: [
+        { name: 'item_id', type: 'bigint', nullable: false, description: 'The item the answer belongs to.' },
+        { name: 'question', type: 'text', nullable: false, description: 'Which question it answers.' },
+        { name: 'score', type: 'numeric', description: 'The answer as a score, when it is one.' },
+        { name: 'text', type: 'text', description: 'The answer as text, when it is one.' },
+        { name: 'created_at', type: 'timestamp', description: "The item's time, repeated so profiles narrow answers without a join." },
+      ],
+      // Profiles: "question Q in the past N days with a score …" from this index alone.
+      indexes: [['question', 'created_at', 'score', 'item_id'], ['score']],
     },
   ],
 };
 
 /** The record fields a mapping may read. */
-export const sourceFields: SourceFields = { record: ['id', 'email', 'comment', 'created_at'] };
+export const sourceFields: SourceFields = {
+  record: ['id', 'email', 'comment', 'created_at', 'answers'],
+  each: { answers: ['question', 'score', 'text'] },
+};
 
 /** How a record becomes a row until a user remaps it (\`tributary mappings\`). */
 export const defaultMappings: MappingInput[] = [
@@ -192,6 +222,11 @@ export const defaultMappings: MappingInput[] = [
   { source: 'email', target: { table: 'items', column: 'email' }, transform: 'email' },
   { source: 'comment', target: { table: 'items', column: 'comment' } },
   { source: 'created_at', target: { table: 'items', column: 'created_at' }, transform: 'timestamp' },
+  { source: '$record.id', target: { table: 'answers', column: 'item_id' }, transform: 'integer' },
+  { source: 'question', target: { table: 'answers', column: 'question' }, transform: 'string' },
+  { source: 'score', target: { table: 'answers', column: 'score' }, transform: 'number' },
+  { source: 'text', target: { table: 'answers', column: 'text' }, transform: 'string' },
+  { source: '$record.created_at', target: { table: 'answers', column: 'created_at' }, transform: 'timestamp' },
 ];
 `;
 
@@ -212,8 +247,8 @@ import { items, type Item } from './stream.js';
 
 const KEY = 'test-key-123456';
 const RECORDS: unknown[] = [
-  { id: 1, email: 'ada@example.com', comment: 'great', created_at: '2026-01-01T10:00:00Z' },
-  { id: 2, email: 'bob@example.com', comment: 'slow', created_at: '2026-01-02T10:00:00Z' },
+  { id: 1, email: 'ada@example.com', comment: 'great', created_at: '2026-01-01T10:00:00Z', answers: [{ question: 'rating', score: 5 }, { question: 'why', text: 'great' }] },
+  { id: 2, email: 'bob@example.com', comment: 'slow', created_at: '2026-01-02T10:00:00Z', answers: [{ question: 'rating', score: 2 }] },
   { id: 3, email: 'cy@example.com', comment: 'fine', created_at: '2026-01-03T10:00:00Z' },
   { id: 4, comment: 'no email' },
 ];
@@ -277,7 +312,8 @@ describe('__ID__ connector', () => {
 const README_MD = `# __NAME__ connector for Tributary
 
 A Tributary connector package: \`src/config.ts\` (settings), \`src/stream.ts\` (the \`items\` stream on
-the SDK's HTTP client and page-number paginator), \`src/model.ts\` (tables and default mappings),
+the SDK's HTTP client and page-number paginator), \`src/model.ts\` (tables, default mappings, and the
+feedback view that profiles read),
 \`src/connector.ts\` (the definition), \`src/connector.test.ts\` (a sync over a local HTTP server).
 
 \`\`\`sh

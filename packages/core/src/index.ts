@@ -176,6 +176,8 @@ export {
   describeProfileCondition,
   type StoredProfile,
   type ProfileMember,
+  type ProfileMatch,
+  type SourceId,
   type EvaluateProfileOptions,
   type ProfileEvaluation,
   type ProfileHistoryEntry,

@@ -156,8 +156,8 @@ export interface ProfileStore {
   ): Promise<ProfileEvaluation>;
   /** Recorded evaluations of a profile with their membership changes, newest first. */
   profileHistory(workspace: string, name: string, options: { limit: number }): Promise<ProfileHistoryEntry[]>;
-  /** The forms and questions of the workspace's feedback, by form id: what profiles can name. */
-  listFeedbackForms(workspace: string): Promise<FeedbackForm[]>;
+  /** The forms and questions of the workspace's feedback apps (or of `app`), by app and form id: what profiles can name. */
+  listFeedbackForms(workspace: string, options?: { app?: string }): Promise<FeedbackForm[]>;
 }
 
 /** Invoices and what billing needs to produce them. */

@@ -86,7 +86,7 @@ export interface TypeOrmStore extends Store {
    * How the database runs a profile's query, one line per plan node (PostgreSQL `EXPLAIN`, with
    * `analyze` `EXPLAIN ANALYZE`; SQLite `EXPLAIN QUERY PLAN`), to check that it uses the indexes.
    */
-  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean }): Promise<string[]>;
+  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean; app?: string }): Promise<string[]>;
 }
 
 const optionsSchema = z.object({
@@ -337,12 +337,12 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.profiles.history(workspace, name, options);
   }
 
-  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean }): Promise<string[]> {
+  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean; app?: string }): Promise<string[]> {
     return this.profiles.explain(workspace, name, options);
   }
 
-  listFeedbackForms(workspace: string): Promise<FeedbackForm[]> {
-    return this.profiles.forms(workspace);
+  listFeedbackForms(workspace: string, options?: { app?: string }): Promise<FeedbackForm[]> {
+    return this.profiles.forms(workspace, options);
   }
 
   // ---- App lifecycle: remap, invoices, secret rotation ----

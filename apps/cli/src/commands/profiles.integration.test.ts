@@ -170,10 +170,10 @@ describe.each(databases)('tributary profiles on $dialect', (database: TestDataba
     );
     expect(csv.code).toBe(0);
     const lines = csv.stdout.split('\r\n');
-    expect(lines[0]).toBe('email,customer_id,contact_id,response_id,form_id,score,responded_at');
+    expect(lines[0]).toBe('email,customer_id,contact_id,response_id,form_id,score,responded_at,app');
     expect(lines.slice(1, -1).map((line) => line.split(',')[0])).toEqual(['ann@example.com', 'bob@example.com']);
     expect(lines[1]).toMatch(
-      new RegExp(`^ann@example.com,[0-9a-f-]{36},[0-9a-f-]{36},1,34,1,${at(2).toISOString()}$`),
+      new RegExp(`^ann@example.com,[0-9a-f-]{36},[0-9a-f-]{36},1,34,1,${at(2).toISOString()},closealert$`),
     );
     expect(lines.at(-1)).toBe('');
     expect(csv.stderr).toContain('2 members of "Unhappy last 10 days"');
@@ -350,7 +350,10 @@ describe.each(databases)('tributary profiles on $dialect', (database: TestDataba
       [['profiles', 'create', 'x', '--workspace', workspace, '--within', 'soon'], /--within/],
       [['profiles', 'create', 'x', '--workspace', workspace], /needs conditions/],
       [['profiles', 'create', "x'; DROP TABLE y", '--workspace', workspace, '--score', '5'], /profile definition: name must start with a letter or digit/],
-      [['profiles', 'create', 'x', '--workspace', workspace, '--question', 'one'], /match/],
+      // Not an index such as 3.1, so another source's question key, which must still be clean text.
+      [['profiles', 'create', 'x', '--workspace', workspace, '--question', 'one\u0007'], /match/],
+      [['profiles', 'create', 'x', '--workspace', workspace, '--score', '5', '--app', 'Close Alert'], /app/],
+      [['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--app', 'typeform'], /APP_NOT_INSTALLED/],
       [['profiles', 'create', 'x', '--workspace', workspace, '--file', join(dir, 'missing.json')], /--file/],
       [['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--format', 'xml'], /--format/],
       [['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--at', 'yesterday'], /--at must be an ISO-8601 date or time, such as 2026-06-01/],

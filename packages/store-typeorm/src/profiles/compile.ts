@@ -4,41 +4,38 @@ import {
   type CustomerTableLink,
   type ProfileCondition,
   type ProfileDefinition,
+  type SourceId,
 } from '@tributary/core';
 import { databaseValue, type Statement } from '../dialect.js';
-import { quoteIdentifier as q, type DialectName, type TableNaming } from '../naming.js';
+import { quoteIdentifier as q, type DialectName } from '../naming.js';
 import { Bindings } from './bindings.js';
-import { column, profileTables, type ProfileColumn, type ProfileTables } from './schema.js';
+import {
+  CONTACT_ID,
+  column,
+  idValue,
+  INSTALLATION,
+  isNumericType,
+  questionKeyValue,
+  type FeedbackSource,
+} from './schema.js';
 import { scoreUnion, type ScoreLeaf } from './score-ranges.js';
 
-/** Which response columns every answer row repeats, as the installation's mappings fill them. */
-export interface AnswerCopies {
-  /** `answers.created_at` is the response's `created_at`. */
-  createdAt: boolean;
-  /** `answers.form_id` is the response's `form_id`. */
-  formId: boolean;
-}
+export type { AnswerCopies } from './schema.js';
 
 /** What a profile is compiled against. */
 export interface ProfileQueryContext {
   dialect: DialectName;
-  naming: TableNaming;
-  /** The installation whose rows are read. */
-  installationId: string;
+  /** The feedback apps read, one installation each, in a stable order (ties between apps go to the first). */
+  sources: readonly FeedbackSource[];
   /** The instant of the evaluation: responses after it do not exist yet, and "within N days" counts back from it. */
   now: Date;
-  /** The user's own customers table, when the installation links one. */
-  customerTable?: CustomerTableLink;
-  /**
-   * Response columns the answers repeat. Time and form conditions then narrow the answers too, so
-   * that the database can start from the answers' index; without copies they test the response only.
-   */
-  answerCopies?: AnswerCopies;
 }
 
 /** A row of the compiled query as the driver returns it (bigints may come as text). */
 export interface MemberRow {
   email: string;
+  /** The installation of the row's response. */
+  installation_id: string;
   response_id: string | number | bigint;
   /**
    * When the member responded: milliseconds since the epoch (as text) on PostgreSQL, whose driver
@@ -64,6 +61,10 @@ type AnswerFilter = (alias: string) => string;
 const DAY_MS = 86_400_000;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const ANSWER_TYPES: ReadonlySet<string> = new Set(ANSWER_CONDITION_TYPES);
+// A typed NULL: PostgreSQL types an untyped one in a CTE as text, which a UNION with a number refuses.
+const NO_SCORE = 'CAST(NULL AS NUMERIC)';
+/** What a condition compiles to in an app that lacks the column it tests. */
+const NOTHING = '1 = 0';
 
 function isLeaf(condition: ProfileCondition): condition is Leaf {
   return 'type' in condition;
@@ -109,40 +110,71 @@ function lowerFor(dialect: DialectName, text: string): string {
 
 const and = (parts: readonly string[]) => (parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`);
 
-class ProfileCompiler {
-  readonly tables: ProfileTables;
+/** Values every app's part of the statement shares. */
+interface Shared {
+  dialect: DialectName;
+  bindings: Bindings;
+  now: Date;
+  /** The bound evaluation time. */
+  nowToken: string;
+}
+
+/** Compiles a profile against one app's feedback view, as that app's part of the statement. */
+class SourceCompiler {
   readonly installation: string;
-  readonly now: string;
-  private readonly copies: AnswerCopies;
   /** The answer filter of the first answer group outside `none`: it picks the score a member row shows. */
   scoreFilter: AnswerFilter | undefined;
 
   constructor(
-    private readonly context: ProfileQueryContext,
-    private readonly bindings: Bindings,
+    readonly source: FeedbackSource,
+    private readonly shared: Shared,
   ) {
-    this.tables = profileTables(context.naming);
-    this.installation = bindings.bind(context.installationId);
-    this.now = this.timestamp(context.now.getTime());
-    this.copies = context.answerCopies ?? { createdAt: false, formId: false };
+    this.installation = shared.bindings.bind(source.installationId);
   }
 
-  private timestamp(ms: number): string {
-    return this.bindings.bind(databaseValue(this.context.dialect, 'timestamp', new Date(ms).toISOString()));
+  private get view() {
+    return this.source.view;
+  }
+
+  private get bindings() {
+    return this.shared.bindings;
+  }
+
+  get now(): string {
+    return this.shared.nowToken;
+  }
+
+  timestamp(ms: number): string {
+    return this.bindings.bind(databaseValue(this.shared.dialect, 'timestamp', new Date(ms).toISOString()));
   }
 
   private bool(value: boolean): string {
-    return this.bindings.bind(databaseValue(this.context.dialect, 'boolean', value));
+    return this.bindings.bind(databaseValue(this.shared.dialect, 'boolean', value));
   }
 
   private lowered(text: string): string {
-    return this.bindings.bind(lowerFor(this.context.dialect, text.trim()));
+    return this.bindings.bind(lowerFor(this.shared.dialect, text.trim()));
+  }
+
+  private numeric(table: string, name: string | undefined): boolean {
+    return name !== undefined && isNumericType(this.source.typeOf(table, name));
+  }
+
+  /** `column = id`, or nothing at all when the id cannot be a value of the column (a string id, a number column). */
+  private idEquals(target: string, numeric: boolean, id: SourceId): string {
+    const value = idValue(id, numeric);
+    return value === undefined ? NOTHING : `${target} = ${this.bindings.bind(value)}`;
+  }
+
+  /** A response column of the alias `r`. */
+  r(name: string): string {
+    return column('r', name);
   }
 
   /** "responded …" over a timestamp column (the response's, or an answer's copy of it). */
   private responded(createdAt: string, leaf: Extract<ResponseLeaf, { type: 'responded' }>): string {
     if ('withinDays' in leaf)
-      return `${createdAt} >= ${this.timestamp(this.context.now.getTime() - leaf.withinDays * DAY_MS)}`;
+      return `${createdAt} >= ${this.timestamp(this.shared.now.getTime() - leaf.withinDays * DAY_MS)}`;
     const from = DATE_ONLY.test(leaf.from) ? Date.parse(`${leaf.from}T00:00:00Z`) : Date.parse(leaf.from);
     // A date alone as the end means the whole of that day (UTC).
     const to = DATE_ONLY.test(leaf.to)
@@ -151,90 +183,136 @@ class ProfileCompiler {
     return `(${createdAt} >= ${this.timestamp(from)} AND ${to})`;
   }
 
-  /** A form, mailing or group given by id and/or by name (case-insensitive; every one of that name). */
+  /**
+   * A form, mailing or group given by id and/or by name (case-insensitive; every one of that name).
+   * `target` is the column that holds the reference, `numeric` whether it holds numbers. Where the
+   * ids are text (Typeform's "lT4Z3j"), a name also matches the id, so that one flag names either.
+   */
   private reference(
     target: string,
-    leaf: { id?: number; name?: string },
-    table: 'forms' | 'mailings' | 'groups',
+    numeric: boolean,
+    leaf: { id?: SourceId; name?: string },
+    kind: 'forms' | 'mailings' | 'groups',
   ): string {
     const parts: string[] = [];
-    if (leaf.id !== undefined) parts.push(`${target} = ${this.bindings.bind(leaf.id)}`);
+    if (leaf.id !== undefined) parts.push(this.idEquals(target, numeric, leaf.id));
     if (leaf.name !== undefined) {
-      const idColumn =
-        table === 'forms'
-          ? column('f', table, 'form_id')
-          : table === 'mailings'
-            ? column('f', table, 'mailing_id')
-            : column('f', table, 'group_id');
-      parts.push(
-        `${target} IN (SELECT ${idColumn} FROM ${this.tables[table]} f WHERE ${column('f', table, 'installation_id')} = ${this.installation} AND LOWER(TRIM(${column('f', table, 'name')})) = ${this.lowered(leaf.name)})`,
-      );
+      const names = this.view[kind];
+      const table = this.source.tables[kind];
+      const byName: string[] = [];
+      if (names && table) {
+        const f = (name: string) => column('f', name);
+        byName.push(
+          `${target} IN (SELECT ${f(names.id)} FROM ${table} f WHERE ${f(INSTALLATION)} = ${this.installation} AND LOWER(TRIM(${f(names.name)})) = ${this.lowered(leaf.name)})`,
+        );
+      }
+      if (!numeric) byName.push(`${target} = ${this.bindings.bind(leaf.name.trim())}`);
+      parts.push(byName.length === 0 ? NOTHING : byName.length === 1 ? byName[0]! : `(${byName.join(' OR ')})`);
     }
     return and(parts);
   }
 
   /** A response-level leaf as a predicate over the response row `r`. */
   private responseLeaf(leaf: ResponseLeaf): string {
-    const r = (name: ProfileColumn<'form_responses'>) => column('r', 'form_responses', name);
+    const responses = this.view.responses;
+    const ref = (name: string | undefined, kind: 'forms' | 'mailings' | 'groups') =>
+      name === undefined ? NOTHING : this.reference(this.r(name), this.numeric(responses.table, name), leaf as { id?: SourceId; name?: string }, kind);
     switch (leaf.type) {
       case 'responded':
-        return this.responded(r('created_at'), leaf);
+        return this.responded(this.r(responses.time), leaf);
       case 'form':
-        return this.reference(r('form_id'), leaf, 'forms');
+        return ref(responses.form, 'forms');
       case 'mailing':
-        return this.reference(r('mailing_id'), leaf, 'mailings');
+        return ref(responses.mailing, 'mailings');
       case 'group':
-        return this.reference(r('group_id'), leaf, 'groups');
-      case 'backfilled':
-        // A response stored before the column existed counts as new feedback.
-        return leaf.value
-          ? `${r('backfilled')} = ${this.bool(true)}`
-          : `(${r('backfilled')} IS NULL OR ${r('backfilled')} = ${this.bool(false)})`;
+        return ref(responses.group, 'groups');
+      case 'backfilled': {
+        // A response stored before the column existed, or from a source that never backfills, counts as new feedback.
+        if (responses.backfilled === undefined) return leaf.value ? NOTHING : '1 = 1';
+        const b = this.r(responses.backfilled);
+        return leaf.value ? `${b} = ${this.bool(true)}` : `(${b} IS NULL OR ${b} = ${this.bool(false)})`;
+      }
     }
   }
 
   /** What a response-level leaf says about the answers of a matching response, through their copies of its columns. */
   private answerCopyOf(leaf: ProfileCondition): AnswerFilter | undefined {
     if (!isLeaf(leaf)) return undefined;
-    if (leaf.type === 'responded' && this.copies.createdAt)
-      return (alias) => this.responded(column(alias, 'answers', 'created_at'), leaf);
-    if (leaf.type === 'form' && this.copies.formId)
-      return (alias) => this.reference(column(alias, 'answers', 'form_id'), leaf, 'forms');
+    const answers = this.view.answers;
+    const copies = this.source.answerCopies;
+    if (leaf.type === 'responded' && copies.createdAt && answers.time !== undefined) {
+      const time = answers.time;
+      return (alias) => this.responded(column(alias, time), leaf);
+    }
+    if (leaf.type === 'form' && copies.formId && answers.form !== undefined) {
+      const form = answers.form;
+      const numeric = this.numeric(answers.table, form);
+      return (alias) => this.reference(column(alias, form), numeric, leaf, 'forms');
+    }
     return undefined;
+  }
+
+  /** The answers of the form `formId`: through the answers' copy of the form, else through their responses. */
+  private answerOnForm(alias: string, formId: SourceId): string {
+    const { answers, responses } = this.view;
+    if (answers.form !== undefined)
+      return this.idEquals(column(alias, answers.form), this.numeric(answers.table, answers.form), formId);
+    if (responses.form === undefined) return NOTHING;
+    const rr = (name: string) => column('rr', name);
+    return `${column(alias, answers.response)} IN (SELECT ${rr(responses.id)} FROM ${this.source.tables.responses} rr WHERE ${rr(INSTALLATION)} = ${this.installation} AND ${this.idEquals(rr(responses.form), this.numeric(responses.table, responses.form), formId)})`;
+  }
+
+  /** The answers to a question with this text: as answered, or as the question reads now (texts get reworded). */
+  private questionText(alias: string, text: string): string {
+    const { answers, questions } = this.view;
+    const lowered = this.lowered(text);
+    const parts: string[] = [];
+    if (answers.questionText !== undefined) parts.push(`LOWER(TRIM(${column(alias, answers.questionText)})) = ${lowered}`);
+    if (questions?.text !== undefined && this.source.tables.questions) {
+      const qq = (name: string) => column('qq', name);
+      const keys =
+        answers.form !== undefined
+          ? `(${column(alias, answers.form)}, ${column(alias, answers.question)}) IN (SELECT ${qq(questions.form)}, ${qq(questions.question)}`
+          : `${column(alias, answers.question)} IN (SELECT ${qq(questions.question)}`;
+      parts.push(
+        `${keys} FROM ${this.source.tables.questions} qq WHERE ${qq(INSTALLATION)} = ${this.installation} AND LOWER(TRIM(${qq(questions.text)})) = ${lowered})`,
+      );
+    }
+    if (parts.length === 0) return NOTHING;
+    return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
   }
 
   /** An answer-level leaf as a predicate over the answer row `alias`. */
   private answerLeaf(leaf: AnswerLeaf, alias: string): string {
     const b = this.bindings;
-    const a = (name: ProfileColumn<'answers'>) => column(alias, 'answers', name);
+    const answers = this.view.answers;
     switch (leaf.type) {
       case 'question': {
         const parts: string[] = [];
-        if (leaf.formId !== undefined) parts.push(`${a('form_id')} = ${b.bind(leaf.formId)}`);
-        if (leaf.questionIndex !== undefined)
-          parts.push(`${a('question_index')} = ${b.bind(leaf.questionIndex)}`);
-        if (leaf.text !== undefined) {
-          // The text as it was when answered, or the question's current text (texts get reworded).
-          const text = this.lowered(leaf.text);
-          const qq = (name: ProfileColumn<'questions'>) => column('qq', 'questions', name);
-          parts.push(
-            `(LOWER(TRIM(${a('question')})) = ${text} OR (${a('form_id')}, ${a('question_index')}) IN (SELECT ${qq('form_id')}, ${qq('question_index')} FROM ${this.tables.questions} qq WHERE ${qq('installation_id')} = ${this.installation} AND LOWER(TRIM(${qq('question')})) = ${text}))`,
-          );
+        if (leaf.formId !== undefined) parts.push(this.answerOnForm(alias, leaf.formId));
+        const numeric = this.numeric(answers.table, answers.question);
+        for (const key of [leaf.questionIndex, leaf.key]) {
+          if (key === undefined) continue;
+          const value = questionKeyValue(key, numeric);
+          parts.push(value === undefined ? NOTHING : `${column(alias, answers.question)} = ${b.bind(value)}`);
         }
+        if (leaf.text !== undefined) parts.push(this.questionText(alias, leaf.text));
         return and(parts);
       }
       case 'score': {
-        const score = a('score');
+        if (answers.score === undefined) return NOTHING;
+        const score = column(alias, answers.score);
         if (leaf.op === 'between') return `${score} BETWEEN ${b.bind(leaf.min)} AND ${b.bind(leaf.max)}`;
         if (leaf.op === 'in') return `${score} IN (${leaf.values.map((v) => b.bind(v)).join(', ')})`;
         const op = leaf.op === '!=' ? '<>' : leaf.op;
         return `${score} ${op} ${b.bind(leaf.value)}`;
       }
       case 'comment': {
+        if (answers.comment === undefined) return NOTHING;
         // A substring search, not LIKE: % and _ in the text are ordinary characters.
         const needle = this.lowered(leaf.contains);
-        const haystack = `LOWER(${a('value_text')})`;
-        return this.context.dialect === 'postgres'
+        const haystack = `LOWER(${column(alias, answers.comment)})`;
+        return this.shared.dialect === 'postgres'
           ? `strpos(${haystack}, ${needle}) > 0`
           : `instr(${haystack}, ${needle}) > 0`;
       }
@@ -258,7 +336,8 @@ class ProfileCompiler {
   /** Score conditions of which any one must hold, as the fewest comparisons (see scoreUnion). */
   private scoreRanges(leaves: readonly ScoreLeaf[], alias: string): string {
     const b = this.bindings;
-    const score = column(alias, 'answers', 'score');
+    if (this.view.answers.score === undefined) return NOTHING;
+    const score = column(alias, this.view.answers.score);
     const points: number[] = [];
     const parts: string[] = [];
     for (const range of scoreUnion(leaves)) {
@@ -276,7 +355,7 @@ class ProfileCompiler {
     if (points.length === 1) parts.push(`${score} = ${b.bind(points[0]!)}`);
     if (points.length > 1) parts.push(`${score} IN (${points.map((v) => b.bind(v)).join(', ')})`);
     // Only crossed ranges (BETWEEN 5 AND 1) leave nothing, and those match no score.
-    if (parts.length === 0) return '1 = 0';
+    if (parts.length === 0) return NOTHING;
     return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
   }
 
@@ -293,11 +372,15 @@ class ProfileCompiler {
     };
   }
 
+  /** `alias` is an answer of the response `ofInstallation`/`ofResponse`. */
+  answerOf(alias: string, ofInstallation: string, ofResponse: string): string {
+    return `${column(alias, INSTALLATION)} = ${ofInstallation} AND ${column(alias, this.view.answers.response)} = ${ofResponse}`;
+  }
+
   /** EXISTS an answer of the response `r` that passes `filter`. */
   private answerExists(filter: AnswerFilter, negated: boolean): string {
     if (!negated && this.scoreFilter === undefined) this.scoreFilter = filter;
-    const a = (name: ProfileColumn<'answers'>) => column('a', 'answers', name);
-    return `EXISTS (SELECT 1 FROM ${this.tables.answers} a WHERE ${a('installation_id')} = ${column('r', 'form_responses', 'installation_id')} AND ${a('response_id')} = ${column('r', 'form_responses', 'response_id')} AND ${filter('a')})`;
+    return `EXISTS (SELECT 1 FROM ${this.source.tables.answers} a WHERE ${this.answerOf('a', this.r(INSTALLATION), this.r(this.view.responses.id))} AND ${filter('a')})`;
   }
 
   /** Filters that an `all` adds for the answers below it: its time and form conditions, through the answers' copies. */
@@ -336,15 +419,25 @@ class ProfileCompiler {
   /** The score of a member row without a joined answer: that of its answer passing the first answer group, if any. */
   scoreSubquery(): string {
     const filter = this.scoreFilter;
-    if (filter === undefined) return 'NULL';
-    const a = (name: ProfileColumn<'answers'>) => column('a', 'answers', name);
-    return `(SELECT ${a('score')} FROM ${this.tables.answers} a WHERE ${a('installation_id')} = m."installation_id" AND ${a('response_id')} = m."response_id" AND ${filter('a')} AND ${a('score')} IS NOT NULL ORDER BY ${a('question_index')} LIMIT 1)`;
+    const answers = this.view.answers;
+    if (filter === undefined || answers.score === undefined) return 'NULL';
+    const a = (name: string) => column('a', name);
+    return `(SELECT ${a(answers.score)} FROM ${this.source.tables.answers} a WHERE ${this.answerOf('a', 'm."installation_id"', 'm."response_id"')} AND ${filter('a')} AND ${a(answers.score)} IS NOT NULL ORDER BY ${a(answers.question)} LIMIT 1)`;
   }
 
-  latestOnly(): string {
-    const r = (name: ProfileColumn<'form_responses'>) => column('r', 'form_responses', name);
-    const l = (name: ProfileColumn<'form_responses'>) => column('l', 'form_responses', name);
-    return `NOT EXISTS (SELECT 1 FROM ${this.tables.form_responses} l WHERE ${l('installation_id')} = ${r('installation_id')} AND ${l('email_normalized')} = ${r('email_normalized')} AND ${l('created_at')} <= ${this.now} AND (${l('created_at')} > ${r('created_at')} OR (${l('created_at')} = ${r('created_at')} AND ${l('response_id')} > ${r('response_id')})))`;
+  /**
+   * The response `r` is its customer's latest: no later one in this app, nor in any other app read
+   * (`others`; at the same instant, the app listed first wins).
+   */
+  latestOnly(others: readonly { compiler: SourceCompiler; before: boolean }[]): string {
+    const { responses } = this.view;
+    const l = (name: string) => column('l', name);
+    const here = `NOT EXISTS (SELECT 1 FROM ${this.source.tables.responses} l WHERE ${l(INSTALLATION)} = ${this.r(INSTALLATION)} AND ${l(responses.email)} = ${this.r(responses.email)} AND ${l(responses.time)} <= ${this.now} AND (${l(responses.time)} > ${this.r(responses.time)} OR (${l(responses.time)} = ${this.r(responses.time)} AND ${l(responses.id)} > ${this.r(responses.id)})))`;
+    const elsewhere = others.map(({ compiler, before }) => {
+      const o = compiler.view.responses;
+      return `NOT EXISTS (SELECT 1 FROM ${compiler.source.tables.responses} l WHERE ${l(INSTALLATION)} = ${compiler.installation} AND ${l(o.email)} = ${this.r(responses.email)} AND ${l(o.time)} <= ${this.now} AND ${l(o.time)} ${before ? '>=' : '>'} ${this.r(responses.time)})`;
+    });
+    return and([here, ...elsewhere]);
   }
 }
 
@@ -361,7 +454,7 @@ function customerTableSql(link: CustomerTableLink): string {
  * (its root is one, or an `all` holding one): the join both filters and brings the score along.
  */
 function rootAnswerGroup(
-  compiler: ProfileCompiler,
+  compiler: SourceCompiler,
   match: ProfileCondition,
 ): { join: AnswerFilter; rest: ProfileCondition[]; implied: AnswerFilter[] } | undefined {
   // "Not after now" is left to the response: it selects nearly every answer, and would only tempt
@@ -381,77 +474,127 @@ function rootAnswerGroup(
   };
 }
 
-/**
- * Compiles a profile into one statement that returns one row per member ({@link MemberRow}):
- * each customer (by normalized e-mail) with the most recent matching response, ordered by e-mail.
- * Every value is a bound parameter; every identifier comes from the fixed list in schema.ts or from
- * the validated link to the user's customers table.
- */
-export function compileProfile(definition: ProfileDefinition, context: ProfileQueryContext): Statement {
-  const bindings = new Bindings();
-  const compiler = new ProfileCompiler(context, bindings);
-  const t = compiler.tables;
-  const r = (name: ProfileColumn<'form_responses'>) => column('r', 'form_responses', name);
-  const ja = (name: ProfileColumn<'answers'>) => column('ja', 'answers', name);
+/** One app's part of the statement: its matched responses (a CTE) and its member rows (a SELECT over it). */
+function compileSource(
+  definition: ProfileDefinition,
+  compiler: SourceCompiler,
+  others: readonly { compiler: SourceCompiler; before: boolean }[],
+  names: { matched: string; customers: string },
+  union: boolean,
+  dialect: DialectName,
+): { ctes: string[]; select: string } {
+  const { view, tables } = compiler.source;
+  const responses = view.responses;
+  const r = (name: string) => compiler.r(name);
+  const ja = (name: string) => column('ja', name);
   const where = [
-    `${r('installation_id')} = ${compiler.installation}`,
-    `${r('email_normalized')} IS NOT NULL`,
-    `${r('email_normalized')} <> ''`,
-    `${r('created_at')} <= ${compiler.now}`,
+    `${r(INSTALLATION)} = ${compiler.installation}`,
+    `${r(responses.email)} IS NOT NULL`,
+    `${r(responses.email)} <> ''`,
+    `${r(responses.time)} <= ${compiler.now}`,
   ];
   const group = rootAnswerGroup(compiler, definition.match);
   let join = '';
   let score: string;
-  let order = `${r('created_at')} DESC, ${r('response_id')} DESC`;
+  let order = `${r(responses.time)} DESC, ${r(responses.id)} DESC`;
   if (group) {
-    join = `\n    JOIN ${t.answers} ja ON ${ja('installation_id')} = ${r('installation_id')} AND ${ja('response_id')} = ${r('response_id')} AND ${group.join('ja')}`;
+    join = `\n    JOIN ${tables.answers} ja ON ${compiler.answerOf('ja', r(INSTALLATION), r(responses.id))} AND ${group.join('ja')}`;
     where.push(...group.rest.map((c) => compiler.responsePredicate(c, false, group.implied)));
-    order += `, ${ja('question_index')}`;
-    score = `${ja('score')}`;
+    order += `, ${ja(view.answers.question)}`;
+    score = view.answers.score === undefined ? NO_SCORE : ja(view.answers.score);
   } else {
     where.push(compiler.responsePredicate(definition.match, false, []));
-    score = 'NULL';
+    score = NO_SCORE;
   }
-  if (definition.over === 'latest-response') where.push(compiler.latestOnly());
+  if (definition.over === 'latest-response') where.push(compiler.latestOnly(others));
   // Byte order, as SQLite compares: the same member order on both databases, and no locale-aware
   // comparison cost in PostgreSQL's sort.
-  const bytewise = context.dialect === 'postgres' ? ' COLLATE "C"' : '';
+  const bytewise = dialect === 'postgres' ? ' COLLATE "C"' : '';
+  const form = responses.form === undefined ? 'NULL' : r(responses.form);
+  const contact = compiler.source.hasContactId ? r(CONTACT_ID) : 'NULL';
   const ctes = [
-    `"tributary_profile_matched" AS (
-  SELECT ${r('installation_id')}, ${r('email_normalized')}, ${r('response_id')}, ${r('created_at')}, ${r('form_id')}, ${r('contact_id')}, ${score} AS "score",
-         ROW_NUMBER() OVER (PARTITION BY ${r('email_normalized')}${bytewise} ORDER BY ${order}) AS "recency"
-    FROM ${t.form_responses} r${join}
+    `${q(names.matched)} AS (
+  SELECT ${r(INSTALLATION)} AS "installation_id", ${r(responses.email)} AS "email", ${r(responses.id)} AS "response_id", ${r(responses.time)} AS "created_at", ${form} AS "form_id", ${contact} AS "contact_id", ${score} AS "score",
+         ROW_NUMBER() OVER (PARTITION BY ${r(responses.email)}${bytewise} ORDER BY ${order}) AS "recency"
+    FROM ${tables.responses} r${join}
    WHERE ${where.join('\n     AND ')}
 )`,
   ];
   let customerSelect = 'NULL';
   let customerJoin = '';
-  if (context.customerTable) {
-    const link = context.customerTable;
+  const link = compiler.source.customerTable;
+  if (link) {
     const email = `LOWER(TRIM(CAST(u.${q(link.emailColumn)} AS TEXT)))`;
     // One pass over the user's table (read only); a customer listed twice under one e-mail gets the smallest id.
-    ctes.push(`"tributary_profile_customers" AS (
+    ctes.push(`${q(names.customers)} AS (
   SELECT ${email} AS "email", MIN(CAST(u.${q(link.idColumn)} AS TEXT)) AS "id"
     FROM ${customerTableSql(link)} u
    WHERE u.${q(link.emailColumn)} IS NOT NULL
    GROUP BY ${email}
 )`);
     customerSelect = 'cu."id"';
-    customerJoin = `\n  LEFT JOIN "tributary_profile_customers" cu ON cu."email" = m."email_normalized"`;
+    customerJoin = `\n  LEFT JOIN ${q(names.customers)} cu ON cu."email" = m."email"`;
   }
   const memberScore = group ? 'm."score"' : compiler.scoreSubquery();
   // The contact id comes with the response; one written without it (by a Tributary from before the
   // column, still running during an upgrade) is looked up, and only then.
-  const c = (name: ProfileColumn<'contacts'>) => column('c', 'contacts', name);
-  const contactId = `COALESCE(m."contact_id", (SELECT ${c('contact_id')} FROM ${t.contacts} c WHERE ${c('installation_id')} = m."installation_id" AND ${c('email_normalized')} = m."email_normalized"))`;
+  const c = (name: string) => column('c', name);
+  const lookup = `(SELECT ${c(CONTACT_ID)} FROM ${tables.contacts} c WHERE ${c(INSTALLATION)} = m."installation_id" AND ${c('email_normalized')} = m."email")`;
+  const contactId = compiler.source.hasContactId ? `COALESCE(m."contact_id", ${lookup})` : lookup;
   const respondedAt =
-    context.dialect === 'postgres' ? 'FLOOR(EXTRACT(EPOCH FROM m."created_at") * 1000)' : 'm."created_at"';
-  const sql = `WITH ${ctes.join(',\n')}
-SELECT m."email_normalized" AS "email", m."response_id" AS "response_id", ${respondedAt} AS "responded_at", m."form_id" AS "form_id",
+    dialect === 'postgres' ? 'FLOOR(EXTRACT(EPOCH FROM m."created_at") * 1000)' : 'm."created_at"';
+  // Apps may key responses and forms by numbers or by text: one column type for all of them.
+  const asText = (expr: string) => (union ? `CAST(${expr} AS TEXT)` : expr);
+  const select = `SELECT m."email" AS "email", m."installation_id" AS "installation_id", ${asText('m."response_id"')} AS "response_id", ${respondedAt} AS "responded_at", ${asText('m."form_id"')} AS "form_id",
        ${contactId} AS "contact_id", ${customerSelect} AS "customer_id", ${memberScore} AS "score"
-  FROM "tributary_profile_matched" m${customerJoin}
- WHERE m."recency" = 1
- ORDER BY m."email_normalized"${bytewise}`;
+  FROM ${q(names.matched)} m${customerJoin}
+ WHERE m."recency" = 1`;
+  return { ctes, select };
+}
+
+/**
+ * Compiles a profile into one statement that returns, for each app read, one row per customer (by
+ * normalized e-mail) with that customer's most recent matching response there ({@link MemberRow}),
+ * ordered by e-mail. Over several apps it is a UNION ALL of one part per app, each with that app's
+ * own indexes; a customer who matched in two apps has two rows, which the caller makes one member.
+ * Every value is a bound parameter; every identifier comes from the apps' validated feedback views
+ * (schema.ts) or from the validated link to the user's customers table.
+ */
+export function compileProfile(definition: ProfileDefinition, context: ProfileQueryContext): Statement {
+  if (context.sources.length === 0)
+    throw new InternalError('PROFILE_COMPILE_FAILED', 'A profile was compiled without a feedback app to read.');
+  const bindings = new Bindings();
+  const shared: Shared = {
+    dialect: context.dialect,
+    bindings,
+    now: context.now,
+    nowToken: bindings.bind(databaseValue(context.dialect, 'timestamp', context.now.toISOString())),
+  };
+  const compilers = context.sources.map((source) => new SourceCompiler(source, shared));
+  const union = compilers.length > 1;
+  const parts = compilers.map((compiler, i) =>
+    compileSource(
+      definition,
+      compiler,
+      compilers.flatMap((other, j) => (j === i ? [] : [{ compiler: other, before: j < i }])),
+      union
+        ? { matched: `tributary_profile_matched_${i}`, customers: `tributary_profile_customers_${i}` }
+        : { matched: 'tributary_profile_matched', customers: 'tributary_profile_customers' },
+      union,
+      context.dialect,
+    ),
+  );
+  const bytewise = context.dialect === 'postgres' ? ' COLLATE "C"' : '';
+  const ctes = parts.flatMap((p) => p.ctes).join(',\n');
+  const sql = union
+    ? `WITH ${ctes}
+SELECT * FROM (
+${parts.map((p) => p.select).join('\nUNION ALL\n')}
+) u
+ ORDER BY u."email"${bytewise}`
+    : `WITH ${ctes}
+${parts[0]!.select}
+ ORDER BY m."email"${bytewise}`;
   return bindings.statement(context.dialect, sql);
 }
 
