@@ -33,6 +33,9 @@ export interface StoredResponse {
   submittedMs: number;
   token: string;
   email: string;
+  /** Fixed values for a test: every score field answers `score`, the long text answers `comment`. */
+  score?: number | undefined;
+  comment?: string | undefined;
 }
 
 /** ISO-8601 UTC to the second, as Typeform serves times. */
@@ -96,12 +99,14 @@ export class ResponseGenerator {
       ...SandboxForm['fields'][number][],
     ] & { length: 8 };
     const ref = (f: SandboxForm['fields'][number]) => ({ id: f.id, type: f.type, ref: f.ref });
-    const score = random.int(0, 10);
+    const score = entry.score ?? random.int(0, 10);
+    const scaleScore = random.int(1, scale!.type === 'rating' ? 5 : 10);
     const answers: SandboxAnswer[] = [
       { field: ref(nps), type: 'number', number: score },
-      { field: ref(scale!), type: 'number', number: random.int(1, scale!.type === 'rating' ? 5 : 10) },
+      { field: ref(scale!), type: 'number', number: entry.score ?? scaleScore },
     ];
-    const comment = random.pick(COMMENTS);
+    const drawn = random.pick(COMMENTS);
+    const comment = entry.comment ?? drawn;
     if (comment !== '') answers.push({ field: ref(long!), type: 'text', text: comment });
     if (random.chance(0.5)) answers.push({ field: ref(short!), type: 'text', text: random.pick(WORDS) });
     answers.push({ field: ref(email!), type: 'email', email: entry.email });

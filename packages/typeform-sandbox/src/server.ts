@@ -144,7 +144,7 @@ class TypeformSandbox {
     return form;
   }
 
-  private entry(submittedMs: number, formId?: string, email?: string): StoredResponse {
+  private entry(submittedMs: number, formId?: string, email?: string, fixed: Pick<StoredResponse, 'score' | 'comment'> = {}): StoredResponse {
     const ids = [...this.forms.keys()];
     this.seq += 1;
     return {
@@ -153,6 +153,7 @@ class TypeformSandbox {
       submittedMs,
       token: this.generator.token(this.seq),
       email: email ?? this.generator.drawEmail(),
+      ...fixed,
     };
   }
 
@@ -161,7 +162,7 @@ class TypeformSandbox {
     const entries: StoredResponse[] = [];
     for (let index = 0; index < input.count; index++) {
       const at = input.submittedAt === undefined ? this.clock() : input.submittedAt instanceof Date ? input.submittedAt.getTime() : input.submittedAt(index).getTime();
-      entries.push(this.entry(Math.floor(at / 1000) * 1000, input.formId, input.email));
+      entries.push(this.entry(Math.floor(at / 1000) * 1000, input.formId, input.email, { score: input.score, comment: input.comment }));
     }
     this.store.add(entries);
     return entries.map((entry) => this.render(entry));

@@ -69,6 +69,10 @@ export interface AddResponsesOptions {
   submittedAt?: Date | ((index: number) => Date);
   /** The respondent's e-mail (hidden field and e-mail question); default drawn from the customers. */
   email?: string;
+  /** What every score field (nps, opinion_scale, rating) answers; default drawn. */
+  score?: number;
+  /** What the long-text field answers; default drawn. */
+  comment?: string;
 }
 
 export interface Sandbox {
