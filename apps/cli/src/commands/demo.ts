@@ -78,9 +78,12 @@ export async function runDemo(io: Io, options: { database: string; responses: nu
       println(io.stdout, '\n   ...and everyone who gave a 5');
       await createProfile(ctx, 'Gave a 5', { workspace: DEMO_WORKSPACE, score: ['=5'], description: 'Surprise campaign' });
       await runProfile(ctx, 'Gave a 5', { workspace: DEMO_WORKSPACE, format: 'table', record: true, maxRows: 5 });
+      println(io.stdout, '\n7. Across both apps: everyone who gave 6 or less anywhere in the past 30 days, once per customer (the app column says where)');
+      await createProfile(ctx, 'Six or less anywhere', { workspace: DEMO_WORKSPACE, score: ['<=6'], within: '30d', description: 'Detractors in CloseAlert or Typeform' });
+      await runProfile(ctx, 'Six or less anywhere', { workspace: DEMO_WORKSPACE, format: 'table', record: true, maxRows: 5 });
     });
     println(io.stdout, `\nRead the log again with: TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary logs --workspace ${DEMO_WORKSPACE}`);
-    println(io.stdout, `Export a profile with:   TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary profiles run "Gave a 5" --workspace ${DEMO_WORKSPACE} --format csv`);
+    println(io.stdout, `Export a profile with:   TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary profiles run "Six or less anywhere" --workspace ${DEMO_WORKSPACE} --format csv`);
   } finally {
     await sandbox.close();
     await typeform.close();
