@@ -11,7 +11,7 @@ const benchmarks: Record<string, () => Promise<Record<string, string | number> |
   backfill: () => benchBackfill(Number(process.env.BENCH_RESPONSES ?? 200_000)),
   profiles: () => benchProfiles(Number(process.env.BENCH_PROFILES_RESPONSES ?? 1_000_000)),
   runner: () => benchRunner(Number(process.env.BENCH_RUNNER_INSTALLATIONS ?? 2000)),
-  typeform: () => benchTypeform(Number(process.env.BENCH_TYPEFORM_RESPONSES ?? 200_000)),
+  typeform: () => benchTypeform(Number(process.env.BENCH_TYPEFORM_RESPONSES ?? 200_000), Number(process.env.BENCH_TYPEFORM_PROFILE_RESPONSES ?? 1_000_000)),
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));

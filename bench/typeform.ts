@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createPostgresTestDatabase } from '@tributary/testing';
 import { mb } from './support.js';
+import { benchTypeformProfiles } from './typeform-profiles.js';
 
 const run = promisify(execFile);
 const WORKER = fileURLToPath(new URL('./typeform-worker.ts', import.meta.url));
@@ -51,7 +52,15 @@ async function startSandboxProcess(responses: number): Promise<{ info: { url: st
   };
 }
 
-export async function benchTypeform(size = 200_000): Promise<Record<string, string | number>[]> {
+/** The backfill at `size` responses, then the cross-source profile on `profileResponses` split over both apps. */
+export async function benchTypeform(size = 200_000, profileResponses = 1_000_000): Promise<Record<string, string | number>[]> {
+  const results: Record<string, string | number>[] = [];
+  if (process.env.BENCH_TYPEFORM_SKIP_BACKFILL !== '1') results.push(...(await benchTypeformBackfill(size)));
+  if (profileResponses > 0) results.push(...(await benchTypeformProfiles(profileResponses)));
+  return results;
+}
+
+async function benchTypeformBackfill(size: number): Promise<Record<string, string | number>[]> {
   const results: Record<string, string | number>[] = [];
   const sandbox = await startSandboxProcess(size);
   try {
