@@ -108,6 +108,18 @@ describe.each(databases)('a profile across CloseAlert and Typeform on $dialect',
     ]);
   });
 
+  it('maps an extra hidden field with the mappings commands and remaps the stored responses from their raw copy', async () => {
+    const add = await cli(env, ['mappings', 'add', 'typeform', 'metadata.platform', 'responses.platform', '--type', 'text', '--workspace', 'both']);
+    expect(add.code, `${add.stdout}\n${add.stderr}`).toBe(0);
+    const remap = await cli(env, ['remap', 'typeform', '--workspace', 'both', '--json']);
+    expect(remap.code, remap.stderr).toBe(0);
+    const result = JSON.parse(remap.stdout.slice(remap.stdout.indexOf('{'))) as { records: number; skipped: number; tables: Record<string, { updated: number }> };
+    expect(result.records).toBe(4);
+    expect(result.skipped).toBe(0);
+    // Every Typeform response gains its platform; nothing else changes.
+    expect(Object.entries(result.tables).filter(([, counts]) => counts.updated > 0)).toEqual([[expect.stringMatching(/responses$/), expect.objectContaining({ updated: 4 })]]);
+  });
+
   it('narrows to Typeform, where the answers of score fields are the scores', async () => {
     const run = await cli(env, ['profiles', 'run', 'Six or less anywhere', '--workspace', 'both', '--format', 'csv', '--app', 'typeform']);
     expect(run.code, run.stderr).toBe(0);

@@ -42,7 +42,7 @@ const tokens = (records: readonly { response_id: string }[]) => records.map((r) 
 describe('typeform responses stream', () => {
   it('reads every response of every form once, across windows and token-cursor pages', async () => {
     const box = await start({ responses: 250, forms: 3, spanDays: 390, seed: 3 });
-    const run = await read(box, { pageSize: 7 });
+    const run = await read(box, { pageSize: 7 }, null);
     expect(run.rejected).toBe(0);
     expect(tokens(run.records)).toEqual(tokens(box.responses()));
     expect(Object.keys(run.checkpoint!.forms).sort()).toEqual(box.forms().map((f) => f.id).sort());
