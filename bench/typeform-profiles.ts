@@ -179,6 +179,7 @@ export async function benchTypeformProfiles(responses: number): Promise<Record<s
   if (!postgres) throw new Error('the cross-source profile benchmark needs PostgreSQL');
   try {
     results.push(await benchOne('postgres', postgres.url, responses));
+    console.error(JSON.stringify(results[results.length - 1]));
   } finally {
     await postgres.drop();
   }

@@ -70,14 +70,17 @@ async function benchTypeformBackfill(size: number): Promise<Record<string, strin
           const { stdout } = await run(process.execPath, ['--import', 'tsx', WORKER, mode, url, JSON.stringify(sandbox.info)], { maxBuffer: 1 << 20 });
           return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number>;
         });
-        results.push({
+        const row = {
           benchmark: `typeform backfill ${dialect} (${mode === 'paced' ? '2 requests/s' : 'unthrottled'})`,
           responses: m.responses!,
           rows: m.rows!,
           seconds: Number(m.seconds!.toFixed(2)),
           'responses/s': Math.round(m.responses! / m.seconds!),
           'peak RSS': mb(m.peakRss!),
-        });
+        };
+        // Each figure as soon as it is measured: a run of several minutes should not lose what it found.
+        console.error(JSON.stringify(row));
+        results.push(row);
       }
     }
   } finally {
