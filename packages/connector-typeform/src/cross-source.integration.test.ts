@@ -75,7 +75,8 @@ describe.each(databases)('a profile across CloseAlert and Typeform on $dialect',
       const run = await cli(env, args);
       expect(run.code, `${args.join(' ')}\n${run.stdout}\n${run.stderr}`).toBe(0);
     }
-  });
+    // Five CLI processes in a row, each starting tsx: minutes on a busy 2-core machine.
+  }, 400_000);
 
   afterAll(async () => {
     await closeAlert?.close();
