@@ -109,7 +109,7 @@ describe.each(databases)('a profile across CloseAlert and Typeform on $dialect',
     ]);
   });
 
-  it('maps an extra hidden field with the mappings commands and remaps the stored responses from their raw copy', async () => {
+  it('maps an extra metadata field with the mappings commands and remaps the stored responses from their raw copy', async () => {
     const add = await cli(env, ['mappings', 'add', 'typeform', 'metadata.platform', 'responses.platform', '--type', 'text', '--workspace', 'both']);
     expect(add.code, `${add.stdout}\n${add.stderr}`).toBe(0);
     const remap = await cli(env, ['remap', 'typeform', '--workspace', 'both', '--json']);
