@@ -93,7 +93,7 @@ const COMMENTS = [
   'Love the products',
 ];
 
-async function loadPostgres(
+export async function loadPostgres(
   url: string,
   store: TypeOrmStore,
   installationId: string,
@@ -146,7 +146,7 @@ async function loadPostgres(
   }
 }
 
-async function loadSqlite(
+export async function loadSqlite(
   path: string,
   store: TypeOrmStore,
   installationId: string,
@@ -203,7 +203,7 @@ async function loadSqlite(
 }
 
 /** Secondary indexes of the app tables; dropped for the load and rebuilt afterwards by `store.provision()`. */
-async function secondaryIndexes(store: TypeOrmStore, dialect: 'postgres' | 'sqlite'): Promise<string[]> {
+export async function secondaryIndexes(store: TypeOrmStore, dialect: 'postgres' | 'sqlite'): Promise<string[]> {
   const rows =
     dialect === 'postgres'
       ? await store.query<{ name: string }>(
@@ -222,7 +222,7 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function timeProfile(store: TypeOrmStore, name: string, iterations: number) {
+export async function timeProfile(store: TypeOrmStore, name: string, iterations: number) {
   for (let i = 0; i < 3; i += 1) await store.evaluateProfile(WORKSPACE, name, { now: NOW, record: false });
   const times: number[] = [];
   let members = 0;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { closeAlertConnector } from '@tributary/connector-closealert';
+import { typeformConnector } from '@tributary/connector-typeform';
 import { ConfigError, isConnector, isDestination, isTributaryError, type ConnectorDefinition, type DestinationDefinition, type Installation } from '@tributary/core';
 import { fileDestination, viewDestination, webhookDestination } from '@tributary/runner';
 import { z } from 'zod';
@@ -17,6 +18,7 @@ export interface KnownConnector {
 // The one list of connectors that ship with Tributary; every other one is discovered at start-up.
 const BUILT_IN: readonly KnownConnector[] = [
   { connector: closeAlertConnector as unknown as ConnectorDefinition, package: '@tributary/connector-closealert', builtIn: true },
+  { connector: typeformConnector as unknown as ConnectorDefinition, package: '@tributary/connector-typeform', builtIn: true },
 ];
 
 const known = new Map<string, KnownConnector>(BUILT_IN.map((k) => [k.connector.id, k]));

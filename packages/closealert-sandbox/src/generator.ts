@@ -11,7 +11,7 @@ import {
   SEGMENTS,
   type FormDefinition,
 } from './catalog.js';
-import { createRandom, type Random } from './prng.js';
+import { createRandom, type Random } from '@tributary/sandbox-kit';
 import type { TimeZone } from './time-zone.js';
 import type { SandboxAnswer, SandboxFormResponse } from './types.js';
 

@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import type { Fault, RateLimit, SandboxFormResponse } from './types.js';
+import { rateLimitSchema } from '@tributary/sandbox-kit';
+import type { SandboxFormResponse } from './types.js';
+
+export { faultSchema, faultTimesSchema, rateLimitSchema } from '@tributary/sandbox-kit';
 
 export const LOOPBACK_ADDRESSES = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
-
-export const rateLimitSchema: z.ZodType<RateLimit> = z.object({
-  capacity: z.number().int().min(1),
-  refillPerSecond: z.number().min(0),
-});
 
 export const allowListSchema = z.array(z.string().min(1));
 
@@ -24,24 +22,6 @@ export const optionsSchema = z.object({
   rateLimit: rateLimitSchema.default({ capacity: 1000, refillPerSecond: 500 }),
   timeZone: z.string().min(1).default('UTC'),
 });
-
-export const faultSchema: z.ZodType<Fault> = z.union([
-  z.object({
-    kind: z.literal('status'),
-    status: z.literal(429),
-    retryAfterSeconds: z.number().int().min(0).optional(),
-  }),
-  z.object({
-    kind: z.literal('status'),
-    status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]),
-  }),
-  z.object({ kind: z.literal('slow'), delayMs: z.number().int().min(0) }),
-  z.object({ kind: z.literal('truncated-json') }),
-  z.object({ kind: z.literal('bad-record'), index: z.number().int().min(0).optional() }),
-  z.object({ kind: z.literal('reset') }),
-]);
-
-export const faultTimesSchema = z.number().int().min(1).default(1);
 
 export const issueTokenSchema = z
   .object({

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SandboxHttp, TokenBucket, shapeBody } from '@tributary/sandbox-kit';
 import { ResponseGenerator } from './generator.js';
 import { signToken, verifyToken, type TokenClaims } from './jwt.js';
 import { createQueryChecker, type FormResponsesQuery, type QueryCheck } from './query.js';
@@ -17,29 +17,22 @@ import {
 import {
   addCountSchema,
   allowListSchema,
-  faultSchema,
-  faultTimesSchema,
   formResponseSchema,
   issueTokenSchema,
   optionsSchema,
   rateLimitSchema,
 } from './schemas.js';
 import { ResponseStore, type NewResponse } from './store.js';
-import { FaultQueue } from './fault-queue.js';
 import { TimeZone } from './time-zone.js';
-import { TokenBucket } from './token-bucket.js';
 import type {
   AddResponsesInput,
-  Fault,
   IssueTokenOptions,
   RateLimit,
   Sandbox,
   SandboxFormResponse,
   SandboxOptions,
-  SandboxStats,
 } from './types.js';
 
-const HOST = '127.0.0.1';
 const ROUTE = /^\/v1\/([^/]+)\/form_responses\/?$/;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const DAY_SECONDS = 24 * 60 * 60;
@@ -58,19 +51,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 type Settings = ReturnType<typeof optionsSchema.parse>;
 
 class SandboxServer {
-  private readonly server: Server;
+  private readonly http: SandboxHttp;
   private readonly zone: TimeZone;
   private readonly clock: () => number;
   private readonly signingSecret: string;
   private readonly store = new ResponseStore();
   private readonly generator: ResponseGenerator;
-  private readonly faults = new FaultQueue();
   private readonly bucket: TokenBucket;
   private readonly checkQuery: (params: URLSearchParams, nowMs: number) => QueryCheck;
-  private readonly pendingDelays = new Set<NodeJS.Timeout>();
   private allowList: Set<string>;
-  private requestCount = 0;
-  private readonly byStatus: Record<number, number> = {};
   private tokenCount = 0;
   private baseUrl = '';
 
@@ -91,24 +80,14 @@ class SandboxServer {
       expectedResponses: settings.responses,
     });
     this.store.add(this.generateHistory(settings.responses));
-    this.server = createServer((request, response) => {
-      this.handle(request, response).catch(() => {
-        if (!response.headersSent) this.send(response, errorReply(500, 'Internal server error'));
-        else response.destroy();
-      });
-    });
+    this.http = new SandboxHttp(
+      (request, response, url) => this.handle(request, response, url),
+      () => errorReply(500, 'Internal server error'),
+    );
   }
 
   async listen(port: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, HOST, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = this.server.address() as AddressInfo;
-    this.baseUrl = `http://${HOST}:${address.port}/v1`;
+    this.baseUrl = `${await this.http.listen(port)}/v1`;
   }
 
   api(): Sandbox {
@@ -119,15 +98,14 @@ class SandboxServer {
       issueToken: (options) => this.issueToken(options),
       addResponses: (input) => this.addResponses(input),
       responses: () => this.store.all(),
-      injectFault: (fault, options) =>
-        this.faults.add(faultSchema.parse(fault), faultTimesSchema.parse(options?.times)),
-      clearFaults: () => this.faults.clear(),
+      injectFault: (fault, options) => this.http.injectFault(fault, options),
+      clearFaults: () => this.http.clearFaults(),
       setAllowList: (ips) => {
         this.allowList = normaliseAllowList(allowListSchema.parse(ips));
       },
       setRateLimit: (limit: RateLimit) => this.bucket.reset(rateLimitSchema.parse(limit)),
-      stats: (): SandboxStats => ({ requests: this.requestCount, byStatus: { ...this.byStatus } }),
-      close: () => this.close(),
+      stats: () => this.http.stats(),
+      close: () => this.http.close(),
     };
   }
 
@@ -195,31 +173,23 @@ class SandboxServer {
     return entries;
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    this.requestCount += 1;
-    const url = new URL(request.url ?? '/', `http://${HOST}`);
+  private async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const route = ROUTE.exec(url.pathname);
-    if (route === null) return this.send(response, errorReply(404, 'Not found'));
+    if (route === null) return this.http.send(response, errorReply(404, 'Not found'));
     if (request.method !== 'GET') {
       const reply = errorReply(405, 'Method not allowed');
       reply.headers = { Allow: 'GET' };
-      return this.send(response, reply);
+      return this.http.send(response, reply);
     }
 
-    const fault = this.faults.take();
-    if (fault?.kind === 'status') return this.send(response, faultStatusReply(fault));
-    if (fault?.kind === 'reset') {
-      request.socket.resetAndDestroy();
-      return;
-    }
-    if (fault?.kind === 'slow') {
-      await this.delay(fault.delayMs);
-      if (response.destroyed || response.writableEnded) return;
-    }
+    const played = await this.http.playFault(request, response, faultStatusReply);
+    if (played.answered) return;
 
     const answer = this.answerFormResponses(request, url, route[1] ?? '');
-    if (answer.kind === 'reply') return this.send(response, answer.reply);
-    this.send(response, jsonReply(200, renderPage(answer, fault)));
+    if (answer.kind === 'reply') return this.http.send(response, answer.reply);
+    const { meta, links } = answer;
+    const body = shapeBody(answer.texts, played.fault, BAD_RECORD_TEXT, (records) => `{"form_responses":[${records}],"meta":${JSON.stringify(meta)},"links":${JSON.stringify(links)}}`);
+    this.http.send(response, jsonReply(200, body));
   }
 
   private answerFormResponses(request: IncomingMessage, url: URL, encodedProjectKey: string): PageAnswer {
@@ -278,49 +248,6 @@ class SandboxServer {
     params.set('page', String(page));
     return `${this.baseUrl}/${encodeURIComponent(this.settings.projectKey)}/form_responses?${params.toString()}`;
   }
-
-  private send(response: ServerResponse, reply: Reply): void {
-    this.byStatus[reply.status] = (this.byStatus[reply.status] ?? 0) + 1;
-    response.writeHead(reply.status, {
-      'Content-Type': reply.contentType,
-      'Content-Length': Buffer.byteLength(reply.body),
-      ...reply.headers,
-    });
-    response.end(reply.body);
-  }
-
-  private delay(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pendingDelays.delete(timer);
-        resolve();
-      }, ms);
-      this.pendingDelays.add(timer);
-    });
-  }
-
-  private async close(): Promise<void> {
-    // A request held by a 'slow' fault is abandoned rather than answered after shutdown.
-    for (const timer of this.pendingDelays) clearTimeout(timer);
-    this.pendingDelays.clear();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await closed;
-  }
-}
-
-function renderPage(
-  answer: Extract<PageAnswer, { kind: 'page' }>,
-  fault: Fault | undefined,
-): string | Buffer {
-  const texts = answer.texts;
-  if (fault?.kind === 'bad-record' && texts.length > 0) {
-    texts[Math.min(fault.index ?? 0, texts.length - 1)] = BAD_RECORD_TEXT;
-  }
-  const body = `{"form_responses":[${texts.join(',')}],"meta":${JSON.stringify(answer.meta)},"links":${JSON.stringify(answer.links)}}`;
-  if (fault?.kind !== 'truncated-json') return body;
-  const bytes = Buffer.from(body, 'utf8');
-  return bytes.subarray(0, Math.floor(bytes.length / 2));
 }
 
 function decodePathSegment(segment: string): string | undefined {

@@ -1,3 +1,4 @@
+import type { Fault, RateLimit, SandboxStats } from '@tributary/sandbox-kit';
 /** One answer inside a form response, shaped like CloseAlert's `answers[]` items. */
 export interface SandboxAnswer {
   question: string;
@@ -26,18 +27,8 @@ export interface SandboxFormResponse {
   answers: SandboxAnswer[];
 }
 
-export interface RateLimit {
-  capacity: number;
-  refillPerSecond: number;
-}
 
-export type Fault =
-  | { kind: 'status'; status: 429; retryAfterSeconds?: number }
-  | { kind: 'status'; status: 500 | 502 | 503 | 504 }
-  | { kind: 'slow'; delayMs: number }
-  | { kind: 'truncated-json' }
-  | { kind: 'bad-record'; index?: number }
-  | { kind: 'reset' };
+export type { Fault, RateLimit, SandboxStats };
 
 export interface SandboxOptions {
   /** Default 0 (a random free port). The host is always 127.0.0.1. */
@@ -75,13 +66,6 @@ export interface IssueTokenOptions {
 
 export type AddResponsesInput =
   number | { count: number; createdAt?: Date | ((index: number) => Date) } | SandboxFormResponse[];
-
-export interface SandboxStats {
-  /** Every HTTP request received, including those answered by a fault. */
-  requests: number;
-  /** Answered requests by status code; a `reset` fault has no status and is not counted here. */
-  byStatus: Record<number, number>;
-}
 
 export interface Sandbox {
   /** Base URL including '/v1', e.g. 'http://127.0.0.1:4010/v1'. */

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { startSandbox } from '@tributary/closealert-sandbox';
+import { startSandbox as startTypeformSandbox } from '@tributary/typeform-sandbox';
 import type { DestinationStore } from '@tributary/core';
 import { deliverDue, fileDestination } from '@tributary/runner';
 import { destinationFor } from '../connectors.js';
@@ -18,12 +19,16 @@ const DEMO_WORKSPACE = 'demo';
 /**
  * The whole journey in one command: a local CloseAlert with seeded feedback, the app installed into
  * an embedded SQLite store, a 90-day backfill, an hourly run that picks up new feedback (and sets a
- * malformed record aside), the run log with what landed, and the manual's two example profiles.
+ * malformed record aside), a local Typeform whose respondents are partly the same customers, its app
+ * installed and synced in the same workspace, what landed, and the manual's two example profiles.
  */
 export async function runDemo(io: Io, options: { database: string; responses: number }): Promise<void> {
   const dbPath = resolve(options.database);
   for (const suffix of ['', '-wal', '-shm', '-journal']) if (existsSync(dbPath + suffix)) rmSync(dbPath + suffix);
   const sandbox = await startSandbox({ responses: options.responses, spanDays: 120, seed: 42 });
+  // The same customers answer in both sources, so that one profile can span both apps.
+  const customerEmails = [...new Set(sandbox.responses().flatMap((r) => (r.email ? [r.email.trim().toLowerCase()] : [])))];
+  const typeform = await startTypeformSandbox({ responses: Math.ceil(options.responses / 2), forms: 2, spanDays: 120, seed: 42, customerEmails, rateLimit: { capacity: 2, refillPerSecond: 2 } });
   const env = { ...io.env, TRIBUTARY_DATABASE_URL: `sqlite:${dbPath}` };
   try {
     println(io.stdout, `1. A local CloseAlert sandbox is serving ${options.responses} responses at ${sandbox.url}`);
@@ -46,13 +51,19 @@ export async function runDemo(io: Io, options: { database: string; responses: nu
       const hourly = await syncNow(ctx, DEMO_WORKSPACE, 'closealert');
       println(io.stdout, formatRun(hourly, { maxCustomers: 12 }));
 
+      println(io.stdout, `\n5. A second source: a local Typeform sandbox at ${typeform.url} (${typeform.responseCount()} responses, 2 requests/s), installed in the same workspace and synced`);
+      await installApp(ctx, 'typeform', { workspace: DEMO_WORKSPACE, token: typeform.token, apiUrl: typeform.url, backfillDays: '90' });
+      const typeformRun = await syncNow(ctx, DEMO_WORKSPACE, 'typeform');
+      println(io.stdout, formatRun(typeformRun, { maxCustomers: 5 }));
+
       const store = await ctx.store();
-      const installation = await store.findInstallation(DEMO_WORKSPACE, 'closealert');
-      if (!installation) throw new CommandFailed('The demo installation disappeared.');
-      const counts = await store.countRows(installation.id);
-      println(io.stdout, '\n5. What landed in the data model:');
-      for (const [table, count] of Object.entries(counts)) println(io.stdout, `   ${table.padEnd(32)} ${count} rows`);
-      if (backfill.status !== 'succeeded' || hourly.status !== 'succeeded') throw new CommandFailed('A demo sync failed.');
+      println(io.stdout, '\n   What landed in the data model:');
+      for (const app of ['closealert', 'typeform']) {
+        const installation = await store.findInstallation(DEMO_WORKSPACE, app);
+        if (!installation) throw new CommandFailed('The demo installation disappeared.');
+        for (const [table, count] of Object.entries(await store.countRows(installation.id))) println(io.stdout, `   ${table.padEnd(32)} ${count} rows`);
+      }
+      if (backfill.status !== 'succeeded' || hourly.status !== 'succeeded' || typeformRun.status !== 'succeeded') throw new CommandFailed('A demo sync failed.');
 
       // ---- Profiles (step 6) ----
       const [firstForm] = await store.listFeedbackForms(DEMO_WORKSPACE);
@@ -70,11 +81,14 @@ export async function runDemo(io: Io, options: { database: string; responses: nu
       println(io.stdout, '\n   ...and everyone who gave a 5');
       await createProfile(ctx, 'Gave a 5', { workspace: DEMO_WORKSPACE, score: ['=5'], description: 'Surprise campaign' });
       await runProfile(ctx, 'Gave a 5', { workspace: DEMO_WORKSPACE, format: 'table', record: true, maxRows: 5 });
+      println(io.stdout, '\n7. Across both apps: everyone who gave 6 or less anywhere in the past 30 days, once per customer (the app column says where)');
+      await createProfile(ctx, 'Six or less anywhere', { workspace: DEMO_WORKSPACE, score: ['<=6'], within: '30d', description: 'Detractors in CloseAlert or Typeform' });
+      await runProfile(ctx, 'Six or less anywhere', { workspace: DEMO_WORKSPACE, format: 'table', record: true, maxRows: 5 });
 
-      // ---- Destinations (step 7) ----
+      // ---- Destinations (step 8) ----
       const drop = join(dirname(dbPath), 'tributary-demo-drop');
       rmSync(drop, { recursive: true, force: true });
-      println(io.stdout, `\n7. Activation: "Unhappy last 10 days" sends who enters and who leaves to a file drop in ${drop}`);
+      println(io.stdout, `\n8. Activation: "Unhappy last 10 days" sends who enters and who leaves to a file drop in ${drop}`);
       const destinations = store as typeof store & DestinationStore;
       await destinations.addDestination(
         { workspace: DEMO_WORKSPACE, name: 'newsletter-suppression', type: 'file', kind: 'push', snapshot: true, config: fileDestination.configSchema.parse({ directory: drop, format: 'csv' }), secretFields: [] },
@@ -87,9 +101,10 @@ export async function runDemo(io: Io, options: { database: string; responses: nu
       println(io.stdout, `   ${delivered.delivered} batch(es) delivered: a changes file per batch, and the members file that each batch replaces.`);
     });
     println(io.stdout, `\nRead the log again with: TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary logs --workspace ${DEMO_WORKSPACE}`);
-    println(io.stdout, `Export a profile with:   TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary profiles run "Gave a 5" --workspace ${DEMO_WORKSPACE} --format csv`);
+    println(io.stdout, `Export a profile with:   TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary profiles run "Six or less anywhere" --workspace ${DEMO_WORKSPACE} --format csv`);
   } finally {
     await sandbox.close();
+    await typeform.close();
   }
 }
 
@@ -97,7 +112,7 @@ export async function runDemo(io: Io, options: { database: string; responses: nu
 export function registerDemo(program: Command, io: Io): void {
   program
     .command('demo')
-    .description('run the whole journey locally: sandbox CloseAlert, install, backfill, hourly sync, run log')
+    .description('run the whole journey locally: sandbox CloseAlert and Typeform, install both, backfill, hourly sync, run log, profiles')
     .option('--database <path>', 'SQLite file for the demo (recreated)', './.tributary/demo.db')
     .option('--responses <n>', 'responses in the sandbox', '3000')
     .action(async (options: { database: string; responses: string }) => {

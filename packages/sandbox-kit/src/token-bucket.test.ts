@@ -36,6 +36,9 @@ describe('FaultQueue', () => {
       { kind: 'truncated-json' },
       undefined,
     ]);
+    queue.add({ kind: 'reset' }, 1);
+    queue.putBack({ kind: 'truncated-json' });
+    expect([queue.take(), queue.take()]).toEqual([{ kind: 'truncated-json' }, { kind: 'reset' }]);
     queue.add({ kind: 'reset' }, 3);
     queue.clear();
     expect(queue.take()).toBeUndefined();

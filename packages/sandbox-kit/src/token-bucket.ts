@@ -1,7 +1,7 @@
-import type { RateLimit } from './types.js';
+import type { RateLimit } from './faults.js';
 
 /**
- * CloseAlert's rate limit: a token bucket that refills continuously. It runs on a monotonic real
+ * A source's rate limit as a token bucket that refills continuously. It runs on a monotonic real
  * clock, not on the sandbox's injectable `now`, so that a frozen test clock does not starve it.
  */
 export class TokenBucket {

@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from './index.js';
+
+// The Typeform sandbox over real HTTP: Typeform's own behaviours and the injected faults.
+
+let sandbox: Sandbox | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+async function start(options: Parameters<typeof startSandbox>[0] = {}): Promise<Sandbox> {
+  sandbox = await startSandbox({ rateLimit: { capacity: 10_000, refillPerSecond: 10_000 }, ...options });
+  return sandbox;
+}
+
+function get(box: Sandbox, path: string, token = box.token): Promise<Response> {
+  return fetch(`${box.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+}
+
+type Page = { total_items: number; page_count: number; items: { token: string; submitted_at: string }[] };
+
+describe('typeform sandbox', () => {
+  it('answers 401 without a known token, 403 without the scope, 404 for an unknown form', async () => {
+    const box = await start({ responses: 3, forms: 1 });
+    const formId = box.forms()[0]!.id;
+    expect((await get(box, '/forms', 'tfp_unknown')).status).toBe(401);
+    expect((await fetch(`${box.url}/forms`)).status).toBe(401);
+    expect((await get(box, '/forms', box.issueToken(['responses:read']))).status).toBe(403);
+    const noResponses = box.issueToken(['forms:read']);
+    expect((await get(box, `/forms/${formId}`, noResponses)).status).toBe(200);
+    expect((await get(box, `/forms/${formId}/responses`, noResponses)).status).toBe(403);
+    const missing = await get(box, '/forms/nothere/responses');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'FORM_NOT_FOUND' });
+  });
+
+  it('serves newest first by default, oldest first with sort asc or after, and older ones with before', async () => {
+    const box = await start({ responses: 30, forms: 1, spanDays: 3 });
+    const formId = box.forms()[0]!.id;
+    const all = box.responses(formId).map((r) => r.token);
+    const page = async (query: string) => ((await (await get(box, `/forms/${formId}/responses?${query}`)).json()) as Page).items.map((i) => i.token);
+    expect(await page('page_size=5')).toEqual(all.slice(-5).reverse());
+    expect(await page('page_size=5&sort=submitted_at,asc')).toEqual(all.slice(0, 5));
+    expect(await page(`page_size=5&after=${all[4]}`)).toEqual(all.slice(5, 10));
+    expect(await page(`page_size=5&before=${all[10]}`)).toEqual(all.slice(5, 10).reverse());
+    expect((await get(box, `/forms/${formId}/responses?sort=submitted_at,asc&before=${all[3]}`)).status).toBe(400);
+    expect((await get(box, `/forms/${formId}/responses?page_size=1001`)).status).toBe(400);
+    expect((await get(box, `/forms/${formId}/responses?since=yesterday`)).status).toBe(400);
+  });
+
+  it('puts a late arrival in its place by submission time, inside since/until (inclusive, Unix seconds too)', async () => {
+    const box = await start({ responses: 10, forms: 1, spanDays: 1, now: () => new Date('2026-05-01T12:00:00Z') });
+    const formId = box.forms()[0]!.id;
+    const [late] = box.addResponses({ count: 1, formId, submittedAt: new Date('2026-04-30T23:00:00Z') });
+    const at = Date.parse('2026-04-30T23:00:00Z') / 1000;
+    const body = (await (await get(box, `/forms/${formId}/responses?since=${at}&until=2026-04-30T23:00:00`)).json()) as Page;
+    expect(body.items.map((i) => i.token)).toContain(late!.token);
+    expect(body.items.every((i) => i.submitted_at === '2026-04-30T23:00:00Z')).toBe(true);
+  });
+
+  it('refuses beyond 2 requests per second with 429 and Retry-After, per token', async () => {
+    sandbox = await startSandbox({ responses: 1, forms: 1 });
+    const statuses = await Promise.all([1, 2, 3, 4].map(() => get(sandbox!, '/forms')));
+    expect(statuses.map((r) => r.status).sort()).toEqual([200, 200, 429, 429]);
+    expect(statuses.find((r) => r.status === 429)!.headers.get('retry-after')).toBe('1');
+    expect((await get(sandbox, '/forms', sandbox.issueToken(['forms:read']))).status).toBe(200);
+  });
+
+  it('plays injected faults on responses requests: status with Retry-After, a malformed record, a cut body, a reset', async () => {
+    const box = await start({ responses: 5, forms: 1 });
+    const path = `/forms/${box.forms()[0]!.id}/responses?page_size=10`;
+    box.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 3 });
+    const limited = await get(box, path);
+    expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '3']);
+    box.injectFault({ kind: 'bad-record', index: 1 });
+    const bad = (await (await get(box, path)).json()) as { items: unknown[] };
+    expect(bad.items).toHaveLength(5);
+    expect((bad.items[1] as { token: unknown }).token).toBe(17);
+    box.injectFault({ kind: 'truncated-json' });
+    await expect((await get(box, path)).json()).rejects.toThrow();
+    box.injectFault({ kind: 'reset' });
+    await expect(get(box, path)).rejects.toThrow();
+    box.injectFault({ kind: 'status', status: 503 });
+    expect((await get(box, '/forms')).status).toBe(200);
+    expect((await get(box, path)).status).toBe(503);
+    expect(box.stats().byStatus[503]).toBe(1);
+  });
+
+  it('generates the same data for the same seed and clock', async () => {
+    const now = () => new Date('2026-05-01T00:00:00Z');
+    const a = await startSandbox({ responses: 20, seed: 11, now });
+    const b = await startSandbox({ responses: 20, seed: 11, now });
+    try {
+      expect(a.responses()).toEqual(b.responses());
+      expect(a.forms()).toEqual(b.forms());
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe('typeform sandbox malformed records', () => {
+  it('keeps a malformed-record fault for the first page that has a record to replace', async () => {
+    const box = await start({ responses: 0, forms: 1 });
+    const path = `/forms/${box.forms()[0]!.id}/responses`;
+    box.injectFault({ kind: 'bad-record' });
+    expect(((await (await get(box, path)).json()) as Page).items).toEqual([]);
+    box.addResponses(2);
+    const items = ((await (await get(box, path)).json()) as Page).items;
+    expect(items.map((i) => i.token)).toContain(17);
+  });
+});
