@@ -1,0 +1,106 @@
+import { ANSWER_CONDITION_TYPES, type ProfileCondition, type StoredProfile } from './profile.js';
+import { ConfigError } from './errors.js';
+import { findTable, type DataModel } from './data-model.js';
+import { type ConnectorDefinition } from './connector.js';
+import { type Mapping } from './mapping.js';
+
+// Some columns are read by more than the app's own tables: profiles find customers by the normalized
+// e-mail, join answers to responses by the response key and compare scores. A mapping edit that stops
+// feeding such a column from its usual field leaves those columns empty or wrong for every remapped
+// and new response, and the profiles that read it silently return nobody. Such an edit needs --force.
+
+/** A column that profiles or the customer link read. */
+export interface MappingDependency {
+  table: string;
+  column: string;
+  /** What the column is, for the operator. */
+  role: string;
+  /** Whether a profile with this condition tree reads the column. */
+  readBy: (match: ProfileCondition) => boolean;
+}
+
+function leafTypes(condition: ProfileCondition, into = new Set<string>()): Set<string> {
+  if ('all' in condition) condition.all.forEach((c) => leafTypes(c, into));
+  else if ('any' in condition) condition.any.forEach((c) => leafTypes(c, into));
+  else if ('none' in condition) condition.none.forEach((c) => leafTypes(c, into));
+  else into.add(condition.type);
+  return into;
+}
+
+const everyProfile = () => true;
+const hasAnswerCondition = (match: ProfileCondition) => [...leafTypes(match)].some((t) => (ANSWER_CONDITION_TYPES as readonly string[]).includes(t));
+const hasScoreCondition = (match: ProfileCondition) => leafTypes(match).has('score');
+
+/** The columns of an app's data model that profiles and the customer link depend on. */
+export function mappingDependencies(model: DataModel): MappingDependency[] {
+  const dependencies: MappingDependency[] = [];
+  const primary = findTable(model, model.primaryTable);
+  for (const key of primary?.key ?? []) {
+    dependencies.push({ table: model.primaryTable, column: key, role: 'the response key', readBy: everyProfile });
+  }
+  if (model.customerEmailColumn) {
+    dependencies.push({
+      table: model.primaryTable,
+      column: model.customerEmailColumn,
+      role: 'the normalized e-mail that links each response to its customer',
+      readBy: everyProfile,
+    });
+  }
+  const answers = findTable(model, 'answers');
+  if (answers?.columns.some((c) => c.name === 'score')) {
+    dependencies.push({ table: 'answers', column: 'score', role: 'the score of an answer', readBy: hasScoreCondition });
+  }
+  for (const key of answers?.key.filter((k) => primary?.key.includes(k)) ?? []) {
+    dependencies.push({ table: 'answers', column: key, role: 'the link from an answer to its response', readBy: hasAnswerCondition });
+  }
+  return dependencies;
+}
+
+/** What feeds a column: its enabled mappings' source and transform, in a comparable form. */
+function feedOf(mappings: readonly Mapping[], table: string, column: string): string {
+  return mappings
+    .filter((m) => m.enabled && m.target.table === table && m.target.column === column)
+    .map((m) => `${m.source}|${m.transform}`)
+    .sort()
+    .join(',');
+}
+
+/**
+ * The dependencies an edit breaks: columns no longer fed as before, unless they end up fed as the
+ * connector's defaults feed them (a reset or re-enabling the default is always safe).
+ */
+export function brokenDependencies(before: readonly Mapping[], after: readonly Mapping[], model: DataModel, connector: ConnectorDefinition): MappingDependency[] {
+  return mappingDependencies(model).filter((d) => {
+    const next = feedOf(after, d.table, d.column);
+    return next !== feedOf(before, d.table, d.column) && next !== feedOf(connector.defaultMappings as Mapping[], d.table, d.column);
+  });
+}
+
+/** The profiles that stop working when these dependencies break, by name. */
+export function profilesReading(broken: readonly MappingDependency[], profiles: readonly StoredProfile[]): string[] {
+  return profiles.filter((p) => broken.some((d) => d.readBy(p.definition.match))).map((p) => p.name);
+}
+
+function describeBroken(broken: readonly MappingDependency[]): string {
+  return broken.map((d) => `${d.table}.${d.column} (${d.role})`).join(' and ');
+}
+
+function describeProfiles(names: readonly string[]): string {
+  if (names.length === 0) return 'No profile of this workspace reads it yet';
+  return `Profile(s) ${names.map((n) => `"${n}"`).join(', ')} read it and would return no members (or the wrong ones)`;
+}
+
+/** The refusal of an edit that breaks dependencies without --force. */
+export function dependencyRefusal(broken: readonly MappingDependency[], names: readonly string[]): ConfigError {
+  return new ConfigError(
+    'MAPPING_IN_USE',
+    `This change stops feeding ${describeBroken(broken)} from its usual field. ${describeProfiles(names)}. Nothing was changed.`,
+    { hint: 'To change it anyway, run the same command again with --force; it then lists the profiles that stop working.' },
+  );
+}
+
+/** What the operator is told after a forced edit. */
+export function forcedNotice(broken: readonly MappingDependency[], names: readonly string[], undo?: string): string {
+  const profiles = names.length === 0 ? 'No profile reads it now.' : `Profiles that stop working: ${names.map((n) => `"${n}"`).join(', ')}.`;
+  return `Forced: ${describeBroken(broken)} is no longer fed from its usual field. ${profiles}${undo ? ` Undo it with \`${undo}\`.` : ''}`;
+}
