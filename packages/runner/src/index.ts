@@ -45,3 +45,11 @@ export {
   type RunReport,
 } from './schedule.js';
 export { readScheduleStatus, type InstallationScheduleStatus } from './status.js';
+// ---- App lifecycle: installing ----
+export {
+  installConnector,
+  settingsWithoutSecrets,
+  sourceIdentityOf,
+  type InstallConnectorOptions,
+  type InstallConnectorResult,
+} from './install.js';
