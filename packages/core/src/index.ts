@@ -206,3 +206,4 @@ export {
   forcedNotice,
   type MappingDependency,
 } from './mapping-dependencies.js';
+export { csvField, toCsv, type CsvValue } from './csv.js';
