@@ -143,7 +143,7 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
       handler: async (request, reply) => {
         const members = await ctx.auth.listUsers(request.params.workspace);
         if (!members.some((u) => u.id === request.params.userId)) {
-          throw new ConfigError('WORKSPACE_NOT_FOUND', `No user ${request.params.userId} in workspace "${request.params.workspace}".`, { hint: `GET /workspaces/${request.params.workspace}/users lists them.` });
+          throw new ConfigError('API_ITEM_NOT_FOUND', `No user ${request.params.userId} in workspace "${request.params.workspace}".`, { hint: `GET /workspaces/${request.params.workspace}/users lists them.` });
         }
         request.raw.auditDetails = { role: request.body.role };
         await ctx.auth.setRole({ userId: request.params.userId, workspace: request.params.workspace, role: request.body.role ?? undefined, actor: actorOf(request.principal) });
@@ -199,7 +199,7 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
       response: z.null(),
       handler: async (request, reply) => {
         const revoked = await ctx.auth.revokeApiKey({ workspace: request.params.workspace, id: request.params.id, actor: actorOf(request.principal) });
-        if (!revoked) throw new ConfigError('WORKSPACE_NOT_FOUND', `No API key ${request.params.id} in workspace "${request.params.workspace}".`, { hint: `GET /workspaces/${request.params.workspace}/api-keys lists them.` });
+        if (!revoked) throw new ConfigError('API_ITEM_NOT_FOUND', `No API key ${request.params.id} in workspace "${request.params.workspace}".`, { hint: `GET /workspaces/${request.params.workspace}/api-keys lists them.` });
         return reply.code(204).send();
       },
     }),

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { ConfigError, csvField, describeProfileCondition, profileDefinitionSchema, type ProfileEvaluation, type ProfileMember, type StoredProfile } from '@tributary/core';
+import { ConfigError, csvField, describeProfileCondition, profileConditionSchema, profileDefinitionSchema, type ProfileEvaluation, type ProfileMember, type StoredProfile } from '@tributary/core';
 import { iso } from '../json.js';
 import { pageByKey } from '../pagination.js';
 import { pageOf, pageQuery, route, workspaceParams, type ApiRoute } from '../route.js';
 import type { ApiContext } from './index.js';
 
 // Profiles stay thin here: the store compiles and evaluates them.
+
+// The condition tree is recursive: named, it becomes one component that refers to itself.
+if (!z.globalRegistry.has(profileConditionSchema)) z.globalRegistry.add(profileConditionSchema, { id: 'ProfileCondition' });
 
 const profileParams = workspaceParams.extend({ name: z.string().min(1).max(100) });
 const definitionBody = profileDefinitionSchema.omit({ name: true }).meta({ id: 'ProfileDefinition' });
