@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleAllows, WORKSPACE_ROLES, type WorkspaceRole } from '@tributary/core';
 import { testDatabases } from '@tributary/testing';
 import type { ApiRoute } from './route.js';
-import { startHarness, type Harness } from './test-support/harness.js';
+import { sandboxConfig, startHarness, type Harness } from './test-support/harness.js';
 
 // Every route × every caller: anonymous, each role of workspace acme, and an administrator of
 // another workspace. Generated from the server's own route list, so a new route is walked too.
@@ -31,6 +31,8 @@ describe.each(databases)('the route × role matrix on $dialect', (db) => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness(db, { responses: 10 });
+    // The workspace exists (an app is installed), so that a 404 can only come from the access check.
+    expect((await h.call('POST', '/workspaces/acme/apps/closealert', { key: h.keys.admin, body: { config: sandboxConfig(h.sandbox) } })).status).toBe(201);
   });
   afterAll(async () => {
     await h?.close();
