@@ -42,7 +42,9 @@ export interface ApiRoute {
 }
 
 /** Declares a route with its handler typed by its schemas. */
-export function route<P extends z.ZodObject = z.ZodObject<{}>, Q extends z.ZodObject = z.ZodObject<{}>, B extends z.ZodType = z.ZodUndefined>(
+type NoFields = z.ZodObject<Record<never, z.ZodType>>;
+
+export function route<P extends z.ZodObject = NoFields, Q extends z.ZodObject = NoFields, B extends z.ZodType = z.ZodUndefined>(
   spec: Omit<ApiRoute, 'handler' | 'params' | 'querystring' | 'body'> & {
     params?: P;
     querystring?: Q;

@@ -136,10 +136,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   );
   const connectorFor = (app: string) => connectors.get(app);
   const { store, auth } = options;
-  let jobs: JobQueue | undefined;
+  const queue: { jobs?: JobQueue } = {};
   const metrics =
-    options.metrics ?? createMetrics({ store, connectorFor, now, logger, queueDepth: () => jobs?.depth() ?? 0, ...(options.processMetrics === false ? { defaultMetrics: false } : {}) });
-  jobs = createJobQueue({ store, connectorFor, logger, metrics, now });
+    options.metrics ?? createMetrics({ store, connectorFor, now, logger, queueDepth: () => queue.jobs?.depth() ?? 0, ...(options.processMetrics === false ? { defaultMetrics: false } : {}) });
+  const jobs = createJobQueue({ store, connectorFor, logger, metrics, now });
+  queue.jobs = jobs;
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -236,7 +237,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     });
   }
   app.addHook('onClose', async () => {
-    await jobs?.close();
+    await jobs.close();
   });
 
   return {
