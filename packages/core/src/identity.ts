@@ -25,6 +25,8 @@ export interface User {
   createdAt: Date;
   /** Set while sign-in is refused after too many failed attempts. */
   lockedUntil?: Date;
+  /** True while the password is a one-time password an operator handed out; the user should change it. */
+  mustChangePassword?: boolean;
   /** Each workspace the user belongs to, with the role there. */
   memberships: { workspace: string; role: WorkspaceRole }[];
 }
@@ -41,7 +43,7 @@ export interface ApiKey {
   expiresAt?: Date;
   revokedAt?: Date;
   lastUsedAt?: Date;
-  /** Who created it (user id), when a user did. */
+  /** Who created it, as the audit log names actors (`user:<email>`, `cli:<operator>`). */
   createdBy?: string;
 }
 

@@ -232,7 +232,10 @@ export interface Store
     ProfileStore,
     BillingStore,
     SecretStore,
-    ScheduleStore {}
+    ScheduleStore,
+    IdentityStore,
+    CredentialStore,
+    AuditStore {}
 
 /**
  * Users, sessions and API keys of the HTTP API. Passwords, session tokens and API keys arrive here
@@ -241,14 +244,15 @@ export interface Store
  */
 export interface IdentityStore {
   /** Creates a user with a password hash; refuses an e-mail already taken (`USER_EXISTS`). */
-  createUser(user: { email: string; passwordHash: string }): Promise<User>;
-  /** The user and their password hash, by normalized e-mail; undefined when there is none. */
-  findUserByEmail(email: string): Promise<{ user: User; passwordHash: string } | undefined>;
+  createUser(user: { email: string; passwordHash: string; mustChangePassword?: boolean }): Promise<User>;
+  /** The user, their password hash and failed sign-ins in a row, by normalized e-mail; undefined when there is none. */
+  findUserByEmail(email: string): Promise<{ user: User; passwordHash: string; failedLogins: number } | undefined>;
   getUser(userId: string): Promise<User | undefined>;
   /** Grants (or changes) a user's role in a workspace; a role of undefined removes the membership. */
   setMembership(userId: string, workspace: string, role: WorkspaceRole | undefined): Promise<void>;
   listUsers(workspace: string): Promise<User[]>;
-  setPassword(userId: string, passwordHash: string): Promise<void>;
+  /** Replaces the password hash (and whether it is a one-time password); clears failed sign-ins and the lock. */
+  setPassword(userId: string, passwordHash: string, options?: { mustChangePassword?: boolean }): Promise<void>;
   /** Counts a failed sign-in; locks the account until `lockUntil` when given. */
   recordFailedLogin(userId: string, lockUntil?: Date): Promise<number>;
   /** Clears failed sign-ins and any lock after a successful one. */
@@ -260,6 +264,8 @@ export interface CredentialStore {
   createSession(session: { userId: string; tokenHash: string; csrfToken: string; expiresAt: Date }): Promise<Session>;
   findSession(tokenHash: string, now: Date): Promise<Session | undefined>;
   deleteSession(tokenHash: string): Promise<void>;
+  /** Ends every session of a user (after a password change or reset); returns how many there were. */
+  deleteUserSessions(userId: string): Promise<number>;
   createApiKey(key: Omit<ApiKey, 'id' | 'createdAt' | 'revokedAt' | 'lastUsedAt'> & { secretHash: string }): Promise<ApiKey>;
   /** An unrevoked, unexpired key by its hash; marks it used. */
   findApiKey(secretHash: string, now: Date): Promise<ApiKey | undefined>;

@@ -28,6 +28,8 @@ import { ConnectorVersionPostgres1764500500000 } from './migrations/postgres/176
 import { ConnectorVersionSqlite1764500500000 } from './migrations/sqlite/1764500500000-ConnectorVersion.js';
 import { RunSavedSummaryPostgres1764500600000 } from './migrations/postgres/1764500600000-RunSavedSummary.js';
 import { RunSavedSummarySqlite1764500600000 } from './migrations/sqlite/1764500600000-RunSavedSummary.js';
+import { IdentityPostgres1764600200000 } from './migrations/postgres/1764600200000-Identity.js';
+import { IdentitySqlite1764600200000 } from './migrations/sqlite/1764600200000-Identity.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -199,6 +201,7 @@ function postgresDialect(naming: TableNaming): Dialect {
       PurgedInstallationsPostgres1764500200000,
       ConnectorVersionPostgres1764500500000,
       RunSavedSummaryPostgres1764500600000,
+      IdentityPostgres1764600200000,
     ],
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
@@ -289,6 +292,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
       PurgedInstallationsSqlite1764500200000,
       ConnectorVersionSqlite1764500500000,
       RunSavedSummarySqlite1764500600000,
+      IdentitySqlite1764600200000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',

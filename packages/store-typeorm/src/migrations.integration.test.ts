@@ -292,7 +292,7 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
     });
     await finish(next);
     expect((await store.listSavedCustomers(next, { limit: 10 }))?.customers).toEqual([{ seq: expect.any(Number), ...line }]);
-    await store.revertLastMigration();
+    while ((await applied()).includes('RunSavedSummary1764500600000')) await store.revertLastMigration();
     expect(await applied()).not.toContain('RunSavedSummary1764500600000');
     await store.migrate();
     expect((await store.getRun(next))?.saved).toEqual([{ contact: 'bo@example.com', label: 'Onboarding', fields: { score: 9 } }]);

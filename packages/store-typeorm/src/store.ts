@@ -39,6 +39,10 @@ import { SecretRotation } from './secret-rotation.js';
 // ---- Scheduling (runner) ----
 import type { RunLockResult, ScheduleEntry, ScheduleState } from '@tributary/core';
 import { Scheduling } from './scheduling.js';
+// ---- Identity: users, sessions, API keys, audit log ----
+import type { ApiKey, AuditEvent, Session, User, WorkspaceRole } from '@tributary/core';
+import { Identities } from './identity.js';
+import { AuditLog } from './audit.js';
 
 /** Options of {@link createStore}. */
 export interface StoreOptions {
@@ -121,6 +125,9 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   private readonly secretRotation: SecretRotation;
   // ---- Scheduling (runner) ----
   private readonly scheduling: Scheduling;
+  // ---- Identity ----
+  private readonly identities: Identities;
+  private readonly auditLog: AuditLog;
 
   constructor(
     private readonly db: Database,
@@ -141,6 +148,9 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     this.secretRotation = new SecretRotation(db, cipher);
     // ---- Scheduling (runner) ----
     this.scheduling = new Scheduling(db);
+    // ---- Identity ----
+    this.identities = new Identities(db);
+    this.auditLog = new AuditLog(db);
   }
 
   appTable(app: string, table: string): string {
@@ -407,6 +417,79 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   releasePeriodicTask(name: string, periodStart: Date): Promise<void> {
     return this.scheduling.releasePeriodicTask(name, periodStart);
+  }
+
+  // ---- Identity: users, sessions, API keys, audit log ----
+  createUser(user: { email: string; passwordHash: string; mustChangePassword?: boolean }): Promise<User> {
+    return this.identities.createUser(user);
+  }
+
+  findUserByEmail(email: string): Promise<{ user: User; passwordHash: string; failedLogins: number } | undefined> {
+    return this.identities.findUserByEmail(email);
+  }
+
+  getUser(userId: string): Promise<User | undefined> {
+    return this.identities.getUser(userId);
+  }
+
+  setMembership(userId: string, workspace: string, role: WorkspaceRole | undefined): Promise<void> {
+    return this.identities.setMembership(userId, workspace, role);
+  }
+
+  listUsers(workspace: string): Promise<User[]> {
+    return this.identities.listUsers(workspace);
+  }
+
+  setPassword(userId: string, passwordHash: string, options?: { mustChangePassword?: boolean }): Promise<void> {
+    return this.identities.setPassword(userId, passwordHash, options);
+  }
+
+  recordFailedLogin(userId: string, lockUntil?: Date): Promise<number> {
+    return this.identities.recordFailedLogin(userId, lockUntil);
+  }
+
+  clearFailedLogins(userId: string): Promise<void> {
+    return this.identities.clearFailedLogins(userId);
+  }
+
+  createSession(session: { userId: string; tokenHash: string; csrfToken: string; expiresAt: Date }): Promise<Session> {
+    return this.identities.createSession(session);
+  }
+
+  findSession(tokenHash: string, now: Date): Promise<Session | undefined> {
+    return this.identities.findSession(tokenHash, now);
+  }
+
+  deleteSession(tokenHash: string): Promise<void> {
+    return this.identities.deleteSession(tokenHash);
+  }
+
+  deleteUserSessions(userId: string): Promise<number> {
+    return this.identities.deleteUserSessions(userId);
+  }
+
+  createApiKey(key: Omit<ApiKey, 'id' | 'createdAt' | 'revokedAt' | 'lastUsedAt'> & { secretHash: string }): Promise<ApiKey> {
+    return this.identities.createApiKey(key);
+  }
+
+  findApiKey(secretHash: string, now: Date): Promise<ApiKey | undefined> {
+    return this.identities.findApiKey(secretHash, now);
+  }
+
+  listApiKeys(workspace: string): Promise<ApiKey[]> {
+    return this.identities.listApiKeys(workspace);
+  }
+
+  revokeApiKey(id: string, at: Date): Promise<boolean> {
+    return this.identities.revokeApiKey(id, at);
+  }
+
+  recordAudit(event: Omit<AuditEvent, 'id'>): Promise<void> {
+    return this.auditLog.recordAudit(event);
+  }
+
+  listAudit(filter: { workspace?: string; limit: number; before?: string }): Promise<AuditEvent[]> {
+    return this.auditLog.listAudit(filter);
   }
 }
 
