@@ -30,6 +30,8 @@ export interface ApiRoute {
   tags: string[];
   /** The audit action of a change (`installation.install`); every non-GET route has one. */
   audit?: string;
+  /** The auth service audits this change itself once the handler runs; the server audits only refusals before it. */
+  auditedByService?: boolean;
   params?: z.ZodObject;
   querystring?: z.ZodObject;
   body?: z.ZodType;

@@ -61,6 +61,8 @@ declare module 'fastify' {
     auditActor?: string;
     /** Extra audit facts a handler adds (never a secret). */
     auditDetails?: Record<string, unknown>;
+    /** Set once the route's handler runs (past authentication, CSRF, role and validation). */
+    handlerReached?: boolean;
   }
   interface FastifyContextConfig {
     apiRoute?: ApiRoute;
@@ -185,7 +187,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.config.apiRoute;
     metrics.httpRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
-    if (!route?.audit) return;
+    if (!route?.audit || (route.auditedByService && request.handlerReached)) return;
     const params = request.params as Record<string, string | undefined>;
     const status = reply.statusCode;
     try {
@@ -226,6 +228,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         authorize(request, r);
       },
       handler: async (request, reply) => {
+        request.handlerReached = true;
         const result = await r.handler(
           { params: request.params, query: request.query, body: request.body, principal: request.principal, address: request.ip, raw: request },
           reply,

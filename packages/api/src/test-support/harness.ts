@@ -8,7 +8,7 @@ import { createSecretCipher, createStore, type TypeOrmStore } from '@tributary/s
 import type { TestDatabase } from '@tributary/testing';
 import { createApiServer, type ApiServer } from '../server.js';
 import type { AuthService } from '../auth-service.js';
-import { createMemoryAuthService } from './memory-auth.js';
+import { createAuthService } from '@tributary/auth';
 
 // One API over real HTTP on a real database, with the CloseAlert sandbox as its source, and a caller
 // per role: API keys of workspace `acme` for each role, and an admin of workspace `other`.
@@ -42,7 +42,7 @@ export async function startHarness(db: TestDatabase, options: { responses?: numb
   const sandbox = await startSandbox({ responses: options.responses ?? 300, spanDays: 60, seed: 7 });
   const store = await createStore({ url: db.url, cipher: createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' }) });
   await store.migrate();
-  const auth = createMemoryAuthService();
+  const auth = createAuthService({ store });
   const logs: string[] = [];
   const logger = pino(
     { level: 'trace' },
