@@ -22,6 +22,8 @@ import { registerRunner } from './runner.js';
 import { registerProfiles } from './profiles.js';
 // ---- Database ----
 import { registerMigrate } from './migrate.js';
+// ---- HTTP API ----
+import { registerServe } from './serve.js';
 
 /** Adds every sub-command to the program. */
 export function registerCommands(program: Command, io: Io, argv: readonly string[] = []): void {
@@ -47,4 +49,6 @@ export function registerCommands(program: Command, io: Io, argv: readonly string
   registerProfiles(program, io);
   // ---- Database ----
   registerMigrate(program, io);
+  // ---- HTTP API ----
+  registerServe(program, io);
 }
