@@ -39,13 +39,13 @@ describe.each(databases)('tributary serve on $dialect', (db) => {
       await expect.poll(() => /on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout())?.[1], { timeout: 60_000, interval: 100 }).toBeDefined();
       const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout())![1]!;
       expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
-      await expect.poll(async () => (await (await fetch(`${url}/readyz`)).json()).status, { timeout: 30_000 }).toBe('ready');
-      const ready = await (await fetch(`${url}/readyz`)).json();
-      expect(ready.checks.map((c: { name: string }) => c.name)).toEqual(['database', 'migrations', 'runner']);
+      await expect.poll(async () => ((await (await fetch(`${url}/readyz`)).json()) as { status: string }).status, { timeout: 30_000 }).toBe('ready');
+      const ready = (await (await fetch(`${url}/readyz`)).json()) as { checks: { name: string }[] };
+      expect(ready.checks.map((c) => c.name)).toEqual(['database', 'migrations', 'runner']);
       const login = await fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@example.com', password }) });
       expect(login.status).toBe(200);
       const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-      const me = await (await fetch(`${url}/auth/me`, { headers: { cookie } })).json();
+      const me = (await (await fetch(`${url}/auth/me`, { headers: { cookie } })).json()) as { memberships: unknown };
       expect(me.memberships).toEqual([{ workspace: 'acme', role: 'admin' }]);
       expect(await (await fetch(`${url}/metrics`)).text()).toContain('tributary_http_request_duration_seconds');
       expect((await fetch(`${url}/openapi.json`)).status).toBe(200);
