@@ -4,12 +4,14 @@ import { benchBackfill } from './backfill.js';
 import { benchConnectorRead } from './connector-read.js';
 import { benchProfiles } from './profiles.js';
 import { benchRunner } from './runner.js';
+import { benchApi } from './api.js';
 
 const benchmarks: Record<string, () => Promise<Record<string, string | number> | Record<string, string | number>[]>> = {
   'connector-read': () => benchConnectorRead(Number(process.env.BENCH_RESPONSES ?? 100_000)),
   backfill: () => benchBackfill(Number(process.env.BENCH_RESPONSES ?? 200_000)),
   profiles: () => benchProfiles(Number(process.env.BENCH_PROFILES_RESPONSES ?? 1_000_000)),
   runner: () => benchRunner(Number(process.env.BENCH_RUNNER_INSTALLATIONS ?? 2000)),
+  api: () => benchApi(Number(process.env.BENCH_API_RESPONSES ?? 1_000_000)),
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
