@@ -17,7 +17,11 @@ const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_API_SECONDS ?? 10);
 const RUNS = 200;
 
-async function benchOne(dialect: 'postgres' | 'sqlite', url: string, responses: number): Promise<Record<string, string | number>[]> {
+async function benchOne(
+  dialect: 'postgres' | 'sqlite',
+  url: string,
+  responses: number,
+): Promise<Record<string, string | number>[]> {
   const seeded = await seedProfilesDatabase(dialect, url, responses);
   const { store, installationId, workspace } = seeded;
   try {
@@ -25,25 +29,71 @@ async function benchOne(dialect: 'postgres' | 'sqlite', url: string, responses: 
     for (let i = 0; i < RUNS; i += 1) {
       const at = new Date(seeded.now.getTime() - (RUNS - i) * 3_600_000);
       const runId = await store.startRun(installationId, at);
-      await store.finishRun(runId, { status: 'succeeded', fetched: 40, inserted: 40, unchanged: 0, rejected: 0, saved: [], warnings: [] }, new Date(at.getTime() + 20_000));
+      await store.finishRun(
+        runId,
+        {
+          status: 'succeeded',
+          fetched: 40,
+          inserted: 40,
+          unchanged: 0,
+          rejected: 0,
+          saved: [],
+          warnings: [],
+        },
+        new Date(at.getTime() + 20_000),
+      );
     }
     const auth = createAuthService({ store });
-    const { secret } = await auth.createApiKey({ workspace, role: 'marketer', name: 'bench', actor: 'bench' });
-    const server = await createApiServer({ store, connectors: [closeAlertConnector as unknown as ConnectorDefinition], auth, now: () => seeded.now, processMetrics: false });
+    const { secret } = await auth.createApiKey({
+      workspace,
+      role: 'marketer',
+      name: 'bench',
+      actor: 'bench',
+    });
+    const server = await createApiServer({
+      store,
+      connectors: [closeAlertConnector as unknown as ConnectorDefinition],
+      auth,
+      now: () => seeded.now,
+      processMetrics: false,
+    });
     const base = await server.listen();
     const headers = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
     const { name: _, ...definition } = seeded.unhappy;
     const targets = [
-      { name: 'GET runs', method: 'GET' as const, path: `/workspaces/${workspace}/runs?limit=50`, target: 50 },
+      {
+        name: 'GET runs',
+        method: 'GET' as const,
+        path: `/workspaces/${workspace}/runs?limit=50`,
+        target: 50,
+      },
       { name: 'GET apps', method: 'GET' as const, path: `/workspaces/${workspace}/apps`, target: 50 },
-      { name: 'POST profile preview', method: 'POST' as const, path: `/workspaces/${workspace}/profiles/preview?limit=20`, body: JSON.stringify(definition), target: 100 },
+      {
+        name: 'POST profile preview',
+        method: 'POST' as const,
+        path: `/workspaces/${workspace}/profiles/preview?limit=20`,
+        body: JSON.stringify(definition),
+        target: 100,
+      },
     ];
     const rows: Record<string, string | number>[] = [];
     try {
       for (const t of targets) {
-        const check = await fetch(`${base}${t.path}`, { method: t.method, headers, ...(t.body ? { body: t.body } : {}) });
-        if (check.status !== 200) throw new Error(`${t.name} answered ${check.status}: ${await check.text()}`);
-        const result = await autocannon({ url: `${base}${t.path}`, method: t.method, headers, ...(t.body ? { body: t.body } : {}), connections: CONNECTIONS, duration: DURATION_S });
+        const check = await fetch(`${base}${t.path}`, {
+          method: t.method,
+          headers,
+          ...(t.body ? { body: t.body } : {}),
+        });
+        if (check.status !== 200)
+          throw new Error(`${t.name} answered ${check.status}: ${await check.text()}`);
+        const result = await autocannon({
+          url: `${base}${t.path}`,
+          method: t.method,
+          headers,
+          ...(t.body ? { body: t.body } : {}),
+          connections: CONNECTIONS,
+          duration: DURATION_S,
+        });
         rows.push({
           benchmark: `api ${dialect}`,
           route: t.name,

@@ -15,15 +15,30 @@ describe.each(databases)('access to the HTTP API on $dialect', (db) => {
   let apiKey: string;
   beforeAll(async () => {
     h = await startHarness(db, { responses: 10 });
-    await h.auth.createUser({ email: 'Ada@Example.com', workspace: 'acme', role: 'marketer', password: PASSWORD, actor: 'test' });
-    expect((await h.call('POST', '/workspaces/acme/apps/closealert', { key: h.keys.admin, body: { config: sandboxConfig(h.sandbox) } })).status).toBe(201);
+    await h.auth.createUser({
+      email: 'Ada@Example.com',
+      workspace: 'acme',
+      role: 'marketer',
+      password: PASSWORD,
+      actor: 'test',
+    });
+    expect(
+      (
+        await h.call('POST', '/workspaces/acme/apps/closealert', {
+          key: h.keys.admin,
+          body: { config: sandboxConfig(h.sandbox) },
+        })
+      ).status,
+    ).toBe(201);
   });
   afterAll(async () => {
     await h?.close();
   });
 
   it('signs in with an HttpOnly SameSite cookie and answers the CSRF token', async () => {
-    const login = await h.call('POST', '/auth/login', { body: { email: 'ada@example.com', password: PASSWORD } });
+    const login = await h.call('POST', '/auth/login', {
+      body: { email: 'ada@example.com', password: PASSWORD },
+    });
     expect(login.status).toBe(200);
     const setCookie = login.headers.get('set-cookie')!;
     expect(setCookie).toMatch(new RegExp(`^${SESSION_COOKIE}=`));
@@ -33,7 +48,12 @@ describe.each(databases)('access to the HTTP API on $dialect', (db) => {
     csrf = login.json.csrfToken;
     expect(csrf.length).toBeGreaterThan(16);
     const me = await h.call('GET', '/auth/me', { headers: { cookie } });
-    expect(me.json).toMatchObject({ kind: 'user', email: 'ada@example.com', memberships: [{ workspace: 'acme', role: 'marketer' }], csrfToken: csrf });
+    expect(me.json).toMatchObject({
+      kind: 'user',
+      email: 'ada@example.com',
+      memberships: [{ workspace: 'acme', role: 'marketer' }],
+      csrfToken: csrf,
+    });
   });
 
   it('refuses a change made with the cookie but without the CSRF header, and takes it with the header', async () => {
@@ -41,26 +61,40 @@ describe.each(databases)('access to the HTTP API on $dialect', (db) => {
     const without = await h.call('POST', '/workspaces/acme/profiles', { headers: { cookie }, body });
     expect(without.status).toBe(403);
     expect(without.json.code).toBe('API_CSRF_INVALID');
-    const wrong = await h.call('POST', '/workspaces/acme/profiles', { headers: { cookie, [CSRF_HEADER]: `${csrf}x` }, body });
+    const wrong = await h.call('POST', '/workspaces/acme/profiles', {
+      headers: { cookie, [CSRF_HEADER]: `${csrf}x` },
+      body,
+    });
     expect(wrong.json.code).toBe('API_CSRF_INVALID');
     // Reading needs no token: a cross-site page cannot read the answer anyway.
     expect((await h.call('GET', '/workspaces/acme/profiles', { headers: { cookie } })).status).toBe(200);
     // Installing an app gets the workspace through the app route's role (marketer < admin): refused after CSRF.
-    const install = await h.call('POST', '/workspaces/acme/apps/closealert', { headers: { cookie, [CSRF_HEADER]: csrf }, body: { config: {} } });
+    const install = await h.call('POST', '/workspaces/acme/apps/closealert', {
+      headers: { cookie, [CSRF_HEADER]: csrf },
+      body: { config: {} },
+    });
     expect(install.json.code).toBe('API_ROLE_REQUIRED');
-    const created = await h.call('POST', '/workspaces/acme/profiles', { headers: { cookie, [CSRF_HEADER]: csrf }, body });
+    const created = await h.call('POST', '/workspaces/acme/profiles', {
+      headers: { cookie, [CSRF_HEADER]: csrf },
+      body,
+    });
     expect(created.status).toBe(201);
   });
 
   it('signs out: the cookie no longer works', async () => {
-    expect((await h.call('POST', '/auth/logout', { headers: { cookie, [CSRF_HEADER]: csrf } })).status).toBe(204);
+    expect((await h.call('POST', '/auth/logout', { headers: { cookie, [CSRF_HEADER]: csrf } })).status).toBe(
+      204,
+    );
     const after = await h.call('GET', '/auth/me', { headers: { cookie } });
     expect(after.status).toBe(401);
     expect(after.json.code).toBe('API_AUTH_REQUIRED');
   });
 
   it('scopes an API key to its workspace and role, and a revoked key stops working', async () => {
-    const created = await h.call('POST', '/workspaces/acme/api-keys', { key: h.keys.admin, body: { name: 'ci', role: 'viewer', expiresInDays: 30 } });
+    const created = await h.call('POST', '/workspaces/acme/api-keys', {
+      key: h.keys.admin,
+      body: { name: 'ci', role: 'viewer', expiresInDays: 30 },
+    });
     expect(created.status).toBe(201);
     apiKey = created.json.secret;
     expect(apiKey).toMatch(/^trb_/);
@@ -68,14 +102,27 @@ describe.each(databases)('access to the HTTP API on $dialect', (db) => {
     const listed = await h.call('GET', '/workspaces/acme/api-keys', { key: h.keys.admin });
     expect(listed.text).not.toContain(apiKey);
     expect((await h.call('GET', '/workspaces/acme/runs', { key: apiKey })).status).toBe(200);
-    expect((await h.call('POST', '/workspaces/acme/profiles', { key: apiKey, body: { name: 'x', match: { type: 'score', op: '<', value: 3 } } })).status).toBe(403);
+    expect(
+      (
+        await h.call('POST', '/workspaces/acme/profiles', {
+          key: apiKey,
+          body: { name: 'x', match: { type: 'score', op: '<', value: 3 } },
+        })
+      ).status,
+    ).toBe(403);
     expect((await h.call('GET', '/workspaces/other/runs', { key: apiKey })).status).toBe(404);
     // A key needs no CSRF token: it is not sent by browsers on their own.
-    expect((await h.call('DELETE', `/workspaces/acme/api-keys/${created.json.key.id}`, { key: h.keys.admin })).status).toBe(204);
+    expect(
+      (await h.call('DELETE', `/workspaces/acme/api-keys/${created.json.key.id}`, { key: h.keys.admin }))
+        .status,
+    ).toBe(204);
     const revoked = await h.call('GET', '/workspaces/acme/runs', { key: apiKey });
     expect(revoked.status).toBe(401);
     expect(revoked.json.code).toBe('API_AUTH_REQUIRED');
-    expect((await h.call('GET', '/workspaces/acme/runs', { headers: { authorization: 'Bearer trb_unknown' } })).status).toBe(401);
+    expect(
+      (await h.call('GET', '/workspaces/acme/runs', { headers: { authorization: 'Bearer trb_unknown' } }))
+        .status,
+    ).toBe(401);
   });
 
   it('answers every failure as { code, message, hint } with its status', async () => {
@@ -83,22 +130,46 @@ describe.each(databases)('access to the HTTP API on $dialect', (db) => {
       ['GET', '/no/such/route', undefined, 404, 'API_ROUTE_NOT_FOUND'],
       ['GET', '/workspaces/acme/runs?limit=0', undefined, 400, 'API_REQUEST_INVALID'],
       ['GET', '/workspaces/acme/runs?cursor=garbage', undefined, 400, 'API_REQUEST_INVALID'],
-      ['POST', '/workspaces/acme/profiles', { name: 'x', match: { type: 'score', op: '~', value: 1 } }, 400, 'API_REQUEST_INVALID'],
+      [
+        'POST',
+        '/workspaces/acme/profiles',
+        { name: 'x', match: { type: 'score', op: '~', value: 1 } },
+        400,
+        'API_REQUEST_INVALID',
+      ],
       ['GET', '/workspaces/acme/apps/typeform', undefined, 404, 'APP_NOT_INSTALLED'],
-      ['POST', '/workspaces/acme/apps/closealert', { config: sandboxConfig(h.sandbox) }, 409, 'APP_ALREADY_INSTALLED'],
+      [
+        'POST',
+        '/workspaces/acme/apps/closealert',
+        { config: sandboxConfig(h.sandbox) },
+        409,
+        'APP_ALREADY_INSTALLED',
+      ],
       ['GET', '/workspaces/acme/profiles/none', undefined, 404, 'PROFILE_NOT_FOUND'],
-      ['POST', '/workspaces/acme/profiles', { name: 'detractors', match: { type: 'score', op: '<', value: 3 } }, 409, 'PROFILE_EXISTS'],
+      [
+        'POST',
+        '/workspaces/acme/profiles',
+        { name: 'detractors', match: { type: 'score', op: '<', value: 3 } },
+        409,
+        'PROFILE_EXISTS',
+      ],
       ['POST', '/workspaces/acme/apps/nope', { config: {} }, 404, 'APP_UNKNOWN'],
       ['POST', '/workspaces/acme/apps/closealert', { config: { projectKey: '../x' } }, 400, 'CONFIG_INVALID'],
       ['GET', '/connectors/nope', undefined, 404, 'APP_UNKNOWN'],
     ];
     for (const [method, path, body, status, code] of cases) {
-      const answer = await h.call(method, path, { key: h.keys.admin, ...(body !== undefined ? { body } : {}) });
+      const answer = await h.call(method, path, {
+        key: h.keys.admin,
+        ...(body !== undefined ? { body } : {}),
+      });
       expect({ path, status: answer.status, code: answer.json.code }).toEqual({ path, status, code });
       expect(Object.keys(answer.json).sort()).toEqual(['code', 'hint', 'message']);
       expect(answer.headers.get('x-request-id')).toBeTruthy();
     }
-    const big = await h.call('POST', '/workspaces/acme/profiles', { key: h.keys.admin, body: { name: 'x', description: 'y'.repeat(2_000_000), match: { type: 'score', op: '<', value: 3 } } });
+    const big = await h.call('POST', '/workspaces/acme/profiles', {
+      key: h.keys.admin,
+      body: { name: 'x', description: 'y'.repeat(2_000_000), match: { type: 'score', op: '<', value: 3 } },
+    });
     expect(big.status).toBe(413);
     expect(big.json.code).toBe('API_BODY_TOO_LARGE');
   });

@@ -76,28 +76,46 @@ export function statusOf(error: TributaryError): number {
 /** The body of an error; a bug's message is replaced, since it may carry internals. */
 export function errorBodyOf(error: TributaryError): ErrorBody {
   if (error.actor === 'bug') {
-    return { code: error.code, message: 'An unexpected failure inside Tributary; it is logged with this request id.', hint: 'Report it with the request id.' };
+    return {
+      code: error.code,
+      message: 'An unexpected failure inside Tributary; it is logged with this request id.',
+      hint: 'Report it with the request id.',
+    };
   }
   return { code: error.code, message: error.message, hint: error.hint ?? null };
 }
 
 /** Anything a route threw, as a Tributary error; Fastify's own errors (validation, body size, bad JSON) included. */
 export function asTributaryError(error: unknown): TributaryError {
-  const fastify = error as { code?: unknown; statusCode?: unknown; validation?: unknown; validationContext?: unknown; message?: unknown };
+  const fastify = error as {
+    code?: unknown;
+    statusCode?: unknown;
+    validation?: unknown;
+    validationContext?: unknown;
+    message?: unknown;
+  };
   if (error instanceof z.ZodError) {
-    return new ConfigError('API_REQUEST_INVALID', `Invalid request: ${describeIssues(error)}`, { hint: 'See /openapi.json for what this route takes.' });
+    return new ConfigError('API_REQUEST_INVALID', `Invalid request: ${describeIssues(error)}`, {
+      hint: 'See /openapi.json for what this route takes.',
+    });
   }
   if (fastify.validation !== undefined) {
     const where = typeof fastify.validationContext === 'string' ? fastify.validationContext : 'request';
     const cause = (error as { cause?: unknown }).cause;
     const detail = cause instanceof z.ZodError ? describeIssues(cause) : String(fastify.message);
-    return new ConfigError('API_REQUEST_INVALID', `Invalid ${where}: ${detail}`, { hint: 'See /openapi.json for what this route takes.' });
+    return new ConfigError('API_REQUEST_INVALID', `Invalid ${where}: ${detail}`, {
+      hint: 'See /openapi.json for what this route takes.',
+    });
   }
   if (fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new ConfigError('API_BODY_TOO_LARGE', 'The request body is larger than this server accepts.', { hint: 'Send a smaller body.' });
+    return new ConfigError('API_BODY_TOO_LARGE', 'The request body is larger than this server accepts.', {
+      hint: 'Send a smaller body.',
+    });
   }
   if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
-    return new ConfigError('API_REQUEST_INVALID', `Invalid request: ${String(fastify.message)}`, { hint: 'See /openapi.json for what this route takes.' });
+    return new ConfigError('API_REQUEST_INVALID', `Invalid request: ${String(fastify.message)}`, {
+      hint: 'See /openapi.json for what this route takes.',
+    });
   }
   return toTributaryError(error);
 }

@@ -1,4 +1,10 @@
-export { createApiServer, SESSION_COOKIE, CSRF_HEADER, type ApiServer, type ApiServerOptions } from './server.js';
+export {
+  createApiServer,
+  SESSION_COOKIE,
+  CSRF_HEADER,
+  type ApiServer,
+  type ApiServerOptions,
+} from './server.js';
 export type { AuthService } from './auth-service.js';
 export { createMetrics, type ApiMetrics } from './metrics.js';
 export { errorBodyOf, statusOf, type ErrorBody } from './http-errors.js';

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigError, isTributaryError, type ConnectorDefinition, type Installation, type Logger, type Store } from '@tributary/core';
+import {
+  ConfigError,
+  isTributaryError,
+  type ConnectorDefinition,
+  type Installation,
+  type Logger,
+  type Store,
+} from '@tributary/core';
 import { remapStoredRecords, runSync, type SyncResult } from '@tributary/runner';
 import type { ApiMetrics } from './metrics.js';
 
@@ -56,7 +63,11 @@ export function createJobQueue(options: {
 
   const execute = async (job: Job, installation: Installation) => {
     const connector = options.connectorFor(installation.app);
-    if (!connector) throw new ConfigError('CONNECTOR_MISSING', `No connector "${installation.app}" is loaded in this server.`);
+    if (!connector)
+      throw new ConfigError(
+        'CONNECTOR_MISSING',
+        `No connector "${installation.app}" is loaded in this server.`,
+      );
     job.status = 'running';
     job.startedAt = now();
     const locked = await store.withRunLock(installation.id, async () => {
@@ -76,8 +87,16 @@ export function createJobQueue(options: {
         });
         job.runId = result.runId;
         metrics.runFinished(installation.app, result, (now().getTime() - job.startedAt!.getTime()) / 1000);
-        if (result.status !== 'succeeded') job.error = { code: result.errorCode ?? 'INTERNAL', message: result.error ?? 'The run failed.' };
-        job.result = { runId: result.runId, status: result.status, fetched: result.fetched, inserted: result.inserted, unchanged: result.unchanged, rejected: result.rejected };
+        if (result.status !== 'succeeded')
+          job.error = { code: result.errorCode ?? 'INTERNAL', message: result.error ?? 'The run failed.' };
+        job.result = {
+          runId: result.runId,
+          status: result.status,
+          fetched: result.fetched,
+          inserted: result.inserted,
+          unchanged: result.unchanged,
+          rejected: result.rejected,
+        };
         return result.status === 'succeeded';
       }
       const counts = await store.countRows(installation.id);
@@ -94,12 +113,19 @@ export function createJobQueue(options: {
           job.progress = { done: records, ...(total !== undefined ? { total } : {}) };
         },
       });
-      job.result = { records: result.records, skipped: result.skipped, newContacts: result.newContacts, interrupted: result.interrupted, tables: result.tables };
+      job.result = {
+        records: result.records,
+        skipped: result.skipped,
+        newContacts: result.newContacts,
+        interrupted: result.interrupted,
+        tables: result.tables,
+      };
       return !result.interrupted;
     });
     if (!locked.acquired) {
       job.status = 'skipped';
-      job.note = 'Another sync or remap of this installation was running; nothing was done. Try again when it has finished.';
+      job.note =
+        'Another sync or remap of this installation was running; nothing was done. Try again when it has finished.';
     } else job.status = locked.value ? 'succeeded' : 'failed';
   };
 
@@ -113,8 +139,20 @@ export function createJobQueue(options: {
 
   return {
     enqueue(kind, installation) {
-      if (closed) throw new ConfigError('API_REQUEST_INVALID', 'The server is shutting down and takes no new jobs.', { hint: 'Try again once it is back.' });
-      const job: Job = { id: randomUUID(), kind, workspace: installation.workspace, app: installation.app, installationId: installation.id, status: 'queued', createdAt: now(), progress: { done: 0 } };
+      if (closed)
+        throw new ConfigError('API_REQUEST_INVALID', 'The server is shutting down and takes no new jobs.', {
+          hint: 'Try again once it is back.',
+        });
+      const job: Job = {
+        id: randomUUID(),
+        kind,
+        workspace: installation.workspace,
+        app: installation.app,
+        installationId: installation.id,
+        status: 'queued',
+        createdAt: now(),
+        progress: { done: 0 },
+      };
       remember(job);
       waiting += 1;
       const previous = chains.get(installation.id) ?? Promise.resolve();
@@ -129,7 +167,9 @@ export function createJobQueue(options: {
           await execute(job, installation);
         } catch (error) {
           job.status = 'failed';
-          job.error = isTributaryError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'An unexpected failure; see the server log.' };
+          job.error = isTributaryError(error)
+            ? { code: error.code, message: error.message }
+            : { code: 'INTERNAL', message: 'An unexpected failure; see the server log.' };
           logger.error({ err: error, jobId: job.id }, 'job failed');
         } finally {
           job.finishedAt = now();

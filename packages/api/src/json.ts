@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import type { ApiKey, AuditEvent, ConnectorDefinition, Installation, Invoice, RunRecord, User } from '@tributary/core';
+import type {
+  ApiKey,
+  AuditEvent,
+  ConnectorDefinition,
+  Installation,
+  Invoice,
+  RunRecord,
+  User,
+} from '@tributary/core';
 import { settingsWithoutSecrets } from '@tributary/runner';
 
 // Domain objects as the API shows them: dates as ISO-8601 text, never a secret.
@@ -21,7 +29,10 @@ export const installationSchema = z
   })
   .meta({ id: 'Installation' });
 
-export function installationJson(installation: Installation, connector: ConnectorDefinition | undefined): z.infer<typeof installationSchema> {
+export function installationJson(
+  installation: Installation,
+  connector: ConnectorDefinition | undefined,
+): z.infer<typeof installationSchema> {
   return {
     id: installation.id,
     workspace: installation.workspace,
@@ -82,7 +93,13 @@ export function runJson(run: RunRecord, full = false): z.infer<typeof runSchema>
 }
 
 export const userSchema = z
-  .object({ id: z.string(), email: z.string(), createdAt: z.string(), lockedUntil: z.string().nullable(), role: z.string().nullable() })
+  .object({
+    id: z.string(),
+    email: z.string(),
+    createdAt: z.string(),
+    lockedUntil: z.string().nullable(),
+    role: z.string().nullable(),
+  })
   .meta({ id: 'User' });
 
 export function userJson(user: User, workspace: string): z.infer<typeof userSchema> {

@@ -7,7 +7,11 @@ import type { RunOutcome } from '@tributary/core';
 
 export interface ApiMetrics {
   readonly registry: Registry;
-  runFinished(app: string, outcome: Pick<RunOutcome, 'status' | 'fetched' | 'inserted' | 'rejected'>, seconds: number): void;
+  runFinished(
+    app: string,
+    outcome: Pick<RunOutcome, 'status' | 'fetched' | 'inserted' | 'rejected'>,
+    seconds: number,
+  ): void;
   sourceWait(app: string, code: string): void;
   sourceRequest(app: string, status: string): void;
   profileEvaluated(seconds: number): void;
@@ -29,7 +33,12 @@ export function createMetrics(options: {
 }): ApiMetrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'tributary_' });
-  const runs = new Counter({ name: 'tributary_runs_total', help: 'Sync runs finished by this process, by app and status', labelNames: ['app', 'status'], registers: [registry] });
+  const runs = new Counter({
+    name: 'tributary_runs_total',
+    help: 'Sync runs finished by this process, by app and status',
+    labelNames: ['app', 'status'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'tributary_run_duration_seconds',
     help: 'Duration of sync runs',
@@ -37,10 +46,30 @@ export function createMetrics(options: {
     buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
     registers: [registry],
   });
-  const records = new Counter({ name: 'tributary_records_total', help: 'Records fetched, stored and rejected by syncs', labelNames: ['app', 'kind'], registers: [registry] });
-  const requests = new Counter({ name: 'tributary_source_requests_total', help: 'Requests to source APIs, by status', labelNames: ['app', 'status'], registers: [registry] });
-  const retries = new Counter({ name: 'tributary_source_retries_total', help: 'Retried source requests', labelNames: ['app', 'code'], registers: [registry] });
-  const rateLimitWaits = new Counter({ name: 'tributary_source_rate_limit_waits_total', help: 'Pauses for a source rate limit', labelNames: ['app'], registers: [registry] });
+  const records = new Counter({
+    name: 'tributary_records_total',
+    help: 'Records fetched, stored and rejected by syncs',
+    labelNames: ['app', 'kind'],
+    registers: [registry],
+  });
+  const requests = new Counter({
+    name: 'tributary_source_requests_total',
+    help: 'Requests to source APIs, by status',
+    labelNames: ['app', 'status'],
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'tributary_source_retries_total',
+    help: 'Retried source requests',
+    labelNames: ['app', 'code'],
+    registers: [registry],
+  });
+  const rateLimitWaits = new Counter({
+    name: 'tributary_source_rate_limit_waits_total',
+    help: 'Pauses for a source rate limit',
+    labelNames: ['app'],
+    registers: [registry],
+  });
   const profileLatency = new Histogram({
     name: 'tributary_profile_evaluation_seconds',
     help: 'Profile evaluation latency',
@@ -60,7 +89,9 @@ export function createMetrics(options: {
     help: 'Syncs waiting: installations due now, plus jobs queued in this process',
     registers: [registry],
     async collect() {
-      const due = (await store.listSchedules()).filter((e) => (e.state?.nextRunAt ?? e.installedAt).getTime() <= now().getTime()).length;
+      const due = (await store.listSchedules()).filter(
+        (e) => (e.state?.nextRunAt ?? e.installedAt).getTime() <= now().getTime(),
+      ).length;
       this.set(due + (options.queueDepth?.() ?? 0));
     },
   });
@@ -70,7 +101,9 @@ export function createMetrics(options: {
     registers: [registry],
     async collect() {
       const t = now().getTime();
-      const due = (await store.listSchedules()).map((e) => (e.state?.nextRunAt ?? e.installedAt).getTime()).filter((at) => at <= t);
+      const due = (await store.listSchedules())
+        .map((e) => (e.state?.nextRunAt ?? e.installedAt).getTime())
+        .filter((at) => at <= t);
       this.set(due.length === 0 ? 0 : (t - Math.min(...due)) / 1000);
     },
   });
@@ -88,7 +121,11 @@ export function createMetrics(options: {
         if (!connector?.credentialsExpireAt || !parsed?.success) continue;
         try {
           const at = connector.credentialsExpireAt(parsed.data);
-          if (at) this.set({ workspace: installation.workspace, app: installation.app }, Math.floor((at.getTime() - now().getTime()) / DAY_MS));
+          if (at)
+            this.set(
+              { workspace: installation.workspace, app: installation.app },
+              Math.floor((at.getTime() - now().getTime()) / DAY_MS),
+            );
         } catch (error) {
           options.logger.debug({ err: error, installationId: installation.id }, 'token expiry unreadable');
         }

@@ -26,7 +26,9 @@ describe('the OpenAPI document', () => {
       const path = route.url.replace(/:(\w+)/g, '{$1}');
       const operation = document.paths[path]?.[route.method.toLowerCase()];
       expect(operation, `${route.method} ${route.url}`).toBeDefined();
-      expect(operation.description).toContain(route.access === 'public' ? 'anyone' : route.access === 'signed-in' ? 'signed-in' : route.access);
+      expect(operation.description).toContain(
+        route.access === 'public' ? 'anyone' : route.access === 'signed-in' ? 'signed-in' : route.access,
+      );
       for (const name of route.url.match(/:(\w+)/g) ?? []) {
         expect(operation.parameters.map((p: { name: string }) => p.name)).toContain(name.slice(1));
       }

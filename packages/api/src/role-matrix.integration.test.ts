@@ -12,7 +12,14 @@ const databases = await testDatabases('api-roles');
 type Caller = 'anonymous' | WorkspaceRole | 'outsider';
 const CALLERS: Caller[] = ['anonymous', ...WORKSPACE_ROLES, 'outsider'];
 
-const PARAMS: Record<string, string> = { workspace: 'acme', app: 'closealert', name: 'no-such-profile', runId: randomUUID(), id: randomUUID(), userId: randomUUID() };
+const PARAMS: Record<string, string> = {
+  workspace: 'acme',
+  app: 'closealert',
+  name: 'no-such-profile',
+  runId: randomUUID(),
+  id: randomUUID(),
+  userId: randomUUID(),
+};
 
 function pathOf(route: ApiRoute): string {
   return route.url.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(PARAMS[name] ?? 'x'));
@@ -32,7 +39,14 @@ describe.each(databases)('the route × role matrix on $dialect', (db) => {
   beforeAll(async () => {
     h = await startHarness(db, { responses: 10 });
     // The workspace exists (an app is installed), so that a 404 can only come from the access check.
-    expect((await h.call('POST', '/workspaces/acme/apps/closealert', { key: h.keys.admin, body: { config: sandboxConfig(h.sandbox) } })).status).toBe(201);
+    expect(
+      (
+        await h.call('POST', '/workspaces/acme/apps/closealert', {
+          key: h.keys.admin,
+          body: { config: sandboxConfig(h.sandbox) },
+        })
+      ).status,
+    ).toBe(201);
   });
   afterAll(async () => {
     await h?.close();
@@ -42,9 +56,11 @@ describe.each(databases)('the route × role matrix on $dialect', (db) => {
     expect(h.server.routes.length).toBeGreaterThan(40);
     for (const route of h.server.routes) {
       expect(['public', 'signed-in', ...WORKSPACE_ROLES]).toContain(route.access);
-      if (WORKSPACE_ROLES.includes(route.access as WorkspaceRole)) expect(route.url).toMatch(/^\/workspaces\/:workspace\//);
+      if (WORKSPACE_ROLES.includes(route.access as WorkspaceRole))
+        expect(route.url).toMatch(/^\/workspaces\/:workspace\//);
       // A preview changes nothing; every other non-GET route is a change and is audited.
-      if (route.method !== 'GET' && !route.url.endsWith('/preview')) expect(route.audit, `${route.method} ${route.url}`).toMatch(/^[a-z-]+\.[a-z-]+$/);
+      if (route.method !== 'GET' && !route.url.endsWith('/preview'))
+        expect(route.audit, `${route.method} ${route.url}`).toMatch(/^[a-z-]+\.[a-z-]+$/);
     }
   });
 
@@ -53,7 +69,10 @@ describe.each(databases)('the route × role matrix on $dialect', (db) => {
     for (const route of h.server.routes) {
       for (const caller of CALLERS) {
         const key = caller === 'anonymous' ? undefined : h.keys[caller];
-        const answer = await h.call(route.method, pathOf(route), { ...(key ? { key } : {}), ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { body: {} }) });
+        const answer = await h.call(route.method, pathOf(route), {
+          ...(key ? { key } : {}),
+          ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { body: {} }),
+        });
         const want = expected(route, caller);
         const code = answer.json?.code as string | undefined;
         const denied =
@@ -61,18 +80,31 @@ describe.each(databases)('the route × role matrix on $dialect', (db) => {
           (answer.status === 403 && code === 'API_ROLE_REQUIRED') ||
           (answer.status === 404 && code === 'WORKSPACE_NOT_FOUND');
         const ok = want === 'allowed' ? !denied && answer.status < 500 : answer.status === want && denied;
-        if (!ok) failures.push(`${route.method} ${route.url} as ${caller}: want ${want}, got ${answer.status} ${code ?? ''}`);
+        if (!ok)
+          failures.push(
+            `${route.method} ${route.url} as ${caller}: want ${want}, got ${answer.status} ${code ?? ''}`,
+          );
       }
     }
     expect(failures).toEqual([]);
   });
 
   it('never shows one workspace to a caller of another: a marketer of acme reading runs of other gets 404', async () => {
-    const key = (await h.auth.createApiKey({ workspace: 'acme', role: 'marketer', name: 'm', actor: 'test' })).secret;
-    for (const path of ['/workspaces/other/runs', '/workspaces/other/apps', '/workspaces/other/profiles', `/workspaces/other/runs/${randomUUID()}`]) {
+    const key = (await h.auth.createApiKey({ workspace: 'acme', role: 'marketer', name: 'm', actor: 'test' }))
+      .secret;
+    for (const path of [
+      '/workspaces/other/runs',
+      '/workspaces/other/apps',
+      '/workspaces/other/profiles',
+      `/workspaces/other/runs/${randomUUID()}`,
+    ]) {
       const answer = await h.call('GET', path, { key });
       expect(answer.status).toBe(404);
-      expect(answer.json).toEqual({ code: 'WORKSPACE_NOT_FOUND', message: expect.any(String), hint: expect.any(String) });
+      expect(answer.json).toEqual({
+        code: 'WORKSPACE_NOT_FOUND',
+        message: expect.any(String),
+        hint: expect.any(String),
+      });
     }
   });
 });

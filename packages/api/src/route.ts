@@ -46,12 +46,19 @@ export interface ApiRoute {
 /** Declares a route with its handler typed by its schemas. */
 type NoFields = z.ZodObject<Record<never, z.ZodType>>;
 
-export function route<P extends z.ZodObject = NoFields, Q extends z.ZodObject = NoFields, B extends z.ZodType = z.ZodUndefined>(
+export function route<
+  P extends z.ZodObject = NoFields,
+  Q extends z.ZodObject = NoFields,
+  B extends z.ZodType = z.ZodUndefined,
+>(
   spec: Omit<ApiRoute, 'handler' | 'params' | 'querystring' | 'body'> & {
     params?: P;
     querystring?: Q;
     body?: B;
-    handler(request: RouteRequest<z.output<P>, z.output<Q>, z.output<B>>, reply: FastifyReply): Promise<unknown>;
+    handler(
+      request: RouteRequest<z.output<P>, z.output<Q>, z.output<B>>,
+      reply: FastifyReply,
+    ): Promise<unknown>;
   },
 ): ApiRoute {
   return spec as ApiRoute;
@@ -62,9 +69,18 @@ export const workspaceName = z
   .string()
   .min(1)
   .max(100)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must start with a letter or digit and hold only letters, digits, _ . -');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    'must start with a letter or digit and hold only letters, digits, _ . -',
+  );
 export const workspaceParams = z.object({ workspace: workspaceName });
-export const appParams = workspaceParams.extend({ app: z.string().min(1).max(100).regex(/^[a-z][a-z0-9_]*$/, 'must be an app id such as closealert') });
+export const appParams = workspaceParams.extend({
+  app: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[a-z][a-z0-9_]*$/, 'must be an app id such as closealert'),
+});
 
 /** Cursor pagination of list routes. */
 export const pageQuery = z.object({
@@ -74,7 +90,10 @@ export const pageQuery = z.object({
 
 /** A page of a list. */
 export function pageOf<T extends z.ZodType>(item: T) {
-  return z.object({ items: z.array(item), next: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last one') });
+  return z.object({
+    items: z.array(item),
+    next: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last one'),
+  });
 }
 
 /** The error answers every route may give, for the OpenAPI document. */

@@ -13,7 +13,12 @@ export interface RunnerFeed {
   settled(): Promise<void>;
 }
 
-export function feedRunnerMetrics(options: { metrics: ApiMetrics; store: RunLogStore; logger: Logger; now?: () => Date }): RunnerFeed {
+export function feedRunnerMetrics(options: {
+  metrics: ApiMetrics;
+  store: RunLogStore;
+  logger: Logger;
+  now?: () => Date;
+}): RunnerFeed {
   const now = options.now ?? (() => new Date());
   let heartbeat: Date | undefined;
   const pending = new Set<Promise<void>>();
@@ -27,9 +32,20 @@ export function feedRunnerMetrics(options: { metrics: ApiMetrics; store: RunLogS
         .then((run) => {
           if (!run || run.status === 'running') return;
           const seconds = run.finishedAt ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000 : 0;
-          options.metrics.runFinished(app, { status: run.status === 'abandoned' ? 'failed' : run.status, fetched: run.fetched, inserted: run.inserted, rejected: run.rejected }, seconds);
+          options.metrics.runFinished(
+            app,
+            {
+              status: run.status === 'abandoned' ? 'failed' : run.status,
+              fetched: run.fetched,
+              inserted: run.inserted,
+              rejected: run.rejected,
+            },
+            seconds,
+          );
         })
-        .catch((error: unknown) => options.logger.warn({ err: error }, 'the metrics could not read a finished run'))
+        .catch((error: unknown) =>
+          options.logger.warn({ err: error }, 'the metrics could not read a finished run'),
+        )
         .finally(() => pending.delete(read));
       pending.add(read);
     },
@@ -41,16 +57,37 @@ export function feedRunnerMetrics(options: { metrics: ApiMetrics; store: RunLogS
 }
 
 /** A server that answers GET /metrics only: for `tributary runner --metrics-port`. */
-export async function startMetricsServer(metrics: ApiMetrics, options: { host?: string; port: number }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startMetricsServer(
+  metrics: ApiMetrics,
+  options: { host?: string; port: number },
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'API_ROUTE_NOT_FOUND', message: 'Only GET /metrics is served here.', hint: null }));
+      response
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({
+            code: 'API_ROUTE_NOT_FOUND',
+            message: 'Only GET /metrics is served here.',
+            hint: null,
+          }),
+        );
       return;
     }
     metrics
       .text()
       .then((text) => response.writeHead(200, { 'content-type': metrics.contentType }).end(text))
-      .catch(() => response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'STORE_UNREACHABLE', message: 'The metrics could not be read.', hint: null })));
+      .catch(() =>
+        response
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end(
+            JSON.stringify({
+              code: 'STORE_UNREACHABLE',
+              message: 'The metrics could not be read.',
+              hint: null,
+            }),
+          ),
+      );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

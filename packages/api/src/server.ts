@@ -1,11 +1,31 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { ConfigError, roleAllows, roleIn, silentLogger, type ConnectorDefinition, type Logger, type Principal, type Session, type Store } from '@tributary/core';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import {
+  ConfigError,
+  roleAllows,
+  roleIn,
+  silentLogger,
+  type ConnectorDefinition,
+  type Logger,
+  type Principal,
+  type Session,
+  type Store,
+} from '@tributary/core';
 import { actorOf, type AuthService } from './auth-service.js';
 import { asTributaryError, errorBodyOf, statusOf } from './http-errors.js';
 import { createJobQueue, type JobQueue } from './jobs.js';
@@ -51,7 +71,14 @@ export interface ApiServer {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Paths pino must blank in access logs: credentials travel in these headers. */
-const REDACT = ['req.headers.authorization', 'req.headers.cookie', `req.headers["${CSRF_HEADER}"]`, 'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie'];
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  `req.headers["${CSRF_HEADER}"]`,
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+];
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -82,7 +109,9 @@ async function authenticate(request: FastifyRequest, auth: AuthService): Promise
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const principal = match ? await auth.authenticateApiKey(match[1]!) : undefined;
     if (!principal) {
-      throw new ConfigError('API_AUTH_REQUIRED', 'The API key is unknown, revoked or expired.', { hint: 'Send `Authorization: Bearer trb_…` with a valid key; an administrator creates one with `tributary api-keys create`.' });
+      throw new ConfigError('API_AUTH_REQUIRED', 'The API key is unknown, revoked or expired.', {
+        hint: 'Send `Authorization: Bearer trb_…` with a valid key; an administrator creates one with `tributary api-keys create`.',
+      });
     }
     request.principal = principal;
     return;
@@ -102,23 +131,38 @@ function authorize(request: FastifyRequest, route: ApiRoute): void {
   if (route.access === 'public') return;
   const principal = request.principal;
   if (!principal) {
-    throw new ConfigError('API_AUTH_REQUIRED', 'Sign in or send an API key to use this route.', { hint: 'POST /auth/login with your e-mail and password, or send `Authorization: Bearer trb_…`.' });
+    throw new ConfigError('API_AUTH_REQUIRED', 'Sign in or send an API key to use this route.', {
+      hint: 'POST /auth/login with your e-mail and password, or send `Authorization: Bearer trb_…`.',
+    });
   }
   if (request.session && !SAFE_METHODS.has(request.method)) {
     const sent = request.headers[CSRF_HEADER];
     if (typeof sent !== 'string' || !sameText(sent, request.session.csrfToken)) {
-      throw new ConfigError('API_CSRF_INVALID', `A change made with a session cookie must carry the session's CSRF token in the ${CSRF_HEADER} header.`, { hint: 'GET /auth/me returns it as csrfToken.' });
+      throw new ConfigError(
+        'API_CSRF_INVALID',
+        `A change made with a session cookie must carry the session's CSRF token in the ${CSRF_HEADER} header.`,
+        { hint: 'GET /auth/me returns it as csrfToken.' },
+      );
     }
   }
   if (route.access === 'signed-in') return;
   const workspace = (request.params as { workspace?: string }).workspace;
   const held = workspace === undefined ? undefined : roleIn(principal, workspace);
   // Outside the caller's workspaces the workspace does not exist for them: 404, never its data.
-  if (held === undefined) throw new ConfigError('WORKSPACE_NOT_FOUND', `There is no workspace "${workspace ?? ''}" you have access to.`, { hint: 'Ask an administrator of the workspace for a role in it.' });
+  if (held === undefined)
+    throw new ConfigError(
+      'WORKSPACE_NOT_FOUND',
+      `There is no workspace "${workspace ?? ''}" you have access to.`,
+      { hint: 'Ask an administrator of the workspace for a role in it.' },
+    );
   if (!roleAllows(held, route.access)) {
-    throw new ConfigError('API_ROLE_REQUIRED', `This needs the ${route.access} role in workspace "${workspace}"; you are ${held === 'admin' ? 'an' : 'a'} ${held} there.`, {
-      hint: 'Ask an administrator of the workspace for that role.',
-    });
+    throw new ConfigError(
+      'API_ROLE_REQUIRED',
+      `This needs the ${route.access} role in workspace "${workspace}"; you are ${held === 'admin' ? 'an' : 'a'} ${held} there.`,
+      {
+        hint: 'Ask an administrator of the workspace for that role.',
+      },
+    );
   }
 }
 
@@ -131,16 +175,29 @@ function sendError(reply: FastifyReply, error: unknown): FastifyReply {
 
 /** Builds the HTTP API. Nothing listens until `listen`. */
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
-  const logger = (options.logger ?? silentLogger()).child({ component: 'api' }, { redact: { paths: REDACT, censor: '[redacted]' } });
+  const logger = (options.logger ?? silentLogger()).child(
+    { component: 'api' },
+    { redact: { paths: REDACT, censor: '[redacted]' } },
+  );
   const now = options.now ?? (() => new Date());
   const connectors = new Map<string, ConnectorDefinition>(
-    options.connectors instanceof Map ? [...options.connectors] : (options.connectors as readonly ConnectorDefinition[]).map((c) => [c.id, c]),
+    options.connectors instanceof Map
+      ? [...options.connectors]
+      : (options.connectors as readonly ConnectorDefinition[]).map((c) => [c.id, c]),
   );
   const connectorFor = (app: string) => connectors.get(app);
   const { store, auth } = options;
   const queue: { jobs?: JobQueue } = {};
   const metrics =
-    options.metrics ?? createMetrics({ store, connectorFor, now, logger, queueDepth: () => queue.jobs?.depth() ?? 0, ...(options.processMetrics === false ? { defaultMetrics: false } : {}) });
+    options.metrics ??
+    createMetrics({
+      store,
+      connectorFor,
+      now,
+      logger,
+      queueDepth: () => queue.jobs?.depth() ?? 0,
+      ...(options.processMetrics === false ? { defaultMetrics: false } : {}),
+    });
   const jobs = createJobQueue({ store, connectorFor, logger, metrics, now });
   queue.jobs = jobs;
 
@@ -159,16 +216,37 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   await app.register(fastifyCookie);
   await app.register(fastifyHelmet, {
     // The reference page is served by this process; its assets are local, so 'self' is enough.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] } },
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
   });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Tributary API', version: '0.1.0', description: 'Install apps, read runs, edit mappings, build profiles. Every route names the workspace role it needs.' },
+      info: {
+        title: 'Tributary API',
+        version: '0.1.0',
+        description:
+          'Install apps, read runs, edit mappings, build profiles. Every route names the workspace role it needs.',
+      },
       components: {
         securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer trb_…`' },
-          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: `The session cookie of POST /auth/login; changes also need the ${CSRF_HEADER} header` },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key: `Authorization: Bearer trb_…`',
+          },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: SESSION_COOKIE,
+            description: `The session cookie of POST /auth/login; changes also need the ${CSRF_HEADER} header`,
+          },
         },
       },
     },
@@ -182,11 +260,21 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   });
   app.setErrorHandler((error, _request, reply) => sendError(reply, error));
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new ConfigError('API_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`, { hint: 'GET /openapi.json lists every route.' })),
+    sendError(
+      reply,
+      new ConfigError('API_ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`, {
+        hint: 'GET /openapi.json lists every route.',
+      }),
+    ),
   );
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.config.apiRoute;
-    metrics.httpRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    metrics.httpRequest(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     if (!route?.audit || (route.auditedByService && request.handlerReached)) return;
     const params = request.params as Record<string, string | undefined>;
     const status = reply.statusCode;
@@ -197,7 +285,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         ...(params.workspace ? { workspace: params.workspace } : {}),
         ...(targetOf(params) ? { target: targetOf(params)! } : {}),
         address: request.ip,
-        outcome: status < 400 ? 'ok' : status === 401 || status === 403 || status === 404 ? 'denied' : 'failed',
+        outcome:
+          status < 400 ? 'ok' : status === 401 || status === 403 || status === 404 ? 'denied' : 'failed',
         details: { status, requestId: request.id, ...request.auditDetails },
       });
     } catch (error) {
@@ -205,7 +294,18 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     }
   });
 
-  const ctx: ApiContext = { store, auth, connectors, connectorFor, now, jobs, metrics, logger, runner: options.runner, secureCookies: options.secureCookies ?? false };
+  const ctx: ApiContext = {
+    store,
+    auth,
+    connectors,
+    connectorFor,
+    now,
+    jobs,
+    metrics,
+    logger,
+    runner: options.runner,
+    secureCookies: options.secureCookies ?? false,
+  };
   const routes = apiRoutes(ctx);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const r of routes) {
@@ -230,7 +330,14 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       handler: async (request, reply) => {
         request.handlerReached = true;
         const result = await r.handler(
-          { params: request.params, query: request.query, body: request.body, principal: request.principal, address: request.ip, raw: request },
+          {
+            params: request.params,
+            query: request.query,
+            body: request.body,
+            principal: request.principal,
+            address: request.ip,
+            raw: request,
+          },
           reply,
         );
         if (reply.sent) return reply;
@@ -258,6 +365,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
 }
 
 function targetOf(params: Record<string, string | undefined>): string | undefined {
-  const parts = [params.app, params.name, params.runId, params.id, params.userId].filter((p): p is string => p !== undefined);
+  const parts = [params.app, params.name, params.runId, params.id, params.userId].filter(
+    (p): p is string => p !== undefined,
+  );
   return parts.length > 0 ? parts.join('/') : undefined;
 }

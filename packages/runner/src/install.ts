@@ -1,4 +1,14 @@
-import { ConfigError, silentLogger, type BillingSettings, type ConnectorDefinition, type CustomerTableLink, type Installation, type InstallationStore, type AppDataStore, type Logger } from '@tributary/core';
+import {
+  ConfigError,
+  silentLogger,
+  type BillingSettings,
+  type ConnectorDefinition,
+  type CustomerTableLink,
+  type Installation,
+  type InstallationStore,
+  type AppDataStore,
+  type Logger,
+} from '@tributary/core';
 
 // Installing an app, shared by `tributary install` and the HTTP API: the connection check runs before
 // anything is saved, and data kept by an earlier uninstall of the same source is reattached.
@@ -33,7 +43,10 @@ export interface InstallConnectorResult {
 }
 
 /** The connector's config without its secret fields. */
-export function settingsWithoutSecrets(connector: Pick<ConnectorDefinition, 'secrets'>, config: Record<string, unknown>): Record<string, unknown> {
+export function settingsWithoutSecrets(
+  connector: Pick<ConnectorDefinition, 'secrets'>,
+  config: Record<string, unknown>,
+): Record<string, unknown> {
   const secrets = new Set(connector.secrets);
   return Object.fromEntries(Object.entries(config).filter(([key]) => !secrets.has(key)));
 }
@@ -41,7 +54,9 @@ export function settingsWithoutSecrets(connector: Pick<ConnectorDefinition, 'sec
 /** What names the source an installation reads (the connector says, else its non-secret settings), as comparable text. */
 export function sourceIdentityOf(connector: ConnectorDefinition, config: Record<string, unknown>): string {
   if (connector.sourceIdentity) return JSON.stringify(connector.sourceIdentity(config));
-  return JSON.stringify(Object.entries(settingsWithoutSecrets(connector, config)).sort(([a], [b]) => a.localeCompare(b)));
+  return JSON.stringify(
+    Object.entries(settingsWithoutSecrets(connector, config)).sort(([a], [b]) => a.localeCompare(b)),
+  );
 }
 
 /** Checks the settings against the source, then saves the installation and provisions its tables in one step. */
@@ -49,12 +64,21 @@ export async function installConnector(options: InstallConnectorOptions): Promis
   const { store, connector, workspace, config } = options;
   const existing = await store.findInstallation(workspace, connector.id);
   if (existing) {
-    throw new ConfigError('APP_ALREADY_INSTALLED', `${connector.displayName} is already installed in workspace "${workspace}".`, {
-      hint: `Replace its token with \`tributary app token --workspace ${workspace} ${connector.id} --token-file <file>\`, or uninstall it first.`,
-    });
+    throw new ConfigError(
+      'APP_ALREADY_INSTALLED',
+      `${connector.displayName} is already installed in workspace "${workspace}".`,
+      {
+        hint: `Replace its token with \`tributary app token --workspace ${workspace} ${connector.id} --token-file <file>\`, or uninstall it first.`,
+      },
+    );
   }
   const now = options.now?.() ?? new Date();
-  const check = await connector.check({ config, now, logger: options.logger ?? silentLogger(), ...(options.signal ? { signal: options.signal } : {}) });
+  const check = await connector.check({
+    config,
+    now,
+    logger: options.logger ?? silentLogger(),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   // An earlier installation whose data was kept is reattached (same id, rows, checkpoint), but only
   // when it read the same source: another project's checkpoint would skip this one's history.
   const keptData = (await store.listInstallations(workspace))
@@ -76,7 +100,11 @@ export async function installConnector(options: InstallConnectorOptions): Promis
     reattach: kept?.id ?? null,
   });
   const reattached = kept !== undefined && installation.id === kept.id;
-  const result: InstallConnectorResult = { installation, notes: check.notes, apart: keptData.filter((i) => i.id !== installation.id) };
+  const result: InstallConnectorResult = {
+    installation,
+    notes: check.notes,
+    apart: keptData.filter((i) => i.id !== installation.id),
+  };
   if (reattached) {
     result.reattached = kept;
     result.reattachedRows = Object.values(await store.countRows(installation.id)).reduce((n, c) => n + c, 0);

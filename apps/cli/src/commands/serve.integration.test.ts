@@ -14,7 +14,10 @@ const BIN = fileURLToPath(new URL('../bin.ts', import.meta.url));
 const databases = await testDatabases('cli-serve');
 
 function start(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { env: { ...process.env, ...env, LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -28,26 +31,52 @@ describe.each(databases)('tributary serve on $dialect', (db) => {
   const env = { TRIBUTARY_DATABASE_URL: db.url, TRIBUTARY_SECRET_KEY: key.toString('base64') };
 
   it('serves the API with the runner, signs in a user, and stops on SIGTERM', async () => {
-    const store = await createStore({ url: db.url, cipher: createSecretCipher({ keys: { k1: key }, currentKeyId: 'k1' }) });
+    const store = await createStore({
+      url: db.url,
+      cipher: createSecretCipher({ keys: { k1: key }, currentKeyId: 'k1' }),
+    });
     await store.migrate();
     const password = 'a long enough password';
-    await createAuthService({ store }).createUser({ email: 'admin@example.com', workspace: 'acme', role: 'admin', password, actor: 'cli:test' });
+    await createAuthService({ store }).createUser({
+      email: 'admin@example.com',
+      workspace: 'acme',
+      role: 'admin',
+      password,
+      actor: 'cli:test',
+    });
     await store.close();
 
     const server = start(['serve', '--port', '0', '--with-runner'], env);
     try {
-      await expect.poll(() => /on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout())?.[1], { timeout: 60_000, interval: 100 }).toBeDefined();
+      await expect
+        .poll(() => /on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout())?.[1], {
+          timeout: 60_000,
+          interval: 100,
+        })
+        .toBeDefined();
       const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout())![1]!;
       expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
-      await expect.poll(async () => ((await (await fetch(`${url}/readyz`)).json()) as { status: string }).status, { timeout: 30_000 }).toBe('ready');
+      await expect
+        .poll(async () => ((await (await fetch(`${url}/readyz`)).json()) as { status: string }).status, {
+          timeout: 30_000,
+        })
+        .toBe('ready');
       const ready = (await (await fetch(`${url}/readyz`)).json()) as { checks: { name: string }[] };
       expect(ready.checks.map((c) => c.name)).toEqual(['database', 'migrations', 'runner']);
-      const login = await fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@example.com', password }) });
+      const login = await fetch(`${url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@example.com', password }),
+      });
       expect(login.status).toBe(200);
       const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-      const me = (await (await fetch(`${url}/auth/me`, { headers: { cookie } })).json()) as { memberships: unknown };
+      const me = (await (await fetch(`${url}/auth/me`, { headers: { cookie } })).json()) as {
+        memberships: unknown;
+      };
       expect(me.memberships).toEqual([{ workspace: 'acme', role: 'admin' }]);
-      expect(await (await fetch(`${url}/metrics`)).text()).toContain('tributary_http_request_duration_seconds');
+      expect(await (await fetch(`${url}/metrics`)).text()).toContain(
+        'tributary_http_request_duration_seconds',
+      );
       expect((await fetch(`${url}/openapi.json`)).status).toBe(200);
     } finally {
       server.kill('SIGTERM');
@@ -63,7 +92,12 @@ describe.each(databases)('tributary serve on $dialect', (db) => {
   it('runner --metrics-port serves the metrics', async () => {
     const runner = start(['runner', '--metrics-port', '0'], env);
     try {
-      await expect.poll(() => /Metrics at (http:\/\/127\.0\.0\.1:\d+)/.exec(runner.stdout())?.[1], { timeout: 60_000, interval: 100 }).toBeDefined();
+      await expect
+        .poll(() => /Metrics at (http:\/\/127\.0\.0\.1:\d+)/.exec(runner.stdout())?.[1], {
+          timeout: 60_000,
+          interval: 100,
+        })
+        .toBeDefined();
       const url = /Metrics at (http:\/\/127\.0\.0\.1:\d+)/.exec(runner.stdout())![1]!;
       const text = await (await fetch(`${url}/metrics`)).text();
       expect(text).toContain('tributary_queue_depth');

@@ -10,7 +10,11 @@ import { println, type Io } from '../io.js';
 
 const portSchema = z.coerce.number().int().min(0).max(65_535);
 const hostSchema = z.string().trim().min(1).max(255);
-const bodyLimitSchema = z.coerce.number().int().min(1024).max(100 * 1_048_576);
+const bodyLimitSchema = z.coerce
+  .number()
+  .int()
+  .min(1024)
+  .max(100 * 1_048_576);
 
 interface ServeOptions {
   host: string;
@@ -38,7 +42,14 @@ async function serve(io: Io, options: ServeOptions): Promise<void> {
         queue: createEmbeddedQueue({ concurrency: 2, logger: ctx.logger }),
         logger: ctx.logger,
         periodicTasks: [
-          { name: 'invoices', everyMs: 60 * 60 * 1000, run: (now) => produceInvoices({ store, now, connectors: [...CONNECTORS.values()], logger: ctx.logger }).then(() => undefined) },
+          {
+            name: 'invoices',
+            everyMs: 60 * 60 * 1000,
+            run: (now) =>
+              produceInvoices({ store, now, connectors: [...CONNECTORS.values()], logger: ctx.logger }).then(
+                () => undefined,
+              ),
+          },
         ],
         onEvent: feed.onEvent,
       });
@@ -56,9 +67,15 @@ async function serve(io: Io, options: ServeOptions): Promise<void> {
     const stopRequested = new Promise<void>((resolve) => io.onShutdown?.(() => resolve()));
     const url = await server.listen({ host, port });
     await runner?.start();
-    println(io.stdout, `Serving the Tributary API on ${url}${runner ? ' with the runner' : ''}: OpenAPI at ${url}/openapi.json, reference at ${url}/docs. Stop with Ctrl-C.`);
+    println(
+      io.stdout,
+      `Serving the Tributary API on ${url}${runner ? ' with the runner' : ''}: OpenAPI at ${url}/openapi.json, reference at ${url}/docs. Stop with Ctrl-C.`,
+    );
     await stopRequested;
-    println(io.stdout, 'Stopping: no new request is taken; requests in flight finish, running syncs stop after the page they are writing.');
+    println(
+      io.stdout,
+      'Stopping: no new request is taken; requests in flight finish, running syncs stop after the page they are writing.',
+    );
     await server.close();
     await runner?.stop();
     await feed.settled();
@@ -70,7 +87,9 @@ async function serve(io: Io, options: ServeOptions): Promise<void> {
 export function registerServe(program: Command, io: Io): void {
   program
     .command('serve')
-    .description('serve the HTTP API (roles per workspace, OpenAPI, /healthz, /readyz, /metrics) until stopped')
+    .description(
+      'serve the HTTP API (roles per workspace, OpenAPI, /healthz, /readyz, /metrics) until stopped',
+    )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', '3000')
     .option('--with-runner', 'also sync every installed app every hour in this process')

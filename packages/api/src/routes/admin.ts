@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { ConfigError, isTributaryError, workspaceRoleSchema } from '@tributary/core';
 import { actorOf } from '../auth-service.js';
-import { apiKeyJson, apiKeySchema, auditJson, auditSchema, invoiceJson, invoiceSchema, iso, userJson, userSchema } from '../json.js';
+import {
+  apiKeyJson,
+  apiKeySchema,
+  auditJson,
+  auditSchema,
+  invoiceJson,
+  invoiceSchema,
+  iso,
+  userJson,
+  userSchema,
+} from '../json.js';
 import { pageByKey } from '../pagination.js';
 import { pageOf, pageQuery, route, workspaceParams, type ApiRoute } from '../route.js';
 import type { ApiContext } from './index.js';
@@ -40,23 +50,40 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
           z.object({
             app: z.string(),
             installationId: z.string(),
-            token: z.object({ expiresAt: z.string().nullable(), daysLeft: z.number().nullable(), problem: z.string().nullable() }),
-            lastRun: z.object({ id: z.string(), status: z.string(), startedAt: z.string(), errorCode: z.string().nullable() }).nullable(),
+            token: z.object({
+              expiresAt: z.string().nullable(),
+              daysLeft: z.number().nullable(),
+              problem: z.string().nullable(),
+            }),
+            lastRun: z
+              .object({
+                id: z.string(),
+                status: z.string(),
+                startedAt: z.string(),
+                errorCode: z.string().nullable(),
+              })
+              .nullable(),
             attention: z.array(z.string()),
           }),
         ),
       }),
       handler: async (request) => {
         const now = ctx.now();
-        const installations = (await ctx.store.listInstallations(request.params.workspace)).filter((i) => i.status === 'active');
-        const latest = new Map((await ctx.store.latestRuns(installations.map((i) => i.id))).map((r) => [r.installationId, r]));
+        const installations = (await ctx.store.listInstallations(request.params.workspace)).filter(
+          (i) => i.status === 'active',
+        );
+        const latest = new Map(
+          (await ctx.store.latestRuns(installations.map((i) => i.id))).map((r) => [r.installationId, r]),
+        );
         const apps = installations.map((installation) => {
           const attention: string[] = [];
           const connector = ctx.connectorFor(installation.app);
           let expiresAt: Date | null = null;
           let problem: string | null = null;
-          if (!connector) problem = `No connector "${installation.app}" is loaded in this server: it cannot sync.`;
-          else if (installation.secretError) problem = `The token cannot be opened: ${installation.secretError}`;
+          if (!connector)
+            problem = `No connector "${installation.app}" is loaded in this server: it cannot sync.`;
+          else if (installation.secretError)
+            problem = `The token cannot be opened: ${installation.secretError}`;
           else {
             const parsed = connector.configSchema.safeParse(installation.config);
             try {
@@ -66,17 +93,35 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
               problem = isTributaryError(error) ? error.message : 'The stored token cannot be read.';
             }
           }
-          const daysLeft = expiresAt ? Math.max(0, Math.ceil((expiresAt.getTime() - now.getTime()) / DAY_MS)) : null;
+          const daysLeft = expiresAt
+            ? Math.max(0, Math.ceil((expiresAt.getTime() - now.getTime()) / DAY_MS))
+            : null;
           if (problem) attention.push(problem);
-          else if (daysLeft !== null && daysLeft <= 14) attention.push(`The token expires in ${daysLeft} day(s): replace it with PUT …/apps/${installation.app}/token.`);
+          else if (daysLeft !== null && daysLeft <= 14)
+            attention.push(
+              `The token expires in ${daysLeft} day(s): replace it with PUT …/apps/${installation.app}/token.`,
+            );
           const run = latest.get(installation.id);
-          if (run?.status === 'failed') attention.push(`The last run failed${run.errorCode ? ` [${run.errorCode}]` : ''}: ${run.error ?? 'no reason recorded'}`);
-          if (run?.status === 'abandoned') attention.push('The last run was abandoned: its process died; the next run resumes after its last committed page.');
+          if (run?.status === 'failed')
+            attention.push(
+              `The last run failed${run.errorCode ? ` [${run.errorCode}]` : ''}: ${run.error ?? 'no reason recorded'}`,
+            );
+          if (run?.status === 'abandoned')
+            attention.push(
+              'The last run was abandoned: its process died; the next run resumes after its last committed page.',
+            );
           return {
             app: installation.app,
             installationId: installation.id,
             token: { expiresAt: iso(expiresAt), daysLeft, problem },
-            lastRun: run ? { id: run.id, status: run.status, startedAt: run.startedAt.toISOString(), errorCode: run.errorCode ?? null } : null,
+            lastRun: run
+              ? {
+                  id: run.id,
+                  status: run.status,
+                  startedAt: run.startedAt.toISOString(),
+                  errorCode: run.errorCode ?? null,
+                }
+              : null,
             attention,
           };
         });
@@ -90,12 +135,22 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
       summary: 'The audit log of the workspace, newest first',
       tags: ['administration'],
       params: workspaceParams,
-      querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), cursor: z.string().max(200).optional() }),
+      querystring: z.object({
+        limit: z.coerce.number().int().min(1).max(500).default(50),
+        cursor: z.string().max(200).optional(),
+      }),
       response: pageOf(auditSchema),
       handler: async (request) => {
-        const events = await ctx.auth.listAudit({ workspace: request.params.workspace, limit: request.query.limit + 1, ...(request.query.cursor ? { before: request.query.cursor } : {}) });
+        const events = await ctx.auth.listAudit({
+          workspace: request.params.workspace,
+          limit: request.query.limit + 1,
+          ...(request.query.cursor ? { before: request.query.cursor } : {}),
+        });
         const page = events.slice(0, request.query.limit);
-        return { items: page.map(auditJson), next: events.length > request.query.limit ? page[page.length - 1]!.id : null };
+        return {
+          items: page.map(auditJson),
+          next: events.length > request.query.limit ? page[page.length - 1]!.id : null,
+        };
       },
     }),
     route({
@@ -108,7 +163,11 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
       querystring: pageQuery,
       response: pageOf(userSchema),
       handler: async (request) => {
-        const page = pageByKey(await ctx.auth.listUsers(request.params.workspace), (u) => u.email, request.query);
+        const page = pageByKey(
+          await ctx.auth.listUsers(request.params.workspace),
+          (u) => u.email,
+          request.query,
+        );
         return { items: page.items.map((u) => userJson(u, request.params.workspace)), next: page.next };
       },
     }),
@@ -125,7 +184,12 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
       status: 201,
       response: z.object({ user: userSchema, oneTimePassword: z.string().nullable() }),
       handler: async (request) => {
-        const { user, oneTimePassword } = await ctx.auth.createUser({ email: request.body.email, workspace: request.params.workspace, role: request.body.role, actor: actorOf(request.principal) });
+        const { user, oneTimePassword } = await ctx.auth.createUser({
+          email: request.body.email,
+          workspace: request.params.workspace,
+          role: request.body.role,
+          actor: actorOf(request.principal),
+        });
         request.raw.auditDetails = { email: user.email, role: request.body.role };
         return { user: userJson(user, request.params.workspace), oneTimePassword: oneTimePassword ?? null };
       },
@@ -145,10 +209,19 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
       handler: async (request, reply) => {
         const members = await ctx.auth.listUsers(request.params.workspace);
         if (!members.some((u) => u.id === request.params.userId)) {
-          throw new ConfigError('API_ITEM_NOT_FOUND', `No user ${request.params.userId} in workspace "${request.params.workspace}".`, { hint: `GET /workspaces/${request.params.workspace}/users lists them.` });
+          throw new ConfigError(
+            'API_ITEM_NOT_FOUND',
+            `No user ${request.params.userId} in workspace "${request.params.workspace}".`,
+            { hint: `GET /workspaces/${request.params.workspace}/users lists them.` },
+          );
         }
         request.raw.auditDetails = { role: request.body.role };
-        await ctx.auth.setRole({ userId: request.params.userId, workspace: request.params.workspace, role: request.body.role ?? undefined, actor: actorOf(request.principal) });
+        await ctx.auth.setRole({
+          userId: request.params.userId,
+          workspace: request.params.workspace,
+          role: request.body.role ?? undefined,
+          actor: actorOf(request.principal),
+        });
         return reply.code(204).send();
       },
     }),
@@ -162,7 +235,11 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
       querystring: pageQuery,
       response: pageOf(apiKeySchema),
       handler: async (request) => {
-        const page = pageByKey(await ctx.auth.listApiKeys(request.params.workspace), (k) => k.id, request.query);
+        const page = pageByKey(
+          await ctx.auth.listApiKeys(request.params.workspace),
+          (k) => k.id,
+          request.query,
+        );
         return { items: page.items.map(apiKeyJson), next: page.next };
       },
     }),
@@ -175,7 +252,11 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
       summary: 'Create an API key; its secret is in this answer only',
       tags: ['administration'],
       params: workspaceParams,
-      body: z.object({ name: z.string().trim().min(1).max(100), role: workspaceRoleSchema, expiresInDays: z.number().int().min(1).max(3650).optional() }),
+      body: z.object({
+        name: z.string().trim().min(1).max(100),
+        role: workspaceRoleSchema,
+        expiresInDays: z.number().int().min(1).max(3650).optional(),
+      }),
       status: 201,
       response: z.object({ key: apiKeySchema, secret: z.string().describe('Shown once: store it now') }),
       handler: async (request) => {
@@ -183,7 +264,9 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
           workspace: request.params.workspace,
           role: request.body.role,
           name: request.body.name,
-          ...(request.body.expiresInDays ? { expiresAt: new Date(ctx.now().getTime() + request.body.expiresInDays * DAY_MS) } : {}),
+          ...(request.body.expiresInDays
+            ? { expiresAt: new Date(ctx.now().getTime() + request.body.expiresInDays * DAY_MS) }
+            : {}),
           actor: actorOf(request.principal),
         });
         request.raw.auditDetails = { prefix: key.prefix, role: key.role, name: key.name };
@@ -202,8 +285,17 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
       status: 204,
       response: z.null(),
       handler: async (request, reply) => {
-        const revoked = await ctx.auth.revokeApiKey({ workspace: request.params.workspace, id: request.params.id, actor: actorOf(request.principal) });
-        if (!revoked) throw new ConfigError('API_ITEM_NOT_FOUND', `No API key ${request.params.id} in workspace "${request.params.workspace}".`, { hint: `GET /workspaces/${request.params.workspace}/api-keys lists them.` });
+        const revoked = await ctx.auth.revokeApiKey({
+          workspace: request.params.workspace,
+          id: request.params.id,
+          actor: actorOf(request.principal),
+        });
+        if (!revoked)
+          throw new ConfigError(
+            'API_ITEM_NOT_FOUND',
+            `No API key ${request.params.id} in workspace "${request.params.workspace}".`,
+            { hint: `GET /workspaces/${request.params.workspace}/api-keys lists them.` },
+          );
         return reply.code(204).send();
       },
     }),

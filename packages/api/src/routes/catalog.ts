@@ -11,13 +11,18 @@ const connectorSchema = z
     version: z.string(),
     pricing: z.unknown().nullable(),
     secretFields: z.array(z.string()),
-    config: z.record(z.string(), z.unknown()).describe('JSON Schema of the settings; secret fields carry writeOnly and x-secret'),
+    config: z
+      .record(z.string(), z.unknown())
+      .describe('JSON Schema of the settings; secret fields carry writeOnly and x-secret'),
   })
   .meta({ id: 'Connector' });
 
 /** The settings' JSON Schema, with the secrets marked so that a form masks them and never shows them back. */
 export function configJsonSchema(connector: ConnectorDefinition): Record<string, unknown> {
-  const schema = z.toJSONSchema(connector.configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> & { properties?: Record<string, Record<string, unknown>> };
+  const schema = z.toJSONSchema(connector.configSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  > & { properties?: Record<string, Record<string, unknown>> };
   for (const field of connector.secrets) {
     const property = schema.properties?.[field];
     if (property) Object.assign(property, { writeOnly: true, 'x-secret': true });
@@ -40,7 +45,10 @@ function connectorJson(connector: ConnectorDefinition): z.infer<typeof connector
 
 export function connectorOrThrow(ctx: ApiContext, app: string): ConnectorDefinition {
   const connector = ctx.connectorFor(app);
-  if (!connector) throw new ConfigError('APP_UNKNOWN', `There is no app "${app}".`, { hint: `Known apps: ${[...ctx.connectors.keys()].join(', ')}.` });
+  if (!connector)
+    throw new ConfigError('APP_UNKNOWN', `There is no app "${app}".`, {
+      hint: `Known apps: ${[...ctx.connectors.keys()].join(', ')}.`,
+    });
   return connector;
 }
 

@@ -48,15 +48,25 @@ export function jobJson(job: Job): z.infer<typeof jobSchema> {
 }
 
 /** The active installation of an app in a workspace, or a 404. */
-export async function activeInstallation(ctx: ApiContext, workspace: string, app: string): Promise<Installation> {
+export async function activeInstallation(
+  ctx: ApiContext,
+  workspace: string,
+  app: string,
+): Promise<Installation> {
   const installation = await ctx.store.findInstallation(workspace, app);
   if (!installation) {
-    throw new ConfigError('APP_NOT_INSTALLED', `${app} is not installed in workspace "${workspace}".`, { hint: `GET /workspaces/${workspace}/apps lists what is.` });
+    throw new ConfigError('APP_NOT_INSTALLED', `${app} is not installed in workspace "${workspace}".`, {
+      hint: `GET /workspaces/${workspace}/apps lists what is.`,
+    });
   }
   return installation;
 }
 
-const customerTableSchema = z.object({ table: z.string().min(1).max(200), emailColumn: z.string().min(1).max(100), idColumn: z.string().min(1).max(100) });
+const customerTableSchema = z.object({
+  table: z.string().min(1).max(200),
+  emailColumn: z.string().min(1).max(100),
+  idColumn: z.string().min(1).max(100),
+});
 
 export function installationRoutes(ctx: ApiContext): ApiRoute[] {
   const json = (i: Installation) => installationJson(i, ctx.connectorFor(i.app));
@@ -86,7 +96,11 @@ export function installationRoutes(ctx: ApiContext): ApiRoute[] {
       querystring: pageQuery,
       response: pageOf(installationSchema),
       handler: async (request) => {
-        const page = pageByKey(await ctx.store.listInstallations(request.params.workspace), (i) => i.id, request.query);
+        const page = pageByKey(
+          await ctx.store.listInstallations(request.params.workspace),
+          (i) => i.id,
+          request.query,
+        );
         return { items: page.items.map(json), next: page.next };
       },
     }),
@@ -98,7 +112,8 @@ export function installationRoutes(ctx: ApiContext): ApiRoute[] {
       tags: ['apps'],
       params: appParams,
       response: installationSchema,
-      handler: async (request) => json(await activeInstallation(ctx, request.params.workspace, request.params.app)),
+      handler: async (request) =>
+        json(await activeInstallation(ctx, request.params.workspace, request.params.app)),
     }),
     route({
       method: 'POST',
@@ -109,16 +124,28 @@ export function installationRoutes(ctx: ApiContext): ApiRoute[] {
       tags: ['apps'],
       params: appParams,
       body: z.object({
-        config: z.record(z.string(), z.unknown()).describe("The app's settings (GET /connectors/{app} gives their JSON Schema), secrets included"),
+        config: z
+          .record(z.string(), z.unknown())
+          .describe("The app's settings (GET /connectors/{app} gives their JSON Schema), secrets included"),
         billing: billingSettingsSchema.optional(),
         customerTable: customerTableSchema.optional(),
       }),
       status: 201,
-      response: z.object({ installation: installationSchema, notes: z.array(z.string()), reattachedRows: z.number().nullable() }),
+      response: z.object({
+        installation: installationSchema,
+        notes: z.array(z.string()),
+        reattachedRows: z.number().nullable(),
+      }),
       handler: async (request) => {
         const connector = connectorOrThrow(ctx, request.params.app);
-        const config = parseUserInput(connector.configSchema, request.body.config, `${connector.displayName} settings`) as Record<string, unknown>;
-        request.raw.auditDetails = { settings: Object.keys(config).filter((k) => !connector.secrets.includes(k)) };
+        const config = parseUserInput(
+          connector.configSchema,
+          request.body.config,
+          `${connector.displayName} settings`,
+        ) as Record<string, unknown>;
+        request.raw.auditDetails = {
+          settings: Object.keys(config).filter((k) => !connector.secrets.includes(k)),
+        };
         const result = await installConnector({
           store: ctx.store,
           connector,
@@ -150,17 +177,28 @@ export function installationRoutes(ctx: ApiContext): ApiRoute[] {
         const connector = connectorOrThrow(ctx, request.params.app);
         const [secretField, ...others] = connector.secrets;
         if (secretField === undefined || others.length > 0) {
-          throw new ConfigError('TOKEN_NOT_APPLICABLE', `${connector.displayName} does not have exactly one secret token to replace.`);
+          throw new ConfigError(
+            'TOKEN_NOT_APPLICABLE',
+            `${connector.displayName} does not have exactly one secret token to replace.`,
+          );
         }
         // The listing opens no token it cannot, so that a token whose key was lost can still be replaced.
-        const listed = (await ctx.store.listInstallations(request.params.workspace)).find((i) => i.app === request.params.app && i.status === 'active');
-        const installation = listed ?? (await activeInstallation(ctx, request.params.workspace, request.params.app));
-        const config = parseUserInput(connector.configSchema, { ...installation.config, [secretField]: request.body.token }, `${connector.displayName} settings`, { [secretField]: 'token' }) as Record<
-          string,
-          unknown
-        >;
+        const listed = (await ctx.store.listInstallations(request.params.workspace)).find(
+          (i) => i.app === request.params.app && i.status === 'active',
+        );
+        const installation =
+          listed ?? (await activeInstallation(ctx, request.params.workspace, request.params.app));
+        const config = parseUserInput(
+          connector.configSchema,
+          { ...installation.config, [secretField]: request.body.token },
+          `${connector.displayName} settings`,
+          { [secretField]: 'token' },
+        ) as Record<string, unknown>;
         const check = await connector.check({ config, now: ctx.now(), logger: ctx.logger });
-        const updated = await ctx.store.updateInstallation(installation.id, { config, secretFields: connector.secrets });
+        const updated = await ctx.store.updateInstallation(installation.id, {
+          config,
+          secretFields: connector.secrets,
+        });
         return { installation: json(updated), notes: check.notes };
       },
     }),
@@ -208,7 +246,13 @@ export function installationRoutes(ctx: ApiContext): ApiRoute[] {
       params: appParams,
       status: 202,
       response: jobSchema,
-      handler: async (request) => jobJson(ctx.jobs.enqueue('sync', await activeInstallation(ctx, request.params.workspace, request.params.app))),
+      handler: async (request) =>
+        jobJson(
+          ctx.jobs.enqueue(
+            'sync',
+            await activeInstallation(ctx, request.params.workspace, request.params.app),
+          ),
+        ),
     }),
     route({
       method: 'GET',
@@ -221,7 +265,11 @@ export function installationRoutes(ctx: ApiContext): ApiRoute[] {
       handler: async (request) => {
         const job = ctx.jobs.get(request.params.id);
         if (!job || job.workspace !== request.params.workspace) {
-          throw new ConfigError('API_JOB_NOT_FOUND', `No job ${request.params.id} in workspace "${request.params.workspace}".`, { hint: 'Jobs are kept by the serving process only, until it restarts.' });
+          throw new ConfigError(
+            'API_JOB_NOT_FOUND',
+            `No job ${request.params.id} in workspace "${request.params.workspace}".`,
+            { hint: 'Jobs are kept by the serving process only, until it restarts.' },
+          );
         }
         return jobJson(job);
       },

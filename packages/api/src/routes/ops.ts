@@ -21,7 +21,8 @@ export function opsRoutes(ctx: ApiContext): ApiRoute[] {
       method: 'GET',
       url: '/readyz',
       access: 'public',
-      summary: 'The database answers, its migrations are current, and the runner (with --with-runner) is beating',
+      summary:
+        'The database answers, its migrations are current, and the runner (with --with-runner) is beating',
       tags: ['operations'],
       response: z.object({ status: z.enum(['ready', 'not-ready']), checks: z.array(checkSchema) }),
       handler: async (_request, reply) => {
@@ -30,12 +31,20 @@ export function opsRoutes(ctx: ApiContext): ApiRoute[] {
           await ctx.store.listSchedules();
           checks.push({ name: 'database', ok: true });
         } catch (error) {
-          checks.push({ name: 'database', ok: false, detail: isTributaryError(error) ? error.code : 'unreachable' });
+          checks.push({
+            name: 'database',
+            ok: false,
+            detail: isTributaryError(error) ? error.code : 'unreachable',
+          });
         }
         if (ctx.store.pendingMigrations) {
           try {
             const pending = await ctx.store.pendingMigrations();
-            checks.push({ name: 'migrations', ok: pending.length === 0, ...(pending.length > 0 ? { detail: `${pending.length} pending: run tributary migrate` } : {}) });
+            checks.push({
+              name: 'migrations',
+              ok: pending.length === 0,
+              ...(pending.length > 0 ? { detail: `${pending.length} pending: run tributary migrate` } : {}),
+            });
           } catch {
             checks.push({ name: 'migrations', ok: false, detail: 'cannot be read' });
           }
@@ -44,7 +53,13 @@ export function opsRoutes(ctx: ApiContext): ApiRoute[] {
           const beat = ctx.runner.lastHeartbeat();
           const silence = beat ? ctx.now().getTime() - beat.getTime() : Infinity;
           const max = ctx.runner.maxSilenceMs ?? 120_000;
-          checks.push({ name: 'runner', ok: silence <= max, ...(silence > max ? { detail: beat ? `no heartbeat for ${Math.round(silence / 1000)} s` : 'not started' } : {}) });
+          checks.push({
+            name: 'runner',
+            ok: silence <= max,
+            ...(silence > max
+              ? { detail: beat ? `no heartbeat for ${Math.round(silence / 1000)} s` : 'not started' }
+              : {}),
+          });
         }
         const ready = checks.every((c) => c.ok);
         reply.code(ready ? 200 : 503);

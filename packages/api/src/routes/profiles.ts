@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { ConfigError, csvField, describeProfileCondition, profileConditionSchema, profileDefinitionSchema, type ProfileEvaluation, type ProfileMember, type StoredProfile } from '@tributary/core';
+import {
+  ConfigError,
+  csvField,
+  describeProfileCondition,
+  profileConditionSchema,
+  profileDefinitionSchema,
+  type ProfileEvaluation,
+  type ProfileMember,
+  type StoredProfile,
+} from '@tributary/core';
 import { iso } from '../json.js';
 import { pageByKey } from '../pagination.js';
 import { pageOf, pageQuery, route, workspaceParams, type ApiRoute } from '../route.js';
@@ -10,7 +19,8 @@ import type { ApiContext } from './index.js';
 // Profiles stay thin here: the store compiles and evaluates them.
 
 // The condition tree is recursive: named, it becomes one component that refers to itself.
-if (!z.globalRegistry.has(profileConditionSchema)) z.globalRegistry.add(profileConditionSchema, { id: 'ProfileCondition' });
+if (!z.globalRegistry.has(profileConditionSchema))
+  z.globalRegistry.add(profileConditionSchema, { id: 'ProfileCondition' });
 
 const profileParams = workspaceParams.extend({ name: z.string().min(1).max(100) });
 const definitionBody = profileDefinitionSchema.omit({ name: true }).meta({ id: 'ProfileDefinition' });
@@ -30,7 +40,15 @@ const profileSchema = z
   .meta({ id: 'Profile' });
 
 const memberSchema = z
-  .object({ email: z.string(), customerId: z.string().nullable(), contactId: z.string().nullable(), responseId: z.string(), formId: z.number().nullable(), score: z.number().nullable(), respondedAt: z.string() })
+  .object({
+    email: z.string(),
+    customerId: z.string().nullable(),
+    contactId: z.string().nullable(),
+    responseId: z.string(),
+    formId: z.number().nullable(),
+    score: z.number().nullable(),
+    respondedAt: z.string(),
+  })
   .meta({ id: 'ProfileMember' });
 
 const evaluationSchema = z.object({
@@ -57,15 +75,29 @@ function profileJson(p: StoredProfile): z.infer<typeof profileSchema> {
     conditions: describeProfileCondition(p.definition.match),
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
-    lastEvaluation: p.lastEvaluation ? { evaluatedAt: p.lastEvaluation.evaluatedAt.toISOString(), memberCount: p.lastEvaluation.memberCount } : null,
+    lastEvaluation: p.lastEvaluation
+      ? { evaluatedAt: p.lastEvaluation.evaluatedAt.toISOString(), memberCount: p.lastEvaluation.memberCount }
+      : null,
   };
 }
 
 function memberJson(m: ProfileMember): z.infer<typeof memberSchema> {
-  return { email: m.email, customerId: m.customerId ?? m.contactId, contactId: m.contactId, responseId: m.responseId, formId: m.formId, score: m.score, respondedAt: m.respondedAt.toISOString() };
+  return {
+    email: m.email,
+    customerId: m.customerId ?? m.contactId,
+    contactId: m.contactId,
+    responseId: m.responseId,
+    formId: m.formId,
+    score: m.score,
+    respondedAt: m.respondedAt.toISOString(),
+  };
 }
 
-function evaluationJson(e: ProfileEvaluation, limit: number, name = e.profile.name): z.infer<typeof evaluationSchema> {
+function evaluationJson(
+  e: ProfileEvaluation,
+  limit: number,
+  name = e.profile.name,
+): z.infer<typeof evaluationSchema> {
   return {
     profile: name,
     evaluatedAt: e.evaluatedAt.toISOString(),
@@ -83,7 +115,19 @@ const CSV_HEADER = ['email', 'customer_id', 'contact_id', 'response_id', 'form_i
 function* csvLines(members: readonly ProfileMember[]): Generator<string> {
   yield CSV_HEADER.join(',') + '\r\n';
   for (const m of members) {
-    yield [m.email, m.customerId ?? m.contactId, m.contactId, m.responseId, m.formId, m.score, m.respondedAt.toISOString()].map(csvField).join(',') + '\r\n';
+    yield (
+      [
+        m.email,
+        m.customerId ?? m.contactId,
+        m.contactId,
+        m.responseId,
+        m.formId,
+        m.score,
+        m.respondedAt.toISOString(),
+      ]
+        .map(csvField)
+        .join(',') + '\r\n'
+    );
   }
 }
 
@@ -100,7 +144,10 @@ function* jsonLines(members: readonly ProfileMember[]): Generator<string> {
 export function profileRoutes(ctx: ApiContext): ApiRoute[] {
   const requireProfile = async (workspace: string, name: string) => {
     const profile = await ctx.store.getProfile(workspace, name);
-    if (!profile || name.startsWith(PREVIEW_PREFIX)) throw new ConfigError('PROFILE_NOT_FOUND', `No profile "${name}" in workspace "${workspace}".`, { hint: `GET /workspaces/${workspace}/profiles lists them.` });
+    if (!profile || name.startsWith(PREVIEW_PREFIX))
+      throw new ConfigError('PROFILE_NOT_FOUND', `No profile "${name}" in workspace "${workspace}".`, {
+        hint: `GET /workspaces/${workspace}/profiles lists them.`,
+      });
     return profile;
   };
   const timed = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -123,7 +170,9 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       querystring: pageQuery,
       response: pageOf(profileSchema),
       handler: async (request) => {
-        const all = (await ctx.store.listProfiles(request.params.workspace)).filter((p) => !p.name.startsWith(PREVIEW_PREFIX));
+        const all = (await ctx.store.listProfiles(request.params.workspace)).filter(
+          (p) => !p.name.startsWith(PREVIEW_PREFIX),
+        );
         const page = pageByKey(all, (p) => p.name, request.query);
         return { items: page.items.map(profileJson), next: page.next };
       },
@@ -139,7 +188,8 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       body: profileDefinitionSchema,
       status: 201,
       response: profileSchema,
-      handler: async (request) => profileJson(await ctx.store.createProfile(request.params.workspace, request.body)),
+      handler: async (request) =>
+        profileJson(await ctx.store.createProfile(request.params.workspace, request.body)),
     }),
     route({
       method: 'POST',
@@ -157,8 +207,15 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
         const name = `${PREVIEW_PREFIX}${randomUUID()}`;
         await ctx.store.createProfile(request.params.workspace, { ...request.body, name });
         try {
-          const evaluation = await timed(() => ctx.store.evaluateProfile(request.params.workspace, name, { now: ctx.now(), record: false }));
-          return { ...evaluationJson(evaluation, request.query.limit, '(unsaved)'), entered: [], left: [], previousEvaluatedAt: null };
+          const evaluation = await timed(() =>
+            ctx.store.evaluateProfile(request.params.workspace, name, { now: ctx.now(), record: false }),
+          );
+          return {
+            ...evaluationJson(evaluation, request.query.limit, '(unsaved)'),
+            entered: [],
+            left: [],
+            previousEvaluatedAt: null,
+          };
         } finally {
           await ctx.store.deleteProfile(request.params.workspace, name);
         }
@@ -172,7 +229,8 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       tags: ['profiles'],
       params: profileParams,
       response: profileSchema,
-      handler: async (request) => profileJson(await requireProfile(request.params.workspace, request.params.name)),
+      handler: async (request) =>
+        profileJson(await requireProfile(request.params.workspace, request.params.name)),
     }),
     route({
       method: 'PUT',
@@ -226,7 +284,12 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       response: evaluationSchema,
       handler: async (request) => {
         await requireProfile(request.params.workspace, request.params.name);
-        const evaluation = await timed(() => ctx.store.evaluateProfile(request.params.workspace, request.params.name, { now: ctx.now(), record: true }));
+        const evaluation = await timed(() =>
+          ctx.store.evaluateProfile(request.params.workspace, request.params.name, {
+            now: ctx.now(),
+            record: true,
+          }),
+        );
         return evaluationJson(evaluation, request.query.limit);
       },
     }),
@@ -241,7 +304,12 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       produces: 'text/csv',
       handler: async (request, reply) => {
         await requireProfile(request.params.workspace, request.params.name);
-        const evaluation = await timed(() => ctx.store.evaluateProfile(request.params.workspace, request.params.name, { now: ctx.now(), record: false }));
+        const evaluation = await timed(() =>
+          ctx.store.evaluateProfile(request.params.workspace, request.params.name, {
+            now: ctx.now(),
+            record: false,
+          }),
+        );
         const csv = request.query.format === 'csv';
         const file = `${request.params.name.replace(/[^\w.-]+/g, '_')}.${request.query.format}`;
         reply.header('content-disposition', `attachment; filename="${file}"`);
@@ -259,7 +327,12 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       response: evaluationSchema,
       handler: async (request) => {
         await requireProfile(request.params.workspace, request.params.name);
-        const evaluation = await timed(() => ctx.store.evaluateProfile(request.params.workspace, request.params.name, { now: ctx.now(), record: false }));
+        const evaluation = await timed(() =>
+          ctx.store.evaluateProfile(request.params.workspace, request.params.name, {
+            now: ctx.now(),
+            record: false,
+          }),
+        );
         return evaluationJson(evaluation, 0);
       },
     }),
@@ -272,13 +345,26 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       params: profileParams,
       querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
       response: z.object({
-        items: z.array(z.object({ evaluationId: z.string(), evaluatedAt: z.string(), memberCount: z.number(), entered: z.array(z.string()), left: z.array(z.string()) })),
+        items: z.array(
+          z.object({
+            evaluationId: z.string(),
+            evaluatedAt: z.string(),
+            memberCount: z.number(),
+            entered: z.array(z.string()),
+            left: z.array(z.string()),
+          }),
+        ),
         next: z.null(),
       }),
       handler: async (request) => {
         await requireProfile(request.params.workspace, request.params.name);
-        const history = await ctx.store.profileHistory(request.params.workspace, request.params.name, { limit: request.query.limit });
-        return { items: history.map((h) => ({ ...h, evaluatedAt: h.evaluatedAt.toISOString() })), next: null };
+        const history = await ctx.store.profileHistory(request.params.workspace, request.params.name, {
+          limit: request.query.limit,
+        });
+        return {
+          items: history.map((h) => ({ ...h, evaluatedAt: h.evaluatedAt.toISOString() })),
+          next: null,
+        };
       },
     }),
     route({
@@ -289,7 +375,10 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       tags: ['profiles'],
       params: workspaceParams,
       response: z.object({ items: z.array(z.looseObject({ id: z.number() })), next: z.null() }),
-      handler: async (request) => ({ items: await ctx.store.listFeedbackForms(request.params.workspace), next: null }),
+      handler: async (request) => ({
+        items: await ctx.store.listFeedbackForms(request.params.workspace),
+        next: null,
+      }),
     }),
   ];
 }

@@ -12,7 +12,10 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
   /** A run of the workspace, or a 404 (a run of another workspace does not exist for the caller). */
   const runOf = async (workspace: string, runId: string): Promise<RunRecord> => {
     const run = await ctx.store.getRun(runId).catch(() => undefined);
-    if (!run || run.workspace !== workspace) throw new ConfigError('RUN_NOT_FOUND', `No run ${runId} in workspace "${workspace}".`, { hint: `GET /workspaces/${workspace}/runs lists them.` });
+    if (!run || run.workspace !== workspace)
+      throw new ConfigError('RUN_NOT_FOUND', `No run ${runId} in workspace "${workspace}".`, {
+        hint: `GET /workspaces/${workspace}/runs lists them.`,
+      });
     return run;
   };
   return [
@@ -33,7 +36,10 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
           limit: offset + request.query.limit + 1,
         });
         const page = runs.slice(offset, offset + request.query.limit);
-        return { items: page.map((r) => runJson(r)), next: nextOffset(offset, page.length, runs.length > offset + request.query.limit) };
+        return {
+          items: page.map((r) => runJson(r)),
+          next: nextOffset(offset, page.length, runs.length > offset + request.query.limit),
+        };
       },
     }),
     route({
@@ -61,8 +67,15 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
       handler: async (request) => {
         await runOf(request.params.workspace, request.params.runId);
         const after = decodeCursor(request.query.cursor, isSeq);
-        const page = await ctx.store.listSavedCustomers(request.params.runId, { ...(after !== undefined ? { after } : {}), limit: request.query.limit });
-        return { items: page?.customers ?? [], total: page?.total ?? 0, next: page?.next !== undefined ? encodeCursor(page.next) : null };
+        const page = await ctx.store.listSavedCustomers(request.params.runId, {
+          ...(after !== undefined ? { after } : {}),
+          limit: request.query.limit,
+        });
+        return {
+          items: page?.customers ?? [],
+          total: page?.total ?? 0,
+          next: page?.next !== undefined ? encodeCursor(page.next) : null,
+        };
       },
     }),
   ];

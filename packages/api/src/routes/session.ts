@@ -10,7 +10,10 @@ const meSchema = z
     email: z.string().nullable(),
     keyPrefix: z.string().nullable(),
     memberships: z.array(z.object({ workspace: z.string(), role: z.string() })),
-    csrfToken: z.string().nullable().describe('Send it in the x-csrf-token header with every change made with the session cookie'),
+    csrfToken: z
+      .string()
+      .nullable()
+      .describe('Send it in the x-csrf-token header with every change made with the session cookie'),
   })
   .meta({ id: 'Me' });
 
@@ -25,13 +28,32 @@ export function sessionRoutes(ctx: ApiContext): ApiRoute[] {
       auditedByService: true,
       summary: 'Sign in: sets the session cookie and returns the CSRF token',
       tags: ['session'],
-      body: z.object({ email: z.string().trim().min(3).max(320), password: z.string().min(1).max(1024).describe(`At least ${MIN_PASSWORD_LENGTH} characters`) }),
+      body: z.object({
+        email: z.string().trim().min(3).max(320),
+        password: z.string().min(1).max(1024).describe(`At least ${MIN_PASSWORD_LENGTH} characters`),
+      }),
       response: meSchema,
       handler: async (request, reply) => {
         request.raw.auditActor = `user:${request.body.email.toLowerCase()}`;
-        const { sessionToken, session, user } = await ctx.auth.signIn({ email: request.body.email, password: request.body.password, address: request.address });
-        reply.setCookie(SESSION_COOKIE, sessionToken, { httpOnly: true, sameSite: 'strict', secure: ctx.secureCookies, path: '/', expires: session.expiresAt });
-        return { kind: 'user' as const, email: user.email, keyPrefix: null, memberships: user.memberships, csrfToken: session.csrfToken };
+        const { sessionToken, session, user } = await ctx.auth.signIn({
+          email: request.body.email,
+          password: request.body.password,
+          address: request.address,
+        });
+        reply.setCookie(SESSION_COOKIE, sessionToken, {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: ctx.secureCookies,
+          path: '/',
+          expires: session.expiresAt,
+        });
+        return {
+          kind: 'user' as const,
+          email: user.email,
+          keyPrefix: null,
+          memberships: user.memberships,
+          csrfToken: session.csrfToken,
+        };
       },
     }),
     route({
@@ -60,8 +82,21 @@ export function sessionRoutes(ctx: ApiContext): ApiRoute[] {
       response: meSchema,
       handler: async (request) => {
         const p = request.principal!;
-        if (p.kind === 'api-key') return { kind: p.kind, email: null, keyPrefix: p.prefix, memberships: [{ workspace: p.workspace, role: p.role }], csrfToken: null };
-        return { kind: p.kind, email: p.email, keyPrefix: null, memberships: p.memberships, csrfToken: request.raw.session?.csrfToken ?? null };
+        if (p.kind === 'api-key')
+          return {
+            kind: p.kind,
+            email: null,
+            keyPrefix: p.prefix,
+            memberships: [{ workspace: p.workspace, role: p.role }],
+            csrfToken: null,
+          };
+        return {
+          kind: p.kind,
+          email: p.email,
+          keyPrefix: null,
+          memberships: p.memberships,
+          csrfToken: request.raw.session?.csrfToken ?? null,
+        };
       },
     }),
   ];

@@ -34,13 +34,20 @@ export interface Harness {
   keys: Record<WorkspaceRole | 'outsider', string>;
   /** Every log line the server wrote. */
   logs: string[];
-  call(method: string, path: string, options?: { key?: string; body?: unknown; headers?: Record<string, string> }): Promise<Answer>;
+  call(
+    method: string,
+    path: string,
+    options?: { key?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Answer>;
   close(): Promise<void>;
 }
 
 export async function startHarness(db: TestDatabase, options: { responses?: number } = {}): Promise<Harness> {
   const sandbox = await startSandbox({ responses: options.responses ?? 300, spanDays: 60, seed: 7 });
-  const store = await createStore({ url: db.url, cipher: createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' }) });
+  const store = await createStore({
+    url: db.url,
+    cipher: createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' }),
+  });
   await store.migrate();
   const auth = createAuthService({ store });
   const logs: string[] = [];
@@ -53,11 +60,20 @@ export async function startHarness(db: TestDatabase, options: { responses?: numb
       },
     }),
   );
-  const server = await createApiServer({ store, connectors: [connector], auth, logger, processMetrics: false });
+  const server = await createApiServer({
+    store,
+    connectors: [connector],
+    auth,
+    logger,
+    processMetrics: false,
+  });
   const url = await server.listen();
   const keys = {} as Harness['keys'];
-  for (const role of ['viewer', 'marketer', 'admin'] as const) keys[role] = (await auth.createApiKey({ workspace: 'acme', role, name: role, actor: 'test' })).secret;
-  keys.outsider = (await auth.createApiKey({ workspace: 'other', role: 'admin', name: 'outsider', actor: 'test' })).secret;
+  for (const role of ['viewer', 'marketer', 'admin'] as const)
+    keys[role] = (await auth.createApiKey({ workspace: 'acme', role, name: role, actor: 'test' })).secret;
+  keys.outsider = (
+    await auth.createApiKey({ workspace: 'other', role: 'admin', name: 'outsider', actor: 'test' })
+  ).secret;
   return {
     url,
     server,
@@ -95,5 +111,11 @@ export async function startHarness(db: TestDatabase, options: { responses?: numb
 
 /** The settings that install CloseAlert against the sandbox. */
 export function sandboxConfig(sandbox: Sandbox): Record<string, unknown> {
-  return { projectKey: sandbox.projectKey, apiToken: sandbox.token, baseUrl: sandbox.url, backfillDays: 30, pageSize: 100 };
+  return {
+    projectKey: sandbox.projectKey,
+    apiToken: sandbox.token,
+    baseUrl: sandbox.url,
+    backfillDays: 30,
+    pageSize: 100,
+  };
 }
