@@ -84,6 +84,7 @@ export function createJobQueue(options: {
             job.progress = { done: p.fetched };
           },
           onWait: (wait) => metrics.sourceWait(installation.app, wait.code),
+          onRequest: (status) => metrics.sourceRequest(installation.app, String(status)),
         });
         job.runId = result.runId;
         metrics.runFinished(installation.app, result, (now().getTime() - job.startedAt!.getTime()) / 1000);

@@ -162,6 +162,7 @@ describe.each(databases)('the HTTP journey on $dialect', (db) => {
       /tributary_http_request_duration_seconds_count\{method="POST",route="\/workspaces\/:workspace\/apps\/:app\/sync",status="202"\} 1/,
     );
     expect(metrics.text).toMatch(/tributary_profile_evaluation_seconds_count [1-9]/);
+    expect(metrics.text).toMatch(/tributary_source_requests_total\{app="closealert",status="200"\} [1-9]/);
     expect(metrics.text).toContain('tributary_queue_depth');
     const audit = await h.call('GET', '/workspaces/acme/audit?limit=500', { key: h.keys.admin });
     const actions = audit.json.items.map(

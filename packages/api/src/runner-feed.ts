@@ -8,6 +8,8 @@ import type { ApiMetrics } from './metrics.js';
 
 export interface RunnerFeed {
   onEvent(event: RunnerEvent): void;
+  /** For the runner's `onSourceRequest`. */
+  onSourceRequest(app: string, status: number | 'error'): void;
   lastHeartbeat(): Date | undefined;
   /** Waits for the run-log reads still in flight (tests, shutdown). */
   settled(): Promise<void>;
@@ -49,6 +51,7 @@ export function feedRunnerMetrics(options: {
         .finally(() => pending.delete(read));
       pending.add(read);
     },
+    onSourceRequest: (app, status) => options.metrics.sourceRequest(app, String(status)),
     lastHeartbeat: () => heartbeat,
     async settled() {
       await Promise.allSettled([...pending]);
@@ -63,30 +66,26 @@ export async function startMetricsServer(
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
-      response
-        .writeHead(404, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            code: 'API_ROUTE_NOT_FOUND',
-            message: 'Only GET /metrics is served here.',
-            hint: null,
-          }),
-        );
+      response.writeHead(404, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          code: 'API_ROUTE_NOT_FOUND',
+          message: 'Only GET /metrics is served here.',
+          hint: null,
+        }),
+      );
       return;
     }
     metrics
       .text()
       .then((text) => response.writeHead(200, { 'content-type': metrics.contentType }).end(text))
       .catch(() =>
-        response
-          .writeHead(503, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              code: 'STORE_UNREACHABLE',
-              message: 'The metrics could not be read.',
-              hint: null,
-            }),
-          ),
+        response.writeHead(503, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            code: 'STORE_UNREACHABLE',
+            message: 'The metrics could not be read.',
+            hint: null,
+          }),
+        ),
       );
   });
   await new Promise<void>((resolve, reject) => {

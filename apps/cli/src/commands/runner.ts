@@ -74,6 +74,7 @@ async function runRunner(io: Io, options: { distributed?: boolean; concurrency: 
           },
         },
       ],
+      ...(feed ? { onSourceRequest: feed.onSourceRequest } : {}),
       onEvent: (event) => {
         feed?.onEvent(event);
         const line = event.type === 'job-done' ? describeRun(event) : undefined;

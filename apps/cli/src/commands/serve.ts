@@ -52,6 +52,7 @@ async function serve(io: Io, options: ServeOptions): Promise<void> {
           },
         ],
         onEvent: feed.onEvent,
+        onSourceRequest: feed.onSourceRequest,
       });
     }
     const server = await createApiServer({
