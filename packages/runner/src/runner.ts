@@ -13,13 +13,7 @@ import {
 import { createEmbeddedQueue } from './embedded-queue.js';
 import type { JobOutcome, JobQueue, SyncJob } from './queue.js';
 import { runSync, type RunSyncOptions, type SyncResult } from './run-sync.js';
-import {
-  DEFAULT_SCHEDULE_POLICY,
-  isDue,
-  scheduleAfterRun,
-  type RunReport,
-  type SchedulePolicy,
-} from './schedule.js';
+import { DEFAULT_SCHEDULE_POLICY, isDue, scheduleAfterRun, type RunReport, type SchedulePolicy } from './schedule.js';
 
 /** Work that must happen every so often (monthly invoices, say), in one runner process per period. */
 export interface PeriodicTask {
@@ -43,12 +37,7 @@ export interface RunnerTimers {
 
 /** What the runner reports as it works (logs, tests, benchmarks). */
 export type RunnerEvent =
-  | {
-      type: 'tick';
-      at: Date;
-      due: number;
-      /** Real time the pass took (schedules read, jobs offered). */ durationMs: number;
-    }
+  | { type: 'tick'; at: Date; due: number; /** Real time the pass took (schedules read, jobs offered). */ durationMs: number }
   | { type: 'sync-started'; installationId: string; version: number }
   | {
       type: 'job-done';
@@ -107,17 +96,10 @@ export interface Runner {
 }
 
 const policySchema = z.object({
-  everyMs: z
-    .number()
-    .int()
-    .min(1000)
-    .max(366 * 24 * 3_600_000),
+  everyMs: z.number().int().min(1000).max(366 * 24 * 3_600_000),
   backoffBaseMs: z.number().int().min(0),
   backoffMaxMs: z.number().int().min(0),
-  slotOffsetMs: z.custom<SchedulePolicy['slotOffsetMs']>(
-    (v) => typeof v === 'function',
-    'must be a function',
-  ),
+  slotOffsetMs: z.custom<SchedulePolicy['slotOffsetMs']>((v) => typeof v === 'function', 'must be a function'),
 });
 
 const taskSchema = z.object({
@@ -156,21 +138,12 @@ function reportOf(result: SyncResult, startedAt: Date, finishedAt: Date): RunRep
  * compare-and-set on the schedule's version.
  */
 export function createRunner(options: RunnerOptions): Runner {
-  const given = Object.fromEntries(
-    Object.entries(options.policy ?? {}).filter(([, value]) => value !== undefined),
-  );
-  const policy = parseUserInput(
-    policySchema,
-    { ...DEFAULT_SCHEDULE_POLICY, ...given },
-    'schedule policy',
-  ) as SchedulePolicy;
-  const tasks = (options.periodicTasks ?? []).map(
-    (task) => parseUserInput(taskSchema, task, `periodic task`) as PeriodicTask,
-  );
+  const given = Object.fromEntries(Object.entries(options.policy ?? {}).filter(([, value]) => value !== undefined));
+  const policy = parseUserInput(policySchema, { ...DEFAULT_SCHEDULE_POLICY, ...given }, 'schedule policy') as SchedulePolicy;
+  const tasks = (options.periodicTasks ?? []).map((task) => parseUserInput(taskSchema, task, `periodic task`) as PeriodicTask);
   const names = new Set<string>();
   for (const task of tasks) {
-    if (names.has(task.name))
-      throw new InternalError('RUNNER_OPTIONS_INVALID', `Two periodic tasks are named "${task.name}".`);
+    if (names.has(task.name)) throw new InternalError('RUNNER_OPTIONS_INVALID', `Two periodic tasks are named "${task.name}".`);
     names.add(task.name);
   }
   const tickMs = options.tickMs ?? 30_000;
@@ -202,10 +175,7 @@ export function createRunner(options: RunnerOptions): Runner {
         claimedPeriods.set(task.name, periodStart);
         emit({ type: 'periodic-task', name: task.name, periodStart: period, ok: true });
       } catch (error) {
-        logger.error(
-          { task: task.name, error: (error as Error).message },
-          'periodic task failed; it runs again at the next tick',
-        );
+        logger.error({ task: task.name, error: (error as Error).message }, 'periodic task failed; it runs again at the next tick');
         await store.releasePeriodicTask(task.name, period);
         emit({ type: 'periodic-task', name: task.name, periodStart: period, ok: false });
       }
@@ -217,9 +187,7 @@ export function createRunner(options: RunnerOptions): Runner {
     const began = performance.now();
     const now = clock();
     const entries = await store.listSchedules();
-    const due = entries
-      .filter((entry) => isDue(entry, now))
-      .map((entry) => ({ installationId: entry.installationId, version: entry.state?.version ?? 0 }));
+    const due = entries.filter((entry) => isDue(entry, now)).map((entry) => ({ installationId: entry.installationId, version: entry.state?.version ?? 0 }));
     await queue.enqueue(due);
     emit({ type: 'tick', at: now, due: due.length, durationMs: performance.now() - began });
     if (due.length > 0) logger.debug({ due: due.length }, 'due installations offered to the queue');
@@ -255,53 +223,28 @@ export function createRunner(options: RunnerOptions): Runner {
       const at = clock();
       report = { startedAt: at, finishedAt: at, status: 'failed', errorCode: 'CONNECTOR_MISSING' };
       logger.error(
-        {
-          installationId: installation.id,
-          workspace: installation.workspace,
-          app: installation.app,
-          code: 'CONNECTOR_MISSING',
-        },
+        { installationId: installation.id, workspace: installation.workspace, app: installation.app, code: 'CONNECTOR_MISSING' },
         `no connector "${installation.app}" is loaded, so this installation cannot sync; the operator must name its package in TRIBUTARY_CONNECTORS or the config file's "connectors" list and restart the runner, or uninstall it; backing off`,
       );
     } else {
       const startedAt = clock();
       // An upgraded connector takes the installation over: record which version syncs it now.
       const current =
-        installation.connectorVersion === connector.version
-          ? installation
-          : await store.updateInstallation(installation.id, { connectorVersion: connector.version });
+        installation.connectorVersion === connector.version ? installation : await store.updateInstallation(installation.id, { connectorVersion: connector.version });
       const onSourceRequest = options.onSourceRequest;
-      const result = await sync({
-        store,
-        connector,
-        installation: current,
-        now: clock,
-        logger,
-        signal: shutdown.signal,
-        ...(onSourceRequest
-          ? { onRequest: (status: number | 'error') => onSourceRequest(current.app, status) }
-          : {}),
-      });
+      const onRequest = onSourceRequest ? (status: number | 'error') => onSourceRequest(current.app, status) : undefined;
+      const result = await sync({ store, connector, installation: current, now: clock, logger, signal: shutdown.signal, ...(onRequest ? { onRequest } : {}) });
       report = reportOf(result, startedAt, clock());
       // The run log keeps its warnings (an expiring token); a scheduled run says them here, once.
       const where = { workspace: installation.workspace, app: installation.app, runId: result.runId };
-      for (const warning of result.warnings)
-        logger.warn(where, warning.replaceAll('<ws>', installation.workspace));
+      for (const warning of result.warnings) logger.warn(where, warning.replaceAll('<ws>', installation.workspace));
       // So is its failure: a manual sync prints it in the run entry instead.
-      if (result.status === 'failed' && result.error)
-        logger.error(
-          { ...where, code: result.errorCode },
-          result.error.replaceAll('<ws>', installation.workspace),
-        );
+      if (result.status === 'failed' && result.error) logger.error({ ...where, code: result.errorCode }, result.error.replaceAll('<ws>', installation.workspace));
       runId = result.runId;
     }
     const next = scheduleAfterRun(installation.id, state, report, policy);
     const saved = await store.saveSchedule(next, job.version);
-    if (!saved)
-      logger.warn(
-        { installationId: installation.id },
-        'the schedule changed while this run held the lock; keeping the other change',
-      );
+    if (!saved) logger.warn({ installationId: installation.id }, 'the schedule changed while this run held the lock; keeping the other change');
     return {
       outcome: 'ran',
       saved,
@@ -324,14 +267,9 @@ export function createRunner(options: RunnerOptions): Runner {
     // Stopped mid-sync: with the run lock released, another process resumes it now rather than at
     // its next tick. The saved schedule moved one version on.
     if (result.status === 'interrupted' && result.saved && shutdown.signal.aborted && queue.handOver) {
-      await queue
-        .handOver({ installationId: job.installationId, version: job.version + 1 })
-        .catch((error: unknown) => {
-          logger.warn(
-            { installationId: job.installationId, error: (error as Error).message },
-            'could not hand the interrupted sync over; the next tick offers it',
-          );
-        });
+      await queue.handOver({ installationId: job.installationId, version: job.version + 1 }).catch((error: unknown) => {
+        logger.warn({ installationId: job.installationId, error: (error as Error).message }, 'could not hand the interrupted sync over; the next tick offers it');
+      });
     }
     const { saved: _saved, ...reported } = result;
     emit({ type: 'job-done', ...job, ...reported });
