@@ -188,8 +188,18 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       body: profileDefinitionSchema,
       status: 201,
       response: profileSchema,
-      handler: async (request) =>
-        profileJson(await ctx.store.createProfile(request.params.workspace, request.body)),
+      handler: async (request) => {
+        if (request.body.name.startsWith(PREVIEW_PREFIX)) {
+          throw new ConfigError(
+            'API_REQUEST_INVALID',
+            `Invalid request: name: must not start with "${PREVIEW_PREFIX}", which previews use.`,
+            {
+              hint: 'Choose another name.',
+            },
+          );
+        }
+        return profileJson(await ctx.store.createProfile(request.params.workspace, request.body));
+      },
     }),
     route({
       method: 'POST',
