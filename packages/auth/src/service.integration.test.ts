@@ -188,6 +188,16 @@ describe.each(databases)('the auth service over the store on $dialect', (databas
     await expect(auth.resetPassword({ email: 'ghost@example.com', actor: 'cli:ops' })).rejects.toMatchObject({ code: 'USER_NOT_FOUND' });
   });
 
+  it('hashes a password made at a lower cost again at the current one when the user signs in', async () => {
+    const password = 'an older cheaper hash';
+    await auth.createUser({ email: 'rehash@example.com', workspace: 'acme', role: 'viewer', password, actor: 'cli:ops' });
+    expect((await store.findUserByEmail('rehash@example.com'))?.passwordHash).toMatch(/^scrypt\$12\$/);
+    const current = createAuthService({ store, now: () => clock });
+    await current.signIn({ email: 'rehash@example.com', password, address: '198.51.100.30' });
+    expect((await store.findUserByEmail('rehash@example.com'))?.passwordHash).toMatch(/^scrypt\$15\$8\$1\$/);
+    expect((await current.signIn({ email: 'rehash@example.com', password, address: '198.51.100.30' })).user.email).toBe('rehash@example.com');
+  });
+
   it('audits what callers report, blanking secrets, and never lets a password, token or key reach the log, the audit or the database', async () => {
     await auth.audit({ actor: 'api-key:trb_abcdefgh', action: 'installation.token', workspace: 'acme', target: 'closealert', outcome: 'ok', details: { token: 'eyJhbGciOi.secret', fields: ['token'] } });
     const [event] = await auth.listAudit({ workspace: 'acme', limit: 1 });

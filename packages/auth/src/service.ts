@@ -11,7 +11,7 @@ import {
   type WorkspaceRole,
 } from '@tributary/core';
 import type { AuthService, AuthServiceOptions } from './index.js';
-import { checkNewPassword, generateOneTimePassword, hashPassword, MAX_PASSWORD_LENGTH, PASSWORD_HASH_PARAMS, verifyPassword } from './passwords.js';
+import { checkNewPassword, generateOneTimePassword, hashPassword, MAX_PASSWORD_LENGTH, needsRehash, PASSWORD_HASH_PARAMS, verifyPassword } from './passwords.js';
 import { SlidingWindowLimiter, type RateLimit } from './rate-limit.js';
 import { redactDetails } from './redact.js';
 import { generateApiKey, generateToken, hashSecret, isApiKeyShaped, isTokenShaped } from './tokens.js';
@@ -178,7 +178,12 @@ export function createAuthServiceWith(options: AuthServiceOptions): AuthService 
         }
         throw authFailed();
       }
-      if (found.failedLogins > 0 || user.lockedUntil) await store.clearFailedLogins(user.id);
+      if (needsRehash(found.passwordHash, hashParams)) {
+        // The password is at hand only now: a hash made at an older, lower cost is made again at today's.
+        await store.setPassword(user.id, await hashPassword(password, hashParams), { mustChangePassword: user.mustChangePassword === true });
+      } else if (found.failedLogins > 0 || user.lockedUntil) {
+        await store.clearFailedLogins(user.id);
+      }
       perAccount.reset(`account:${email}`);
       const sessionToken = generateToken();
       const session = await store.createSession({

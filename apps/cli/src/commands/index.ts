@@ -22,6 +22,10 @@ import { registerRunner } from './runner.js';
 import { registerProfiles } from './profiles.js';
 // ---- Database ----
 import { registerMigrate } from './migrate.js';
+// ---- Identity: users, API keys, audit log ----
+import { registerUsers } from './users.js';
+import { registerApiKeys } from './api-keys.js';
+import { registerAudit } from './audit.js';
 // ---- HTTP API ----
 import { registerServe } from './serve.js';
 
@@ -49,6 +53,10 @@ export function registerCommands(program: Command, io: Io, argv: readonly string
   registerProfiles(program, io);
   // ---- Database ----
   registerMigrate(program, io);
+  // ---- Identity: users, API keys, audit log ----
+  registerUsers(program, io);
+  registerApiKeys(program, io);
+  registerAudit(program, io);
   // ---- HTTP API ----
   registerServe(program, io);
 }

@@ -12,7 +12,7 @@ import {
   type QueueStatus,
   type RunnerEvent,
 } from '@tributary/runner';
-import { createMetrics, feedRunnerMetrics, startMetricsServer, type RunnerFeed } from '@tributary/api';
+import type { RunnerFeed } from '@tributary/api';
 import { CONNECTORS } from '../connectors.js';
 import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
@@ -51,6 +51,7 @@ async function runRunner(io: Io, options: { distributed?: boolean; concurrency: 
     let feed: RunnerFeed | undefined;
     let metricsServer: { url: string; close(): Promise<void> } | undefined;
     if (metricsPort !== undefined) {
+      const { createMetrics, feedRunnerMetrics, startMetricsServer } = await import('@tributary/api');
       const metrics = createMetrics({ store, connectorFor: (app) => CONNECTORS.get(app), now: () => new Date(), logger: ctx.logger });
       feed = feedRunnerMetrics({ metrics, store, logger: ctx.logger });
       metricsServer = await startMetricsServer(metrics, { port: metricsPort });

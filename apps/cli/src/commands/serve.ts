@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseUserInput } from '@tributary/core';
-import { createApiServer, createMetrics, feedRunnerMetrics } from '@tributary/api';
-import { createAuthService } from '@tributary/auth';
 import { createEmbeddedQueue, createRunner, produceInvoices, type Runner } from '@tributary/runner';
 import { CONNECTORS } from '../connectors.js';
 import { withContext } from '../context.js';
@@ -29,6 +27,9 @@ async function serve(io: Io, options: ServeOptions): Promise<void> {
   const host = parseUserInput(hostSchema, options.host, '--host');
   const port = parseUserInput(portSchema, options.port, '--port');
   const bodyLimit = parseUserInput(bodyLimitSchema, options.bodyLimit, '--body-limit');
+  // Loaded here, not at start-up: the other commands need neither the server nor the auth service.
+  const { createApiServer, createMetrics, feedRunnerMetrics } = await import('@tributary/api');
+  const { createAuthService } = await import('@tributary/auth');
   await withContext(io, async (ctx) => {
     const store = await ctx.store();
     const connectorFor = (app: string) => CONNECTORS.get(app);
