@@ -111,10 +111,10 @@ async function loadPostgres(
     const statements = [
       'BEGIN',
       ...dropIndexes.map((index) => `DROP INDEX ${index}`),
-      `INSERT INTO ${t('forms')} VALUES ${FORMS.map((f) => `(${inst}, ${f.id}, '${f.type}', '${f.name}')`).join(', ')}`,
-      `INSERT INTO ${t('groups')} VALUES (${inst}, 44, 'Newsletters'), (${inst}, 45, 'Transactional')`,
-      `INSERT INTO ${t('mailings')} SELECT ${inst}, 1000 + m, 'Mailing ' || m FROM generate_series(0, ${MAILINGS - 1}) m`,
-      `INSERT INTO ${t('questions')} SELECT ${inst}, f.id, q.idx, q.text, q.type, NULL
+      `INSERT INTO ${t('forms')} (installation_id, form_id, form_type, name) VALUES ${FORMS.map((f) => `(${inst}, ${f.id}, '${f.type}', '${f.name}')`).join(', ')}`,
+      `INSERT INTO ${t('groups')} (installation_id, group_id, name) VALUES (${inst}, 44, 'Newsletters'), (${inst}, 45, 'Transactional')`,
+      `INSERT INTO ${t('mailings')} (installation_id, mailing_id, name) SELECT ${inst}, 1000 + m, 'Mailing ' || m FROM generate_series(0, ${MAILINGS - 1}) m`,
+      `INSERT INTO ${t('questions')} (installation_id, form_id, question_index, question, question_type, answer_type) SELECT ${inst}, f.id, q.idx, q.text, q.type, NULL
        FROM (VALUES ${FORMS.map((f) => `(${f.id})`).join(', ')}) f(id)
       CROSS JOIN (VALUES ('1', 'How would you rate this e-mail?', 'sentiment'), ('2', 'Why?', 'comment'), ('3', 'Anything else?', 'form')) q(idx, text, type)`,
       // Contacts first, so that each response is written with its contact id, as the store writes it.
@@ -165,12 +165,11 @@ async function loadSqlite(
   const statements = [
     'BEGIN',
     ...dropIndexes.map((index) => `DROP INDEX ${index}`),
-    // Columns named: SQLite wants a value for each column otherwise, and the tables carry a run id too.
-    `INSERT INTO ${t('forms')} ("installation_id", "form_id", "form_type", "name") VALUES ${FORMS.map((f) => `(${inst}, ${f.id}, '${f.type}', '${f.name}')`).join(', ')}`,
-    `INSERT INTO ${t('groups')} ("installation_id", "group_id", "name") VALUES (${inst}, 44, 'Newsletters'), (${inst}, 45, 'Transactional')`,
+    `INSERT INTO ${t('forms')} (installation_id, form_id, form_type, name) VALUES ${FORMS.map((f) => `(${inst}, ${f.id}, '${f.type}', '${f.name}')`).join(', ')}`,
+    `INSERT INTO ${t('groups')} (installation_id, group_id, name) VALUES (${inst}, 44, 'Newsletters'), (${inst}, 45, 'Transactional')`,
     `WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < ${MAILINGS - 1})
-     INSERT INTO ${t('mailings')} ("installation_id", "mailing_id", "name") SELECT ${inst}, 1000 + i, 'Mailing ' || i FROM m`,
-    `INSERT INTO ${t('questions')} ("installation_id", "form_id", "question_index", "question", "question_type", "answer_type") SELECT ${inst}, f.id, q.idx, q.text, q.type, NULL
+     INSERT INTO ${t('mailings')} (installation_id, mailing_id, name) SELECT ${inst}, 1000 + i, 'Mailing ' || i FROM m`,
+    `INSERT INTO ${t('questions')} (installation_id, form_id, question_index, question, question_type, answer_type) SELECT ${inst}, f.id, q.idx, q.text, q.type, NULL
        FROM (${FORMS.map((f) => `SELECT ${f.id} AS id`).join(' UNION ALL ')}) f
       CROSS JOIN (SELECT '1' AS idx, 'How would you rate this e-mail?' AS text, 'sentiment' AS type
                   UNION ALL SELECT '2', 'Why?', 'comment' UNION ALL SELECT '3', 'Anything else?', 'form') q`,

@@ -146,6 +146,7 @@ export function appStatusToJson(status: AppStatus): Record<string, unknown> {
   return {
     ...installationIdentity(installation),
     billing: installation.billing ?? null,
+    retentionDays: installation.retentionDays ?? null,
     lateFeedback: lateFeedbackOf(installation) ?? null,
     lastRun: lastRun ? { ...lastRun, startedAt: iso(lastRun.startedAt), finishedAt: iso(lastRun.finishedAt) } : null,
     nextRunAt: iso(status.nextRunAt),
@@ -164,5 +165,6 @@ export function installationToJson(installation: Installation): Record<string, u
     ...installationIdentity(installation),
     settings: connector ? settingsWithoutSecrets(connector, installation.config) : {},
     billing: installation.billing ?? null,
+    retentionDays: installation.retentionDays ?? null,
   };
 }

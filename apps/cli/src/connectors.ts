@@ -2,7 +2,8 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { closeAlertConnector } from '@tributary/connector-closealert';
-import { ConfigError, isConnector, isTributaryError, type ConnectorDefinition, type Installation } from '@tributary/core';
+import { ConfigError, isConnector, isDestination, isTributaryError, type ConnectorDefinition, type DestinationDefinition, type Installation } from '@tributary/core';
+import { fileDestination, viewDestination, webhookDestination } from '@tributary/runner';
 import { z } from 'zod';
 
 /** A connector this process knows, and where it came from. */
@@ -20,6 +21,36 @@ const BUILT_IN: readonly KnownConnector[] = [
 
 const known = new Map<string, KnownConnector>(BUILT_IN.map((k) => [k.connector.id, k]));
 const connectors = new Map<string, ConnectorDefinition>(BUILT_IN.map((k) => [k.connector.id, k.connector]));
+
+// Destinations are found the same way: built in, or a module whose default export is one.
+const BUILT_IN_DESTINATIONS: readonly DestinationDefinition[] = [webhookDestination, fileDestination, viewDestination] as unknown as DestinationDefinition[];
+const destinations = new Map<string, { destination: DestinationDefinition; package: string; builtIn: boolean }>();
+const resetDestinations = () => {
+  destinations.clear();
+  for (const d of BUILT_IN_DESTINATIONS) destinations.set(d.id, { destination: d, package: '@tributary/runner', builtIn: true });
+};
+resetDestinations();
+
+/** Every known destination type with its origin. */
+export function knownDestinations(): { destination: DestinationDefinition; package: string; builtIn: boolean }[] {
+  return [...destinations.values()];
+}
+
+/** The destination type of an id, or undefined. */
+export function destinationFor(id: string): DestinationDefinition | undefined {
+  return destinations.get(id)?.destination;
+}
+
+/** Finds a destination type, or explains which ones exist. */
+export function destinationById(id: string): DestinationDefinition {
+  const destination = destinationFor(id);
+  if (!destination) {
+    throw new ConfigError('DESTINATION_UNKNOWN', `There is no destination type "${id}".`, {
+      hint: `Known types: ${[...destinations.keys()].join(', ')}. One from another package is found when TRIBUTARY_CONNECTORS or the "connectors" list of tributary.config.json names it.`,
+    });
+  }
+  return destination;
+}
 
 /** The connectors this process knows, by id: the built-in ones and those {@link loadConnectors} found. */
 export const CONNECTORS: ReadonlyMap<string, ConnectorDefinition> = connectors;
@@ -115,7 +146,7 @@ function importTarget(spec: string, base: string): string {
   }
 }
 
-async function loadOne(spec: string, base: string): Promise<ConnectorDefinition> {
+async function loadOne(spec: string, base: string): Promise<ConnectorDefinition | DestinationDefinition> {
   let module: { default?: unknown };
   try {
     module = (await import(importTarget(spec, base))) as { default?: unknown };
@@ -128,8 +159,9 @@ async function loadOne(spec: string, base: string): Promise<ConnectorDefinition>
       hint: 'Check the name or path in TRIBUTARY_CONNECTORS or the "connectors" list of the config file, and that the package is installed.',
     });
   }
+  if (isDestination(module.default)) return module.default;
   if (!isConnector(module.default)) {
-    throw new ConfigError('CONNECTOR_INVALID', `The module "${spec}" is not a connector: its default export must be the result of defineConnector().`, {
+    throw new ConfigError('CONNECTOR_INVALID', `The module "${spec}" is not a connector: its default export must be the result of defineConnector() (or, for a destination, defineDestination()).`, {
       hint: 'Export it as `export default defineConnector({ … })`, or remove it from TRIBUTARY_CONNECTORS or the config file.',
     });
   }
@@ -144,6 +176,7 @@ async function loadOne(spec: string, base: string): Promise<ConnectorDefinition>
 export async function loadConnectors(sources: ConnectorSources): Promise<void> {
   known.clear();
   connectors.clear();
+  resetDestinations();
   for (const k of BUILT_IN) {
     known.set(k.connector.id, k);
     connectors.set(k.connector.id, k.connector);
@@ -156,7 +189,15 @@ export async function loadConnectors(sources: ConnectorSources): Promise<void> {
   const file = sources.configFile === undefined ? readConfigFile(join(sources.cwd, 'tributary.config.json'), false) : readConfigFile(resolve(sources.cwd, sources.configFile), true);
   wanted.push(...file.specs.map((spec) => ({ spec, base: file.base })));
   for (const { spec, base } of wanted) {
-    const connector = await loadOne(spec, base);
+    const loaded = await loadOne(spec, base);
+    if (isDestination(loaded)) {
+      const same = destinations.get(loaded.id);
+      if (same && same.package === spec) continue;
+      if (same) throw new ConfigError('CONNECTOR_DUPLICATE', `Two destinations have the id "${loaded.id}": ${same.package} and ${spec}.`, { hint: 'Name only one of them.' });
+      destinations.set(loaded.id, { destination: loaded, package: spec, builtIn: false });
+      continue;
+    }
+    const connector = loaded;
     const already = known.get(connector.id);
     if (already) {
       if (already.package === spec) continue;
@@ -169,7 +210,7 @@ export async function loadConnectors(sources: ConnectorSources): Promise<void> {
 
 /** Every secret field of every known connector, for log redaction. */
 export function knownSecretFields(): string[] {
-  return [...new Set([...CONNECTORS.values()].flatMap((c) => [...c.secrets]))];
+  return [...new Set([...[...CONNECTORS.values()].flatMap((c) => [...c.secrets]), ...[...destinations.values()].flatMap((d) => [...d.destination.secrets])])];
 }
 
 export { settingsWithoutSecrets } from '@tributary/runner';

@@ -45,6 +45,8 @@ export function formatRun(run: RunRecord, options: { maxCustomers?: number } = {
   if (run.late !== undefined && (run.late > 0 || run.reconciled)) {
     lines.push(`  late responses found: ${run.late} (created before the previous run had read up to)`);
   }
+  if (run.suppressed) lines.push(`  ${run.suppressed} record${run.suppressed === 1 ? '' : 's'} of forgotten customers skipped: not stored (tributary customers receipts lists the erasures)`);
+  if (run.expired) lines.push(`  ${run.expired} record${run.expired === 1 ? '' : 's'} older than the retention period skipped: not stored`);
   if (run.withoutEmail) lines.push(`  ${run.withoutEmail} new response${run.withoutEmail === 1 ? '' : 's'} without a usable e-mail: stored, but linked to no customer`);
   // `maxCustomers: 0` leaves the customers out, for a view that lists them all below.
   if (run.saved.length > 0 && max > 0) {

@@ -41,5 +41,9 @@ describe('mapping dependencies', () => {
     expect(profilesReading([link!], profiles)).toEqual(['Nested score', 'Comment']);
     expect(profilesReading([email!], profiles)).toEqual(['Nested score', 'Comment', 'Form']);
     expect(profilesReading([key!], profiles)).toHaveLength(3);
+    // A profile pinned to another app of the workspace reads none of this app's columns.
+    const pinned = { ...profiles[0]!, name: 'Elsewhere', definition: { ...profiles[0]!.definition, name: 'Elsewhere', app: 'typeform' } };
+    expect(profilesReading([email!], [pinned, ...profiles], 'closealert')).toEqual(['Nested score', 'Comment', 'Form']);
+    expect(profilesReading([email!], [pinned], 'typeform')).toEqual(['Elsewhere']);
   });
 });

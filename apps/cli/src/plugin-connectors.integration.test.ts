@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type SandboxFormResponse } from '@tributary/closealert-sandbox';
 import { testDatabases } from '@tributary/testing';
 import { readEnv } from './env.js';
 import { createCliLogger } from './logger.js';
 import { runCli } from './test-support/cli.js';
 
 // A platform engineer's connector: a package outside the repository, found through
-// TRIBUTARY_CONNECTORS, installed with --set, synced, listed and logged, with no file of Tributary changed.
+// TRIBUTARY_CONNECTORS, installed with --set, synced, listed, logged and profiled (alone and beside
+// CloseAlert in one workspace), with no file of Tributary changed.
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -18,7 +20,7 @@ const CONNECTOR_JS = `
 import { readFileSync } from 'node:fs';
 import { defineConnector, defineStream, z } from '@tributary/sdk';
 
-const record = z.object({ id: z.number().int(), email: z.string(), comment: z.string() });
+const record = z.object({ id: z.number().int(), email: z.string(), comment: z.string(), at: z.string(), topic: z.string(), rating: z.number() });
 
 const notes = defineStream({
   name: 'notes',
@@ -53,14 +55,24 @@ export default defineConnector({
   dataModel: {
     primaryTable: 'notes',
     customerEmailColumn: 'email',
+    // One note is one response with one answer: a rating and a comment on a topic.
+    feedback: {
+      responses: { table: 'notes', id: 'note_id', time: 'noted_at', email: 'email' },
+      answers: { table: 'notes', response: 'note_id', question: 'topic', score: 'rating', comment: 'comment' },
+    },
     tables: [{ name: 'notes', rowsFrom: { kind: 'record' }, key: ['note_id'], onConflict: 'ignore',
-      columns: [{ name: 'note_id', type: 'bigint', nullable: false }, { name: 'email', type: 'text' }, { name: 'comment', type: 'text' }] }],
+      columns: [{ name: 'note_id', type: 'bigint', nullable: false }, { name: 'email', type: 'text' }, { name: 'comment', type: 'text' },
+        { name: 'noted_at', type: 'timestamp' }, { name: 'topic', type: 'text' }, { name: 'rating', type: 'numeric' }],
+      indexes: [['email', 'noted_at']] }],
   },
-  sourceFields: { record: ['id', 'email', 'comment'] },
+  sourceFields: { record: ['id', 'email', 'comment', 'at', 'topic', 'rating'] },
   defaultMappings: [
     { source: 'id', target: { table: 'notes', column: 'note_id' }, transform: 'integer' },
     { source: 'email', target: { table: 'notes', column: 'email' }, transform: 'email' },
     { source: 'comment', target: { table: 'notes', column: 'comment' } },
+    { source: 'at', target: { table: 'notes', column: 'noted_at' }, transform: 'timestamp' },
+    { source: 'topic', target: { table: 'notes', column: 'topic' } },
+    { source: 'rating', target: { table: 'notes', column: 'rating' }, transform: 'number' },
   ],
   streams: [notes],
   async check(ctx) {
@@ -69,6 +81,11 @@ export default defineConnector({
   },
 });
 `;
+
+const DAY = 86_400_000;
+// Whole seconds, as sources send them.
+const NOW = Math.floor(Date.now() / 1000) * 1000;
+const ago = (days: number) => new Date(NOW - days * DAY).toISOString();
 
 /** A package in a temporary directory outside the repository that imports only the SDK, resolved from the repository. */
 function writeConnectorPackage(): { dir: string; notes: string; keyFile: string } {
@@ -81,8 +98,8 @@ function writeConnectorPackage(): { dir: string; notes: string; keyFile: string 
   writeFileSync(
     notes,
     [
-      { id: 1, email: 'Ada@Example.com', comment: 'great' },
-      { id: 2, email: 'bob@example.com', comment: 'slow' },
+      { id: 1, email: 'Ada@Example.com', comment: 'great', at: ago(2), topic: 'delivery', rating: 5 },
+      { id: 2, email: 'bob@example.com', comment: 'slow', at: ago(1), topic: 'delivery', rating: 2 },
       { id: 'x', email: 'broken' },
     ]
       .map((n) => JSON.stringify(n))
@@ -252,5 +269,82 @@ describe.each(databases)('a connector from outside the repository on $dialect', 
     const missing = await runCli(['connectors'], { ...env, TRIBUTARY_CONNECTORS: 'tributary-connector-that-does-not-exist' });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('error [CONNECTOR_NOT_LOADED]: Cannot load the connector "tributary-connector-that-does-not-exist"');
+  });
+  it("profiles the connector's feedback alone and across apps with CloseAlert, naming each row's app", async () => {
+    const sandbox = await startSandbox({ responses: 0 });
+    try {
+      const response = (id: number, email: string, days: number, score: number): SandboxFormResponse => ({
+        id,
+        created_at: ago(days).slice(0, 19),
+        email,
+        mail_url: `https://mail.example.com/${id}`,
+        user_agent: 'Mozilla/5.0',
+        device_type: 'desktop',
+        operating_system: 'macos',
+        followed_up: false,
+        merge_tags: {},
+        form: { id: 34, form_type: 'email-satisfaction', name: 'Email satisfaction form' },
+        mailing: { id: 100, name: 'May newsletter' },
+        group: { id: 44, name: 'Newsletters' },
+        answers: [{ question: 'How would you rate this e-mail?', question_type: 'sentiment', answer_type: null, question_index: '1', response_value: score }],
+      });
+      sandbox.addResponses([response(1, 'ann@example.com', 3, 2), response(2, 'bob@example.com', 2, 1), response(3, 'cy@example.com', 4, 5)]);
+      const ws = 'both';
+      for (const args of [
+        ['install', 'notebook', '--workspace', ws, '--set', `file=${plugin.notes}`, '--set', `apiKey=@${plugin.keyFile}`],
+        ['install', 'closealert', '--workspace', ws, '--project', sandbox.projectKey, '--token', sandbox.token, '--api-url', sandbox.url, '--backfill-days', '30'],
+        ['sync', '--workspace', ws],
+        ['profiles', 'create', 'Fans', '--workspace', ws, '--app', 'notebook', '--score', '>=5'],
+        ['profiles', 'create', 'Low anywhere', '--workspace', ws, '--score', '<3', '--within', '30d'],
+      ]) {
+        const done = await runCli(args, env);
+        expect(done.code, `${args.join(' ')}: ${done.stderr}`).toBe(0);
+      }
+      // Pinned to the plugin's app: its data alone.
+      const fans = await runCli(['profiles', 'run', 'Fans', '--workspace', ws, '--format', 'csv'], env);
+      expect(fans.code, fans.stderr).toBe(0);
+      const fanLines = fans.stdout.split('\r\n');
+      expect(fanLines[0]).toBe('email,customer_id,contact_id,response_id,form_id,score,responded_at,app');
+      expect(fanLines.slice(1, -1)).toEqual([expect.stringMatching(new RegExp(`^ada@example\\.com,[0-9a-f-]{36},[0-9a-f-]{36},1,,5,${ago(2)},notebook$`))]);
+
+      // Across both apps: bob answered in both and is one member, from his newer response (the note).
+      const csv = await runCli(['profiles', 'run', 'Low anywhere', '--workspace', ws, '--format', 'csv'], env);
+      expect(csv.code, csv.stderr).toBe(0);
+      const rows = csv.stdout.split('\r\n').slice(1, -1).map((line) => line.split(','));
+      expect(rows.map((r) => [r[0], r[3], r[5], r[7]])).toEqual([
+        ['ann@example.com', '1', '2', 'closealert'],
+        ['bob@example.com', '2', '2', 'notebook'],
+      ]);
+      expect(csv.stderr).toContain('2 members of "Low anywhere" across closealert, notebook');
+      const each = await runCli(['profiles', 'run', 'Low anywhere', '--workspace', ws, '--format', 'csv', '--each-app', '--no-record'], env);
+      expect(each.stdout.split('\r\n').slice(1, -1).map((line) => [line.split(',')[0], line.split(',')[7]])).toEqual([
+        ['ann@example.com', 'closealert'],
+        ['bob@example.com', 'notebook'],
+        ['bob@example.com', 'closealert'],
+      ]);
+      const json = await runCli(['profiles', 'run', 'Low anywhere', '--workspace', ws, '--json', '--no-record'], env);
+      const members = JSON.parse(json.stdout) as { email: string; app: string; matches: { app: string; responseId: string }[] }[];
+      expect(members.map((m) => [m.email, m.app, m.matches.map((x) => `${x.app}:${x.responseId}`)])).toEqual([
+        ['ann@example.com', 'closealert', ['closealert:1']],
+        ['bob@example.com', 'notebook', ['notebook:2', 'closealert:2']],
+      ]);
+      // Narrowed to one app: a what-if, so the recorded members stay those of both apps.
+      const narrowed = await runCli(['profiles', 'run', 'Low anywhere', '--workspace', ws, '--format', 'csv', '--app', 'closealert'], env);
+      expect(narrowed.code, narrowed.stderr).toBe(0);
+      expect(narrowed.stdout.split('\r\n').slice(1, -1).map((line) => [line.split(',')[0], line.split(',')[7]])).toEqual([
+        ['ann@example.com', 'closealert'],
+        ['bob@example.com', 'closealert'],
+      ]);
+      expect(narrowed.stderr).toContain('(not recorded)');
+      const history = await runCli(['profiles', 'changes', 'Low anywhere', '--workspace', ws, '--history', '--json'], env);
+      expect((JSON.parse(history.stdout) as { memberCount: number; entered: string[] }[]).map((h) => [h.memberCount, h.entered])).toEqual([
+        [2, ['ann@example.com', 'bob@example.com']],
+      ]);
+      const pinned = await runCli(['profiles', 'run', 'Fans', '--workspace', ws, '--app', 'closealert'], env);
+      expect(pinned.code).toBe(2);
+      expect(pinned.stderr).toContain('[PROFILE_APP_PINNED]');
+    } finally {
+      await sandbox.close();
+    }
   });
 });

@@ -89,6 +89,20 @@ describe('profile flags', () => {
     });
   });
 
+  it("takes another source's question key and form id, and pins the profile to an app", () => {
+    const definition = definitionFromFlags('x', { app: 'typeform', form: 'lT4Z3j', question: 'nps_field', score: ['<=6'] });
+    expect(definition.app).toBe('typeform');
+    expect(definition.match).toEqual({
+      all: [
+        { type: 'form', name: 'lT4Z3j' },
+        { type: 'question', key: 'nps_field' },
+        { type: 'score', op: '<=', value: 6 },
+      ],
+    });
+    expect(definitionFromFlags('y', { question: '3.1' }).match).toEqual({ type: 'question', questionIndex: '3.1' });
+    expect(definitionFromFlags('z', { score: ['5'] })).not.toHaveProperty('app');
+  });
+
   it('refuses a profile without conditions', () => {
     expect(() => definitionFromFlags('empty', {})).toThrow(/needs conditions/);
   });

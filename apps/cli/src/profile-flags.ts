@@ -3,9 +3,9 @@ import { ConfigError, type ProfileCondition, type ProfileDefinitionInput } from 
 /** The flags of `tributary profiles create` for the common case, as commander hands them over. */
 export interface ProfileFlags {
   description?: string;
-  /** Form id (digits) or name. */
+  /** Form id (digits), or a name (or a text id such as Typeform's `lT4Z3j`). */
   form?: string;
-  /** Question index, e.g. `1` or `3.1`. */
+  /** Question index, e.g. `1` or `3.1`, or another source's question key (a field id or ref). */
   question?: string;
   /** Score expressions; several mean any of them: `<3`, `=5`, `1-2`, `1,2`. */
   score?: string[];
@@ -21,6 +21,8 @@ export interface ProfileFlags {
   excludeBackfilled?: boolean;
   /** Look at each customer's latest response only. */
   latest?: boolean;
+  /** The one feedback app the profile reads (pinned); without it, every feedback app of the workspace. */
+  app?: string;
 }
 
 const NUMBER = String.raw`-?\d+(?:\.\d+)?`;
@@ -29,6 +31,7 @@ const BETWEEN = new RegExp(String.raw`^(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)$`);
 const IN_SET = new RegExp(String.raw`^${NUMBER}(?:\s*,\s*${NUMBER})+$`);
 const WITHIN = /^(\d+)\s*(d|days?|w|weeks?)?$/i;
 const ID = /^\d+$/;
+const QUESTION_INDEX = /^\d+(\.\d+)*$/;
 
 function usage(flag: string, message: string): ConfigError {
   return new ConfigError('USAGE', `${flag}: ${message}`);
@@ -100,10 +103,13 @@ export function definitionFromFlags(name: string, flags: ProfileFlags): ProfileD
   if (flags.group !== undefined) conditions.push(byIdOrName('group', flags.group));
   if (flags.excludeBackfilled) conditions.push({ type: 'backfilled', value: false });
   if (flags.question !== undefined) {
-    const questionIndex = flags.question.trim();
+    const question = flags.question.trim();
+    if (question === '') throw usage('--question', 'must not be empty.');
     const formId =
       flags.form !== undefined && ID.test(flags.form.trim()) ? Number(flags.form.trim()) : undefined;
-    conditions.push({ type: 'question', questionIndex, ...(formId !== undefined ? { formId } : {}) });
+    // An index such as 3.1 stays an index (CloseAlert's); anything else is another source's question key.
+    const which = QUESTION_INDEX.test(question) ? { questionIndex: question } : { key: question };
+    conditions.push({ type: 'question', ...which, ...(formId !== undefined ? { formId } : {}) });
   }
   const scores = (flags.score ?? []).map(parseScore);
   if (scores.length === 1) conditions.push(scores[0]!);
@@ -121,6 +127,7 @@ export function definitionFromFlags(name: string, flags: ProfileFlags): ProfileD
   return {
     name,
     ...(flags.description !== undefined ? { description: flags.description } : {}),
+    ...(flags.app !== undefined ? { app: flags.app } : {}),
     over: flags.latest ? 'latest-response' : 'any-response',
     match: conditions.length === 1 ? conditions[0]! : { all: conditions },
   };

@@ -41,7 +41,9 @@ function linkDependencies(target: string): void {
   mkdirSync(join(target, 'node_modules/@tributary'), { recursive: true });
   mkdirSync(join(target, 'node_modules/@types'), { recursive: true });
   symlinkSync(join(repo, 'packages/sdk'), join(target, 'node_modules/@tributary/sdk'));
+  symlinkSync(join(repo, 'packages/testing'), join(target, 'node_modules/@tributary/testing'));
   symlinkSync(join(repo, 'node_modules/vitest'), join(target, 'node_modules/vitest'));
+  symlinkSync(join(repo, 'node_modules/tsx'), join(target, 'node_modules/tsx'));
   symlinkSync(join(repo, 'node_modules/@types/node'), join(target, 'node_modules/@types/node'));
 }
 
@@ -55,17 +57,26 @@ describe('tributary connectors new', () => {
     const created = await runCli(['connectors', 'new', 'acme_reviews', '--dir', dir, '--json'], { LOG_LEVEL: 'silent' });
     expect(created.code, created.stderr).toBe(0);
     const { files } = JSON.parse(created.stdout) as { files: string[] };
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'src/config.ts', 'src/stream.ts', 'src/model.ts', 'src/connector.ts', 'src/connector.test.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining(['package.json', 'README.md', 'src/config.ts', 'src/stream.ts', 'src/model.ts', 'src/connector.ts', 'src/connector.test.ts', 'src/sandbox.ts', 'src/conformance.test.ts']),
+    );
     const packagesImported = new Set(
       files
         .filter((f) => f.endsWith('.ts'))
         .flatMap((file) => [...readFileSync(join(dir, file), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]!))
         .filter((i) => !i.startsWith('./') && !i.startsWith('node:')),
     );
-    expect([...packagesImported].sort()).toEqual(['@tributary/sdk', 'vitest']);
+    // The connector imports only the SDK; its tests add vitest and the conformance kit.
+    expect([...packagesImported].sort()).toEqual(['@tributary/sdk', '@tributary/testing', 'vitest', 'vitest/config']);
+    const connectorImports = files
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f.startsWith('src/'))
+      .flatMap((file) => [...readFileSync(join(dir, file), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]!))
+      .filter((i) => !i.startsWith('./') && !i.startsWith('node:'));
+    expect([...new Set(connectorImports)]).toEqual(['@tributary/sdk']);
     // The SDK comes from this checkout (it is not published): never a bare range a registry could answer.
-    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
     expect(manifest.dependencies).toEqual({ '@tributary/sdk': `file:${join(repo, 'packages/sdk')}` });
+    expect(manifest.devDependencies['@tributary/testing']).toBe(`file:${join(repo, 'packages/testing')}`);
     linkDependencies(dir);
 
     const tsc = await run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json'), '--noEmit'], { cwd: dir, env: cleanEnv() }).catch((e: { stdout: string; code: number }) => e);
@@ -76,7 +87,9 @@ describe('tributary connectors new', () => {
     );
     const report = JSON.parse(vitest.stdout) as { success: boolean; numPassedTests: number; numFailedTests: number };
     expect(report, vitest.stderr).toMatchObject({ success: true, numFailedTests: 0 });
-    expect(report.numPassedTests).toBe(3);
+    // Its own three tests, and the conformance kit's checks (per database: kills, resume, rejects,
+    // three faults, secrets), which fail rather than skip.
+    expect(report.numPassedTests).toBeGreaterThanOrEqual(3 + 7);
 
     const listed = await runCli(['connectors', '--json'], { LOG_LEVEL: 'silent', TRIBUTARY_CONNECTORS: dir });
     expect(listed.code, listed.stderr).toBe(0);
@@ -87,7 +100,7 @@ describe('tributary connectors new', () => {
       ['apiKey', true],
       ['pageSize', false],
     ]);
-  });
+  }, 900_000);
 
   it('refuses an id that cannot name tables, and a directory that is not empty', async () => {
     const bad = await runCli(['connectors', 'new', 'Acme-Reviews', '--dir', join(root, 'bad')], { LOG_LEVEL: 'silent' });
@@ -112,11 +125,11 @@ describe.each(databases)('a scaffolded connector through the CLI on $dialect', (
     linkDependencies(dir);
   });
 
-  it('installs with --set, syncs its pages into its table and resumes from its checkpoint', async () => {
+  it('installs with --set, syncs its pages into its table, resumes from its checkpoint, and is profiled through its feedback view', async () => {
     const key = 'scaffold-key-9876';
     const api = await startItemsApi(key, [
-      { id: 1, email: 'ada@example.com', comment: 'great', created_at: '2026-01-01T10:00:00Z' },
-      { id: 2, email: 'bob@example.com', comment: 'slow', created_at: '2026-01-02T10:00:00Z' },
+      { id: 1, email: 'ada@example.com', comment: 'great', created_at: '2026-01-01T10:00:00Z', answers: [{ question: 'rating', score: 5 }, { question: 'why', text: 'Great service' }] },
+      { id: 2, email: 'bob@example.com', comment: 'slow', created_at: '2026-01-02T10:00:00Z', answers: [{ question: 'rating', score: 2 }] },
       { id: 3, email: 'cy@example.com', comment: 'fine', created_at: '2026-01-03T10:00:00Z' },
       { id: 4, comment: 'no email' },
     ]);
@@ -130,6 +143,15 @@ describe.each(databases)('a scaffolded connector through the CLI on $dialect', (
       expect(JSON.parse(sync.stdout)).toMatchObject([{ app: 'acme_reviews', status: 'succeeded', inserted: 3, rejected: 1 }]);
       const again = await runCli(['sync', 'acme_reviews', '--workspace', 'acme', '--json'], env);
       expect(JSON.parse(again.stdout)).toMatchObject([{ status: 'succeeded', inserted: 0 }]);
+      // The generated feedback view is what profiles read: question and score on one answer, and comments.
+      const created = await runCli(['profiles', 'create', 'Fans', '--workspace', 'acme', '--question', 'rating', '--score', '>=4'], env);
+      expect(created.code, created.stderr).toBe(0);
+      const fans = await runCli(['profiles', 'run', 'Fans', '--workspace', 'acme', '--format', 'csv'], env);
+      expect(fans.code, fans.stderr).toBe(0);
+      expect(fans.stdout.split('\r\n').slice(1, -1).map((line) => line.split(',')).map((f) => [f[0], f[3], f[5], f[7]])).toEqual([['ada@example.com', '1', '5', 'acme_reviews']]);
+      expect((await runCli(['profiles', 'create', 'Praise', '--workspace', 'acme', '--comment', 'great SERVICE'], env)).code).toBe(0);
+      const praise = await runCli(['profiles', 'run', 'Praise', '--workspace', 'acme', '--json'], env);
+      expect((JSON.parse(praise.stdout) as { email: string }[]).map((m) => m.email)).toEqual(['ada@example.com']);
       const raw = await openRaw(db);
       try {
         const rows = await raw.query<{ item_id: number | string; email: string }>(`SELECT item_id, email FROM ${raw.own('acme_reviews_items')} ORDER BY item_id`);

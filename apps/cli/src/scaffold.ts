@@ -23,6 +23,11 @@ export function sdkDependency(): string {
   return `file:${fileURLToPath(new URL('../../../packages/sdk', import.meta.url))}`;
 }
 
+/** The conformance kit, likewise from this checkout (a dev dependency: the connector never imports it). */
+export function testingDependency(): string {
+  return `file:${fileURLToPath(new URL('../../../packages/testing', import.meta.url))}`;
+}
+
 function packageJson(id: string): string {
   return `${JSON.stringify(
     {
@@ -34,7 +39,7 @@ function packageJson(id: string): string {
       exports: './src/index.ts',
       scripts: { test: 'vitest run', typecheck: 'tsc --noEmit' },
       dependencies: { '@tributary/sdk': sdkDependency() },
-      devDependencies: { '@types/node': '^20', typescript: '^5.9', vitest: '^4' },
+      devDependencies: { '@tributary/testing': testingDependency(), '@types/node': '^20', tsx: '^4', typescript: '^5.9', vitest: '^4' },
     },
     null,
     2,
@@ -85,6 +90,10 @@ export const itemSchema = z.object({
   email: z.string(),
   comment: z.string(),
   created_at: z.iso.datetime({ offset: true }),
+  /** What the customer answered: a score (a rating, NPS…) or a text, per question. */
+  answers: z
+    .array(z.object({ question: z.string(), score: z.number().nullable().default(null), text: z.string().nullable().default(null) }))
+    .default([]),
 });
 export type Item = z.infer<typeof itemSchema>;
 
@@ -167,6 +176,12 @@ const MODEL_TS = `import type { DataModelInput, MappingInput, SourceFields } fro
 export const dataModel: DataModelInput = {
   primaryTable: 'items',
   customerEmailColumn: 'email',
+  // Which columns are the feedback (who, when, which question, score, comment): profiles read these
+  // roles, alone or across every feedback app of a workspace. Leave it out if the source holds no feedback.
+  feedback: {
+    responses: { table: 'items', id: 'item_id', time: 'created_at', email: 'email' },
+    answers: { table: 'answers', response: 'item_id', question: 'question', score: 'score', comment: 'text', time: 'created_at' },
+  },
   tables: [
     {
       name: 'items',
@@ -179,12 +194,32 @@ export const dataModel: DataModelInput = {
         { name: 'comment', type: 'text', description: 'What they wrote.' },
         { name: 'created_at', type: 'timestamp', description: 'When it was written (UTC).' },
       ],
+      // Profiles: "responded within N days" and each customer's latest response.
+      indexes: [['created_at'], ['email', 'created_at']],
+    },
+    {
+      name: 'answers',
+      rowsFrom: { kind: 'each', path: 'answers' },
+      key: ['item_id', 'question'],
+      onConflict: 'ignore',
+      columns: [
+        { name: 'item_id', type: 'bigint', nullable: false, description: 'The item the answer belongs to.' },
+        { name: 'question', type: 'text', nullable: false, description: 'Which question it answers.' },
+        { name: 'score', type: 'numeric', description: 'The answer as a score, when it is one.' },
+        { name: 'text', type: 'text', description: 'The answer as text, when it is one.' },
+        { name: 'created_at', type: 'timestamp', description: "The item's time, repeated so profiles narrow answers without a join." },
+      ],
+      // Profiles: "question Q in the past N days with a score …" from this index alone.
+      indexes: [['question', 'created_at', 'score', 'item_id'], ['score']],
     },
   ],
 };
 
 /** The record fields a mapping may read. */
-export const sourceFields: SourceFields = { record: ['id', 'email', 'comment', 'created_at'] };
+export const sourceFields: SourceFields = {
+  record: ['id', 'email', 'comment', 'created_at', 'answers'],
+  each: { answers: ['question', 'score', 'text'] },
+};
 
 /** How a record becomes a row until a user remaps it (\`tributary mappings\`). */
 export const defaultMappings: MappingInput[] = [
@@ -192,6 +227,11 @@ export const defaultMappings: MappingInput[] = [
   { source: 'email', target: { table: 'items', column: 'email' }, transform: 'email' },
   { source: 'comment', target: { table: 'items', column: 'comment' } },
   { source: 'created_at', target: { table: 'items', column: 'created_at' }, transform: 'timestamp' },
+  { source: '$record.id', target: { table: 'answers', column: 'item_id' }, transform: 'integer' },
+  { source: 'question', target: { table: 'answers', column: 'question' }, transform: 'string' },
+  { source: 'score', target: { table: 'answers', column: 'score' }, transform: 'number' },
+  { source: 'text', target: { table: 'answers', column: 'text' }, transform: 'string' },
+  { source: '$record.created_at', target: { table: 'answers', column: 'created_at' }, transform: 'timestamp' },
 ];
 `;
 
@@ -212,8 +252,8 @@ import { items, type Item } from './stream.js';
 
 const KEY = 'test-key-123456';
 const RECORDS: unknown[] = [
-  { id: 1, email: 'ada@example.com', comment: 'great', created_at: '2026-01-01T10:00:00Z' },
-  { id: 2, email: 'bob@example.com', comment: 'slow', created_at: '2026-01-02T10:00:00Z' },
+  { id: 1, email: 'ada@example.com', comment: 'great', created_at: '2026-01-01T10:00:00Z', answers: [{ question: 'rating', score: 5 }, { question: 'why', text: 'great' }] },
+  { id: 2, email: 'bob@example.com', comment: 'slow', created_at: '2026-01-02T10:00:00Z', answers: [{ question: 'rating', score: 2 }] },
   { id: 3, email: 'cy@example.com', comment: 'fine', created_at: '2026-01-03T10:00:00Z' },
   { id: 4, comment: 'no email' },
 ];
@@ -274,11 +314,109 @@ describe('__ID__ connector', () => {
 });
 `;
 
+const SANDBOX_TS = `import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the sandbox can make the next request suffer. */
+export type Fault = 'rate-limited' | 'truncated-json' | 'connection-reset' | 'bad-record';
+
+/**
+ * A local fake of the API over real HTTP, whose records and faults a test controls: pages of items
+ * after \`since_id\`, behind a bearer key. Adapt it with the stream when the API differs.
+ */
+export async function startSandbox(options: { records: number; key?: string }) {
+  const key = options.key ?? 'sandbox-key-' + Math.random().toString(36).slice(2, 12);
+  const items: Record<string, unknown>[] = [];
+  let valid = 0;
+  const faults: Fault[] = [];
+  const add = (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const id = items.length + 1;
+      items.push({ id, email: 'customer' + (id % 50) + '@example.com', comment: 'comment ' + id, created_at: new Date(Date.UTC(2026, 0, 1) + id * 60_000).toISOString(), answers: [{ question: 'rating', score: id % 6 }] });
+      valid += 1;
+    }
+  };
+  add(options.records);
+  const server: Server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (request.headers.authorization !== 'Bearer ' + key) return void response.writeHead(401).end();
+    const fault = faults.shift();
+    if (fault === 'connection-reset') return void request.socket.destroy();
+    if (fault === 'rate-limited') return void response.writeHead(429, { 'retry-after': '1' }).end();
+    const since = Number(url.searchParams.get('since_id') ?? 0);
+    const perPage = Number(url.searchParams.get('per_page') ?? 100);
+    const page = Number(url.searchParams.get('page') ?? 1);
+    const after = items.filter((item) => (item.id as number) > since);
+    const body = JSON.stringify({ items: after.slice((page - 1) * perPage, page * perPage), total_pages: Math.ceil(after.length / perPage) });
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(fault === 'truncated-json' ? body.slice(0, Math.floor(body.length / 2)) : body);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: 'http://127.0.0.1:' + (server.address() as AddressInfo).port + '/v1',
+    key,
+    /** Valid records served: each must be stored exactly once. */
+    recordCount: () => valid,
+    addRecords: add,
+    injectFault(fault: Fault) {
+      // A malformed record is new data (never stored); the others hit the next request.
+      if (fault === 'bad-record') items.push({ id: items.length + 1, comment: 'no email, no date' });
+      else faults.push(fault);
+    },
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+`;
+
+const CONFORMANCE_TEST_TS = `import { fileURLToPath } from 'node:url';
+import { describeConnectorConformance, tributaryCliEntry } from '@tributary/testing';
+import connector from './index.js';
+import { startSandbox } from './sandbox.js';
+
+// The standard connector checks through Tributary's real CLI, against the local sandbox, on SQLite
+// and PostgreSQL: exactly once after SIGKILLs, each fault survived and resumed, a malformed record
+// set aside and logged, checkpoint resume, and no secret in any output.
+
+// The CLI finds this package as a connector, as an operator's TRIBUTARY_CONNECTORS would name it.
+process.env['TRIBUTARY_CONNECTORS'] = fileURLToPath(new URL('..', import.meta.url));
+
+await describeConnectorConformance({
+  connector,
+  cliEntry: tributaryCliEntry(),
+  requestLogMessage: '__ID__ request',
+  faults: ['rate-limited', 'truncated-json', 'connection-reset'],
+  badRecordFault: 'bad-record',
+  records: 300,
+  kills: 3,
+  async startSandbox({ records }) {
+    const sandbox = await startSandbox({ records });
+    return {
+      url: sandbox.url,
+      installArgs: ['--set', 'baseUrl=' + sandbox.url, '--set', 'apiKey=' + sandbox.key, '--set', 'pageSize=20'],
+      secrets: [sandbox.key],
+      recordCount: sandbox.recordCount,
+      addRecords: sandbox.addRecords,
+      injectFault: sandbox.injectFault,
+      close: sandbox.close,
+    };
+  },
+});
+`;
+
+// The conformance kit runs the CLI in child processes, killed and restarted: minutes, not seconds.
+const VITEST_CONFIG_TS = `import { defineConfig } from 'vitest/config';
+
+export default defineConfig({ test: { testTimeout: 180_000, hookTimeout: 180_000 } });
+`;
+
 const README_MD = `# __NAME__ connector for Tributary
 
 A Tributary connector package: \`src/config.ts\` (settings), \`src/stream.ts\` (the \`items\` stream on
-the SDK's HTTP client and page-number paginator), \`src/model.ts\` (tables and default mappings),
-\`src/connector.ts\` (the definition), \`src/connector.test.ts\` (a sync over a local HTTP server).
+the SDK's HTTP client and page-number paginator), \`src/model.ts\` (tables, default mappings, and the
+feedback view that profiles read),
+\`src/connector.ts\` (the definition), \`src/connector.test.ts\` (a sync over a local HTTP server),
+\`src/sandbox.ts\` and \`src/conformance.test.ts\` (Tributary's standard connector checks through its CLI
+against that local sandbox, with faults and kills, on SQLite and PostgreSQL when it is reachable).
 
 \`\`\`sh
 npm test && npm run typecheck
@@ -303,6 +441,9 @@ export function connectorTemplate(id: string): Record<string, string> {
     'src/model.ts': fill(MODEL_TS),
     'src/connector.ts': fill(CONNECTOR_TS),
     'src/connector.test.ts': fill(TEST_TS),
+    'src/sandbox.ts': SANDBOX_TS,
+    'src/conformance.test.ts': fill(CONFORMANCE_TEST_TS),
+    'vitest.config.ts': VITEST_CONFIG_TS,
   };
 }
 

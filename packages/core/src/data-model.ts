@@ -130,3 +130,15 @@ export type DataModelInput = z.input<typeof dataModelSchema>;
 export function findTable(model: DataModel, name: string): TableSpec | undefined {
   return model.tables.find((t) => t.name === name);
 }
+
+/**
+ * The stored data model of an installation made before its connector declared a feedback view,
+ * with the connector's view added (so that profiles read it), or undefined when there is nothing to
+ * adopt: the stored model has a view (an operator's or an older one stays), the connector declares
+ * none, or its view names columns the stored model lacks.
+ */
+export function withDeclaredFeedbackView(stored: DataModel, declared: DataModel): DataModel | undefined {
+  if (stored.feedback !== undefined || declared.feedback === undefined) return undefined;
+  const adopted = dataModelSchema.safeParse({ ...stored, feedback: declared.feedback });
+  return adopted.success ? adopted.data : undefined;
+}

@@ -36,6 +36,7 @@ export {
   type RowSource,
   type DataModel,
   type DataModelInput,
+  withDeclaredFeedbackView,
 } from './data-model.js';
 export {
   feedbackViewSchema,
@@ -127,7 +128,39 @@ export type {
   IdentityStore,
   CredentialStore,
   AuditStore,
+  DestinationStore,
 } from './store-roles.js';
+// ---- Destinations ----
+export {
+  defineDestination,
+  isDestination,
+  DESTINATION_BRAND,
+  type DestinationSpec,
+  type DestinationDefinition,
+  type DestinationContext,
+  type DeliveryBatch,
+  type DeliveryOutcome,
+  type MembershipChange,
+  type StoredDestination,
+  type NewDestination,
+  type Activation,
+  type DeliveryStatus,
+  type DeliveryRecord,
+  type ClaimedDelivery,
+  type DeliveryResult,
+} from './destination.js';
+export {
+  normalizeCustomerEmail,
+  type CustomerAppData,
+  type CustomerDataReport,
+  type CustomerProfileData,
+  type CustomerRecord,
+  type ErasureReceipt,
+  type PersonalDataStore,
+  type RetentionResult,
+  type RetentionStore,
+  type StoredRow,
+} from './personal-data.js';
 export {
   WORKSPACE_ROLES,
   workspaceRoleSchema,
@@ -176,6 +209,8 @@ export {
   describeProfileCondition,
   type StoredProfile,
   type ProfileMember,
+  type ProfileMatch,
+  type SourceId,
   type EvaluateProfileOptions,
   type ProfileEvaluation,
   type ProfileHistoryEntry,

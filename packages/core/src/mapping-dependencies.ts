@@ -46,12 +46,13 @@ export function mappingDependencies(model: DataModel): MappingDependency[] {
       readBy: everyProfile,
     });
   }
-  const answers = findTable(model, 'answers');
-  if (answers?.columns.some((c) => c.name === 'score')) {
-    dependencies.push({ table: 'answers', column: 'score', role: 'the score of an answer', readBy: hasScoreCondition });
+  // The answers' score and link to their response, as the connector's feedback view names them.
+  const answers = model.feedback?.answers;
+  if (answers?.score !== undefined) {
+    dependencies.push({ table: answers.table, column: answers.score, role: 'the score of an answer', readBy: hasScoreCondition });
   }
-  for (const key of answers?.key.filter((k) => primary?.key.includes(k)) ?? []) {
-    dependencies.push({ table: 'answers', column: key, role: 'the link from an answer to its response', readBy: hasAnswerCondition });
+  if (answers !== undefined && answers.table !== model.primaryTable) {
+    dependencies.push({ table: answers.table, column: answers.response, role: 'the link from an answer to its response', readBy: hasAnswerCondition });
   }
   return dependencies;
 }
@@ -77,8 +78,12 @@ export function brokenDependencies(before: readonly Mapping[], after: readonly M
 }
 
 /** The profiles that stop working when these dependencies break, by name. */
-export function profilesReading(broken: readonly MappingDependency[], profiles: readonly StoredProfile[]): string[] {
-  return profiles.filter((p) => broken.some((d) => d.readBy(p.definition.match))).map((p) => p.name);
+export function profilesReading(broken: readonly MappingDependency[], profiles: readonly StoredProfile[], app?: string): string[] {
+  // A profile pinned to another app never reads this one's columns.
+  return profiles
+    .filter((p) => app === undefined || p.definition.app === undefined || p.definition.app === app)
+    .filter((p) => broken.some((d) => d.readBy(p.definition.match)))
+    .map((p) => p.name);
 }
 
 function describeBroken(broken: readonly MappingDependency[]): string {

@@ -40,6 +40,20 @@ describe('profileDefinitionSchema', () => {
     expect(profileDefinitionSchema.parse({ name: 'mix', over: 'latest-response', match }).match).toEqual(match);
   });
 
+  it("takes other sources' string ids and question keys, and an optional pinned app", () => {
+    const typeform = profileDefinitionSchema.parse({
+      name: 'Detractors',
+      app: 'typeform',
+      match: { all: [{ type: 'form', id: 'lT4Z3j' }, { type: 'question', formId: 'lT4Z3j', key: 'nps_field' }, { type: 'score', op: '<=', value: 6 }] },
+    });
+    expect(typeform.app).toBe('typeform');
+    expect(describeProfileCondition(typeform.match)).toBe('form "lT4Z3j" AND question "nps_field" of form lT4Z3j AND score <= 6');
+    expect(issues({ name: 'x', app: 'Type Form', match: { type: 'score', op: '=', value: 5 } })).toMatch(/^app:/);
+    expect(issues({ name: 'x', match: { type: 'form', id: -3 } })).toMatch(/match/);
+    expect(issues({ name: 'x', match: { type: 'question', key: 'a\u0000b' } })).toMatch(/match/);
+    expect(profileDefinitionSchema.parse({ name: 'x', match: { type: 'score', op: '=', value: 5 } })).not.toHaveProperty('app');
+  });
+
   it('names the field of a bad condition', () => {
     expect(issues({ name: 'x', match: { type: 'score', op: '<<', value: 3 } })).toMatch(/match/);
     expect(issues({ name: 'x', match: { type: 'score', op: 'between', min: 5, max: 1 } })).toMatch(/min/);

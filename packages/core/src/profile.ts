@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { identifierSchema } from './identifiers.js';
 
 const positiveId = z.number().int().positive();
 
@@ -23,6 +24,14 @@ export const profileNameSchema = nameTextSchema(100).regex(
 );
 const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
 
+/**
+ * The id of a form, mailing or group as its source gives it: a number (CloseAlert's 34) or a
+ * string (Typeform's "lT4Z3j"). An id of the wrong kind for an app's column matches nothing there.
+ */
+const sourceId = positiveId.or(nameTextSchema(200));
+/** An id as a profile condition names it: a number or a string, whichever the source uses. */
+export type SourceId = number | string;
+
 /** Comparison of an answer's score. */
 export const scoreConditionSchema = z.discriminatedUnion('op', [
   z.object({ type: z.literal('score'), op: z.enum(['=', '!=', '<', '<=', '>', '>=']), value: z.number() }),
@@ -37,10 +46,14 @@ export const scoreConditionSchema = z.discriminatedUnion('op', [
 export type ProfileCondition =
   | { type: 'responded'; withinDays: number }
   | { type: 'responded'; from: string; to: string }
-  | { type: 'form'; id?: number; name?: string }
-  | { type: 'mailing'; id?: number; name?: string }
-  | { type: 'group'; id?: number; name?: string }
-  | { type: 'question'; formId?: number; questionIndex?: string; text?: string }
+  | { type: 'form'; id?: SourceId; name?: string }
+  | { type: 'mailing'; id?: SourceId; name?: string }
+  | { type: 'group'; id?: SourceId; name?: string }
+  /**
+   * An answer to a question: `questionIndex` (CloseAlert's `3.1`) or `key` (any source's question
+   * key, such as a Typeform field id) name it on its form; `text` by its wording.
+   */
+  | { type: 'question'; formId?: SourceId; questionIndex?: string; key?: string; text?: string }
   | z.infer<typeof scoreConditionSchema>
   | { type: 'comment'; contains: string }
   | { type: 'backfilled'; value: boolean }
@@ -50,7 +63,7 @@ export type ProfileCondition =
 
 const byIdOrName = <T extends string>(type: T) =>
   z
-    .object({ type: z.literal(type), id: positiveId.optional(), name: nameTextSchema(200).optional() })
+    .object({ type: z.literal(type), id: sourceId.optional(), name: nameTextSchema(200).optional() })
     .refine((c) => c.id !== undefined || c.name !== undefined, { message: `a ${type} condition needs an id or a name` });
 
 /** Schema of a profile condition, recursive through all / any / none. */
@@ -66,12 +79,13 @@ export const profileConditionSchema: z.ZodType<ProfileCondition> = z.lazy(() =>
     z
       .object({
         type: z.literal('question'),
-        formId: positiveId.optional(),
+        formId: sourceId.optional(),
         questionIndex: z.string().regex(/^\d+(\.\d+)*$/, 'must look like 1 or 3.1').optional(),
+        key: nameTextSchema(200).optional(),
         text: nameTextSchema(500).optional(),
       })
-      .refine((c) => c.questionIndex !== undefined || c.text !== undefined, {
-        message: 'a question condition needs a questionIndex or a text',
+      .refine((c) => c.questionIndex !== undefined || c.key !== undefined || c.text !== undefined, {
+        message: 'a question condition needs a questionIndex, a key or a text',
       }),
     scoreConditionSchema,
     z.object({ type: z.literal('comment'), contains: nameTextSchema(500) }),
@@ -109,7 +123,12 @@ export const profileDefinitionSchema = z.object({
     .max(1000)
     .refine((text) => !CONTROL_CHARACTERS.test(text.replace(/[\t\n\r]/g, ' ')), 'must not contain control characters such as NUL')
     .default(''),
-  /** Whether conditions apply to any response of a customer or only to each customer's latest. */
+  /**
+   * The one app (installation of a feedback connector) the profile reads, when it is pinned to
+   * one; without it the profile spans every feedback app of its workspace.
+   */
+  app: identifierSchema.optional(),
+  /** Whether conditions apply to any response of a customer or only to each customer's latest (across the apps read). */
   over: z.enum(['any-response', 'latest-response']).default('any-response'),
   /** The condition tree. */
   match: profileConditionSchema.superRefine((match, ctx) => {
@@ -139,6 +158,19 @@ export interface StoredProfile {
   lastEvaluation?: { evaluatedAt: Date; memberCount: number };
 }
 
+/** A customer's most recent matching response in one app. */
+export interface ProfileMatch {
+  /** The app (connector id) of the response. */
+  app: string;
+  installationId: string;
+  responseId: string;
+  /** The response's form: a number or a string, as the app's source gives it. */
+  formId: SourceId | null;
+  /** Score of that response's answer to the profile's (first) answer condition, when it has one. */
+  score: number | null;
+  respondedAt: Date;
+}
+
 /** One customer of a profile: who, and the most recent response that matched. */
 export interface ProfileMember {
   /** The normalized (trimmed, lower-cased) e-mail: the customer's identity. */
@@ -147,12 +179,17 @@ export interface ProfileMember {
   contactId: string | null;
   /** The id in the user's own customers table, when the installation links one and it holds the e-mail. */
   customerId: string | null;
+  /** The app of the most recent matching response (a customer who matched in several apps is one member). */
+  app: string;
+  installationId: string;
   /** The most recent matching response. */
   responseId: string;
-  formId: number | null;
+  formId: SourceId | null;
   /** Score of that response's answer to the profile's (first) answer condition, when it has one. */
   score: number | null;
   respondedAt: Date;
+  /** The most recent matching response in each app the customer matched in, newest first (the first is the member's own). */
+  matches: ProfileMatch[];
 }
 
 /** What {@link Store.evaluateProfile} is told. */
@@ -161,13 +198,22 @@ export interface EvaluateProfileOptions {
   now?: Date;
   /** Whether to record the evaluation and its membership changes; default true. */
   record?: boolean;
+  /**
+   * Read only this app of the workspace (a connector id). A profile pinned to an app reads that one;
+   * naming another is refused. Recorded membership stays per workspace and profile.
+   */
+  app?: string;
 }
 
 /** The result of evaluating a profile. */
 export interface ProfileEvaluation {
   profile: StoredProfile;
-  /** The installation whose data was read. */
+  /** The (first) installation whose data was read. */
   installationId: string;
+  /** Every installation whose data was read, one per app, in the order of `apps`. */
+  installationIds: string[];
+  /** The apps read, by connector id (sorted). */
+  apps: string[];
   evaluatedAt: Date;
   /** Id of the recorded evaluation; undefined when it was not recorded. */
   evaluationId?: string;
@@ -183,10 +229,12 @@ export interface ProfileEvaluation {
 
 /** A form the workspace's feedback came in on, with its questions: what a profile can name. */
 export interface FeedbackForm {
-  id: number;
+  /** The app (connector id) the form belongs to. */
+  app: string;
+  id: SourceId;
   name: string | null;
   formType: string | null;
-  /** By question index; the text is the question's latest. */
+  /** By question index (or key); the text is the question's latest. */
   questions: { index: string; text: string | null; type: string | null }[];
 }
 
@@ -199,7 +247,8 @@ export interface ProfileHistoryEntry {
   left: string[];
 }
 
-const describeRef = (what: string, c: { id?: number; name?: string }) => (c.id !== undefined ? `${what} ${c.id}` : `${what} "${c.name}"`);
+const describeRef = (what: string, c: { id?: SourceId; name?: string }) =>
+  c.id !== undefined ? `${what} ${typeof c.id === 'string' ? JSON.stringify(c.id) : c.id}` : `${what} "${c.name}"`;
 
 /** A condition as one readable line: `responded within 10 days AND form 34 AND (question 1 AND score < 3)`. */
 export function describeProfileCondition(condition: ProfileCondition): string {
@@ -214,7 +263,13 @@ export function describeProfileCondition(condition: ProfileCondition): string {
     case 'group':
       return describeRef(condition.type, condition);
     case 'question': {
-      const parts = [condition.questionIndex !== undefined ? `question ${condition.questionIndex}` : 'question'];
+      const parts = [
+        condition.questionIndex !== undefined
+          ? `question ${condition.questionIndex}`
+          : condition.key !== undefined
+            ? `question ${JSON.stringify(condition.key)}`
+            : 'question',
+      ];
       if (condition.formId !== undefined) parts.push(`of form ${condition.formId}`);
       if (condition.text !== undefined) parts.push(`"${condition.text}"`);
       return parts.join(' ');

@@ -4,6 +4,15 @@
  * `Store` is all of them together, as a database implements it. The data types stay in store.ts.
  */
 import type { MappedRows } from './mapping.js';
+import type {
+  Activation,
+  ClaimedDelivery,
+  DeliveryRecord,
+  DeliveryResult,
+  DeliveryStatus,
+  NewDestination,
+  StoredDestination,
+} from './destination.js';
 import type { BillingAccount, Invoice, NewInvoice } from './billing.js';
 import type { WorkspaceAdmin } from './workspace-admins.js';
 import type { ApiKey, AuditEvent, Session, User, WorkspaceRole } from './identity.js';
@@ -156,8 +165,8 @@ export interface ProfileStore {
   ): Promise<ProfileEvaluation>;
   /** Recorded evaluations of a profile with their membership changes, newest first. */
   profileHistory(workspace: string, name: string, options: { limit: number }): Promise<ProfileHistoryEntry[]>;
-  /** The forms and questions of the workspace's feedback, by form id: what profiles can name. */
-  listFeedbackForms(workspace: string): Promise<FeedbackForm[]>;
+  /** The forms and questions of the workspace's feedback apps (or of `app`), by app and form id: what profiles can name. */
+  listFeedbackForms(workspace: string, options?: { app?: string }): Promise<FeedbackForm[]>;
 }
 
 /** Invoices and what billing needs to produce them. */
@@ -278,4 +287,44 @@ export interface AuditStore {
   recordAudit(event: Omit<AuditEvent, 'id'>): Promise<void>;
   /** Newest first; `before` is the id of the last event of the previous page. */
   listAudit(filter: { workspace?: string; limit: number; before?: string }): Promise<AuditEvent[]>;
+}
+
+/**
+ * Destinations of a workspace, which profiles send their changes to, and the outbox of batches to
+ * deliver. A recorded evaluation writes its batches in its own transaction, so that no change is
+ * lost between recording and delivering.
+ */
+export interface DestinationStore {
+  /** Adds a destination, sealing its secret fields; `DESTINATION_EXISTS` when the name is taken. */
+  addDestination(destination: NewDestination, now: Date): Promise<StoredDestination>;
+  /** The destinations, optionally of one workspace, without their secrets. */
+  listDestinations(workspace?: string): Promise<StoredDestination[]>;
+  /** A destination with its secrets opened, or undefined. */
+  getDestination(workspace: string, name: string): Promise<StoredDestination | undefined>;
+  /** Removes a destination, its activations (and their views) and its batches; false when there was none. */
+  removeDestination(workspace: string, name: string): Promise<boolean>;
+  /**
+   * Sends a profile's changes to a destination from now on. A push destination gets one batch with
+   * every current member as `entered`; a view destination gets its view created.
+   */
+  activateProfile(workspace: string, profile: string, destination: string, now: Date): Promise<Activation>;
+  /** Stops it (dropping the view of a view destination); false when it was not active. Batches already queued stay. */
+  deactivateProfile(workspace: string, profile: string, destination: string): Promise<boolean>;
+  /** Activations, optionally of one workspace. */
+  listActivations(workspace?: string): Promise<Activation[]>;
+  /**
+   * Claims up to `limit` due batches for one attempt each: the oldest pending batch of each
+   * (destination, profile), so that a receiver hears changes in order. A claim moves the next attempt
+   * `leaseMs` on: a process that dies mid-delivery leaves the batch due again after it.
+   */
+  claimDeliveries(options: { now: Date; limit: number; leaseMs: number }): Promise<ClaimedDelivery[]>;
+  /** Records how an attempt ended. */
+  finishDelivery(id: string, result: DeliveryResult, at: Date): Promise<void>;
+  /** Batches, newest first. */
+  listDeliveries(filter: { workspace?: string; status?: DeliveryStatus; limit: number }): Promise<DeliveryRecord[]>;
+  /**
+   * Queues a `left` for one person to every push destination of the workspace's active profiles
+   * (the right to erasure: the receivers must drop them too). Returns the batches queued.
+   */
+  enqueueForgetLeft(workspace: string, email: string, now: Date): Promise<number>;
 }

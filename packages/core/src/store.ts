@@ -38,6 +38,8 @@ export interface Installation {
   secretError?: string;
   /** The version of the connector it was installed with, or last synced with after an upgrade. */
   connectorVersion?: string;
+  /** Days its responses and raw records are kept; absent: kept until deleted. */
+  retentionDays?: number;
 }
 
 /** A user's own customers table that responses link to by e-mail; Tributary only ever reads it. */
@@ -80,6 +82,8 @@ export interface NewInstallation {
   actor?: string;
   /** The version of the connector that installs it. */
   connectorVersion?: string;
+  /** Days its responses and raw records are kept; left out: kept until deleted. */
+  retentionDays?: number;
 }
 
 /** Changes to an installation; fields left out stay as they are. */
@@ -98,6 +102,8 @@ export interface InstallationChanges {
   billing?: BillingSettings;
   /** The connector's version, when a newer one took the installation over. */
   connectorVersion?: string;
+  /** A new retention period in days, or null to keep the data until deleted. */
+  retentionDays?: number | null;
 }
 
 /** How to uninstall. */
@@ -155,6 +161,12 @@ export interface PageWriteResult {
    * reason (a look-back reads it again) is not recorded twice and not counted here.
    */
   rejected: number;
+  /** Records of a forgotten person (an erasure receipt keeps them out): not stored anywhere. */
+  suppressed?: number;
+  /** Of the page's rejected records, those that held a forgotten person's address: not set aside. */
+  suppressedRejected?: number;
+  /** Records older than the installation's retention period: not stored. */
+  expired?: number;
 }
 
 /** A customer saved by a run, with the feedback that was saved: the run log's main content. */
@@ -203,6 +215,10 @@ export interface RunOutcome {
   withoutEmail?: number;
   /** The range a reconciliation pass read again in this run, as ISO-8601 instants. */
   reconciled?: { since: string; until: string };
+  /** Records of forgotten people that were read and not stored (rejected ones included). */
+  suppressed?: number;
+  /** Records older than the retention period that were read and not stored. */
+  expired?: number;
 }
 
 /** A run as the log shows it. */

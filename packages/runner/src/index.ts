@@ -1,4 +1,5 @@
 export { runSync, type RunSyncOptions, type SyncResult, type SyncProgress } from './run-sync.js';
+export { applyRetentionAfterRun } from './retention.js';
 // ---- App lifecycle: billing and remapping ----
 export {
   produceInvoices,
@@ -45,6 +46,15 @@ export {
   type RunReport,
 } from './schedule.js';
 export { readScheduleStatus, type InstallationScheduleStatus } from './status.js';
+// ---- Profiles that act: scheduled evaluation and destinations ----
+export type { ActivationOptions } from './runner.js';
+export { evaluateWorkspaceProfiles, evaluationTaskName, type WorkspaceEvaluation } from './profile-evaluation.js';
+export { deliverDue, deliveryBackoffMs, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, type DeliveryEvent, type DeliverDueOptions } from './deliveries.js';
+export { webhookDestination } from './destinations/webhook.js';
+export { fileDestination, fileNamesOf } from './destinations/file.js';
+export { viewDestination } from './destinations/view.js';
+export { writeFileAtomically, removeStaleTempFiles, isTempFile } from './destinations/atomic-file.js';
+export { signatureHeader, verifySignature, SIGNATURE_HEADER, IDEMPOTENCY_HEADER } from './destinations/signature.js';
 // ---- App lifecycle: installing ----
 export {
   installConnector,

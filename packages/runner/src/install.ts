@@ -22,6 +22,8 @@ export interface InstallConnectorOptions {
   config: Record<string, unknown>;
   customerTable?: CustomerTableLink | undefined;
   billing: BillingSettings;
+  /** Days responses and raw records are kept; left out, they are kept until deleted. */
+  retentionDays?: number;
   /** Who installs; see `NewInstallation.actor`. */
   actor?: string;
   now?: () => Date;
@@ -98,6 +100,7 @@ export async function installConnector(options: InstallConnectorOptions): Promis
     ...(options.actor !== undefined ? { actor: options.actor } : {}),
     connectorVersion: connector.version,
     reattach: kept?.id ?? null,
+    ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
   });
   const reattached = kept !== undefined && installation.id === kept.id;
   const result: InstallConnectorResult = {

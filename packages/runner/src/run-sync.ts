@@ -91,7 +91,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
   const startedAt = clock();
   const runId = await store.startRun(installation.id, startedAt);
   const outcome: RunOutcome = { status: 'succeeded', fetched: 0, inserted: 0, unchanged: 0, rejected: 0, saved: [], warnings: [] };
-  const tallies = { duplicates: 0, late: 0, withoutEmail: 0 };
+  const tallies = { duplicates: 0, late: 0, withoutEmail: 0, suppressed: 0, expired: 0 };
   let failure: TributaryError | undefined;
 
   try {
@@ -140,14 +140,18 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
           committed: (batch, written) => {
             outcome.fetched += batch.records.length + batch.rejected.length + batch.duplicates;
             outcome.inserted += written.inserted;
+            // Records of forgotten people and records past the retention period were read, and not stored.
+            const skipped = (written.suppressed ?? 0) + (written.expired ?? 0);
+            tallies.suppressed += (written.suppressed ?? 0) + (written.suppressedRejected ?? 0);
+            tallies.expired += written.expired ?? 0;
             // Records of one key collapse to one row: the rest were read twice within the batch.
-            tallies.duplicates += batch.duplicates + Math.max(0, batch.records.length - written.inserted - written.unchanged);
+            tallies.duplicates += batch.duplicates + Math.max(0, batch.records.length - written.inserted - written.unchanged - skipped);
             if (batch.late) tallies.late += written.inserted;
             const noEmail = withoutEmail.get(batch);
             if (noEmail && noEmail.size > 0) for (const key of written.insertedKeys) if (noEmail.has(key)) tallies.withoutEmail += 1;
             if (batch.reconciliation && !outcome.reconciled) outcome.reconciled = batch.reconciliation;
             // A record rejected again (the look-back reads it again) was handled by an earlier run.
-            outcome.unchanged += written.unchanged + (batch.rejected.length - written.rejected);
+            outcome.unchanged += written.unchanged + (batch.rejected.length - written.rejected - (written.suppressedRejected ?? 0));
             outcome.rejected += written.rejected;
             if (stream.summarize && written.insertedKeys.length > 0) {
               const inserted = new Set(written.insertedKeys);

@@ -4,15 +4,23 @@ import {
   isTributaryError,
   parseUserInput,
   silentLogger,
+  withDeclaredFeedbackView,
   type ConnectorDefinition,
+  type DestinationDefinition,
+  type DestinationStore,
   type InstallationStore,
+  type ProfileStore,
   type Logger,
+  type RetentionStore,
   type ScheduleStore,
   type SyncStore,
 } from '@tributary/core';
 import { createEmbeddedQueue } from './embedded-queue.js';
 import type { JobOutcome, JobQueue, SyncJob } from './queue.js';
 import { runSync, type RunSyncOptions, type SyncResult } from './run-sync.js';
+import { applyRetentionAfterRun } from './retention.js';
+import { deliverDue, type DeliveryEvent, type DeliveryPolicy } from './deliveries.js';
+import { evaluateWorkspaceProfiles, type WorkspaceEvaluation } from './profile-evaluation.js';
 import { DEFAULT_SCHEDULE_POLICY, isDue, scheduleAfterRun, type RunReport, type SchedulePolicy } from './schedule.js';
 
 /** Work that must happen every so often (monthly invoices, say), in one runner process per period. */
@@ -52,12 +60,24 @@ export type RunnerEvent =
       errorCode?: string;
       nextRunAt?: Date;
     }
-  | { type: 'periodic-task'; name: string; periodStart: Date; ok: boolean };
+  | { type: 'periodic-task'; name: string; periodStart: Date; ok: boolean }
+  | ({ type: 'profiles-evaluated' } & WorkspaceEvaluation)
+  | DeliveryEvent;
+
+/** Profiles that act: evaluated after each sync and as time passes, their changes delivered. */
+export interface ActivationOptions {
+  store: ProfileStore & DestinationStore;
+  /** The destination definition of a type, or undefined when its package is not loaded. */
+  destinationFor: (type: string) => DestinationDefinition | undefined;
+  /** How often every workspace's profiles are evaluated even without a sync (time-based conditions). Default 1 h. */
+  evaluateEveryMs?: number;
+  deliveryPolicy?: Partial<DeliveryPolicy>;
+}
 
 /** Options of {@link createRunner}. */
 export interface RunnerOptions {
   /** Schedules and locks, the installation each job syncs, and what the sync itself writes. */
-  store: ScheduleStore & InstallationStore & SyncStore;
+  store: ScheduleStore & InstallationStore & SyncStore & Partial<RetentionStore>;
   /** The connector of an app id, or undefined for an unknown app. */
   connectorFor: (app: string) => ConnectorDefinition | undefined;
   /** Where due syncs wait; default an embedded queue with concurrency 4. */
@@ -75,6 +95,8 @@ export interface RunnerOptions {
   /** The sync itself; default {@link runSync}. Benchmarks pass a no-op to measure the scheduler alone. */
   sync?: (options: RunSyncOptions) => Promise<SyncResult>;
   onEvent?: (event: RunnerEvent) => void;
+  /** Evaluate profiles after syncs and hourly, and deliver their changes; off when left out. */
+  activation?: ActivationOptions;
   /** Told after each request a sync makes to its source, with the app and the status (`error`: none came); for metrics. */
   onSourceRequest?: (app: string, status: number | 'error') => void;
 }
@@ -141,6 +163,19 @@ export function createRunner(options: RunnerOptions): Runner {
   const given = Object.fromEntries(Object.entries(options.policy ?? {}).filter(([, value]) => value !== undefined));
   const policy = parseUserInput(policySchema, { ...DEFAULT_SCHEDULE_POLICY, ...given }, 'schedule policy') as SchedulePolicy;
   const tasks = (options.periodicTasks ?? []).map((task) => parseUserInput(taskSchema, task, `periodic task`) as PeriodicTask);
+  const activation = options.activation;
+  if (activation) {
+    // Time-based conditions ("within 10 days") change membership with no new feedback at all.
+    tasks.push({
+      name: 'profile-evaluation',
+      everyMs: activation.evaluateEveryMs ?? 3_600_000,
+      run: async (now) => {
+        const workspaces = [...new Set((await options.store.listSchedules()).map((entry) => entry.workspace))].sort();
+        for (const workspace of workspaces) await evaluateProfilesOf(workspace, now);
+        await deliverNow();
+      },
+    });
+  }
   const names = new Set<string>();
   for (const task of tasks) {
     if (names.has(task.name)) throw new InternalError('RUNNER_OPTIONS_INVALID', `Two periodic tasks are named "${task.name}".`);
@@ -158,6 +193,42 @@ export function createRunner(options: RunnerOptions): Runner {
   /** The last period each task ran for in this process, so that a tick does not ask the store again. */
   const claimedPeriods = new Map<string, number>();
   let cancelTimer: (() => void) | undefined;
+  let delivering: Promise<unknown> | undefined;
+
+  const evaluateProfilesOf = async (workspace: string, at: Date) => {
+    if (!activation) return;
+    const result = await evaluateWorkspaceProfiles({
+      store: {
+        listProfiles: (w) => activation.store.listProfiles(w),
+        evaluateProfile: (w, n, o) => activation.store.evaluateProfile(w, n, o),
+        claimPeriodicTask: (n, p, c) => store.claimPeriodicTask(n, p, c),
+      },
+      workspace,
+      at,
+      claimedAt: clock(),
+      logger,
+    });
+    if (result.claimed) emit({ type: 'profiles-evaluated', ...result });
+  };
+
+  /** Delivers due batches; a pass already under way in this process is joined rather than doubled. */
+  const deliverNow = async () => {
+    if (!activation || shutdown.signal.aborted) return;
+    if (!delivering) {
+      delivering = deliverDue({
+        store: activation.store,
+        destinationFor: activation.destinationFor,
+        now: clock,
+        logger,
+        signal: shutdown.signal,
+        ...(activation.deliveryPolicy ? { policy: activation.deliveryPolicy } : {}),
+        onEvent: emit,
+      })
+        .catch((error: unknown) => logger.error({ error: (error as Error).message }, 'delivering batches failed; the next tick tries again'))
+        .finally(() => (delivering = undefined));
+    }
+    await delivering;
+  };
   let ticking: Promise<unknown> | undefined;
   let started = false;
 
@@ -192,6 +263,7 @@ export function createRunner(options: RunnerOptions): Runner {
     emit({ type: 'tick', at: now, due: due.length, durationMs: performance.now() - began });
     if (due.length > 0) logger.debug({ due: due.length }, 'due installations offered to the queue');
     await runPeriodicTasks(now);
+    await deliverNow();
     return { due: due.length };
   };
 
@@ -229,8 +301,12 @@ export function createRunner(options: RunnerOptions): Runner {
     } else {
       const startedAt = clock();
       // An upgraded connector takes the installation over: record which version syncs it now.
+      // One made before its connector declared a feedback view takes the view now, for profiles.
+      const adopted = withDeclaredFeedbackView(installation.dataModel, connector.dataModel);
       const current =
-        installation.connectorVersion === connector.version ? installation : await store.updateInstallation(installation.id, { connectorVersion: connector.version });
+        installation.connectorVersion === connector.version && !adopted
+          ? installation
+          : await store.updateInstallation(installation.id, { connectorVersion: connector.version, ...(adopted ? { dataModel: adopted } : {}) });
       const onSourceRequest = options.onSourceRequest;
       const onRequest = onSourceRequest ? (status: number | 'error') => onSourceRequest(current.app, status) : undefined;
       const result = await sync({ store, connector, installation: current, now: clock, logger, signal: shutdown.signal, ...(onRequest ? { onRequest } : {}) });
@@ -241,6 +317,8 @@ export function createRunner(options: RunnerOptions): Runner {
       // So is its failure: a manual sync prints it in the run entry instead.
       if (result.status === 'failed' && result.error) logger.error({ ...where, code: result.errorCode }, result.error.replaceAll('<ws>', installation.workspace));
       runId = result.runId;
+      // Within the run lock, so that no page of this installation is being written meanwhile.
+      await applyRetentionAfterRun(store, current, clock(), logger);
     }
     const next = scheduleAfterRun(installation.id, state, report, policy);
     const saved = await store.saveSchedule(next, job.version);
@@ -273,6 +351,15 @@ export function createRunner(options: RunnerOptions): Runner {
     }
     const { saved: _saved, ...reported } = result;
     emit({ type: 'job-done', ...job, ...reported });
+    // New feedback may move people in or out: the workspace's profiles are evaluated as of now.
+    if (activation && result.outcome === 'ran' && result.status === 'succeeded' && result.workspace) {
+      try {
+        await evaluateProfilesOf(result.workspace, clock());
+        await deliverNow();
+      } catch (error) {
+        logger.error({ workspace: result.workspace, error: (error as Error).message }, 'evaluating profiles after a sync failed; the hourly pass tries again');
+      }
+    }
     return result.outcome;
   };
 
@@ -293,6 +380,7 @@ export function createRunner(options: RunnerOptions): Runner {
       cancelTimer?.();
       shutdown.abort();
       await ticking;
+      await delivering;
       await queue.stop();
       logger.info('runner stopped');
     },

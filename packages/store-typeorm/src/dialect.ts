@@ -30,6 +30,10 @@ import { RunSavedSummaryPostgres1764500600000 } from './migrations/postgres/1764
 import { RunSavedSummarySqlite1764500600000 } from './migrations/sqlite/1764500600000-RunSavedSummary.js';
 import { IdentityPostgres1764600200000 } from './migrations/postgres/1764600200000-Identity.js';
 import { IdentitySqlite1764600200000 } from './migrations/sqlite/1764600200000-Identity.js';
+import { DestinationsPostgres1764600400000 } from './migrations/postgres/1764600400000-Destinations.js';
+import { DestinationsSqlite1764600400000 } from './migrations/sqlite/1764600400000-Destinations.js';
+import { PersonalDataPostgres1764600600000 } from './migrations/postgres/1764600600000-PersonalData.js';
+import { PersonalDataSqlite1764600600000 } from './migrations/sqlite/1764600600000-PersonalData.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -202,6 +206,8 @@ function postgresDialect(naming: TableNaming): Dialect {
       ConnectorVersionPostgres1764500500000,
       RunSavedSummaryPostgres1764500600000,
       IdentityPostgres1764600200000,
+      DestinationsPostgres1764600400000,
+      PersonalDataPostgres1764600600000,
     ],
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
@@ -293,6 +299,8 @@ function sqliteDialect(naming: TableNaming): Dialect {
       ConnectorVersionSqlite1764500500000,
       RunSavedSummarySqlite1764500600000,
       IdentitySqlite1764600200000,
+      DestinationsSqlite1764600400000,
+      PersonalDataSqlite1764600600000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',

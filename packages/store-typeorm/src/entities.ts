@@ -33,6 +33,8 @@ export interface InstallationRow {
   purgedAt: Date | null;
   // ---- Connector plugins (migration 1764500500000) ----
   connectorVersion: string | null;
+  // ---- Personal data: retention (migration 1764600600000) ----
+  retentionDays: number | null;
 }
 
 /** One encrypted secret field of an installation's config. */
@@ -143,6 +145,8 @@ export function defineEntities(types: EntityColumnTypes) {
       purgedAt: { ...timestamp(true), name: 'purged_at' },
       // ---- Connector plugins (migration 1764500500000) ----
       connectorVersion: { type: types.text, nullable: true, name: 'connector_version' },
+      // ---- Personal data: retention (migration 1764600600000) ----
+      retentionDays: { type: types.integer, nullable: true, name: 'retention_days' },
     },
   });
 

@@ -25,7 +25,8 @@ import type { WorkspaceAdmins } from './workspace-admins.js';
 import { billingColumns, billingOf, dropAppTablesWhenUnused } from './lifecycle.js';
 import { checkCustomerTable, storedCustomerTable } from './customer-table.js';
 import type { Database, Executor } from './database.js';
-import { internalTable } from './dialect.js';
+import { internalTable, type Dialect } from './dialect.js';
+import { personTablesOf } from './person-tables.js';
 import type { InstallationRow, InstallationSecretRow } from './entities.js';
 import { isUniqueViolation, storageFailure } from './errors.js';
 import type { SecretCipher } from './secrets.js';
@@ -56,6 +57,7 @@ const newInstallationSchema = z.object({
   actor: operatorNameSchema.optional(),
   connectorVersion: z.string().min(1).max(64).optional(),
   reattach: z.uuid().nullable().optional(),
+  retentionDays: z.number().int().min(1).max(36_500).optional(),
 });
 
 const changesSchema = z
@@ -67,12 +69,22 @@ const changesSchema = z
     customerTable: z.unknown().optional(),
     billing: billingSettingsSchema.optional(),
     connectorVersion: z.string().min(1).max(64).optional(),
+    retentionDays: z.number().int().min(1).max(36_500).nullable().optional(),
   })
   .refine((c) => (c.config === undefined) === (c.secretFields === undefined), {
     message: 'config and secretFields go together',
   });
 
 const storedMappingsSchema = z.array(mappingSchema);
+
+/** Retention ages records by their time: an app whose data model names none cannot have it. */
+function checkRetention(dialect: Dialect, app: string, model: DataModel): void {
+  if (personTablesOf(dialect, app, model).time === undefined) {
+    throw new ConfigError('CONFIG_INVALID', `App "${app}" declares no response time in its data model, so its records cannot be kept for a number of days.`, {
+      hint: 'Leave out the retention period for this app.',
+    });
+  }
+}
 
 /** Binds a sealed secret to its row: a value copied to another installation or field does not open. */
 export function secretContext(installationId: string, name: string): string {
@@ -161,6 +173,7 @@ export class Installations {
       billing: billingOf(row),
       ...(row.purgedAt ? { purgedAt: row.purgedAt } : {}),
       ...(row.connectorVersion ? { connectorVersion: row.connectorVersion } : {}),
+      ...(row.retentionDays ? { retentionDays: row.retentionDays } : {}),
       ...(secretError ? { secretError } : {}),
     };
   }
@@ -197,6 +210,7 @@ export class Installations {
   async install(input: NewInstallation): Promise<Installation> {
     const base = parseUserInput(newInstallationSchema, input, 'installation');
     const dataModel = parseUserInput(dataModelSchema, base.dataModel, 'data model');
+    if (base.retentionDays !== undefined) checkRetention(this.db.dialect, base.app, dataModel);
     const mappings = validateMappings(base.mappings as Mapping[], dataModel);
     appTablesOf(this.db.dialect, base.app, dataModel);
     const now = new Date();
@@ -242,6 +256,7 @@ export class Installations {
           updatedAt: now,
           uninstalledAt: null,
           connectorVersion: base.connectorVersion ?? null,
+          retentionDays: base.retentionDays ?? null,
           ...billingColumns(base.billing),
         };
         const row: InstallationRow = kept
@@ -361,10 +376,12 @@ export class Installations {
         }
         const billing = changes.billing === undefined ? { billingPlan: row.billingPlan, billingPo: row.billingPo } : billingColumns(changes.billing);
         const connectorVersion = changes.connectorVersion ?? row.connectorVersion;
-        const updated: InstallationRow = { ...row, config, dataModel, mappings, customerTable, ...billing, connectorVersion, updatedAt: now };
+        if (changes.retentionDays) checkRetention(this.db.dialect, row.app, dataModel);
+        const retentionDays = changes.retentionDays === undefined ? row.retentionDays : changes.retentionDays;
+        const updated: InstallationRow = { ...row, config, dataModel, mappings, customerTable, ...billing, connectorVersion, retentionDays, updatedAt: now };
         await tx.manager
           .getRepository(this.entities.Installation)
-          .update({ id }, { config, dataModel, mappings, customerTable, ...billing, connectorVersion, updatedAt: now });
+          .update({ id }, { config, dataModel, mappings, customerTable, ...billing, connectorVersion, retentionDays, updatedAt: now });
         const workspace = await tx.manager.getRepository(this.entities.Workspace).findOneByOrFail({ id: row.workspaceId });
         return this.hydrate(updated, workspace.name, await secretsRepository.findBy({ installationId: id }));
       });

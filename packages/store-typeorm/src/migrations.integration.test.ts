@@ -292,6 +292,7 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
     });
     await finish(next);
     expect((await store.listSavedCustomers(next, { limit: 10 }))?.customers).toEqual([{ seq: expect.any(Number), ...line }]);
+    // Newer migrations go down first, down to this one.
     while ((await applied()).includes('RunSavedSummary1764500600000')) await store.revertLastMigration();
     expect(await applied()).not.toContain('RunSavedSummary1764500600000');
     await store.migrate();

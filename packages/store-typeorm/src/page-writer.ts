@@ -19,6 +19,7 @@ import type { ContactIdCache } from './contact-id-cache.js';
 import { chunk, internalTable, type Dialect, type InsertColumn } from './dialect.js';
 import { canonicalValue, CellTypeError, type CanonicalValue } from './values.js';
 import { summarySchema } from './saved-lines.js';
+import { filterPage } from './suppression.js';
 
 /** Counts of one table (named in core's store port). */
 type TableWriteCounts = PageWriteResult['tables'][string];
@@ -359,17 +360,23 @@ export async function writePageRows(
   dialect: Dialect,
   app: string,
   model: DataModel,
-  write: PageWrite,
+  input: PageWrite,
   now: Date,
   contactIds?: ContactIdCache,
+  context?: { workspaceId: string; retentionDays: number | null },
 ): Promise<{ page: PageWriteResult; contactIds: Map<string, string> }> {
-  const unknownTables = Object.keys(write.rows).filter((name) => !model.tables.some((t) => t.name === name));
+  const unknownTables = Object.keys(input.rows).filter((name) => !model.tables.some((t) => t.name === name));
   if (unknownTables.length > 0) {
     throw new InternalError(
       'PAGE_INVALID',
       `Rows for table(s) ${unknownTables.join(', ')}, which the data model does not declare.`,
     );
   }
+  // Forgotten people and records past the retention period never reach a table, the run log or the rejected records.
+  const filtered = context ? await filterPage(tx, dialect, app, model, input, { ...context, now }) : undefined;
+  const write: PageWrite = filtered
+    ? { ...input, rows: filtered.rows, rejected: filtered.rejected, ...(filtered.saved ? { saved: filtered.saved } : {}) }
+    : input;
   const nowText = now.toISOString();
   const written = await writeAppRows(tx, dialect, app, model, write.installationId, write.rows, {
     now: nowText,
@@ -385,6 +392,7 @@ export async function writePageRows(
     tables: written.tables,
     newContacts: written.newContacts,
     rejected: 0,
+    ...(filtered ? { suppressed: filtered.suppressed, suppressedRejected: filtered.suppressedRejected, expired: filtered.expired } : {}),
   };
 
   const fresh = await unrecordedRejections(tx, dialect, write.installationId, write.rejected);

@@ -33,6 +33,8 @@ const outcomeSchema = z.object({
   late: count.optional(),
   withoutEmail: count.optional(),
   reconciled: z.object({ since: z.string(), until: z.string() }).optional(),
+  suppressed: count.optional(),
+  expired: count.optional(),
 });
 
 /** The counts a run keeps in its `tallies` column; read back leniently, as an older run has none. */
@@ -41,11 +43,15 @@ const talliesSchema = z.object({
   late: count.optional(),
   withoutEmail: count.optional(),
   reconciled: z.object({ since: z.string(), until: z.string() }).optional(),
+  suppressed: count.optional(),
+  expired: count.optional(),
 });
 
 function talliesOf(outcome: z.infer<typeof talliesSchema>): z.infer<typeof talliesSchema> {
-  const { duplicates, late, withoutEmail, reconciled } = outcome;
+  const { duplicates, late, withoutEmail, reconciled, suppressed, expired } = outcome;
   return {
+    ...(suppressed ? { suppressed } : {}),
+    ...(expired ? { expired } : {}),
     ...(duplicates === undefined ? {} : { duplicates }),
     ...(late === undefined ? {} : { late }),
     ...(withoutEmail === undefined ? {} : { withoutEmail }),

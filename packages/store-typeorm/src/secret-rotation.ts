@@ -1,5 +1,5 @@
 import type { SecretResealResult } from '@tributary/core';
-import type { Database } from './database.js';
+import type { Database, Executor } from './database.js';
 import { storageFailure } from './errors.js';
 import { secretContext } from './installations.js';
 import type { SecretCipher } from './secrets.js';
@@ -9,6 +9,11 @@ export class SecretRotation {
   constructor(
     private readonly db: Database,
     private readonly cipher: SecretCipher,
+    /** Secrets kept elsewhere (a destination's signing secret), moved in the same transaction. */
+    private readonly others?: {
+      reseal(tx: Executor): Promise<number>;
+      usage(db: Executor): Promise<Record<string, number>>;
+    },
   ) {}
 
   /**
@@ -28,7 +33,8 @@ export class SecretRotation {
           const sealed = this.cipher.encrypt(this.cipher.decrypt(row, context), context);
           await repository.update({ installationId: row.installationId, name: row.name }, { ...sealed, updatedAt: now });
         }
-        return { resealed: stale.length, keyId };
+        const others = (await this.others?.reseal(tx)) ?? 0;
+        return { resealed: stale.length + others, keyId };
       });
     } catch (error) {
       throw storageFailure('seal the stored secrets with the current key', error);
@@ -47,7 +53,10 @@ export class SecretRotation {
           .groupBy('s.keyId')
           .getRawMany<{ keyId: string; n: number | string }>(),
       );
-      return Object.fromEntries(rows.map((r) => [r.keyId, Number(r.n)]));
+      const usage: Record<string, number> = Object.fromEntries(rows.map((r) => [r.keyId, Number(r.n)]));
+      const others = this.others ? await this.db.withConnection((db) => this.others!.usage(db)) : {};
+      for (const [keyId, n] of Object.entries(others)) usage[keyId] = (usage[keyId] ?? 0) + n;
+      return usage;
     } catch (error) {
       throw storageFailure('count the stored secrets per key', error);
     }

@@ -36,6 +36,11 @@ import type { BillingAccount, Invoice, MappedRows, NewInvoice, RewriteResult, Ro
 import { Invoices } from './billing.js';
 import { StoredRows } from './remap.js';
 import { SecretRotation } from './secret-rotation.js';
+// ---- Destinations ----
+import type { Activation, ClaimedDelivery, DeliveryRecord, DeliveryResult, DeliveryStatus, DestinationStore, NewDestination, StoredDestination } from '@tributary/core';
+import { Destinations } from './destinations/destinations.js';
+import { queueBatches } from './destinations/outbox.js';
+import { viewSqlName } from './destinations/views.js';
 // ---- Scheduling (runner) ----
 import type { RunLockResult, ScheduleEntry, ScheduleState } from '@tributary/core';
 import { Scheduling } from './scheduling.js';
@@ -43,6 +48,10 @@ import { Scheduling } from './scheduling.js';
 import type { ApiKey, AuditEvent, Session, User, WorkspaceRole } from '@tributary/core';
 import { Identities } from './identity.js';
 import { AuditLog } from './audit.js';
+// ---- Personal data: find, forget, retention ----
+import type { CustomerDataReport, ErasureReceipt, PersonalDataStore, RetentionResult, RetentionStore } from '@tributary/core';
+import { PersonalData } from './personal-data.js';
+import { applyRetention } from './retention.js';
 
 /** Options of {@link createStore}. */
 export interface StoreOptions {
@@ -66,7 +75,7 @@ export interface StoreOptions {
 }
 
 /** The TypeORM store: core's Store port plus what the profile compiler and operators need. */
-export interface TypeOrmStore extends Store {
+export interface TypeOrmStore extends Store, DestinationStore, PersonalDataStore, RetentionStore {
   /** Which database this is. */
   readonly dialect: DialectName;
   /** Where Tributary's tables live (schema or prefix). */
@@ -90,7 +99,10 @@ export interface TypeOrmStore extends Store {
    * How the database runs a profile's query, one line per plan node (PostgreSQL `EXPLAIN`, with
    * `analyze` `EXPLAIN ANALYZE`; SQLite `EXPLAIN QUERY PLAN`), to check that it uses the indexes.
    */
-  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean }): Promise<string[]>;
+  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean; app?: string }): Promise<string[]>;
+  // ---- Destinations ----
+  /** The SQL name of a view an activation made (`"tributary"."suppress_unhappy"`), for messages. */
+  viewName(bareName: string): string;
 }
 
 const optionsSchema = z.object({
@@ -128,6 +140,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   // ---- Identity ----
   private readonly identities: Identities;
   private readonly auditLog: AuditLog;
+  // ---- Destinations ----
+  private readonly destinations: Destinations;
+  // ---- Personal data ----
+  private readonly personalData: PersonalData;
 
   constructor(
     private readonly db: Database,
@@ -141,16 +157,37 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     this.installations = new Installations(db, cipher, logger, this.workspaceAdmins);
     this.runs = new Runs(db);
     // ---- Profiles ----
-    this.profiles = new Profiles(db, logger);
+    // A recorded evaluation queues its batches for the profile's destinations in its own transaction.
+    this.profiles = new Profiles(db, logger, async (tx, recorded) => {
+      await queueBatches(
+        tx,
+        db.dialect,
+        {
+          profileId: recorded.profileId,
+          workspace: recorded.workspace,
+          profile: recorded.name,
+          reason: 'evaluation',
+          evaluationId: recorded.evaluationId,
+          evaluatedAt: recorded.evaluatedAt,
+          entered: recorded.entered,
+          left: recorded.left,
+          members: recorded.members,
+        },
+        recorded.evaluatedAt,
+      );
+    });
     // ---- App lifecycle ----
     this.storedRows = new StoredRows(db, this.installations);
     this.invoices = new Invoices(db);
-    this.secretRotation = new SecretRotation(db, cipher);
+    this.destinations = new Destinations(db, cipher, logger);
+    this.secretRotation = new SecretRotation(db, cipher, this.destinations);
     // ---- Scheduling (runner) ----
     this.scheduling = new Scheduling(db);
     // ---- Identity ----
     this.identities = new Identities(db);
     this.auditLog = new AuditLog(db);
+    // ---- Personal data ----
+    this.personalData = new PersonalData(db, this.destinations);
   }
 
   appTable(app: string, table: string): string {
@@ -238,7 +275,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
           throw new ConfigError('INSTALLATION_NOT_ACTIVE', `Installation ${row.id} is uninstalled; its pages are no longer stored.`);
         }
         const model = storedDataModel(row.dataModel, `Installation ${row.id}`);
-        return writePageRows(tx, this.db.dialect, row.app, model, write, now, this.contactIds);
+        return writePageRows(tx, this.db.dialect, row.app, model, write, now, this.contactIds, { workspaceId: row.workspaceId, retentionDays: row.retentionDays ?? null });
       });
       // Committed: the contacts exist now, whatever happens to a later page.
       this.contactIds.remember(write.installationId, written.contactIds);
@@ -347,12 +384,12 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.profiles.history(workspace, name, options);
   }
 
-  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean }): Promise<string[]> {
+  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean; app?: string }): Promise<string[]> {
     return this.profiles.explain(workspace, name, options);
   }
 
-  listFeedbackForms(workspace: string): Promise<FeedbackForm[]> {
-    return this.profiles.forms(workspace);
+  listFeedbackForms(workspace: string, options?: { app?: string }): Promise<FeedbackForm[]> {
+    return this.profiles.forms(workspace, options);
   }
 
   // ---- App lifecycle: remap, invoices, secret rotation ----
@@ -378,6 +415,55 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   resealSecrets(): Promise<SecretResealResult> {
     return this.secretRotation.reseal();
+  }
+
+  // ---- Destinations ----
+  addDestination(destination: NewDestination, now: Date): Promise<StoredDestination> {
+    return this.destinations.add(destination, now);
+  }
+
+  listDestinations(workspace?: string): Promise<StoredDestination[]> {
+    return this.destinations.list(workspace);
+  }
+
+  getDestination(workspace: string, name: string): Promise<StoredDestination | undefined> {
+    return this.destinations.get(workspace, name);
+  }
+
+  removeDestination(workspace: string, name: string): Promise<boolean> {
+    return this.destinations.remove(workspace, name);
+  }
+
+  activateProfile(workspace: string, profile: string, destination: string, now: Date): Promise<Activation> {
+    return this.destinations.activate(workspace, profile, destination, now);
+  }
+
+  deactivateProfile(workspace: string, profile: string, destination: string): Promise<boolean> {
+    return this.destinations.deactivate(workspace, profile, destination);
+  }
+
+  listActivations(workspace?: string): Promise<Activation[]> {
+    return this.destinations.activations(workspace);
+  }
+
+  claimDeliveries(options: { now: Date; limit: number; leaseMs: number }): Promise<ClaimedDelivery[]> {
+    return this.destinations.claim(options);
+  }
+
+  finishDelivery(id: string, result: DeliveryResult, at: Date): Promise<void> {
+    return this.destinations.finish(id, result, at);
+  }
+
+  listDeliveries(filter: { workspace?: string; status?: DeliveryStatus; limit: number }): Promise<DeliveryRecord[]> {
+    return this.destinations.deliveries(filter);
+  }
+
+  enqueueForgetLeft(workspace: string, email: string, now: Date): Promise<number> {
+    return this.destinations.forgetLeft(workspace, email, now);
+  }
+
+  viewName(bareName: string): string {
+    return viewSqlName(this.db.dialect, bareName);
   }
 
   secretKeyUsage(): Promise<Record<string, number>> {
@@ -490,6 +576,27 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   listAudit(filter: { workspace?: string; limit: number; before?: string }): Promise<AuditEvent[]> {
     return this.auditLog.listAudit(filter);
+  }
+
+  // ---- Personal data: find, forget, retention ----
+  findCustomer(email: string, options: { workspace?: string }): Promise<CustomerDataReport> {
+    return this.personalData.find(email, options);
+  }
+
+  forgetCustomer(email: string, options: { workspace?: string; actor?: string; at: Date }): Promise<ErasureReceipt> {
+    return this.personalData.forget(email, options);
+  }
+
+  async liftErasure(receiptId: string, options: { actor?: string; at: Date }): Promise<ErasureReceipt> {
+    return (await this.personalData.lift(receiptId, options)).receipt;
+  }
+
+  listErasureReceipts(): Promise<ErasureReceipt[]> {
+    return this.personalData.list();
+  }
+
+  applyRetention(installationId: string, now: Date, options?: { batchSize?: number }): Promise<RetentionResult> {
+    return applyRetention(this.db, installationId, now, options);
   }
 }
 

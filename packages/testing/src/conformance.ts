@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +49,14 @@ export interface ConformanceOptions<Fault extends string> {
   kills?: number;
   /** Seed of the kill moments, so that a failure replays. */
   seed?: number;
+}
+
+/**
+ * The entry of Tributary's CLI in this checkout, for {@link ConformanceOptions.cliEntry}: what a
+ * connector package outside the repository (one `tributary connectors new` wrote) runs the kit with.
+ */
+export function tributaryCliEntry(): string {
+  return fileURLToPath(new URL('../../../apps/cli/src/bin.ts', import.meta.url));
 }
 
 interface Exit {

@@ -2,6 +2,7 @@ export { createPostgresTestDatabase, type PostgresTestDatabase } from './postgre
 export { testDatabases, tempDirectory, type TestDatabase } from './databases.js';
 export {
   describeConnectorConformance,
+  tributaryCliEntry,
   type ConformanceConnector,
   type ConformanceOptions,
   type ConformanceSandbox,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { resolveToken, type TokenOptions } from '../token-option.js';
 import { ConfigError, parseUserInput, type Installation } from '@tributary/core';
 import { billingSettingsOf, describeBilling } from '../billing-format.js';
+import { describeRetention, parseRetentionDays } from '../retention-format.js';
 import { connectorById } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
 import type { Io } from '../io.js';
@@ -74,9 +75,35 @@ export async function changeBilling(ctx: CliContext, app: string, options: Billi
   return updated;
 }
 
-/** Registers `tributary app token` and `tributary app billing`. */
+/** Options of `tributary app retention`. `days` is false for `--no-days`. */
+interface RetentionOptions {
+  workspace: string;
+  days?: string | false;
+  json?: boolean;
+}
+
+/** Shows or changes how long an installed app keeps its responses and raw records. */
+export async function changeRetention(ctx: CliContext, app: string, options: RetentionOptions): Promise<Installation> {
+  const connector = connectorById(app);
+  // Showing the period only reads: it must not create a database where none is.
+  const store = options.days === undefined ? await ctx.existingStore() : await ctx.store();
+  const installation = await requireInstallation(store, options.workspace, app);
+  const out = outputFor(ctx.io, options);
+  if (options.days === undefined) {
+    out.say(`${connector.displayName} in workspace "${installation.workspace}": ${describeRetention(installation.retentionDays)}.`);
+    out.result({ workspace: installation.workspace, app, retentionDays: installation.retentionDays ?? null, changed: false });
+    return installation;
+  }
+  const retentionDays = options.days === false ? null : parseRetentionDays(options.days, '--days');
+  const updated = await store.updateInstallation(installation.id, { retentionDays });
+  out.say(`Retention of ${connector.displayName} in workspace "${installation.workspace}": ${describeRetention(updated.retentionDays)}.`);
+  out.result({ workspace: installation.workspace, app, retentionDays: updated.retentionDays ?? null, changed: true });
+  return updated;
+}
+
+/** Registers `tributary app token`, `tributary app billing` and `tributary app retention`. */
 export function registerApp(program: Command, io: Io): void {
-  const app = program.command('app').description("change an installed app's token or billing without reinstalling");
+  const app = program.command('app').description("change an installed app's token, billing or retention without reinstalling");
   app
     .command('token')
     .description('replace the API token: checked against the API first; the old token stays if the check fails')
@@ -99,5 +126,16 @@ export function registerApp(program: Command, io: Io): void {
     .addOption(jsonFlag())
     .action(async (name: string, options: BillingOptions) => {
       await withContext(io, (ctx) => changeBilling(ctx, name, options));
+    });
+  app
+    .command('retention')
+    .description('show or change how many days responses and raw records are kept; the runner deletes older ones after each run')
+    .argument('<app>', 'the installed app (see `tributary apps`)')
+    .requiredOption('--workspace <ws>', 'workspace of the installation')
+    .option('--days <n>', 'keep them this many days')
+    .option('--no-days', 'keep them until deleted (the default)')
+    .addOption(jsonFlag())
+    .action(async (name: string, options: RetentionOptions) => {
+      await withContext(io, (ctx) => changeRetention(ctx, name, options));
     });
 }

@@ -39,6 +39,7 @@ export function formatAppStatus(status: AppStatus): string {
   const lateFeedback = lateFeedbackOf(installation);
   if (lateFeedback) lines.push(`  late feedback: ${describeLateFeedback(lateFeedback)}`);
   if (installation.billing) lines.push(`  billing: ${describeBilling(installation.billing, pricing)}`);
+  lines.push(`  retention: ${installation.retentionDays === undefined ? 'off (kept until deleted)' : `${installation.retentionDays} days`}`);
   for (const item of status.attention) lines.push(`  warning: ${item}`);
   return lines.join('\n');
 }
@@ -63,7 +64,7 @@ function refuseUnreadableTokens(ctx: CliContext, statuses: readonly AppStatus[])
 export function registerApps(program: Command, io: Io): void {
   program
     .command('apps')
-    .description('list installed apps: status, last and next run, token expiry, billing')
+    .description('list installed apps: status, last and next run, token expiry, billing, retention')
     .option('--workspace <ws>', 'only this workspace')
     .option('--json', 'print JSON for scripts')
     .action(async (options: { workspace?: string; json?: boolean }) => {

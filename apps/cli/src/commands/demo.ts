@@ -1,7 +1,10 @@
-import { existsSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { startSandbox } from '@tributary/closealert-sandbox';
+import type { DestinationStore } from '@tributary/core';
+import { deliverDue, fileDestination } from '@tributary/runner';
+import { destinationFor } from '../connectors.js';
 import { withContext } from '../context.js';
 import { CommandFailed } from '../exit-codes.js';
 import { formatRun } from '../format.js';
@@ -67,6 +70,21 @@ export async function runDemo(io: Io, options: { database: string; responses: nu
       println(io.stdout, '\n   ...and everyone who gave a 5');
       await createProfile(ctx, 'Gave a 5', { workspace: DEMO_WORKSPACE, score: ['=5'], description: 'Surprise campaign' });
       await runProfile(ctx, 'Gave a 5', { workspace: DEMO_WORKSPACE, format: 'table', record: true, maxRows: 5 });
+
+      // ---- Destinations (step 7) ----
+      const drop = join(dirname(dbPath), 'tributary-demo-drop');
+      rmSync(drop, { recursive: true, force: true });
+      println(io.stdout, `\n7. Activation: "Unhappy last 10 days" sends who enters and who leaves to a file drop in ${drop}`);
+      const destinations = store as typeof store & DestinationStore;
+      await destinations.addDestination(
+        { workspace: DEMO_WORKSPACE, name: 'newsletter-suppression', type: 'file', kind: 'push', snapshot: true, config: fileDestination.configSchema.parse({ directory: drop, format: 'csv' }), secretFields: [] },
+        new Date(),
+      );
+      await destinations.activateProfile(DEMO_WORKSPACE, 'Unhappy last 10 days', 'newsletter-suppression', new Date());
+      // The runner does this after every sync and every hour; the demo delivers once, now.
+      const delivered = await deliverDue({ store: destinations, destinationFor, logger: ctx.logger });
+      for (const file of readdirSync(drop).filter((name) => !name.startsWith('.')).sort()) println(io.stdout, `   ${join(drop, file)}`);
+      println(io.stdout, `   ${delivered.delivered} batch(es) delivered: a changes file per batch, and the members file that each batch replaces.`);
     });
     println(io.stdout, `\nRead the log again with: TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary logs --workspace ${DEMO_WORKSPACE}`);
     println(io.stdout, `Export a profile with:   TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary profiles run "Gave a 5" --workspace ${DEMO_WORKSPACE} --format csv`);

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { isTributaryError, parseUserInput, type Installation, type Store } from '@tributary/core';
+import { isTributaryError, parseUserInput, type DestinationStore, type Installation, type Store } from '@tributary/core';
 import { appStatuses } from '../app-status.js';
 import { withContext, type CliContext } from '../context.js';
 import { CommandFailed } from '../exit-codes.js';
@@ -116,6 +116,20 @@ async function checkApps(store: Store, workspace: string | undefined): Promise<D
   return [...(await checkAdministrators(store, installations)), ...appChecks];
 }
 
+/** Dead-lettered deliveries: a destination stopped hearing a profile's changes. */
+async function checkDeliveries(store: Store, workspace: string | undefined): Promise<DoctorCheck[]> {
+  const destinations = store as Store & Partial<DestinationStore>;
+  if (typeof destinations.listDeliveries !== 'function') return [];
+  const dead = await destinations.listDeliveries({ ...(workspace ? { workspace } : {}), status: 'dead', limit: 1000 });
+  const byDestination = new Map<string, typeof dead>();
+  for (const d of dead) byDestination.set(`${d.workspace}/${d.destination}`, [...(byDestination.get(`${d.workspace}/${d.destination}`) ?? []), d]);
+  return [...byDestination.entries()].map(([subject, batches]) => ({
+    subject,
+    status: 'attention' as const,
+    message: `${batches.length} batch(es) dead-lettered (newest: ${batches[0]!.id}, ${batches[0]!.lastError ?? 'no error kept'}); the receiver never got those changes. See: tributary deliveries --status dead --workspace ${batches[0]!.workspace}`,
+  }));
+}
+
 /**
  * Checks everything an operator should act on: the database (unreachable: exit 4, with the reason;
  * missing or not migrated: exit 2, creating nothing; a SQLite file others can read), the secret keys (a secret sealed with a key no longer configured, a key file others can read),
@@ -145,6 +159,7 @@ export async function runDoctor(io: Io, options: { workspace?: string; json?: bo
     checks.push(...checkDatabaseFile(ctx.env.TRIBUTARY_DATABASE_URL));
     checks.push(...(await checkSecretKeys(ctx, store)));
     checks.push(...(await checkApps(store, workspace)));
+    checks.push(...(await checkDeliveries(store, workspace)));
     report();
   });
   const problems = checks.filter((c) => c.status !== 'ok').length;

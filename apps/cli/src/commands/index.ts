@@ -20,12 +20,15 @@ import { registerWorkspace } from './workspace.js';
 import { registerRunner } from './runner.js';
 // ---- Profiles ----
 import { registerProfiles } from './profiles.js';
+import { registerActivation, registerDestinations } from './destinations.js';
 // ---- Database ----
 import { registerMigrate } from './migrate.js';
 // ---- Identity: users, API keys, audit log ----
 import { registerUsers } from './users.js';
 import { registerApiKeys } from './api-keys.js';
 import { registerAudit } from './audit.js';
+// ---- Personal data ----
+import { registerCustomers } from './customers.js';
 // ---- HTTP API ----
 import { registerServe } from './serve.js';
 
@@ -51,12 +54,16 @@ export function registerCommands(program: Command, io: Io, argv: readonly string
   registerRunner(program, io);
   // ---- Profiles ----
   registerProfiles(program, io);
+  registerActivation(program, io);
+  registerDestinations(program, io);
   // ---- Database ----
   registerMigrate(program, io);
   // ---- Identity: users, API keys, audit log ----
   registerUsers(program, io);
   registerApiKeys(program, io);
   registerAudit(program, io);
+  // ---- Personal data ----
+  registerCustomers(program, io);
   // ---- HTTP API ----
   registerServe(program, io);
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, parseUserInput, type CustomerTableLink, type Installation } from '@tributary/core';
 import { installConnector } from '@tributary/runner';
 import { billingSettingsOf, describeBilling } from '../billing-format.js';
+import { describeRetention, parseRetentionDays } from '../retention-format.js';
 import { CONNECTORS, connectorById } from '../connectors.js';
 import { addConnectorFlags, appFieldsHelp, collect, fieldFlags, helpAppIn, installSettings } from '../install-settings.js';
 import { withContext, type CliContext } from '../context.js';
@@ -24,6 +25,8 @@ export interface InstallOptions {
   plan?: string;
   /** Purchase-order number for the invoices. */
   po?: string;
+  /** Days responses and raw records are kept; left out, they are kept until deleted. */
+  retentionDays?: string;
   json?: boolean;
   /** The connector's short flags (`project`, `token`, `backfillDays`, …), by commander's attribute name. */
   [flag: string]: string | string[] | boolean | undefined;
@@ -53,6 +56,7 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
   ) as Record<string, unknown>;
   const customerTable = customerTableOf(options);
   const billing = billingSettingsOf({ plan: options.plan ?? 'monthly', po: options.po });
+  const retentionDays = options.retentionDays === undefined ? undefined : parseRetentionDays(options.retentionDays, '--retention-days');
   const store = await ctx.store();
   const { installation, notes: checkNotes, reattached: kept, reattachedRows = 0, apart } = await installConnector({
     store,
@@ -63,6 +67,7 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
     billing,
     actor: ctx.operator,
     logger: ctx.logger,
+    ...(retentionDays === undefined ? {} : { retentionDays }),
   });
   const out = outputFor(ctx.io, options);
   const notes = checkNotes.map((note) => withWorkspace(note, workspace));
@@ -80,6 +85,7 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
   }
   for (const note of notes) out.say(`  ${note}`);
   out.say(`  Billing: ${describeBilling(billing, connector.pricing)}`);
+  out.say(`  Retention: ${describeRetention(installation.retentionDays)}`);
   out.say(`Run the first sync now with: tributary sync ${app} --workspace ${workspace}`);
   out.result({ installation: installationToJson(installation), installedBy: ctx.operator, notes, ...(reattached ? { reattachedRows } : {}) });
   return installation;
@@ -101,6 +107,7 @@ export function registerInstall(program: Command, io: Io, argv: readonly string[
     .option('--customers-id-column <column>', 'id column of your customers table')
     .option('--plan <plan>', 'billing plan: monthly (an invoice each month) or yearly (one advance invoice per year)', 'monthly')
     .option('--po <number>', 'purchase-order number printed on the invoices')
+    .option('--retention-days <n>', 'keep responses and raw records this many days, then delete them (default: keep them)')
     .addOption(jsonFlag())
     .addHelpText('after', () => appFieldsHelp(helpAppIn(argv)))
     .action(async (app: string, options: InstallOptions) => {

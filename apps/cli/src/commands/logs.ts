@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ConfigError, parseUserInput, type Store } from '@tributary/core';
+import { ConfigError, parseUserInput, type DestinationStore, type Store } from '@tributary/core';
 import { appFlag, appOf } from '../cli-options.js';
 import { withContext } from '../context.js';
 import { formatFeedback, formatRun, runToJson, savedCustomersCommand } from '../format.js';
@@ -64,6 +64,10 @@ export function registerLogs(program: Command, io: Io): void {
         }
         if (runs.length === 0) println(io.stdout, `No runs yet in workspace "${workspace}"${app ? ` for ${app}` : ''}.`);
         for (const run of runs) println(io.stdout, `${formatRun(run)}\n`);
+        // Deliveries are not runs, but a batch the runner gave up on is what an operator reads the log for.
+        const deliveries = store as Store & Partial<DestinationStore>;
+        const dead = typeof deliveries.listDeliveries === 'function' ? await deliveries.listDeliveries({ workspace, status: 'dead', limit: 100 }) : [];
+        for (const d of dead) println(io.stdout, `DEAD-LETTERED delivery ${d.id}: ${d.count} change(s) of profile "${d.profile}" for destination "${d.destination}" after ${d.attempts} attempt(s): ${d.lastError ?? 'no error kept'} (tributary deliveries --status dead)`);
       });
     });
 }

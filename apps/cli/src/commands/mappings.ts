@@ -61,7 +61,7 @@ async function applyEdit(
   // Throws a ConfigError naming every problem before anything is written.
   const change = edit(installation, connector);
   const broken = brokenDependencies(installation.mappings, change.mappings, change.dataModel ?? installation.dataModel, connector);
-  const affected = broken.length === 0 ? [] : profilesReading(broken, await store.listProfiles(installation.workspace));
+  const affected = broken.length === 0 ? [] : profilesReading(broken, await store.listProfiles(installation.workspace), installation.app);
   if (broken.length > 0 && !scope.force) throw dependencyRefusal(broken, affected);
   const updated = await store.updateInstallation(installation.id, {
     mappings: change.mappings,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox, type SandboxFormResponse } from '@tributary/closealert-sandbox';
 import { tempDirectory, testDatabases, type TestDatabase } from '@tributary/testing';
 import type { Io } from '../io.js';
+import { openRaw } from '../test-support/cli.js';
 import { main } from '../program.js';
 
 // The profile commands end to end: CloseAlert responses whose answers the test controls are served
@@ -170,10 +171,10 @@ describe.each(databases)('tributary profiles on $dialect', (database: TestDataba
     );
     expect(csv.code).toBe(0);
     const lines = csv.stdout.split('\r\n');
-    expect(lines[0]).toBe('email,customer_id,contact_id,response_id,form_id,score,responded_at');
+    expect(lines[0]).toBe('email,customer_id,contact_id,response_id,form_id,score,responded_at,app');
     expect(lines.slice(1, -1).map((line) => line.split(',')[0])).toEqual(['ann@example.com', 'bob@example.com']);
     expect(lines[1]).toMatch(
-      new RegExp(`^ann@example.com,[0-9a-f-]{36},[0-9a-f-]{36},1,34,1,${at(2).toISOString()}$`),
+      new RegExp(`^ann@example.com,[0-9a-f-]{36},[0-9a-f-]{36},1,34,1,${at(2).toISOString()},closealert$`),
     );
     expect(lines.at(-1)).toBe('');
     expect(csv.stderr).toContain('2 members of "Unhappy last 10 days"');
@@ -247,6 +248,35 @@ describe.each(databases)('tributary profiles on $dialect', (database: TestDataba
     const history = await ok('profiles', 'changes', 'Excluded', '--workspace', workspace, '--history');
     expect(history).toMatch(/1 members, 0 entered, 2 left\n {2}- bob@example.com\n {2}- ed@example.com/);
     expect(history).toMatch(/3 members, 3 entered, 0 left/);
+  });
+
+  it('reads an installation made before its connector declared a feedback view once it syncs again', async () => {
+    const older = `${workspace}-old`;
+    await ok('install', 'closealert', '--workspace', older, '--project', sandbox.projectKey, '--token', sandbox.token, '--api-url', sandbox.url, '--backfill-days', '30');
+    await ok('sync', '--workspace', older);
+    // As a Tributary from before feedback views stored it.
+    const raw = await openRaw(database);
+    try {
+      await raw.query(
+        database.dialect === 'postgres'
+          ? `UPDATE ${raw.own('installations')} SET data_model = data_model - 'feedback' WHERE app = 'closealert' AND workspace_id = (SELECT id FROM ${raw.own('workspaces')} WHERE name = ?)`
+          : `UPDATE ${raw.own('installations')} SET data_model = json_remove(data_model, '$.feedback') WHERE app = 'closealert' AND workspace_id = (SELECT id FROM ${raw.own('workspaces')} WHERE name = ?)`,
+        [older],
+      );
+    } finally {
+      await raw.close();
+    }
+    await ok('profiles', 'create', 'Gave a 5', '--workspace', older, '--score', '=5');
+    const before = await cli('profiles', 'run', 'Gave a 5', '--workspace', older, '--no-record');
+    expect(before.code).toBe(2);
+    expect(before.stderr).toContain('[APP_NOT_FEEDBACK]');
+    expect(before.stderr).toContain(`tributary sync --workspace ${older}`);
+    await ok('sync', '--workspace', older);
+    const after = JSON.parse(await ok('profiles', 'run', 'Gave a 5', '--workspace', older, '--json', '--no-record')) as { email: string; app: string }[];
+    expect(after.map((m) => [m.email, m.app])).toEqual([
+      ['cy@example.com', 'closealert'],
+      ['hal@example.com', 'closealert'],
+    ]);
   });
 
   it('lists, shows and deletes profiles, and lists the forms they can name', async () => {
@@ -350,7 +380,10 @@ describe.each(databases)('tributary profiles on $dialect', (database: TestDataba
       [['profiles', 'create', 'x', '--workspace', workspace, '--within', 'soon'], /--within/],
       [['profiles', 'create', 'x', '--workspace', workspace], /needs conditions/],
       [['profiles', 'create', "x'; DROP TABLE y", '--workspace', workspace, '--score', '5'], /profile definition: name must start with a letter or digit/],
-      [['profiles', 'create', 'x', '--workspace', workspace, '--question', 'one'], /match/],
+      // Not an index such as 3.1, so another source's question key, which must still be clean text.
+      [['profiles', 'create', 'x', '--workspace', workspace, '--question', 'one\u0007'], /match/],
+      [['profiles', 'create', 'x', '--workspace', workspace, '--score', '5', '--app', 'Close Alert'], /app/],
+      [['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--app', 'typeform'], /APP_NOT_INSTALLED/],
       [['profiles', 'create', 'x', '--workspace', workspace, '--file', join(dir, 'missing.json')], /--file/],
       [['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--format', 'xml'], /--format/],
       [['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--at', 'yesterday'], /--at must be an ISO-8601 date or time, such as 2026-06-01/],

@@ -5,14 +5,15 @@ import {
   ConfigError,
   describeProfileCondition,
   parseUserInput,
+  type EvaluateProfileOptions,
   type ProfileDefinitionInput,
   type ProfileEvaluation,
-  type ProfileMember,
   type StoredProfile,
 } from '@tributary/core';
 import { withContext, type CliContext } from '../context.js';
-import { toCsv } from '../csv.js';
 import { println, type Io } from '../io.js';
+import { toCsv } from '../csv.js';
+import { printChanges, printMembers } from './profile-output.js';
 import { definitionFromFlags, hasConditionFlags, type ProfileFlags } from '../profile-flags.js';
 import { formatTable } from '../text-table.js';
 import { parseWorkspace, requireWorkspace } from '../workspace.js';
@@ -35,8 +36,10 @@ interface CommonOptions {
 interface EvaluateOptions extends CommonOptions {
   format: string;
   at?: string;
-  /** From --record / --no-record; unset means: record unless --at is given. */
+  /** From --record / --no-record; unset means: record unless --at (or --app) is given. */
   record?: boolean;
+  /** Read only this feedback app of the workspace. */
+  app?: string;
 }
 
 /** The workspace of `--workspace`, which must exist: a typo never reads as "no profiles". */
@@ -57,8 +60,19 @@ function formatOf(options: { format: string; json?: boolean }): Format {
  * Whether to record an evaluation in the membership history. One "as of" another time is a
  * what-if by default: recorded, it would put a past or future membership into the history.
  */
-function recordOf(options: EvaluateOptions): boolean {
+function recordOf(options: EvaluateOptions): boolean | undefined {
+  // Narrowed to one app, the store decides: recorded for a profile pinned to it, a what-if otherwise.
+  if (options.app !== undefined && options.record === undefined) return options.at === undefined ? undefined : false;
   return options.record ?? options.at === undefined;
+}
+
+/** What to evaluate: the time, whether to record, and the app to narrow to. */
+function evaluateOptions(options: EvaluateOptions, record: boolean | undefined): EvaluateProfileOptions {
+  return {
+    now: evaluationTime(options.at),
+    ...(record !== undefined ? { record } : {}),
+    ...(options.app !== undefined ? { app: options.app } : {}),
+  };
 }
 
 /** The evaluation time from `--at`, or now. */
@@ -104,7 +118,8 @@ export async function createProfile(
         'Give either --file or condition flags (--form, --question, --score, --within, …), not both.',
       );
     // The name on the command line wins over one in the file, so that one file can serve several profiles.
-    definition = { ...readDefinitionFile(options.file), name } as ProfileDefinitionInput;
+    const file = readDefinitionFile(options.file);
+    definition = { ...file, name, ...(options.app !== undefined ? { app: options.app } : {}) } as ProfileDefinitionInput;
   } else {
     definition = definitionFromFlags(name, options);
   }
@@ -122,118 +137,23 @@ function profileJson(workspace: string, profile: StoredProfile): Record<string, 
 
 function describeProfile(profile: StoredProfile): string {
   const over = profile.definition.over === 'latest-response' ? " (each customer's latest response)" : '';
-  return `${describeProfileCondition(profile.definition.match)}${over}`;
-}
-
-const MEMBER_HEADER = [
-  'email',
-  'customer_id',
-  'contact_id',
-  'response_id',
-  'form_id',
-  'score',
-  'responded_at',
-];
-
-function memberFields(member: ProfileMember): (string | number | null)[] {
-  return [
-    member.email,
-    member.customerId ?? member.contactId,
-    member.contactId,
-    member.responseId,
-    member.formId,
-    member.score,
-    member.respondedAt.toISOString(),
-  ];
-}
-
-function memberJson(member: ProfileMember): Record<string, unknown> {
-  return {
-    ...member,
-    customerId: member.customerId ?? member.contactId,
-    respondedAt: member.respondedAt.toISOString(),
-  };
-}
-
-function summary(evaluation: ProfileEvaluation): string {
-  const since = evaluation.previousEvaluatedAt
-    ? `since the evaluation of ${evaluation.previousEvaluatedAt.toISOString()}`
-    : 'at this first evaluation';
-  const recorded = evaluation.evaluationId ? '' : ' (not recorded)';
-  return `${evaluation.members.length} members of "${evaluation.profile.name}" at ${evaluation.evaluatedAt.toISOString()}; ${evaluation.entered.length} entered and ${evaluation.left.length} left ${since}${recorded}.`;
-}
-
-/** Writes a profile's members in a format; the summary goes to stderr for csv and json, so that stdout stays data. */
-export function printMembers(io: Io, evaluation: ProfileEvaluation, format: Format, maxRows?: number): void {
-  if (format === 'json') {
-    println(io.stdout, JSON.stringify(evaluation.members.map(memberJson), null, 2));
-    println(io.stderr, summary(evaluation));
-    return;
-  }
-  if (format === 'csv') {
-    io.stdout.write(toCsv(MEMBER_HEADER, evaluation.members.map(memberFields)));
-    println(io.stderr, summary(evaluation));
-    return;
-  }
-  const shown = maxRows === undefined ? evaluation.members : evaluation.members.slice(0, maxRows);
-  // The terminal gets one id column: the customer's own id where linked, else the contact id.
-  const header = MEMBER_HEADER.filter((column) => column !== 'contact_id');
-  const rows = shown.map((m) =>
-    memberFields(m)
-      .filter((_, i) => MEMBER_HEADER[i] !== 'contact_id')
-      .map((v) => (v === null ? '' : String(v))),
-  );
-  if (rows.length > 0) println(io.stdout, formatTable(header, rows));
-  if (shown.length < evaluation.members.length)
-    println(io.stdout, `… and ${evaluation.members.length - shown.length} more`);
-  println(io.stdout, summary(evaluation));
+  const app = profile.definition.app === undefined ? '' : ` [app ${profile.definition.app}]`;
+  return `${describeProfileCondition(profile.definition.match)}${over}${app}`;
 }
 
 /** Evaluates a profile (recording it unless told not to) and prints its members. */
 export async function runProfile(
   ctx: CliContext,
   name: string,
-  options: EvaluateOptions & { maxRows?: number },
+  options: EvaluateOptions & { maxRows?: number; eachApp?: boolean },
 ): Promise<ProfileEvaluation> {
   const format = formatOf(options);
-  const now = evaluationTime(options.at);
+  const evaluate = evaluateOptions(options, recordOf(options));
   const workspace = await workspaceOf(ctx, options);
   const store = await ctx.existingStore();
-  const evaluation = await store.evaluateProfile(workspace, name, { now, record: recordOf(options) });
-  printMembers(ctx.io, evaluation, format, options.maxRows);
+  const evaluation = await store.evaluateProfile(workspace, name, evaluate);
+  printMembers(ctx.io, evaluation, format, options.maxRows, options.eachApp ?? false);
   return evaluation;
-}
-
-function printChanges(io: Io, evaluation: ProfileEvaluation, format: Format): void {
-  const rows = [
-    ...evaluation.entered.map((email) => ['entered', email]),
-    ...evaluation.left.map((email) => ['left', email]),
-  ];
-  if (format === 'json') {
-    println(
-      io.stdout,
-      JSON.stringify(
-        {
-          profile: evaluation.profile.name,
-          evaluatedAt: evaluation.evaluatedAt.toISOString(),
-          previousEvaluatedAt: evaluation.previousEvaluatedAt?.toISOString() ?? null,
-          members: evaluation.members.length,
-          entered: evaluation.entered,
-          left: evaluation.left,
-        },
-        null,
-        2,
-      ),
-    );
-    return;
-  }
-  if (format === 'csv') {
-    io.stdout.write(toCsv(['change', 'email'], rows));
-    println(io.stderr, summary(evaluation));
-    return;
-  }
-  if (rows.length > 0) println(io.stdout, formatTable(['change', 'email'], rows));
-  println(io.stdout, summary(evaluation));
 }
 
 async function showHistory(
@@ -308,7 +228,8 @@ export function registerProfiles(program: Command, io: Io): void {
     .option('--group <id|name>', 'responses to mailings of this group')
     .option('--comment <text>', 'an answer contains this text (case-insensitive, literal)')
     .option('--exclude-backfilled', 'leave out the history read by the first sync (old news)')
-    .option('--latest', "only each customer's latest response counts")
+    .option('--latest', "only each customer's latest response counts (across the apps read)")
+    .option('--app <app>', 'pin the profile to this feedback app; without it, it spans every feedback app of the workspace')
     .option('--description <text>', 'what the profile is for')
     .addOption(jsonFlag())
     .action(async (name: string, options: CommonOptions & ProfileFlags & { file?: string }) => {
@@ -376,6 +297,11 @@ export function registerProfiles(program: Command, io: Io): void {
         );
         println(io.stdout, `  conditions: ${describeProfile(profile)}`);
         println(io.stdout, `  created:    ${profile.createdAt.toISOString()}`);
+        // The runner records an evaluation after each sync and every hour; this says when it last did.
+        println(
+          io.stdout,
+          `  last evaluated: ${profile.lastEvaluation ? `${profile.lastEvaluation.evaluatedAt.toISOString()} (${profile.lastEvaluation.memberCount} members)` : 'never (the runner evaluates it after the next sync)'}`,
+        );
         for (const h of history) {
           println(
             io.stdout,
@@ -399,7 +325,9 @@ export function registerProfiles(program: Command, io: Io): void {
     .option('--at <time>', 'evaluate as of this time (ISO-8601; not recorded unless --record); default now')
     .option('--record', 'record this evaluation in the membership history (the default without --at)')
     .option('--no-record', 'do not record this evaluation in the membership history')
-    .action(async (name: string, options: EvaluateOptions) => {
+    .option('--app <app>', 'read only this feedback app (not recorded unless the profile is pinned to it)')
+    .option('--each-app', 'one row per member and app it matched in (its latest matching response there), not one per member')
+    .action(async (name: string, options: EvaluateOptions & { eachApp?: boolean }) => {
       parseWorkspace(options.workspace);
       await withContext(io, (ctx) => runProfile(ctx, name, options));
     });
@@ -415,6 +343,7 @@ export function registerProfiles(program: Command, io: Io): void {
     .option('--json', 'the same as --format json')
     .option('--at <time>', 'evaluate as of this time (ISO-8601); default now')
     .option('--no-record', 'do not record this evaluation in the membership history')
+    .option('--app <app>', 'read only this feedback app (not recorded unless the profile is pinned to it)')
     .option('--history', 'show the recorded evaluations and their changes instead of evaluating now')
     .option('--limit <n>', 'with --history: how many evaluations', '10')
     .action(async (name: string, options: EvaluateOptions & { history?: boolean; limit: string }) => {
@@ -426,23 +355,25 @@ export function registerProfiles(program: Command, io: Io): void {
           await showHistory(ctx, name, workspace, options.limit, format);
           return;
         }
-        const evaluation = await (
-          await ctx.existingStore()
-        ).evaluateProfile(workspace, name, { now: evaluationTime(options.at), record: options.record ?? true });
+        // `changes` has only --no-record (commander then defaults record to true): narrowed to an
+        // app, the store decides unless --no-record was given.
+        const record = options.app !== undefined && options.record !== false ? undefined : (options.record ?? true);
+        const evaluation = await (await ctx.existingStore()).evaluateProfile(workspace, name, evaluateOptions(options, record));
         printChanges(io, evaluation, format);
       });
     });
 
   profiles
     .command('forms')
-    .description("list the forms and questions of a workspace's feedback: the ids and indexes profiles name")
+    .description("list the forms and questions of a workspace's feedback apps: the ids and question keys profiles name")
     .requiredOption('--workspace <ws>', 'workspace')
+    .option('--app <app>', 'only this feedback app')
     .addOption(jsonFlag())
-    .action(async (options: CommonOptions) => {
+    .action(async (options: CommonOptions & { app?: string }) => {
       parseWorkspace(options.workspace);
       await withContext(io, async (ctx) => {
         const workspace = await workspaceOf(ctx, options);
-        const forms = await (await ctx.existingStore()).listFeedbackForms(workspace);
+        const forms = await (await ctx.existingStore()).listFeedbackForms(workspace, options.app === undefined ? {} : { app: options.app });
         if (options.json) {
           println(io.stdout, JSON.stringify(forms, null, 2));
           return;
@@ -452,7 +383,7 @@ export function registerProfiles(program: Command, io: Io): void {
         for (const form of forms) {
           println(
             io.stdout,
-            `form ${form.id}  ${form.name ?? ''}${form.formType ? ` (${form.formType})` : ''}`,
+            `${form.app}  form ${form.id}  ${form.name ?? ''}${form.formType ? ` (${form.formType})` : ''}`,
           );
           for (const q of form.questions)
             println(

@@ -13,7 +13,8 @@ import {
   type RunnerEvent,
 } from '@tributary/runner';
 import type { RunnerFeed } from '@tributary/api';
-import { CONNECTORS } from '../connectors.js';
+import type { DestinationStore } from '@tributary/core';
+import { CONNECTORS, destinationFor } from '../connectors.js';
 import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
 
@@ -33,6 +34,20 @@ function describeRun(event: Extract<RunnerEvent, { type: 'job-done' }>): string 
   const next = event.nextRunAt ? `, next run ${event.nextRunAt.toISOString()}` : '';
   const code = event.errorCode ? ` [${event.errorCode}]` : '';
   return `${new Date().toISOString()}  ${event.workspace}/${event.app}  ${event.status?.toUpperCase()}${code}${next}`;
+}
+
+function describeActivation(event: RunnerEvent): string | undefined {
+  const at = new Date().toISOString();
+  if (event.type === 'profiles-evaluated') {
+    const skipped = event.skipped.length > 0 ? `, ${event.skipped.length} skipped (${event.skipped.map((s) => `${s.profile}: ${s.code}`).join(', ')})` : '';
+    return `${at}  ${event.workspace}  profiles evaluated as of ${event.at.toISOString()}: ${event.evaluated}, ${event.entered} entered, ${event.left} left${skipped}`;
+  }
+  if (event.type === 'delivery' && event.status !== 'delivered') {
+    const what = event.status === 'dead' ? `DEAD-LETTERED after ${event.attempts} attempt(s)` : `failed (attempt ${event.attempts}), next ${event.nextAttemptAt?.toISOString()}`;
+    return `${at}  ${event.workspace}/${event.profile} → ${event.destination}  batch ${event.batchId} ${what}: ${event.error}`;
+  }
+  if (event.type === 'delivery') return `${at}  ${event.workspace}/${event.profile} → ${event.destination}  batch ${event.batchId} delivered (${event.count} change(s))`;
+  return undefined;
 }
 
 /** `tributary runner`: syncs every installation on its schedule until SIGINT or SIGTERM. */
@@ -75,10 +90,12 @@ async function runRunner(io: Io, options: { distributed?: boolean; concurrency: 
           },
         },
       ],
+      // Profiles are evaluated after each sync and hourly; their changes go to their destinations.
+      activation: { store: store as typeof store & DestinationStore, destinationFor },
       ...(feed ? { onSourceRequest: feed.onSourceRequest } : {}),
       onEvent: (event) => {
         feed?.onEvent(event);
-        const line = event.type === 'job-done' ? describeRun(event) : undefined;
+        const line = event.type === 'job-done' ? describeRun(event) : describeActivation(event);
         if (line) println(io.stdout, line);
       },
     });

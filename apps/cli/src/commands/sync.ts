@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Installation, RunRecord, TributaryError } from '@tributary/core';
+import { withDeclaredFeedbackView, type Installation, type RunRecord, type TributaryError } from '@tributary/core';
 import { runSync } from '@tributary/runner';
 import { appFlag, appOf, jsonFlag, outputFor } from '../cli-options.js';
 import { connectorOf } from '../connectors.js';
@@ -38,9 +38,11 @@ function listenForStop(ctx: CliContext): StopRequest {
 async function syncInstallation(ctx: CliContext, installation: Installation, options: SyncNowOptions, stop: StopRequest): Promise<SyncedRun> {
   const store = await ctx.store();
   const connector = connectorOf(installation);
-  if (installation.status === 'active' && installation.connectorVersion !== connector.version) {
+  // An installation made before its connector declared a feedback view takes the view now, for profiles.
+  const adopted = installation.status === 'active' ? withDeclaredFeedbackView(installation.dataModel, connector.dataModel) : undefined;
+  if (installation.status === 'active' && (installation.connectorVersion !== connector.version || adopted)) {
     // The connector was upgraded (or the installation predates versions): record which one syncs it now.
-    installation = await store.updateInstallation(installation.id, { connectorVersion: connector.version });
+    installation = await store.updateInstallation(installation.id, { connectorVersion: connector.version, ...(adopted ? { dataModel: adopted } : {}) });
   }
   const progress = createProgress(ctx.io, `${installation.workspace}/${installation.app}`);
   const controller = stop.controller;

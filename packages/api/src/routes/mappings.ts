@@ -75,7 +75,7 @@ export function mappingRoutes(ctx: ApiContext): ApiRoute[] {
       connector,
     );
     const affected =
-      broken.length === 0 ? [] : profilesReading(broken, await ctx.store.listProfiles(workspace));
+      broken.length === 0 ? [] : profilesReading(broken, await ctx.store.listProfiles(workspace), app);
     if (broken.length > 0 && !force) throw dependencyRefusal(broken, affected);
     const updated = await ctx.store.updateInstallation(installation.id, {
       mappings: change.mappings,

@@ -45,7 +45,8 @@ const memberSchema = z
     customerId: z.string().nullable(),
     contactId: z.string().nullable(),
     responseId: z.string(),
-    formId: z.number().nullable(),
+    app: z.string(),
+    formId: z.union([z.number(), z.string()]).nullable(),
     score: z.number().nullable(),
     respondedAt: z.string(),
   })
@@ -86,6 +87,7 @@ function memberJson(m: ProfileMember): z.infer<typeof memberSchema> {
     email: m.email,
     customerId: m.customerId ?? m.contactId,
     contactId: m.contactId,
+    app: m.app,
     responseId: m.responseId,
     formId: m.formId,
     score: m.score,
@@ -384,7 +386,10 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       summary: "The forms and questions of the workspace's feedback: what profiles can name",
       tags: ['profiles'],
       params: workspaceParams,
-      response: z.object({ items: z.array(z.looseObject({ id: z.number() })), next: z.null() }),
+      response: z.object({
+        items: z.array(z.looseObject({ id: z.union([z.number(), z.string()]) })),
+        next: z.null(),
+      }),
       handler: async (request) => ({
         items: await ctx.store.listFeedbackForms(request.params.workspace),
         next: null,

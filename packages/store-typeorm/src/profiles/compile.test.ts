@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { profileDefinitionSchema, type ProfileCondition } from '@tributary/core';
+import { dataModelSchema, profileDefinitionSchema, type CustomerTableLink, type ProfileCondition } from '@tributary/core';
+import { closeAlertDataModel, closeAlertDefaultMappings } from '@tributary/connector-closealert';
 import type { DialectName, TableNaming } from '../naming.js';
 import { answerCopiesOf } from './answer-copies.js';
 import { compileProfile } from './compile.js';
+import { feedbackSourceOf, type FeedbackSource } from './schema.js';
 
 const INSTALLATION = '6f1c2a8e-3b9d-4c1e-9f00-1234567890ab';
 const NOW = new Date('2024-06-20T12:00:00.000Z');
@@ -11,6 +13,23 @@ const naming = (dialect: DialectName): TableNaming => ({
   schema: 'tributary',
   tablePrefix: 'tributary_',
 });
+
+const MODEL = dataModelSchema.parse(closeAlertDataModel);
+const VIEW = MODEL.feedback!;
+
+/** The CloseAlert app's feedback source, with its default mappings (answers copy time and form) or others. */
+function source(
+  dialect: DialectName,
+  options: { mappings?: unknown; customerTable?: CustomerTableLink } = {},
+): FeedbackSource {
+  return feedbackSourceOf(naming(dialect), {
+    id: INSTALLATION,
+    app: 'closealert',
+    dataModel: MODEL,
+    mappings: options.mappings ?? closeAlertDefaultMappings,
+    customerTable: options.customerTable,
+  })!;
+}
 
 const HOSTILE = `x'); DROP TABLE "tributary"."runs"; -- %_\\`;
 const everything: ProfileCondition = {
@@ -74,6 +93,7 @@ const ALLOWED_IDENTIFIERS = new Set([
   'contact_id',
   'tributary_profile_matched',
   'recency',
+  'installation_id',
   'email',
   'responded_at',
   'customer_id',
@@ -84,10 +104,8 @@ describe.each(['postgres', 'sqlite'] as const)('compileProfile on %s', (dialect)
   const compile = (match: ProfileCondition, over: 'any-response' | 'latest-response' = 'any-response') =>
     compileProfile(profileDefinitionSchema.parse({ name: 'p', match, over }), {
       dialect,
-      naming: naming(dialect),
-      installationId: INSTALLATION,
+      sources: [source(dialect)],
       now: NOW,
-      answerCopies: { createdAt: true, formId: true },
     });
 
   it('binds every value as a parameter and never writes one into the text', () => {
@@ -142,14 +160,16 @@ describe.each(['postgres', 'sqlite'] as const)('compileProfile on %s', (dialect)
       profileDefinitionSchema.parse({ name: 'p', match: { type: 'score', op: '=', value: 5 } }),
       {
         dialect,
-        naming: naming(dialect),
-        installationId: INSTALLATION,
         now: NOW,
-        customerTable: {
-          table: dialect === 'postgres' ? 'crm.Customers' : 'Customers',
-          emailColumn: 'Email',
-          idColumn: 'Id',
-        },
+        sources: [
+          source(dialect, {
+            customerTable: {
+              table: dialect === 'postgres' ? 'crm.Customers' : 'Customers',
+              emailColumn: 'Email',
+              idColumn: 'Id',
+            },
+          }),
+        ],
       },
     );
     expect(sql).toContain(dialect === 'postgres' ? '"crm"."Customers" u' : '"Customers" u');
@@ -168,8 +188,7 @@ describe.each(['postgres', 'sqlite'] as const)('compileProfile on %s', (dialect)
     expect(compile(match).sql).toMatch(/ja\."form_id" = /);
     const plain = compileProfile(profileDefinitionSchema.parse({ name: 'p', match }), {
       dialect,
-      naming: naming(dialect),
-      installationId: INSTALLATION,
+      sources: [source(dialect, { mappings: [] })],
       now: NOW,
     });
     expect(plain.sql).not.toMatch(/ja\."created_at"/);
@@ -192,13 +211,13 @@ describe('answerCopiesOf', () => {
   ];
 
   it('sees the copies the default mappings make', () => {
-    expect(answerCopiesOf(defaults)).toEqual({ createdAt: true, formId: true });
-    expect(answerCopiesOf(JSON.stringify(defaults))).toEqual({ createdAt: true, formId: true });
+    expect(answerCopiesOf(defaults, VIEW)).toEqual({ createdAt: true, formId: true });
+    expect(answerCopiesOf(JSON.stringify(defaults), VIEW)).toEqual({ createdAt: true, formId: true });
   });
 
   it('drops a copy that is switched off, remapped or transformed differently', () => {
     expect(
-      answerCopiesOf([defaults[0], { ...defaults[1], enabled: false }, defaults[2], defaults[3]]),
+      answerCopiesOf([defaults[0], { ...defaults[1], enabled: false }, defaults[2], defaults[3]], VIEW),
     ).toEqual({ createdAt: false, formId: true });
     expect(
       answerCopiesOf([
@@ -206,7 +225,7 @@ describe('answerCopiesOf', () => {
         defaults[1],
         defaults[2],
         map('$record.mailing.id', 'answers', 'form_id', 'integer'),
-      ]),
+      ], VIEW),
     ).toEqual({ createdAt: true, formId: false });
     expect(
       answerCopiesOf([
@@ -214,9 +233,9 @@ describe('answerCopiesOf', () => {
         map('$record.created_at', 'answers', 'created_at', 'string'),
         defaults[2],
         defaults[3],
-      ]),
+      ], VIEW),
     ).toEqual({ createdAt: false, formId: true });
-    expect(answerCopiesOf(null)).toEqual({ createdAt: false, formId: false });
-    expect(answerCopiesOf('not json')).toEqual({ createdAt: false, formId: false });
+    expect(answerCopiesOf(null, VIEW)).toEqual({ createdAt: false, formId: false });
+    expect(answerCopiesOf('not json', VIEW)).toEqual({ createdAt: false, formId: false });
   });
 });

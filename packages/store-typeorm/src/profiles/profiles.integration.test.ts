@@ -15,7 +15,7 @@ import { closeAlertDataModel, closeAlertDefaultMappings } from '@tributary/conne
 import { testDatabases, type TestDatabase } from '@tributary/testing';
 import { createSecretCipher, createStore, type TypeOrmStore } from '../index.js';
 import { openRawDatabase, type RawDatabase } from '../test-support/raw-database.js';
-import { answerCopiesOf } from './answer-copies.js';
+import { feedbackSourceOf } from './schema.js';
 import { compileProfile, explainStatement } from './compile.js';
 
 // Profiles over hand-made CloseAlert responses, stored exactly as a sync stores them (the connector's
@@ -275,24 +275,29 @@ describe.each(databases)('profiles on $dialect', (database: TestDatabase) => {
       record: false,
     });
     expect(result.installationId).toBe(installation.id);
+    expect(result.apps).toEqual(['closealert']);
+    const match = (responseId: string, score: number, at: string) => ({
+      app: 'closealert',
+      installationId: installation.id,
+      responseId,
+      formId: 34,
+      score,
+      respondedAt: new Date(at),
+    });
     expect(result.members).toEqual([
       {
         email: 'ann@example.com',
         contactId: expect.stringMatching(/^[0-9a-f-]{36}$/),
         customerId: '501',
-        responseId: '1',
-        formId: 34,
-        score: 1,
-        respondedAt: new Date(daysAgo(2)),
+        ...match('1', 1, daysAgo(2)),
+        matches: [match('1', 1, daysAgo(2))],
       },
       {
         email: 'bob@example.com',
         contactId: expect.any(String),
         customerId: null,
-        responseId: '2',
-        formId: 34,
-        score: 2,
-        respondedAt: new Date(daysAgo(5)),
+        ...match('2', 2, daysAgo(5)),
+        matches: [match('2', 2, daysAgo(5))],
       },
     ]);
     // The contact ids are those of the contacts table, which the store wrote with each response.
@@ -678,16 +683,10 @@ describe.each(databases)('profiles on $dialect', (database: TestDatabase) => {
   });
 
   it('plans the manual example on the indexes of the data model', async () => {
-    const copies = answerCopiesOf(installation.mappings);
-    expect(copies).toEqual({ createdAt: true, formId: true });
+    const source = feedbackSourceOf(store.naming, installation)!;
+    expect(source.answerCopies).toEqual({ createdAt: true, formId: true });
     const definition = profileDefinitionSchema.parse({ name: 'plan', match: MANUAL_EXAMPLE });
-    const statement = compileProfile(definition, {
-      dialect: database.dialect,
-      naming: store.naming,
-      installationId: installation.id,
-      now: NOW,
-      answerCopies: copies,
-    });
+    const statement = compileProfile(definition, { dialect: database.dialect, sources: [source], now: NOW });
     // A dozen rows make any table scan cheap; PostgreSQL is told to prefer indexes, as it does on real
     // volumes (README.md shows its plan over a million responses). SQLite plans the same without statistics.
     if (pg) await raw.query('SET enable_seqscan = off');

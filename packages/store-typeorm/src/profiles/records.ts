@@ -5,15 +5,14 @@ import {
   describeIssues,
   nameTextSchema,
   profileDefinitionSchema,
-  type CustomerTableLink,
+  identifierSchema,
   type ProfileDefinition,
-  type ProfileMember,
   type StoredProfile,
 } from '@tributary/core';
 import { databaseValue, internalTable, type Dialect, type Statement } from '../dialect.js';
 import { dateFromDatabase } from '../values.js';
 import { Bindings } from './bindings.js';
-import type { AnswerCopies, MemberRow } from './compile.js';
+import type { FeedbackSource } from './schema.js';
 
 // The rows of the profile tables and how they become the port's types, shared by the definitions
 // (repository.ts) and the evaluations and their history (evaluations.ts).
@@ -26,6 +25,8 @@ export const workspaceSchema = z.string().trim().pipe(nameTextSchema(200));
 // A look-up only needs text a database can bind; a name no profile can have is simply not found.
 export const nameSchema = z.string().trim().pipe(nameTextSchema(100));
 export const limitSchema = z.number().int().min(1).max(1000);
+/** An app (connector id) a caller narrows a profile to. */
+export const appSchema = identifierSchema;
 
 export interface ProfileRow {
   id: string;
@@ -44,11 +45,13 @@ export interface Membership {
   previous?: { ordinal: number; evaluatedAt: Date };
 }
 
+/** A profile and what it reads. */
 export interface Target {
   profile: StoredProfile;
-  installationId: string;
-  customerTable?: CustomerTableLink;
-  answerCopies: AnswerCopies;
+  /** The feedback apps read, in app order. */
+  sources: FeedbackSource[];
+  /** Whether the caller narrowed an unpinned profile to one app. */
+  narrowed: boolean;
 }
 
 function storedDefinition(value: unknown, what: string): ProfileDefinition {
@@ -77,23 +80,6 @@ export function toProfile(row: ProfileRow): StoredProfile {
     };
   }
   return profile;
-}
-
-/** A member's response time as compileProfile returns it: epoch milliseconds, or ISO-8601 text. */
-function respondedAt(value: string | number): Date {
-  return new Date(typeof value === 'number' || /^-?\d+$/.test(value) ? Number(value) : value);
-}
-
-export function toMember(row: MemberRow): ProfileMember {
-  return {
-    email: row.email,
-    contactId: row.contact_id ?? null,
-    customerId: row.customer_id === null || row.customer_id === undefined ? null : String(row.customer_id),
-    responseId: String(row.response_id),
-    formId: row.form_id === null || row.form_id === undefined ? null : Number(row.form_id),
-    score: row.score === null || row.score === undefined ? null : Number(row.score),
-    respondedAt: respondedAt(row.responded_at),
-  };
 }
 
 export function difference(a: readonly string[], b: ReadonlySet<string>): string[] {

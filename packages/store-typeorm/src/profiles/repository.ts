@@ -11,13 +11,11 @@ import {
   type ProfileMember,
   type StoredProfile,
 } from '@tributary/core';
-import { storedCustomerTable } from '../customer-table.js';
 import type { Database, Executor } from '../database.js';
 import type { Statement } from '../dialect.js';
 import { isUniqueViolation, storageFailure } from '../errors.js';
 import { requireWorkspaceId } from '../workspaces.js';
 import type { Bindings } from './bindings.js';
-import { answerCopiesOf } from './answer-copies.js';
 import { compileProfile, explainStatement, type MemberRow } from './compile.js';
 import { membership, readHistory, recordEvaluation } from './evaluations.js';
 import {
@@ -27,24 +25,39 @@ import {
   nameSchema,
   notFound,
   ownTableSql,
+  appSchema,
   timestampValue,
-  toMember,
   toProfile,
   workspaceSchema,
   type Membership,
   type ProfileRow,
   type Target,
 } from './records.js';
-import { PROFILE_APP, profileTables } from './schema.js';
+import { feedbackForms, recordNarrowed, toMembers } from './members.js';
+import { feedbackSources, INSTALLATION_ORDER, onePerApp, workspaceInstallations, type InstallationRow } from './sources.js';
+
+/** A recorded evaluation, as the transaction that recorded it hands it on. */
+export interface RecordedEvaluation {
+  workspace: string;
+  name: string;
+  profileId: string;
+  evaluationId: string;
+  evaluatedAt: Date;
+  entered: readonly string[];
+  left: readonly string[];
+  members: readonly string[];
+}
 
 /**
- * Profiles of a workspace: definitions, evaluation over the workspace's CloseAlert data, and the
+ * Profiles of a workspace: definitions, evaluation over the workspace's feedback apps, and the
  * membership history (who entered, who left) of recorded evaluations.
  */
 export class Profiles {
   constructor(
     private readonly db: Database,
     private readonly logger: Logger,
+    /** Runs in the transaction that records an evaluation (destinations queue their batches there). */
+    private readonly onRecorded?: (tx: Executor, recorded: RecordedEvaluation) => Promise<void>,
   ) {}
 
   private get dialect() {
@@ -153,136 +166,57 @@ export class Profiles {
     }
   }
 
-  /**
-   * The id of the installation a workspace's profiles read, as a subquery over the workspace id
-   * `workspaceId`: the active one, else the newest uninstalled one whose data was kept, else the
-   * newest purged one (which {@link sourceOf} refuses with a sentence rather than a missing table).
-   */
-  private sourceInstallation(b: Bindings, workspaceId: string): string {
-    return `(SELECT si."id" FROM ${this.table('installations')} si
-              WHERE si."workspace_id" = ${workspaceId} AND si."app" = ${b.bind(PROFILE_APP)}
-              ORDER BY CASE WHEN si."status" = 'active' THEN 0 WHEN si."purged_at" IS NULL THEN 1 ELSE 2 END, si."created_at" DESC
-              LIMIT 1)`;
-  }
-
-  private sourceOf(
-    workspace: string,
-    installation: { id: string | null; customer_table: unknown; mappings: unknown; purged_at?: unknown } | undefined,
-  ): Omit<Target, 'profile'> {
-    if (installation?.id && installation.purged_at !== null && installation.purged_at !== undefined) {
-      throw new ConfigError(
-        'APP_DATA_PURGED',
-        `Profiles read CloseAlert feedback, but ${PROFILE_APP} was uninstalled from workspace "${workspace}" and its data purged: there is nothing to evaluate.`,
-        {
-          hint: `Install it again with: tributary install ${PROFILE_APP} --workspace ${workspace} --project <key> --token-file <file>`,
-        },
-      );
-    }
-    if (!installation?.id) {
-      throw new ConfigError(
-        'APP_NOT_INSTALLED',
-        `Profiles read CloseAlert feedback, but ${PROFILE_APP} was never installed in workspace "${workspace}".`,
-        {
-          hint: `Install it with: tributary install ${PROFILE_APP} --workspace ${workspace} --project <key> --token-file <file>`,
-        },
-      );
-    }
-    const link =
-      typeof installation.customer_table === 'string'
-        ? JSON.parse(installation.customer_table)
-        : installation.customer_table;
-    const customerTable = storedCustomerTable(link);
-    return {
-      installationId: installation.id,
-      answerCopies: answerCopiesOf(installation.mappings),
-      ...(customerTable ? { customerTable } : {}),
-    };
-  }
-
-  /** The installation a workspace's profiles read. */
-  private async source(db: Executor, workspace: string): Promise<Omit<Target, 'profile'>> {
-    const [installation] = await db.run<{ id: string; customer_table: unknown; mappings: unknown; purged_at: unknown }>(
-      this.statement(
-        (b) => `SELECT i."id", i."customer_table", i."mappings", i."purged_at" FROM ${this.table('installations')} i
-                 JOIN ${this.table('workspaces')} w ON w."id" = i."workspace_id"
-                WHERE w."name" = ${b.bind(workspace)} AND i."id" = ${this.sourceInstallation(b, 'w."id"')}`,
-      ),
-    );
-    return this.sourceOf(workspace, installation);
-  }
-
-  /** A profile and the installation it reads, in one statement (an evaluation's first of few). */
-  private async target(db: Executor, workspace: string, name: string): Promise<Target> {
+  /** A profile by name and the feedback sources it reads (its pinned app, or `app`, or all), on one connection. */
+  private async target(db: Executor, workspace: string, name: string, app: string | undefined): Promise<Target> {
+    // The profile with each installation of its workspace, in one statement (an evaluation's first of few).
     const evaluations = this.table('profile_evaluations');
-    const [row] = await db.run<
-      ProfileRow & { installation_id: string | null; customer_table: unknown; mappings: unknown; purged_at: unknown }
-    >(
+    const rows = await db.run<ProfileRow & { [K in keyof InstallationRow as `i_${K}`]: InstallationRow[K] }>(
       this.statement(
-        (
-          b,
-        ) => `SELECT p."id", w."name" AS "workspace", p."name", p."definition", p."created_at", p."updated_at", e."evaluated_at", e."member_count",
-                       i."id" AS "installation_id", i."customer_table", i."mappings", i."purged_at"
+        (b) => `SELECT p."id", w."name" AS "workspace", p."name", p."definition", p."created_at", p."updated_at", e."evaluated_at", e."member_count",
+                       i."id" AS "i_id", i."app" AS "i_app", i."status" AS "i_status", i."purged_at" AS "i_purged_at",
+                       i."data_model" AS "i_data_model", i."mappings" AS "i_mappings", i."customer_table" AS "i_customer_table", i."updated_at" AS "i_updated_at"
                   FROM ${this.table('profiles')} p
                   JOIN ${this.table('workspaces')} w ON w."id" = p."workspace_id"
                   LEFT JOIN ${evaluations} e ON e."profile_id" = p."id"
                    AND e."ordinal" = (SELECT MAX(x."ordinal") FROM ${evaluations} x WHERE x."profile_id" = p."id")
-                  LEFT JOIN ${this.table('installations')} i ON i."id" = ${this.sourceInstallation(b, 'w."id"')}
-                 WHERE w."name" = ${b.bind(workspace)} AND p."name" = ${b.bind(name)}`,
+                  LEFT JOIN ${this.table('installations')} i ON i."workspace_id" = w."id"
+                 WHERE w."name" = ${b.bind(workspace)} AND p."name" = ${b.bind(name)}
+                 ORDER BY ${INSTALLATION_ORDER}`,
       ),
     );
+    const row = rows[0];
     if (!row) throw notFound(workspace, name);
-    return {
-      profile: toProfile(row),
-      ...this.sourceOf(workspace, {
-        id: row.installation_id,
-        customer_table: row.customer_table,
-        mappings: row.mappings,
-        purged_at: row.purged_at,
-      }),
-    };
+    const profile = toProfile(row);
+    const pinned = profile.definition.app;
+    if (pinned !== undefined && app !== undefined && app !== pinned) {
+      throw new ConfigError('PROFILE_APP_PINNED', `The profile "${name}" is pinned to app "${pinned}"; it cannot read "${app}".`, {
+        hint: `Leave out --app, or create a profile for "${app}" (tributary profiles create <name> --workspace ${workspace} --app ${app} …).`,
+      });
+    }
+    const installations = onePerApp(
+      rows.map((r) => ({
+        id: r.i_id,
+        app: r.i_app,
+        status: r.i_status,
+        purged_at: r.i_purged_at,
+        data_model: r.i_data_model,
+        mappings: r.i_mappings,
+        customer_table: r.i_customer_table,
+        updated_at: r.i_updated_at,
+      })),
+    );
+    return { profile, sources: feedbackSources(this.dialect, workspace, installations, pinned ?? app), narrowed: pinned === undefined && app !== undefined };
   }
 
-  async forms(workspaceInput: string): Promise<FeedbackForm[]> {
+  async forms(workspaceInput: string, options: { app?: string } = {}): Promise<FeedbackForm[]> {
     const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    const app = options.app === undefined ? undefined : parseUserInput(appSchema, options.app, 'app');
     try {
       return await this.db.withConnection(async (db) => {
-        const { installationId } = await this.source(db, workspace);
-        const tables = profileTables(this.dialect.naming);
-        const forms = await db.run<{
-          form_id: string | number;
-          name: string | null;
-          form_type: string | null;
-        }>(
-          this.statement(
-            (b) =>
-              `SELECT "form_id", "name", "form_type" FROM ${tables.forms} WHERE "installation_id" = ${b.bind(installationId)} ORDER BY "form_id"`,
-          ),
-        );
-        const questions = await db.run<{
-          form_id: string | number;
-          question_index: string;
-          question: string | null;
-          question_type: string | null;
-        }>(
-          this.statement(
-            (b) => `SELECT "form_id", "question_index", "question", "question_type" FROM ${tables.questions}
-                     WHERE "installation_id" = ${b.bind(installationId)} ORDER BY "form_id", "question_index"`,
-          ),
-        );
-        const byId = new Map<number, FeedbackForm>(
-          forms.map((f) => [
-            Number(f.form_id),
-            { id: Number(f.form_id), name: f.name, formType: f.form_type, questions: [] },
-          ]),
-        );
-        for (const question of questions) {
-          byId.get(Number(question.form_id))?.questions.push({
-            index: question.question_index,
-            text: question.question,
-            type: question.question_type,
-          });
-        }
-        return [...byId.values()];
+        const rows = await workspaceInstallations(db, this.dialect, workspace);
+        const forms: FeedbackForm[] = [];
+        for (const source of feedbackSources(this.dialect, workspace, rows, app)) forms.push(...(await feedbackForms(db, this.dialect, source)));
+        return forms;
       });
     } catch (error) {
       throw storageFailure(`list the forms of workspace "${workspace}"`, error);
@@ -290,14 +224,7 @@ export class Profiles {
   }
 
   private compiled(target: Target, now: Date): Statement {
-    return compileProfile(target.profile.definition, {
-      dialect: this.dialect.name,
-      naming: this.dialect.naming,
-      installationId: target.installationId,
-      now,
-      answerCopies: target.answerCopies,
-      ...(target.customerTable ? { customerTable: target.customerTable } : {}),
-    });
+    return compileProfile(target.profile.definition, { dialect: this.dialect.name, sources: target.sources, now });
   }
 
   async evaluate(
@@ -307,22 +234,23 @@ export class Profiles {
   ): Promise<ProfileEvaluation> {
     const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
     const name = parseUserInput(nameSchema, nameInput, 'profile name');
+    const app = options.app === undefined ? undefined : parseUserInput(appSchema, options.app, 'app');
     const now = options.now ?? new Date();
     if (!(now instanceof Date) || Number.isNaN(now.getTime()))
       throw new ConfigError('CONFIG_INVALID', 'Invalid evaluation time: now must be a valid Date.');
-    const record = options.record ?? true;
     // One read-only connection for the profile, its members and (when nothing is recorded) the
     // previous members to compare with: an evaluation is a handful of round trips.
     const started = performance.now();
-    let read: { target: Target; members: ProfileMember[]; previousMembers?: Membership };
+    let read: { target: Target; members: ProfileMember[]; record: boolean; previousMembers?: Membership };
     try {
       read = await this.db.readOnly(async (db) => {
-        const target = await this.target(db, workspace, name);
+        const target = await this.target(db, workspace, name, app);
+        const record = recordNarrowed(target, name, options.record);
         const rows = await db.run<MemberRow>(this.compiled(target, now));
-        const members = rows.map(toMember);
+        const members = toMembers(rows, target.sources);
         return record
-          ? { target, members }
-          : { target, members, previousMembers: await membership(db, this.dialect, target.profile.id) };
+          ? { target, members, record }
+          : { target, members, record, previousMembers: await membership(db, this.dialect, target.profile.id) };
       });
     } catch (error) {
       throw storageFailure(`evaluate the profile "${name}"`, error, 'PROFILE_QUERY_FAILED');
@@ -332,13 +260,18 @@ export class Profiles {
     const emails = members.map((m) => m.email);
     const memberSet = new Set(emails);
     const profileId = target.profile.id;
+    const scope = {
+      installationId: target.sources[0]!.installationId,
+      installationIds: target.sources.map((s) => s.installationId),
+      apps: target.sources.map((s) => s.app),
+    };
 
     try {
       if (read.previousMembers) {
         const { current, previous } = read.previousMembers;
         return {
           profile: target.profile,
-          installationId: target.installationId,
+          ...scope,
           evaluatedAt: now,
           members,
           entered: difference(emails, current),
@@ -347,21 +280,25 @@ export class Profiles {
         };
       }
       const evaluationId = randomUUID();
-      const result = await this.db.transaction((tx) =>
-        recordEvaluation(tx, this.dialect, {
+      const result = await this.db.transaction(async (tx) => {
+        const recorded = await recordEvaluation(tx, this.dialect, {
           workspace,
           name,
           profileId,
-          installationId: target.installationId,
+          // The history keeps one installation per evaluation: the first app read.
+          installationId: scope.installationId,
           evaluationId,
           evaluatedAt: now,
           emails,
-        }),
-      );
+        });
+        await this.onRecorded?.(tx, { workspace, name, profileId, evaluationId, evaluatedAt: now, entered: recorded.entered, left: recorded.left, members: emails });
+        return recorded;
+      });
       this.logger.debug(
         {
           workspace,
           profile: name,
+          apps: scope.apps,
           members: members.length,
           entered: result.entered.length,
           left: result.left.length,
@@ -371,7 +308,7 @@ export class Profiles {
       );
       return {
         profile: { ...target.profile, lastEvaluation: { evaluatedAt: now, memberCount: members.length } },
-        installationId: target.installationId,
+        ...scope,
         evaluatedAt: now,
         evaluationId,
         members,
@@ -405,13 +342,14 @@ export class Profiles {
   async explain(
     workspaceInput: string,
     nameInput: string,
-    options: { now?: Date; analyze?: boolean } = {},
+    options: { now?: Date; analyze?: boolean; app?: string } = {},
   ): Promise<string[]> {
     const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
     const name = parseUserInput(nameSchema, nameInput, 'profile name');
+    const app = options.app === undefined ? undefined : parseUserInput(appSchema, options.app, 'app');
     try {
       const rows = await this.db.readOnly(async (db) => {
-        const target = await this.target(db, workspace, name);
+        const target = await this.target(db, workspace, name, app);
         const statement = explainStatement(
           this.dialect.name,
           this.compiled(target, options.now ?? new Date()),

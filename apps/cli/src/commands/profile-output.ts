@@ -1,0 +1,115 @@
+import type { ProfileEvaluation, ProfileMatch, ProfileMember } from '@tributary/core';
+import { toCsv } from '../csv.js';
+import { println, type Io } from '../io.js';
+import { formatTable } from '../text-table.js';
+
+// How `tributary profiles run` and `changes` print an evaluation: a table, CSV or JSON.
+
+/** An output format of the profile commands. */
+export type Format = 'table' | 'csv' | 'json';
+
+// `app` last, so that scripts reading the columns of earlier versions by position still work.
+const MEMBER_HEADER = [
+  'email',
+  'customer_id',
+  'contact_id',
+  'response_id',
+  'form_id',
+  'score',
+  'responded_at',
+  'app',
+];
+
+/** A member's row: its own (most recent) matching response, or `match`, another of its apps' matches. */
+function memberFields(member: ProfileMember, match: ProfileMatch = member): (string | number | null)[] {
+  return [
+    member.email,
+    member.customerId ?? member.contactId,
+    member.contactId,
+    match.responseId,
+    match.formId,
+    match.score,
+    match.respondedAt.toISOString(),
+    match.app,
+  ];
+}
+
+/** One row per member, or with `eachApp` one per member and app it matched in (newest first). */
+function memberRows(members: readonly ProfileMember[], eachApp: boolean): (string | number | null)[][] {
+  return eachApp ? members.flatMap((m) => m.matches.map((match) => memberFields(m, match))) : members.map((m) => memberFields(m));
+}
+
+function memberJson(member: ProfileMember): Record<string, unknown> {
+  return {
+    ...member,
+    customerId: member.customerId ?? member.contactId,
+    respondedAt: member.respondedAt.toISOString(),
+    matches: member.matches.map((m) => ({ ...m, respondedAt: m.respondedAt.toISOString() })),
+  };
+}
+
+function summary(evaluation: ProfileEvaluation): string {
+  const since = evaluation.previousEvaluatedAt
+    ? `since the evaluation of ${evaluation.previousEvaluatedAt.toISOString()}`
+    : 'at this first evaluation';
+  const recorded = evaluation.evaluationId ? '' : ' (not recorded)';
+  const apps = evaluation.apps.length > 1 ? ` across ${evaluation.apps.join(', ')}` : ` in ${evaluation.apps.join(', ')}`;
+  return `${evaluation.members.length} members of "${evaluation.profile.name}"${apps} at ${evaluation.evaluatedAt.toISOString()}; ${evaluation.entered.length} entered and ${evaluation.left.length} left ${since}${recorded}.`;
+}
+
+/** Writes a profile's members in a format; the summary goes to stderr for csv and json, so that stdout stays data. */
+export function printMembers(io: Io, evaluation: ProfileEvaluation, format: Format, maxRows?: number, eachApp = false): void {
+  if (format === 'json') {
+    println(io.stdout, JSON.stringify(evaluation.members.map(memberJson), null, 2));
+    println(io.stderr, summary(evaluation));
+    return;
+  }
+  if (format === 'csv') {
+    io.stdout.write(toCsv(MEMBER_HEADER, memberRows(evaluation.members, eachApp)));
+    println(io.stderr, summary(evaluation));
+    return;
+  }
+  const shown = maxRows === undefined ? evaluation.members : evaluation.members.slice(0, maxRows);
+  // The terminal gets one id column: the customer's own id where linked, else the contact id.
+  const header = MEMBER_HEADER.filter((column) => column !== 'contact_id');
+  const rows = memberRows(shown, eachApp).map((fields) =>
+    fields.filter((_, i) => MEMBER_HEADER[i] !== 'contact_id').map((v) => (v === null ? '' : String(v))),
+  );
+  if (rows.length > 0) println(io.stdout, formatTable(header, rows));
+  if (shown.length < evaluation.members.length)
+    println(io.stdout, `… and ${evaluation.members.length - shown.length} more`);
+  println(io.stdout, summary(evaluation));
+}
+
+
+export function printChanges(io: Io, evaluation: ProfileEvaluation, format: Format): void {
+  const rows = [
+    ...evaluation.entered.map((email) => ['entered', email]),
+    ...evaluation.left.map((email) => ['left', email]),
+  ];
+  if (format === 'json') {
+    println(
+      io.stdout,
+      JSON.stringify(
+        {
+          profile: evaluation.profile.name,
+          evaluatedAt: evaluation.evaluatedAt.toISOString(),
+          previousEvaluatedAt: evaluation.previousEvaluatedAt?.toISOString() ?? null,
+          members: evaluation.members.length,
+          entered: evaluation.entered,
+          left: evaluation.left,
+        },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  if (format === 'csv') {
+    io.stdout.write(toCsv(['change', 'email'], rows));
+    println(io.stderr, summary(evaluation));
+    return;
+  }
+  if (rows.length > 0) println(io.stdout, formatTable(['change', 'email'], rows));
+  println(io.stdout, summary(evaluation));
+}
