@@ -328,3 +328,32 @@ export async function benchProfiles(responses: number): Promise<Record<string, s
   }
   return results;
 }
+
+/**
+ * A store on `url` holding one CloseAlert installation in workspace `bench` with `responses` loaded
+ * as above and its indexes built, for other benchmarks (the HTTP API's) to query. The caller closes it.
+ */
+export async function seedProfilesDatabase(dialect: 'postgres' | 'sqlite', url: string, responses: number): Promise<{ store: TypeOrmStore; installationId: string; workspace: string; now: Date; unhappy: ProfileDefinitionInput }> {
+  const store = await createStore({ url, cipher: createSecretCipher({ keys: { k: randomBytes(32) }, currentKeyId: 'k' }) });
+  await store.migrate();
+  const model = dataModelSchema.parse(closeAlertDataModel);
+  const installation = await store.install({
+    workspace: WORKSPACE,
+    app: 'closealert',
+    config: { projectKey: 'company.com', apiToken: 'bench-token', timeZone: 'UTC' },
+    secretFields: ['apiToken'],
+    mappings: validateMappings(closeAlertDefaultMappings, model),
+    dataModel: model,
+  });
+  const indexes = await secondaryIndexes(store, dialect);
+  if (dialect === 'postgres') await loadPostgres(url, store, installation.id, responses, indexes);
+  else await loadSqlite(url.slice('sqlite:'.length), store, installation.id, responses, indexes);
+  await store.provision(installation);
+  if (dialect === 'postgres') {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`VACUUM ANALYZE ${store.appTable('closealert', 'form_responses')}, ${store.appTable('closealert', 'answers')}, ${store.appTable('closealert', 'contacts')}`);
+    await admin.end();
+  }
+  return { store, installationId: installation.id, workspace: WORKSPACE, now: NOW, unhappy: UNHAPPY };
+}

@@ -215,8 +215,4 @@ export function knownSecretFields(): string[] {
   return [...new Set([...[...CONNECTORS.values()].flatMap((c) => [...c.secrets]), ...[...destinations.values()].flatMap((d) => [...d.destination.secrets])])];
 }
 
-/** A configuration without the connector's secret fields: what may be shown, compared or printed. */
-export function settingsWithoutSecrets(connector: Pick<ConnectorDefinition, 'secrets'>, config: Record<string, unknown>): Record<string, unknown> {
-  const secrets = new Set(connector.secrets);
-  return Object.fromEntries(Object.entries(config).filter(([key]) => !secrets.has(key)));
-}
+export { settingsWithoutSecrets } from '@tributary/runner';

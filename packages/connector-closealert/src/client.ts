@@ -83,6 +83,8 @@ export interface CloseAlertClientOptions extends CloseAlertClientTuning {
   afterGivingUp?: string;
   /** Told of every pause before it starts; whoever listens tells the operator, so the pause is logged at debug only. */
   onWait?: (wait: SourceWait) => void;
+  /** Told after each request with its HTTP status, or `error` (for request metrics). */
+  onRequest?: (status: number | 'error') => void;
 }
 
 const ALLOW_LIST_HINT =

@@ -81,6 +81,7 @@ async function* readFormResponses(
     apiToken: config.apiToken,
     logger,
     onWait: ctx.onWait,
+    onRequest: ctx.onRequest,
   });
 
   const nextJob = (result: FormResponsesPage, job: PageJob): PageJob | undefined => {

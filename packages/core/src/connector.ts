@@ -55,6 +55,8 @@ export interface ReadContext<TConfig, TCheckpoint> {
   reconcile?: boolean;
   /** Told when reading pauses for the source (a rate limit, a retry), so that a person can be told how long and why. */
   onWait?: (wait: SourceWait) => void;
+  /** Told after each request to the source with its HTTP status, or `error` when none came (metrics). */
+  onRequest?: (status: number | 'error') => void;
 }
 
 /** A pause imposed by the source. */

@@ -11,7 +11,15 @@ export type ErrorActor = 'user' | 'source' | 'store' | 'bug';
 /** Codes of a {@link ConfigError}: the user must change their input, settings or environment. */
 export const CONFIG_ERROR_CODES = [
   'ACCOUNT_LOCKED',
+  'API_AUTH_REQUIRED',
+  'API_BODY_TOO_LARGE',
+  'API_CSRF_INVALID',
+  'API_ITEM_NOT_FOUND',
+  'API_JOB_NOT_FOUND',
   'API_KEY_NOT_FOUND',
+  'API_REQUEST_INVALID',
+  'API_ROLE_REQUIRED',
+  'API_ROUTE_NOT_FOUND',
   'APP_ALREADY_INSTALLED',
   'APP_ALREADY_PURGED',
   'APP_DATA_PURGED',

@@ -218,3 +218,27 @@ export {
 } from './profile.js';
 export { parseTimestamp, addMonthsUtc, isValidTimeZone, timeZoneSchema } from './time.js';
 export { describeIssues, issueSentence, parseUserInput, pathName, type FieldNames } from './validation.js';
+// ---- Data-mapping edits, shared by the CLI and the HTTP API ----
+export {
+  DEFAULT_TRANSFORM,
+  parseTarget,
+  parseTransform,
+  parseColumnType,
+  setMapping,
+  toggleMapping,
+  addMapping,
+  resetMappings,
+  mappingState,
+  type Target,
+  type MappingEdit,
+  type SetOptions,
+} from './mapping-edits.js';
+export {
+  mappingDependencies,
+  brokenDependencies,
+  profilesReading,
+  dependencyRefusal,
+  forcedNotice,
+  type MappingDependency,
+} from './mapping-dependencies.js';
+export { csvField, toCsv, type CsvValue } from './csv.js';

@@ -55,3 +55,11 @@ export { fileDestination, fileNamesOf } from './destinations/file.js';
 export { viewDestination } from './destinations/view.js';
 export { writeFileAtomically, removeStaleTempFiles, isTempFile } from './destinations/atomic-file.js';
 export { signatureHeader, verifySignature, SIGNATURE_HEADER, IDEMPOTENCY_HEADER } from './destinations/signature.js';
+// ---- App lifecycle: installing ----
+export {
+  installConnector,
+  settingsWithoutSecrets,
+  sourceIdentityOf,
+  type InstallConnectorOptions,
+  type InstallConnectorResult,
+} from './install.js';

@@ -44,6 +44,8 @@ export interface RunSyncOptions {
   onProgress?: (progress: SyncProgress) => void;
   /** Told when reading pauses for the source (rate limit, retry); the source's client then logs the pause at debug only. */
   onWait?: (wait: SourceWait) => void;
+  /** Told after each request to the source with its status, or `error` (for request metrics). */
+  onRequest?: (status: number | 'error') => void;
   /**
    * Records per transaction: pages are merged up to this size (default 1000), so that a backfill
    * commits a few large batches instead of many small ones.
@@ -180,6 +182,7 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
           logger,
           signal: options.signal,
           onWait: options.onWait,
+          onRequest: options.onRequest,
           installedAt: installation.createdAt,
           reconcile: options.reconcile,
         })) {

@@ -97,6 +97,8 @@ export interface RunnerOptions {
   onEvent?: (event: RunnerEvent) => void;
   /** Evaluate profiles after syncs and hourly, and deliver their changes; off when left out. */
   activation?: ActivationOptions;
+  /** Told after each request a sync makes to its source, with the app and the status (`error`: none came); for metrics. */
+  onSourceRequest?: (app: string, status: number | 'error') => void;
 }
 
 /** Scheduling and running syncs for every installation. */
@@ -305,7 +307,9 @@ export function createRunner(options: RunnerOptions): Runner {
         installation.connectorVersion === connector.version && !adopted
           ? installation
           : await store.updateInstallation(installation.id, { connectorVersion: connector.version, ...(adopted ? { dataModel: adopted } : {}) });
-      const result = await sync({ store, connector, installation: current, now: clock, logger, signal: shutdown.signal });
+      const onSourceRequest = options.onSourceRequest;
+      const onRequest = onSourceRequest ? (status: number | 'error') => onSourceRequest(current.app, status) : undefined;
+      const result = await sync({ store, connector, installation: current, now: clock, logger, signal: shutdown.signal, ...(onRequest ? { onRequest } : {}) });
       report = reportOf(result, startedAt, clock());
       // The run log keeps its warnings (an expiring token); a scheduled run says them here, once.
       const where = { workspace: installation.workspace, app: installation.app, runId: result.runId };

@@ -62,6 +62,8 @@ export interface HttpClientOptions extends HttpClientTuning {
   afterGivingUp?: string;
   /** Told of every pause before it starts; whoever listens tells the operator, so the pause is logged at debug only. */
   onWait?: (wait: SourceWait) => void;
+  /** Told after each request with its HTTP status, or `error` when none came (for request metrics). */
+  onRequest?: (status: number | 'error') => void;
   /** A connector's own explanation of a status (its 403 wording, its 422 body); undefined keeps the default. */
   explainStatus?: (failure: StatusFailure) => SourceApiError | undefined;
   /** A limiter shared with other clients of the same installation; overrides `requestsPerSecond`. */
@@ -106,6 +108,7 @@ export class HttpSourceClient {
   private readonly secrets: string[];
   private readonly logger: Logger;
   private readonly onWait: ((wait: SourceWait) => void) | undefined;
+  private readonly onRequest: ((status: number | 'error') => void) | undefined;
   private readonly explainStatus: HttpClientOptions['explainStatus'];
   private readonly limiter: RateLimiter | undefined;
   private readonly timeoutMs: number;
@@ -153,6 +156,7 @@ export class HttpSourceClient {
     this.basePath = base.pathname.replace(/\/+$/, '');
     this.logger = options.logger ?? silentLogger();
     this.onWait = options.onWait;
+    this.onRequest = options.onRequest;
     this.explainStatus = options.explainStatus;
     this.timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
@@ -311,12 +315,14 @@ export class HttpSourceClient {
       text = await response.body.text();
     } catch (error) {
       signal?.throwIfAborted();
+      this.onRequest?.('error');
       const ms = Math.round(performance.now() - started);
       this.logger.debug({ method: 'GET', path, ms, error: errorCodes(error)[0] ?? (error as Error).name }, `${this.logName} request`);
       const failure = networkError(deadline.aborted ? deadline.reason : error, this.source, request, this.timeoutMs, this.secrets);
       return { ok: false, error: failure };
     }
     const ms = Math.round(performance.now() - started);
+    this.onRequest?.(status);
     if (status >= 200 && status < 300) {
       const parsed = this.parse(text, request, status, options);
       const extra = parsed.ok && options.logFields ? options.logFields(parsed.response.data) : {};

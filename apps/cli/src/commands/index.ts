@@ -29,6 +29,8 @@ import { registerApiKeys } from './api-keys.js';
 import { registerAudit } from './audit.js';
 // ---- Personal data ----
 import { registerCustomers } from './customers.js';
+// ---- HTTP API ----
+import { registerServe } from './serve.js';
 
 /** Adds every sub-command to the program. */
 export function registerCommands(program: Command, io: Io, argv: readonly string[] = []): void {
@@ -62,4 +64,6 @@ export function registerCommands(program: Command, io: Io, argv: readonly string
   registerAudit(program, io);
   // ---- Personal data ----
   registerCustomers(program, io);
+  // ---- HTTP API ----
+  registerServe(program, io);
 }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { ConfigError, parseUserInput, type ConnectorDefinition, type CustomerTableLink, type Installation } from '@tributary/core';
+import { ConfigError, parseUserInput, type CustomerTableLink, type Installation } from '@tributary/core';
+import { installConnector } from '@tributary/runner';
 import { billingSettingsOf, describeBilling } from '../billing-format.js';
 import { describeRetention, parseRetentionDays } from '../retention-format.js';
-import { CONNECTORS, connectorById, settingsWithoutSecrets } from '../connectors.js';
+import { CONNECTORS, connectorById } from '../connectors.js';
 import { addConnectorFlags, appFieldsHelp, collect, fieldFlags, helpAppIn, installSettings } from '../install-settings.js';
 import { withContext, type CliContext } from '../context.js';
 import { installationToJson } from '../app-status.js';
@@ -57,46 +58,26 @@ export async function installApp(ctx: CliContext, app: string, options: InstallO
   const billing = billingSettingsOf({ plan: options.plan ?? 'monthly', po: options.po });
   const retentionDays = options.retentionDays === undefined ? undefined : parseRetentionDays(options.retentionDays, '--retention-days');
   const store = await ctx.store();
-  const existing = await store.findInstallation(workspace, app);
-  if (existing) {
-    throw new ConfigError('APP_ALREADY_INSTALLED', `${connector.displayName} is already installed in workspace "${workspace}".`, {
-      hint: `Replace its token with \`tributary app token --workspace ${workspace} ${app} --token-file <file>\`, or uninstall it first.`,
-    });
-  }
-  const check = await connector.check({ config, now: new Date(), logger: ctx.logger });
-  // An earlier installation whose data was kept is reattached (same id, rows, checkpoint), but only
-  // when it read the same source: another project's checkpoint would skip this one's history.
-  const keptData = (await store.listInstallations(workspace))
-    .filter((i) => i.app === app && i.status === 'uninstalled' && i.purgedAt === undefined)
-    .sort((a, b) => (b.uninstalledAt?.getTime() ?? 0) - (a.uninstalledAt?.getTime() ?? 0));
-  const identity = sourceIdentityOf(connector, config);
-  const kept = keptData.find((i) => sourceIdentityOf(connector, i.config) === identity);
-  const installation = await store.install({
+  const { installation, notes: checkNotes, reattached: kept, reattachedRows = 0, apart } = await installConnector({
+    store,
+    connector,
     workspace,
-    app,
     config,
-    secretFields: connector.secrets,
-    mappings: [...connector.defaultMappings],
-    dataModel: connector.dataModel,
     customerTable,
     billing,
     actor: ctx.operator,
-    connectorVersion: connector.version,
-    reattach: kept?.id ?? null,
+    logger: ctx.logger,
     ...(retentionDays === undefined ? {} : { retentionDays }),
   });
   const out = outputFor(ctx.io, options);
-  const notes = check.notes.map((note) => withWorkspace(note, workspace));
+  const notes = checkNotes.map((note) => withWorkspace(note, workspace));
   out.say(`Installed ${connector.displayName} in workspace "${workspace}" (installation ${installation.id}) as "${ctx.operator}".`);
-  const reattached = kept !== undefined && installation.id === kept.id;
-  let reattachedRows = 0;
+  const reattached = kept !== undefined;
   if (reattached) {
-    reattachedRows = Object.values(await store.countRows(installation.id)).reduce((n, c) => n + c, 0);
     out.say(
       `  Reattached the data kept when it was uninstalled${kept.uninstalledAt ? ` on ${kept.uninstalledAt.toISOString()}` : ''}: ${reattachedRows} row(s), the same contact ids and checkpoint; the next sync resumes from there instead of backfilling again.`,
     );
   }
-  const apart = keptData.filter((i) => i.id !== installation.id);
   if (apart.length > 0) {
     out.say(
       `  Data kept from ${apart.length} earlier installation(s) of other sources (${apart.map((i) => i.id).join(', ')}) stays apart; delete it with: tributary uninstall ${app} --workspace ${workspace} --purge once this one is uninstalled too.`,
@@ -132,10 +113,4 @@ export function registerInstall(program: Command, io: Io, argv: readonly string[
     .action(async (app: string, options: InstallOptions) => {
       await withContext(io, (ctx) => installApp(ctx, app, options));
     });
-}
-
-/** What names the source an installation reads (the connector says, else its non-secret settings), as comparable text. */
-function sourceIdentityOf(connector: ConnectorDefinition, config: Record<string, unknown>): string {
-  if (connector.sourceIdentity) return JSON.stringify(connector.sourceIdentity(config));
-  return JSON.stringify(Object.entries(settingsWithoutSecrets(connector, config)).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -12,6 +12,7 @@ import {
   type QueueStatus,
   type RunnerEvent,
 } from '@tributary/runner';
+import type { RunnerFeed } from '@tributary/api';
 import type { DestinationStore } from '@tributary/core';
 import { CONNECTORS, destinationFor } from '../connectors.js';
 import { withContext } from '../context.js';
@@ -50,8 +51,9 @@ function describeActivation(event: RunnerEvent): string | undefined {
 }
 
 /** `tributary runner`: syncs every installation on its schedule until SIGINT or SIGTERM. */
-async function runRunner(io: Io, options: { distributed?: boolean; concurrency: string }): Promise<void> {
+async function runRunner(io: Io, options: { distributed?: boolean; concurrency: string; metricsPort?: string }): Promise<void> {
   const concurrency = parseUserInput(concurrencySchema, options.concurrency, '--concurrency');
+  const metricsPort = options.metricsPort === undefined ? undefined : parseUserInput(z.coerce.number().int().min(0).max(65_535), options.metricsPort, '--metrics-port');
   await withContext(io, async (ctx) => {
     const url = ctx.env.TRIBUTARY_DATABASE_URL;
     if (options.distributed && !isPostgres(url)) {
@@ -60,6 +62,16 @@ async function runRunner(io: Io, options: { distributed?: boolean; concurrency: 
       });
     }
     const store = await ctx.store();
+    // The same metrics as `tributary serve`, for deployments that run syncs without the API.
+    let feed: RunnerFeed | undefined;
+    let metricsServer: { url: string; close(): Promise<void> } | undefined;
+    if (metricsPort !== undefined) {
+      const { createMetrics, feedRunnerMetrics, startMetricsServer } = await import('@tributary/api');
+      const metrics = createMetrics({ store, connectorFor: (app) => CONNECTORS.get(app), now: () => new Date(), logger: ctx.logger });
+      feed = feedRunnerMetrics({ metrics, store, logger: ctx.logger });
+      metricsServer = await startMetricsServer(metrics, { port: metricsPort });
+      println(io.stdout, `Metrics at ${metricsServer.url}/metrics`);
+    }
     const queue = options.distributed
       ? createPgBossQueue({ connectionString: url, concurrency, logger: ctx.logger })
       : createEmbeddedQueue({ concurrency, logger: ctx.logger });
@@ -80,7 +92,9 @@ async function runRunner(io: Io, options: { distributed?: boolean; concurrency: 
       ],
       // Profiles are evaluated after each sync and hourly; their changes go to their destinations.
       activation: { store: store as typeof store & DestinationStore, destinationFor },
+      ...(feed ? { onSourceRequest: feed.onSourceRequest } : {}),
       onEvent: (event) => {
+        feed?.onEvent(event);
         const line = event.type === 'job-done' ? describeRun(event) : describeActivation(event);
         if (line) println(io.stdout, line);
       },
@@ -93,6 +107,7 @@ async function runRunner(io: Io, options: { distributed?: boolean; concurrency: 
       await Promise.race([starting.catch(() => undefined), delay(START_GRACE_MS)]);
       // A queue that never finished starting may fail to stop; there is nothing of it to keep.
       await runner.stop().catch((error: unknown) => ctx.logger.warn({ error: (error as Error).message }, 'stopping a runner that had not started'));
+      await metricsServer?.close();
       println(io.stdout, 'Runner stopped.');
       return;
     }
@@ -101,6 +116,8 @@ async function runRunner(io: Io, options: { distributed?: boolean; concurrency: 
     await stopRequested;
     println(io.stdout, 'Stopping: no new sync starts; running syncs stop after the page they are writing.');
     await runner.stop();
+    await feed?.settled();
+    await metricsServer?.close();
     println(io.stdout, 'Runner stopped.');
   });
 }
@@ -173,7 +190,8 @@ export function registerRunner(program: Command, io: Io): void {
     .description('sync every installed app every hour until stopped (Ctrl-C or SIGTERM stop it between pages)')
     .option('--distributed', 'share the work with other `runner --distributed` processes through PostgreSQL (pg-boss)')
     .option('--concurrency <n>', 'syncs at once in this process (1-8)', '4')
-    .action((options: { distributed?: boolean; concurrency: string }) => runRunner(io, options));
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics')
+    .action((options: { distributed?: boolean; concurrency: string; metricsPort?: string }) => runRunner(io, options));
   runner
     .command('status')
     .description('show queued, running and failed sync jobs, and each installation’s last and next run')

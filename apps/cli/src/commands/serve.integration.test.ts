@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createAuthService } from '@tributary/auth';
+import { createSecretCipher, createStore } from '@tributary/store-typeorm';
+import { testDatabases } from '@tributary/testing';
+
+// `tributary serve` and `tributary runner --metrics-port` as processes on both databases: they
+// serve health, readiness, metrics and the API to a user created in the same database, and stop
+// cleanly on SIGTERM.
+
+const BIN = fileURLToPath(new URL('../bin.ts', import.meta.url));
+const databases = await testDatabases('cli-serve');
+
+function start(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { stdout: () => out, stderr: () => err, kill: (s: NodeJS.Signals) => child.kill(s), exited };
+}
+
+describe.each(databases)('tributary serve on $dialect', (db) => {
+  const key = randomBytes(32);
+  const env = { TRIBUTARY_DATABASE_URL: db.url, TRIBUTARY_SECRET_KEY: key.toString('base64') };
+
+  it('serves the API with the runner, signs in a user, and stops on SIGTERM', async () => {
+    const store = await createStore({
+      url: db.url,
+      cipher: createSecretCipher({ keys: { k1: key }, currentKeyId: 'k1' }),
+    });
+    await store.migrate();
+    const password = 'a long enough password';
+    await createAuthService({ store }).createUser({
+      email: 'admin@example.com',
+      workspace: 'acme',
+      role: 'admin',
+      password,
+      actor: 'cli:test',
+    });
+    await store.close();
+
+    const server = start(['serve', '--port', '0', '--with-runner'], env);
+    try {
+      await expect
+        .poll(() => /on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout())?.[1], {
+          timeout: 60_000,
+          interval: 100,
+        })
+        .toBeDefined();
+      const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout())![1]!;
+      expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+      await expect
+        .poll(async () => ((await (await fetch(`${url}/readyz`)).json()) as { status: string }).status, {
+          timeout: 30_000,
+        })
+        .toBe('ready');
+      const ready = (await (await fetch(`${url}/readyz`)).json()) as { checks: { name: string }[] };
+      expect(ready.checks.map((c) => c.name)).toEqual(['database', 'migrations', 'runner']);
+      const login = await fetch(`${url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@example.com', password }),
+      });
+      expect(login.status).toBe(200);
+      const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+      const me = (await (await fetch(`${url}/auth/me`, { headers: { cookie } })).json()) as {
+        memberships: unknown;
+      };
+      expect(me.memberships).toEqual([{ workspace: 'acme', role: 'admin' }]);
+      expect(await (await fetch(`${url}/metrics`)).text()).toContain(
+        'tributary_http_request_duration_seconds',
+      );
+      expect((await fetch(`${url}/openapi.json`)).status).toBe(200);
+    } finally {
+      server.kill('SIGTERM');
+    }
+    expect(await server.exited, server.stderr()).toBe(0);
+    expect(server.stdout()).toMatch(/Stopped\.\n$/);
+    // Access logs with request ids, and never the password or the session cookie.
+    expect(server.stderr()).toMatch(/"reqId":/);
+    expect(server.stderr()).not.toContain(password);
+    expect(server.stderr()).not.toMatch(/tributary_session=/);
+  });
+
+  it('runner --metrics-port serves the metrics', async () => {
+    const runner = start(['runner', '--metrics-port', '0'], env);
+    try {
+      await expect
+        .poll(() => /Metrics at (http:\/\/127\.0\.0\.1:\d+)/.exec(runner.stdout())?.[1], {
+          timeout: 60_000,
+          interval: 100,
+        })
+        .toBeDefined();
+      const url = /Metrics at (http:\/\/127\.0\.0\.1:\d+)/.exec(runner.stdout())![1]!;
+      const text = await (await fetch(`${url}/metrics`)).text();
+      expect(text).toContain('tributary_queue_depth');
+      expect(text).toContain('tributary_runs_total');
+    } finally {
+      runner.kill('SIGTERM');
+    }
+    expect(await runner.exited, runner.stderr()).toBe(0);
+  });
+});

@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { parseUserInput } from '@tributary/core';
+import { createEmbeddedQueue, createRunner, produceInvoices, type Runner } from '@tributary/runner';
+import { CONNECTORS } from '../connectors.js';
+import { withContext } from '../context.js';
+import { println, type Io } from '../io.js';
+
+const portSchema = z.coerce.number().int().min(0).max(65_535);
+const hostSchema = z.string().trim().min(1).max(255);
+const bodyLimitSchema = z.coerce
+  .number()
+  .int()
+  .min(1024)
+  .max(100 * 1_048_576);
+
+interface ServeOptions {
+  host: string;
+  port: string;
+  withRunner?: boolean;
+  bodyLimit: string;
+  secureCookies?: boolean;
+}
+
+/** `tributary serve`: the HTTP API (and with --with-runner the hourly syncs) until SIGINT or SIGTERM. */
+async function serve(io: Io, options: ServeOptions): Promise<void> {
+  const host = parseUserInput(hostSchema, options.host, '--host');
+  const port = parseUserInput(portSchema, options.port, '--port');
+  const bodyLimit = parseUserInput(bodyLimitSchema, options.bodyLimit, '--body-limit');
+  // Loaded here, not at start-up: the other commands need neither the server nor the auth service.
+  const { createApiServer, createMetrics, feedRunnerMetrics } = await import('@tributary/api');
+  const { createAuthService } = await import('@tributary/auth');
+  await withContext(io, async (ctx) => {
+    const store = await ctx.store();
+    const connectorFor = (app: string) => CONNECTORS.get(app);
+    const metrics = createMetrics({ store, connectorFor, now: () => new Date(), logger: ctx.logger });
+    const feed = feedRunnerMetrics({ metrics, store, logger: ctx.logger });
+    let runner: Runner | undefined;
+    if (options.withRunner) {
+      runner = createRunner({
+        store,
+        connectorFor,
+        queue: createEmbeddedQueue({ concurrency: 2, logger: ctx.logger }),
+        logger: ctx.logger,
+        periodicTasks: [
+          {
+            name: 'invoices',
+            everyMs: 60 * 60 * 1000,
+            run: (now) =>
+              produceInvoices({ store, now, connectors: [...CONNECTORS.values()], logger: ctx.logger }).then(
+                () => undefined,
+              ),
+          },
+        ],
+        onEvent: feed.onEvent,
+        onSourceRequest: feed.onSourceRequest,
+      });
+    }
+    const server = await createApiServer({
+      store,
+      connectors: CONNECTORS,
+      auth: createAuthService({ store, logger: ctx.logger }),
+      logger: ctx.logger,
+      metrics,
+      bodyLimit,
+      secureCookies: options.secureCookies ?? false,
+      ...(runner ? { runner: { lastHeartbeat: feed.lastHeartbeat } } : {}),
+    });
+    const stopRequested = new Promise<void>((resolve) => io.onShutdown?.(() => resolve()));
+    const url = await server.listen({ host, port });
+    await runner?.start();
+    println(
+      io.stdout,
+      `Serving the Tributary API on ${url}${runner ? ' with the runner' : ''}: OpenAPI at ${url}/openapi.json, reference at ${url}/docs. Stop with Ctrl-C.`,
+    );
+    await stopRequested;
+    println(
+      io.stdout,
+      'Stopping: no new request is taken; requests in flight finish, running syncs stop after the page they are writing.',
+    );
+    await server.close();
+    await runner?.stop();
+    await feed.settled();
+    println(io.stdout, 'Stopped.');
+  });
+}
+
+/** Registers `tributary serve`. */
+export function registerServe(program: Command, io: Io): void {
+  program
+    .command('serve')
+    .description(
+      'serve the HTTP API (roles per workspace, OpenAPI, /healthz, /readyz, /metrics) until stopped',
+    )
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free port)', '3000')
+    .option('--with-runner', 'also sync every installed app every hour in this process')
+    .option('--body-limit <bytes>', 'largest request body accepted', '1048576')
+    .option('--secure-cookies', 'mark the session cookie Secure (when clients reach the API over HTTPS)')
+    .action((options: ServeOptions) => serve(io, options));
+}

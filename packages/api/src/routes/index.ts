@@ -1,0 +1,41 @@
+import type { ConnectorDefinition, Logger, Store } from '@tributary/core';
+import type { AuthService } from '../auth-service.js';
+import type { JobQueue } from '../jobs.js';
+import type { ApiMetrics } from '../metrics.js';
+import type { ApiRoute } from '../route.js';
+import { adminRoutes } from './admin.js';
+import { catalogRoutes } from './catalog.js';
+import { installationRoutes } from './installations.js';
+import { mappingRoutes } from './mappings.js';
+import { opsRoutes } from './ops.js';
+import { profileRoutes } from './profiles.js';
+import { runRoutes } from './runs.js';
+import { sessionRoutes } from './session.js';
+
+/** What route handlers work with. */
+export interface ApiContext {
+  store: Store & { pendingMigrations?(): Promise<string[]> };
+  auth: AuthService;
+  connectors: ReadonlyMap<string, ConnectorDefinition>;
+  connectorFor(app: string): ConnectorDefinition | undefined;
+  now: () => Date;
+  jobs: JobQueue;
+  metrics: ApiMetrics;
+  logger: Logger;
+  runner: { lastHeartbeat(): Date | undefined; maxSilenceMs?: number } | undefined;
+  secureCookies: boolean;
+}
+
+/** Every route of the API, in the order the OpenAPI document lists them. */
+export function apiRoutes(ctx: ApiContext): ApiRoute[] {
+  return [
+    ...opsRoutes(ctx),
+    ...sessionRoutes(ctx),
+    ...catalogRoutes(ctx),
+    ...installationRoutes(ctx),
+    ...runRoutes(ctx),
+    ...mappingRoutes(ctx),
+    ...profileRoutes(ctx),
+    ...adminRoutes(ctx),
+  ];
+}

@@ -1,0 +1,399 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import {
+  ConfigError,
+  csvField,
+  describeProfileCondition,
+  profileConditionSchema,
+  profileDefinitionSchema,
+  type ProfileEvaluation,
+  type ProfileMember,
+  type StoredProfile,
+} from '@tributary/core';
+import { iso } from '../json.js';
+import { pageByKey } from '../pagination.js';
+import { pageOf, pageQuery, route, workspaceParams, type ApiRoute } from '../route.js';
+import type { ApiContext } from './index.js';
+
+// Profiles stay thin here: the store compiles and evaluates them.
+
+// The condition tree is recursive: named, it becomes one component that refers to itself.
+if (!z.globalRegistry.has(profileConditionSchema))
+  z.globalRegistry.add(profileConditionSchema, { id: 'ProfileCondition' });
+
+const profileParams = workspaceParams.extend({ name: z.string().min(1).max(100) });
+const definitionBody = profileDefinitionSchema.omit({ name: true }).meta({ id: 'ProfileDefinition' });
+
+const profileSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    over: z.string(),
+    match: z.unknown(),
+    conditions: z.string().describe('The conditions as one readable line'),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    lastEvaluation: z.object({ evaluatedAt: z.string(), memberCount: z.number() }).nullable(),
+  })
+  .meta({ id: 'Profile' });
+
+const memberSchema = z
+  .object({
+    email: z.string(),
+    customerId: z.string().nullable(),
+    contactId: z.string().nullable(),
+    responseId: z.string(),
+    app: z.string(),
+    formId: z.union([z.number(), z.string()]).nullable(),
+    score: z.number().nullable(),
+    respondedAt: z.string(),
+  })
+  .meta({ id: 'ProfileMember' });
+
+const evaluationSchema = z.object({
+  profile: z.string(),
+  evaluatedAt: z.string(),
+  recorded: z.boolean(),
+  count: z.number(),
+  members: z.array(memberSchema).describe('The first members; GET …/export streams them all'),
+  entered: z.array(z.string()),
+  left: z.array(z.string()),
+  previousEvaluatedAt: z.string().nullable(),
+});
+
+/** Names of the short-lived profiles a preview evaluates; never listed. */
+const PREVIEW_PREFIX = 'preview-of-unsaved-';
+
+function profileJson(p: StoredProfile): z.infer<typeof profileSchema> {
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.definition.description,
+    over: p.definition.over,
+    match: p.definition.match,
+    conditions: describeProfileCondition(p.definition.match),
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
+    lastEvaluation: p.lastEvaluation
+      ? { evaluatedAt: p.lastEvaluation.evaluatedAt.toISOString(), memberCount: p.lastEvaluation.memberCount }
+      : null,
+  };
+}
+
+function memberJson(m: ProfileMember): z.infer<typeof memberSchema> {
+  return {
+    email: m.email,
+    customerId: m.customerId ?? m.contactId,
+    contactId: m.contactId,
+    app: m.app,
+    responseId: m.responseId,
+    formId: m.formId,
+    score: m.score,
+    respondedAt: m.respondedAt.toISOString(),
+  };
+}
+
+function evaluationJson(
+  e: ProfileEvaluation,
+  limit: number,
+  name = e.profile.name,
+): z.infer<typeof evaluationSchema> {
+  return {
+    profile: name,
+    evaluatedAt: e.evaluatedAt.toISOString(),
+    recorded: e.evaluationId !== undefined,
+    count: e.members.length,
+    members: e.members.slice(0, limit).map(memberJson),
+    entered: e.entered,
+    left: e.left,
+    previousEvaluatedAt: iso(e.previousEvaluatedAt),
+  };
+}
+
+const CSV_HEADER = ['email', 'customer_id', 'contact_id', 'response_id', 'form_id', 'score', 'responded_at'];
+
+function* csvLines(members: readonly ProfileMember[]): Generator<string> {
+  yield CSV_HEADER.join(',') + '\r\n';
+  for (const m of members) {
+    yield (
+      [
+        m.email,
+        m.customerId ?? m.contactId,
+        m.contactId,
+        m.responseId,
+        m.formId,
+        m.score,
+        m.respondedAt.toISOString(),
+      ]
+        .map(csvField)
+        .join(',') + '\r\n'
+    );
+  }
+}
+
+function* jsonLines(members: readonly ProfileMember[]): Generator<string> {
+  yield '[';
+  let first = true;
+  for (const m of members) {
+    yield (first ? '' : ',') + JSON.stringify(memberJson(m));
+    first = false;
+  }
+  yield ']\n';
+}
+
+export function profileRoutes(ctx: ApiContext): ApiRoute[] {
+  const requireProfile = async (workspace: string, name: string) => {
+    const profile = await ctx.store.getProfile(workspace, name);
+    if (!profile || name.startsWith(PREVIEW_PREFIX))
+      throw new ConfigError('PROFILE_NOT_FOUND', `No profile "${name}" in workspace "${workspace}".`, {
+        hint: `GET /workspaces/${workspace}/profiles lists them.`,
+      });
+    return profile;
+  };
+  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      ctx.metrics.profileEvaluated((performance.now() - started) / 1000);
+    }
+  };
+  const base = '/workspaces/:workspace/profiles';
+  return [
+    route({
+      method: 'GET',
+      url: base,
+      access: 'viewer',
+      summary: 'Profiles of a workspace',
+      tags: ['profiles'],
+      params: workspaceParams,
+      querystring: pageQuery,
+      response: pageOf(profileSchema),
+      handler: async (request) => {
+        const all = (await ctx.store.listProfiles(request.params.workspace)).filter(
+          (p) => !p.name.startsWith(PREVIEW_PREFIX),
+        );
+        const page = pageByKey(all, (p) => p.name, request.query);
+        return { items: page.items.map(profileJson), next: page.next };
+      },
+    }),
+    route({
+      method: 'POST',
+      url: base,
+      access: 'marketer',
+      audit: 'profile.create',
+      summary: 'Create a profile',
+      tags: ['profiles'],
+      params: workspaceParams,
+      body: profileDefinitionSchema,
+      status: 201,
+      response: profileSchema,
+      handler: async (request) => {
+        if (request.body.name.startsWith(PREVIEW_PREFIX)) {
+          throw new ConfigError(
+            'API_REQUEST_INVALID',
+            `Invalid request: name: must not start with "${PREVIEW_PREFIX}", which previews use.`,
+            {
+              hint: 'Choose another name.',
+            },
+          );
+        }
+        return profileJson(await ctx.store.createProfile(request.params.workspace, request.body));
+      },
+    }),
+    route({
+      method: 'POST',
+      url: `${base}/preview`,
+      access: 'marketer',
+      summary: 'Count and first members of an unsaved definition; nothing is recorded',
+      tags: ['profiles'],
+      params: workspaceParams,
+      querystring: z.object({ limit: z.coerce.number().int().min(0).max(500).default(20) }),
+      body: definitionBody,
+      response: evaluationSchema,
+      handler: async (request) => {
+        // The store evaluates saved profiles only: the definition is saved under a name no one lists,
+        // evaluated without recording, and deleted again.
+        const name = `${PREVIEW_PREFIX}${randomUUID()}`;
+        await ctx.store.createProfile(request.params.workspace, { ...request.body, name });
+        try {
+          const evaluation = await timed(() =>
+            ctx.store.evaluateProfile(request.params.workspace, name, { now: ctx.now(), record: false }),
+          );
+          return {
+            ...evaluationJson(evaluation, request.query.limit, '(unsaved)'),
+            entered: [],
+            left: [],
+            previousEvaluatedAt: null,
+          };
+        } finally {
+          await ctx.store.deleteProfile(request.params.workspace, name);
+        }
+      },
+    }),
+    route({
+      method: 'GET',
+      url: `${base}/:name`,
+      access: 'viewer',
+      summary: 'One profile',
+      tags: ['profiles'],
+      params: profileParams,
+      response: profileSchema,
+      handler: async (request) =>
+        profileJson(await requireProfile(request.params.workspace, request.params.name)),
+    }),
+    route({
+      method: 'PUT',
+      url: `${base}/:name`,
+      access: 'marketer',
+      audit: 'profile.update',
+      summary: 'Replace the definition of a profile; its evaluation history starts again',
+      tags: ['profiles'],
+      params: profileParams,
+      body: definitionBody,
+      response: profileSchema,
+      handler: async (request) => {
+        const { workspace, name } = request.params;
+        const before = await requireProfile(workspace, name);
+        // Validated first, so that an invalid definition leaves the profile as it was.
+        profileDefinitionSchema.parse({ ...request.body, name });
+        await ctx.store.deleteProfile(workspace, name);
+        try {
+          return profileJson(await ctx.store.createProfile(workspace, { ...request.body, name }));
+        } catch (error) {
+          await ctx.store.createProfile(workspace, before.definition);
+          throw error;
+        }
+      },
+    }),
+    route({
+      method: 'DELETE',
+      url: `${base}/:name`,
+      access: 'marketer',
+      audit: 'profile.delete',
+      summary: 'Delete a profile with its history',
+      tags: ['profiles'],
+      params: profileParams,
+      status: 204,
+      response: z.null(),
+      handler: async (request, reply) => {
+        await requireProfile(request.params.workspace, request.params.name);
+        await ctx.store.deleteProfile(request.params.workspace, request.params.name);
+        return reply.code(204).send();
+      },
+    }),
+    route({
+      method: 'POST',
+      url: `${base}/:name/run`,
+      access: 'marketer',
+      audit: 'profile.run',
+      summary: 'Evaluate a profile now and record who entered and who left',
+      tags: ['profiles'],
+      params: profileParams,
+      querystring: z.object({ limit: z.coerce.number().int().min(0).max(500).default(50) }),
+      response: evaluationSchema,
+      handler: async (request) => {
+        await requireProfile(request.params.workspace, request.params.name);
+        const evaluation = await timed(() =>
+          ctx.store.evaluateProfile(request.params.workspace, request.params.name, {
+            now: ctx.now(),
+            record: true,
+          }),
+        );
+        return evaluationJson(evaluation, request.query.limit);
+      },
+    }),
+    route({
+      method: 'GET',
+      url: `${base}/:name/export`,
+      access: 'marketer',
+      summary: 'Every member, streamed as CSV or JSON (evaluated now, not recorded)',
+      tags: ['profiles'],
+      params: profileParams,
+      querystring: z.object({ format: z.enum(['csv', 'json']).default('csv') }),
+      produces: 'text/csv',
+      handler: async (request, reply) => {
+        await requireProfile(request.params.workspace, request.params.name);
+        const evaluation = await timed(() =>
+          ctx.store.evaluateProfile(request.params.workspace, request.params.name, {
+            now: ctx.now(),
+            record: false,
+          }),
+        );
+        const csv = request.query.format === 'csv';
+        const file = `${request.params.name.replace(/[^\w.-]+/g, '_')}.${request.query.format}`;
+        reply.header('content-disposition', `attachment; filename="${file}"`);
+        reply.type(csv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
+        return reply.send(Readable.from(csv ? csvLines(evaluation.members) : jsonLines(evaluation.members)));
+      },
+    }),
+    route({
+      method: 'GET',
+      url: `${base}/:name/changes`,
+      access: 'viewer',
+      summary: 'Who entered and who left since the last recorded evaluation (evaluated now, not recorded)',
+      tags: ['profiles'],
+      params: profileParams,
+      response: evaluationSchema,
+      handler: async (request) => {
+        await requireProfile(request.params.workspace, request.params.name);
+        const evaluation = await timed(() =>
+          ctx.store.evaluateProfile(request.params.workspace, request.params.name, {
+            now: ctx.now(),
+            record: false,
+          }),
+        );
+        return evaluationJson(evaluation, 0);
+      },
+    }),
+    route({
+      method: 'GET',
+      url: `${base}/:name/history`,
+      access: 'viewer',
+      summary: 'Recorded evaluations with who entered and left, newest first',
+      tags: ['profiles'],
+      params: profileParams,
+      querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+      response: z.object({
+        items: z.array(
+          z.object({
+            evaluationId: z.string(),
+            evaluatedAt: z.string(),
+            memberCount: z.number(),
+            entered: z.array(z.string()),
+            left: z.array(z.string()),
+          }),
+        ),
+        next: z.null(),
+      }),
+      handler: async (request) => {
+        await requireProfile(request.params.workspace, request.params.name);
+        const history = await ctx.store.profileHistory(request.params.workspace, request.params.name, {
+          limit: request.query.limit,
+        });
+        return {
+          items: history.map((h) => ({ ...h, evaluatedAt: h.evaluatedAt.toISOString() })),
+          next: null,
+        };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/workspaces/:workspace/forms',
+      access: 'viewer',
+      summary: "The forms and questions of the workspace's feedback: what profiles can name",
+      tags: ['profiles'],
+      params: workspaceParams,
+      response: z.object({
+        items: z.array(z.looseObject({ id: z.union([z.number(), z.string()]) })),
+        next: z.null(),
+      }),
+      handler: async (request) => ({
+        items: await ctx.store.listFeedbackForms(request.params.workspace),
+        next: null,
+      }),
+    }),
+  ];
+}
