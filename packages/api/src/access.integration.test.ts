@@ -156,13 +156,6 @@ describe.each(databases)('access to the HTTP API on $dialect', (db) => {
       ['POST', '/workspaces/acme/apps/nope', { config: {} }, 404, 'APP_UNKNOWN'],
       ['POST', '/workspaces/acme/apps/closealert', { config: { projectKey: '../x' } }, 400, 'CONFIG_INVALID'],
       ['GET', '/connectors/nope', undefined, 404, 'APP_UNKNOWN'],
-      [
-        'POST',
-        '/workspaces/acme/profiles',
-        { name: 'preview-of-unsaved-1', match: { type: 'score', op: '<', value: 3 } },
-        400,
-        'API_REQUEST_INVALID',
-      ],
     ];
     for (const [method, path, body, status, code] of cases) {
       const answer = await h.call(method, path, {

@@ -144,6 +144,10 @@ describe.each(databases)('the HTTP journey on $dialect', (db) => {
     });
     expect(updated.status).toBe(200);
     expect(updated.json.conditions).toContain('score < 0');
+    // An edit keeps the history: the next run says everyone of the old definition left.
+    const rerun = await h.call('POST', '/workspaces/acme/profiles/everyone/run', { key: h.keys.marketer });
+    expect(rerun.json).toMatchObject({ count: 0, entered: [] });
+    expect(rerun.json.left).toHaveLength(run.json.count);
     expect(
       (await h.call('DELETE', '/workspaces/acme/profiles/everyone', { key: h.keys.marketer })).status,
     ).toBe(204);

@@ -214,6 +214,7 @@ export {
   type EvaluateProfileOptions,
   type ProfileEvaluation,
   type ProfileHistoryEntry,
+  type ProfilePreview,
   type FeedbackForm,
 } from './profile.js';
 export { parseTimestamp, addMonthsUtc, isValidTimeZone, timeZoneSchema } from './time.js';

@@ -289,3 +289,12 @@ function wrap(condition: ProfileCondition): string {
   const text = describeProfileCondition(condition);
   return 'all' in condition || 'any' in condition ? `(${text})` : text;
 }
+
+/** The members an unsaved definition would have: what a profile builder shows as conditions change. */
+export interface ProfilePreview {
+  definition: ProfileDefinition;
+  evaluatedAt: Date;
+  /** The apps whose feedback was read. */
+  apps: string[];
+  members: ProfileMember[];
+}

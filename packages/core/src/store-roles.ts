@@ -22,6 +22,7 @@ import type {
   ProfileDefinitionInput,
   ProfileEvaluation,
   ProfileHistoryEntry,
+  ProfilePreview,
   StoredProfile,
 } from './profile.js';
 import type {
@@ -163,6 +164,10 @@ export interface ProfileStore {
     name: string,
     options?: EvaluateProfileOptions,
   ): Promise<ProfileEvaluation>;
+  /** Replaces a profile's definition, keeping its id and history; PROFILE_NOT_FOUND when there is none. */
+  updateProfile(workspace: string, name: string, definition: Omit<ProfileDefinitionInput, 'name'>): Promise<StoredProfile>;
+  /** The members an unsaved definition would have at `now` (default the real clock); records nothing. */
+  previewProfile(workspace: string, definition: ProfileDefinitionInput, options?: { now?: Date; app?: string }): Promise<ProfilePreview>;
   /** Recorded evaluations of a profile with their membership changes, newest first. */
   profileHistory(workspace: string, name: string, options: { limit: number }): Promise<ProfileHistoryEntry[]>;
   /** The forms and questions of the workspace's feedback apps (or of `app`), by app and form id: what profiles can name. */

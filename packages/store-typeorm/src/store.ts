@@ -29,7 +29,7 @@ import { Runs } from './runs.js';
 import type { SecretCipher } from './secrets.js';
 import { parseDatabaseUrl } from './url.js';
 // ---- Profiles ----
-import type { EvaluateProfileOptions, FeedbackForm, ProfileDefinitionInput, ProfileEvaluation, ProfileHistoryEntry, StoredProfile } from '@tributary/core';
+import type { EvaluateProfileOptions, FeedbackForm, ProfileDefinitionInput, ProfileEvaluation, ProfileHistoryEntry, ProfilePreview, StoredProfile } from '@tributary/core';
 import { Profiles } from './profiles/repository.js';
 // ---- App lifecycle: remap, invoices, secret rotation ----
 import type { BillingAccount, Invoice, MappedRows, NewInvoice, RewriteResult, RowBatch, RowQuery, SecretResealResult } from '@tributary/core';
@@ -378,6 +378,14 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   evaluateProfile(workspace: string, name: string, options?: EvaluateProfileOptions): Promise<ProfileEvaluation> {
     return this.profiles.evaluate(workspace, name, options);
+  }
+
+  updateProfile(workspace: string, name: string, definition: Omit<ProfileDefinitionInput, 'name'>): Promise<StoredProfile> {
+    return this.profiles.update(workspace, name, definition, new Date());
+  }
+
+  previewProfile(workspace: string, definition: ProfileDefinitionInput, options?: { now?: Date; app?: string }): Promise<ProfilePreview> {
+    return this.profiles.preview(workspace, definition, options);
   }
 
   profileHistory(workspace: string, name: string, options: { limit: number }): Promise<ProfileHistoryEntry[]> {

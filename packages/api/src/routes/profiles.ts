@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import {
@@ -63,8 +62,6 @@ const evaluationSchema = z.object({
   previousEvaluatedAt: z.string().nullable(),
 });
 
-/** Names of the short-lived profiles a preview evaluates; never listed. */
-const PREVIEW_PREFIX = 'preview-of-unsaved-';
 
 function profileJson(p: StoredProfile): z.infer<typeof profileSchema> {
   return {
@@ -146,7 +143,7 @@ function* jsonLines(members: readonly ProfileMember[]): Generator<string> {
 export function profileRoutes(ctx: ApiContext): ApiRoute[] {
   const requireProfile = async (workspace: string, name: string) => {
     const profile = await ctx.store.getProfile(workspace, name);
-    if (!profile || name.startsWith(PREVIEW_PREFIX))
+    if (!profile)
       throw new ConfigError('PROFILE_NOT_FOUND', `No profile "${name}" in workspace "${workspace}".`, {
         hint: `GET /workspaces/${workspace}/profiles lists them.`,
       });
@@ -172,9 +169,7 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       querystring: pageQuery,
       response: pageOf(profileSchema),
       handler: async (request) => {
-        const all = (await ctx.store.listProfiles(request.params.workspace)).filter(
-          (p) => !p.name.startsWith(PREVIEW_PREFIX),
-        );
+        const all = await ctx.store.listProfiles(request.params.workspace);
         const page = pageByKey(all, (p) => p.name, request.query);
         return { items: page.items.map(profileJson), next: page.next };
       },
@@ -191,15 +186,6 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       status: 201,
       response: profileSchema,
       handler: async (request) => {
-        if (request.body.name.startsWith(PREVIEW_PREFIX)) {
-          throw new ConfigError(
-            'API_REQUEST_INVALID',
-            `Invalid request: name: must not start with "${PREVIEW_PREFIX}", which previews use.`,
-            {
-              hint: 'Choose another name.',
-            },
-          );
-        }
         return profileJson(await ctx.store.createProfile(request.params.workspace, request.body));
       },
     }),
@@ -214,23 +200,19 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       body: definitionBody,
       response: evaluationSchema,
       handler: async (request) => {
-        // The store evaluates saved profiles only: the definition is saved under a name no one lists,
-        // evaluated without recording, and deleted again.
-        const name = `${PREVIEW_PREFIX}${randomUUID()}`;
-        await ctx.store.createProfile(request.params.workspace, { ...request.body, name });
-        try {
-          const evaluation = await timed(() =>
-            ctx.store.evaluateProfile(request.params.workspace, name, { now: ctx.now(), record: false }),
-          );
-          return {
-            ...evaluationJson(evaluation, request.query.limit, '(unsaved)'),
-            entered: [],
-            left: [],
-            previousEvaluatedAt: null,
-          };
-        } finally {
-          await ctx.store.deleteProfile(request.params.workspace, name);
-        }
+        const preview = await timed(() =>
+          ctx.store.previewProfile(request.params.workspace, { ...request.body, name: 'unsaved' }, { now: ctx.now() }),
+        );
+        return {
+          profile: '(unsaved)',
+          evaluatedAt: preview.evaluatedAt.toISOString(),
+          recorded: false,
+          count: preview.members.length,
+          members: preview.members.slice(0, request.query.limit).map(memberJson),
+          entered: [],
+          left: [],
+          previousEvaluatedAt: null,
+        };
       },
     }),
     route({
@@ -249,23 +231,15 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       url: `${base}/:name`,
       access: 'marketer',
       audit: 'profile.update',
-      summary: 'Replace the definition of a profile; its evaluation history starts again',
+      summary: 'Replace the definition of a profile; its history stays, and the next evaluation compares with the old members',
       tags: ['profiles'],
       params: profileParams,
       body: definitionBody,
       response: profileSchema,
       handler: async (request) => {
         const { workspace, name } = request.params;
-        const before = await requireProfile(workspace, name);
-        // Validated first, so that an invalid definition leaves the profile as it was.
-        profileDefinitionSchema.parse({ ...request.body, name });
-        await ctx.store.deleteProfile(workspace, name);
-        try {
-          return profileJson(await ctx.store.createProfile(workspace, { ...request.body, name }));
-        } catch (error) {
-          await ctx.store.createProfile(workspace, before.definition);
-          throw error;
-        }
+        await requireProfile(workspace, name);
+        return profileJson(await ctx.store.updateProfile(workspace, name, request.body));
       },
     }),
     route({

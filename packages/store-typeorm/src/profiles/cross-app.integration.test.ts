@@ -230,6 +230,28 @@ describe.each(databases)('profiles across apps on $dialect', (database: TestData
     expect(ann!.contactId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('previews an unsaved definition over the same apps, writing nothing, and updates a profile in place', async () => {
+    const match: ProfileCondition = { all: [{ type: 'responded', withinDays: 30 }, { type: 'score', op: '<=', value: 6 }] };
+    const profilesBefore = (await store.listProfiles(workspace)).map((p) => p.name);
+    const preview = await store.previewProfile(workspace, { name: 'draft', match }, { now: NOW });
+    expect(preview.apps).toEqual(['closealert', 'surveys']);
+    expect(emails(preview)).toEqual(['ann@example.com', 'bob@example.com']);
+    expect((await store.previewProfile(workspace, { name: 'draft', match }, { now: NOW, app: 'surveys' })).members.map((m) => m.responseId)).toEqual(['tok-a', 'tok-c']);
+    expect((await store.listProfiles(workspace)).map((p) => p.name)).toEqual(profilesBefore);
+
+    await store.createProfile(workspace, { name: 'edited', match });
+    const first = await store.evaluateProfile(workspace, 'edited', { now: NOW });
+    expect(first.entered).toEqual(['ann@example.com', 'bob@example.com']);
+    const updated = await store.updateProfile(workspace, 'edited', { match: { type: 'comment', contains: 'slow' } });
+    expect(updated.definition.match).toEqual({ type: 'comment', contains: 'slow' });
+    // The history stays: the next evaluation compares with the members of the old definition.
+    const second = await store.evaluateProfile(workspace, 'edited', { now: new Date(NOW.getTime() + 1000) });
+    expect(second.left).toEqual(['bob@example.com']);
+    expect(second.entered).toEqual([]);
+    expect(await store.profileHistory(workspace, 'edited', { limit: 10 })).toHaveLength(2);
+    await expect(store.updateProfile(workspace, 'no-such', { match })).rejects.toMatchObject({ code: 'PROFILE_NOT_FOUND' });
+  });
+
   it('narrows to one app with app', async () => {
     const match: ProfileCondition = { all: [{ type: 'responded', withinDays: 30 }, { type: 'score', op: '<=', value: 6 }] };
     const narrowed = await evaluate(match, { app: 'surveys' });

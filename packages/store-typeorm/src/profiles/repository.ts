@@ -9,6 +9,7 @@ import {
   type ProfileEvaluation,
   type ProfileHistoryEntry,
   type ProfileMember,
+  type ProfilePreview,
   type StoredProfile,
 } from '@tributary/core';
 import type { Database, Executor } from '../database.js';
@@ -122,6 +123,55 @@ export class Profiles {
     }
     this.logger.info({ workspace, profile: definition.name }, 'profile created');
     return { id, workspace, name: definition.name, definition, createdAt: now, updatedAt: now };
+  }
+
+  /**
+   * Replaces a profile's definition in place (same id, same history): who entered and who left is
+   * then measured against the members of the old definition, as a marketer expects of an edit.
+   */
+  async update(workspaceInput: string, nameInput: string, input: unknown, now: Date): Promise<StoredProfile> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    const name = parseUserInput(nameSchema, nameInput, 'profile name');
+    const definition = parseUserInput(profileDefinitionSchema, { ...(input as object), name }, 'profile definition');
+    let updated: StoredProfile | undefined;
+    try {
+      updated = await this.db.transaction(async (tx) => {
+        const found = await this.find(tx, workspace, name);
+        if (!found) return undefined;
+        await tx.run(
+          this.statement(
+            (b) => `UPDATE ${this.table('profiles')} SET "definition" = ${b.bind(JSON.stringify(definition))}, "updated_at" = ${b.bind(this.timestamp(now))}
+                     WHERE "id" = ${b.bind(found.id)}`,
+          ),
+        );
+        return { ...found, definition, updatedAt: now };
+      });
+    } catch (error) {
+      throw storageFailure(`update the profile "${name}"`, error);
+    }
+    if (!updated) throw notFound(workspace, name);
+    this.logger.info({ workspace, profile: name }, 'profile updated');
+    return updated;
+  }
+
+  /**
+   * The members an unsaved definition would have at `now`, over the same feedback apps a saved one
+   * would read; nothing is written (a preview as a marketer edits conditions).
+   */
+  async preview(workspaceInput: string, input: unknown, options: { now?: Date; app?: string } = {}): Promise<ProfilePreview> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    const definition = parseUserInput(profileDefinitionSchema, input, 'profile definition');
+    const app = options.app === undefined ? undefined : parseUserInput(appSchema, options.app, 'app');
+    const now = options.now ?? new Date();
+    try {
+      return await this.db.readOnly(async (db) => {
+        const sources = feedbackSources(this.dialect, workspace, await workspaceInstallations(db, this.dialect, workspace), definition.app ?? app);
+        const rows = await db.run<MemberRow>(compileProfile(definition, { dialect: this.dialect.name, sources, now }));
+        return { definition, evaluatedAt: now, apps: sources.map((s) => s.app), members: toMembers(rows, sources) };
+      });
+    } catch (error) {
+      throw storageFailure('preview the profile', error, 'PROFILE_QUERY_FAILED');
+    }
   }
 
   async list(workspaceInput: string): Promise<StoredProfile[]> {
