@@ -105,15 +105,15 @@ describe.each(databases)('the CLI as people use it on $dialect', (database: Test
   }, 120_000);
 
   it('refuses an app the workspace does not have, naming the ones it has', async () => {
-    const logs = await cli('logs', 'typeform', '--workspace', 'acme');
+    const logs = await cli('logs', 'surveymonkey', '--workspace', 'acme');
     expect(logs.code).toBe(2);
-    expect(logs.stderr).toContain('typeform was never installed in workspace "acme"; apps there: closealert');
-    const sync = await cli('sync', 'typeform', '--workspace', 'acme');
+    expect(logs.stderr).toContain('surveymonkey was never installed in workspace "acme"; apps there: closealert');
+    const sync = await cli('sync', 'surveymonkey', '--workspace', 'acme');
     expect(sync.code).toBe(2);
-    expect(sync.stderr).toContain('typeform is not installed in workspace "acme"; installed there: closealert');
+    expect(sync.stderr).toContain('surveymonkey is not installed in workspace "acme"; installed there: closealert');
     // No connector provides it: the hint names the apps that can be installed, not an install that fails.
-    expect(sync.stderr).toContain('No connector "typeform" is loaded; apps that can be installed: closealert');
-    expect(sync.stderr).not.toContain('tributary install typeform');
+    expect(sync.stderr).toContain('No connector "surveymonkey" is loaded; apps that can be installed: closealert, typeform');
+    expect(sync.stderr).not.toContain('tributary install surveymonkey');
   });
 
   it('prints one JSON document on stdout for every command that prints a result, without a secret', async () => {

@@ -36,6 +36,6 @@ describe('lateFeedbackOf', () => {
   });
 
   it('says nothing for an app without such settings', () => {
-    expect(lateFeedbackOf(installation('typeform', { lookbackMinutes: 30 }))).toBeUndefined();
+    expect(lateFeedbackOf(installation('surveymonkey', { lookbackMinutes: 30 }))).toBeUndefined();
   });
 });

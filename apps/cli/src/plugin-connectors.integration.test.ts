@@ -131,8 +131,8 @@ describe.each(databases)('a connector from outside the repository on $dialect', 
     const list = await runCli(['connectors', '--json'], env);
     expect(list.code, list.stderr).toBe(0);
     const connectors = JSON.parse(list.stdout) as { id: string; version: string; package: string; streams: string[]; config: { name: string; secret: boolean; required: boolean; default?: unknown }[] }[];
-    expect(connectors.map((c) => c.id)).toEqual(['closealert', 'notebook']);
-    const notebook = connectors[1]!;
+    expect(connectors.map((c) => c.id).sort()).toEqual(['closealert', 'notebook', 'typeform']);
+    const notebook = connectors.find((c) => c.id === 'notebook')!;
     expect(notebook).toMatchObject({ version: '2.3.4', package: plugin.dir, streams: ['notes'] });
     expect(notebook.config).toEqual([
       { name: 'file', type: 'string', description: 'the JSON-lines file of notes', required: true, secret: false },
@@ -143,7 +143,7 @@ describe.each(databases)('a connector from outside the repository on $dialect', 
     expect(text.stdout).toContain(`notebook 2.3.4  Notebook  (${plugin.dir})`);
     // Without the variable it is not known.
     const without = await runCli(['connectors', '--json'], { ...env, TRIBUTARY_CONNECTORS: undefined });
-    expect((JSON.parse(without.stdout) as { id: string }[]).map((c) => c.id)).toEqual(['closealert']);
+    expect((JSON.parse(without.stdout) as { id: string }[]).map((c) => c.id)).toEqual(['closealert', 'typeform']);
   });
 
   it('installs with --set (the secret from a file), syncs, and shows in apps and logs', async () => {
