@@ -111,17 +111,20 @@ export async function filterPage(
 
   const primaryRows = write.rows[model.primaryTable] ?? [];
   let forgotten = new Set<string>();
+  // Each row's hash is computed once: an HMAC per row is the cost of suppression on a large page.
+  const rowHashes = new Map<(typeof primaryRows)[number], string>();
   if (suppressing !== undefined) {
-    const hashes = [
-      ...primaryRows.flatMap((row) => (tables.email && typeof row[tables.email] === 'string' ? [emailHash(suppressing, row[tables.email] as string)] : [])),
-      ...write.rejected.flatMap((r) => addressesIn(r.raw).map((a) => emailHash(suppressing, a))),
-    ];
+    for (const row of primaryRows) {
+      const email = tables.email ? row[tables.email] : undefined;
+      if (typeof email === 'string') rowHashes.set(row, emailHash(suppressing, email));
+    }
+    const hashes = [...rowHashes.values(), ...write.rejected.flatMap((r) => addressesIn(r.raw).map((a) => emailHash(suppressing, a)))];
     forgotten = await suppressedAmong(tx, dialect, context.workspaceId, hashes);
   }
   const dropped = new Set<string>();
   const keptPrimary = primaryRows.filter((row) => {
-    const email = tables.email ? row[tables.email] : undefined;
-    if (suppressing !== undefined && typeof email === 'string' && forgotten.has(emailHash(suppressing, email))) {
+    const hash = rowHashes.get(row);
+    if (hash !== undefined && forgotten.has(hash)) {
       page.suppressed += 1;
     } else if (cutoff !== undefined && (timeOf(row[tables.time!]) ?? Infinity) < cutoff) {
       page.expired += 1;
