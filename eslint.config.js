@@ -1,5 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.turbo/**', '**/coverage/**'] },
@@ -17,7 +19,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['apps/cli/src/env.ts', 'apps/cli/src/io.ts', 'packages/testing/**', '**/*.test.ts', 'bench/**', 'vitest.config.ts', '.ci/**'],
+    // The console runs in the browser; hooks follow React's rules.
+    files: ['apps/console/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
+  },
+  {
+    files: ['apps/cli/src/env.ts', 'apps/cli/src/io.ts', 'apps/console/e2e/**', 'apps/console/scripts/**', 'apps/console/src/**/*.test.tsx', 'packages/testing/**', '**/*.test.ts', 'bench/**', 'vitest.config.ts', '.ci/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

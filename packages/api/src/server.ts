@@ -9,6 +9,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -54,6 +55,11 @@ export interface ApiServerOptions {
   metrics?: ApiMetrics;
   /** Collect process metrics (default true). */
   processMetrics?: boolean;
+  /**
+   * The web console's built assets (a directory with index.html), served at `/`. The console reaches
+   * the API through the same public routes as any client; it has no endpoint of its own.
+   */
+  consoleDir?: string;
 }
 
 /** A server ready to `listen`, with its routes for tests and the OpenAPI walk. */
@@ -254,6 +260,19 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  if (options.consoleDir !== undefined) {
+    // One route per built file, found at start: nothing outside the directory can be asked for, and
+    // an unknown path still gets the API's JSON 404. The console routes by the URL's #fragment, so a
+    // reload never lands on an API path.
+    await app.register(fastifyStatic, {
+      root: options.consoleDir,
+      prefix: '/',
+      wildcard: false,
+      decorateReply: false,
+      index: ['index.html'],
+      schemaHide: true,
+    });
+  }
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -11,6 +11,7 @@ import { CommandFailed } from '../exit-codes.js';
 import { formatRun } from '../format.js';
 import { println, type Io } from '../io.js';
 import { installApp } from './install.js';
+import { serve } from './serve.js';
 import { createProfile, runProfile } from './profiles.js';
 import { syncNow } from './sync.js';
 
@@ -22,7 +23,7 @@ const DEMO_WORKSPACE = 'demo';
  * malformed record aside), a local Typeform whose respondents are partly the same customers, its app
  * installed and synced in the same workspace, what landed, and the manual's two example profiles.
  */
-export async function runDemo(io: Io, options: { database: string; responses: number }): Promise<void> {
+export async function runDemo(io: Io, options: { database: string; responses: number; serve?: string }): Promise<void> {
   const dbPath = resolve(options.database);
   for (const suffix of ['', '-wal', '-shm', '-journal']) if (existsSync(dbPath + suffix)) rmSync(dbPath + suffix);
   const sandbox = await startSandbox({ responses: options.responses, spanDays: 120, seed: 42 });
@@ -30,6 +31,7 @@ export async function runDemo(io: Io, options: { database: string; responses: nu
   const customerEmails = [...new Set(sandbox.responses().flatMap((r) => (r.email ? [r.email.trim().toLowerCase()] : [])))];
   const typeform = await startTypeformSandbox({ responses: Math.ceil(options.responses / 2), forms: 2, spanDays: 120, seed: 42, customerEmails, rateLimit: { capacity: 2, refillPerSecond: 2 } });
   const env = { ...io.env, TRIBUTARY_DATABASE_URL: `sqlite:${dbPath}` };
+  const signIns: string[] = [];
   try {
     println(io.stdout, `1. A local CloseAlert sandbox is serving ${options.responses} responses at ${sandbox.url}`);
     await withContext({ ...io, env }, async (ctx) => {
@@ -99,9 +101,23 @@ export async function runDemo(io: Io, options: { database: string; responses: nu
       const delivered = await deliverDue({ store: destinations, destinationFor, logger: ctx.logger });
       for (const file of readdirSync(drop).filter((name) => !name.startsWith('.')).sort()) println(io.stdout, `   ${join(drop, file)}`);
       println(io.stdout, `   ${delivered.delivered} batch(es) delivered: a changes file per batch, and the members file that each batch replaces.`);
+      if (options.serve !== undefined) {
+        // One administrator and one marketer with one-time passwords, printed once, to sign in to the console.
+        const { createAuthService } = await import('@tributary/auth');
+        const auth = createAuthService({ store, logger: ctx.logger });
+        for (const role of ['admin', 'marketer'] as const) {
+          const { oneTimePassword } = await auth.createUser({ email: `${role}@demo.example`, workspace: DEMO_WORKSPACE, role, actor: 'demo' });
+          signIns.push(`${role}@demo.example / ${oneTimePassword ?? ''}  (${role})`);
+        }
+      }
     });
     println(io.stdout, `\nRead the log again with: TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary logs --workspace ${DEMO_WORKSPACE}`);
     println(io.stdout, `Export a profile with:   TRIBUTARY_DATABASE_URL=sqlite:${dbPath} npx tributary profiles run "Six or less anywhere" --workspace ${DEMO_WORKSPACE} --format csv`);
+    if (options.serve !== undefined) {
+      println(io.stdout, `\n9. The console on the demo data (the sandboxes keep running, so "Sync now" works). Sign in with:`);
+      for (const line of signIns) println(io.stdout, `   ${line}`);
+      await serve({ ...io, env }, { host: '127.0.0.1', port: options.serve, bodyLimit: '1048576', withRunner: true });
+    }
   } finally {
     await sandbox.close();
     await typeform.close();
@@ -115,7 +131,9 @@ export function registerDemo(program: Command, io: Io): void {
     .description('run the whole journey locally: sandbox CloseAlert and Typeform, install both, backfill, hourly sync, run log, profiles')
     .option('--database <path>', 'SQLite file for the demo (recreated)', './.tributary/demo.db')
     .option('--responses <n>', 'responses in the sandbox', '3000')
-    .action(async (options: { database: string; responses: string }) => {
-      await runDemo(io, { database: options.database, responses: Number(options.responses) });
+    .option('--serve [port]', 'then leave the console and the API running on the demo data (port 3000 unless given) until Ctrl-C')
+    .action(async (options: { database: string; responses: string; serve?: string | boolean }) => {
+      const port = options.serve === undefined || options.serve === false ? undefined : options.serve === true ? '3000' : options.serve;
+      await runDemo(io, { database: options.database, responses: Number(options.responses), ...(port === undefined ? {} : { serve: port }) });
     });
 }

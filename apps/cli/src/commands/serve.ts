@@ -14,7 +14,7 @@ const bodyLimitSchema = z.coerce
   .min(1024)
   .max(100 * 1_048_576);
 
-interface ServeOptions {
+export interface ServeOptions {
   host: string;
   port: string;
   withRunner?: boolean;
@@ -23,13 +23,15 @@ interface ServeOptions {
 }
 
 /** `tributary serve`: the HTTP API (and with --with-runner the hourly syncs) until SIGINT or SIGTERM. */
-async function serve(io: Io, options: ServeOptions): Promise<void> {
+export async function serve(io: Io, options: ServeOptions): Promise<void> {
   const host = parseUserInput(hostSchema, options.host, '--host');
   const port = parseUserInput(portSchema, options.port, '--port');
   const bodyLimit = parseUserInput(bodyLimitSchema, options.bodyLimit, '--body-limit');
   // Loaded here, not at start-up: the other commands need neither the server nor the auth service.
   const { createApiServer, createMetrics, feedRunnerMetrics } = await import('@tributary/api');
   const { createAuthService } = await import('@tributary/auth');
+  const { consoleDistDir, consoleIsBuilt } = await import('@tributary/console/assets');
+  const withConsole = consoleIsBuilt();
   await withContext(io, async (ctx) => {
     const store = await ctx.store();
     const connectorFor = (app: string) => CONNECTORS.get(app);
@@ -64,6 +66,7 @@ async function serve(io: Io, options: ServeOptions): Promise<void> {
       metrics,
       bodyLimit,
       secureCookies: options.secureCookies ?? false,
+      ...(withConsole ? { consoleDir: consoleDistDir } : {}),
       ...(runner ? { runner: { lastHeartbeat: feed.lastHeartbeat } } : {}),
     });
     const stopRequested = new Promise<void>((resolve) => io.onShutdown?.(() => resolve()));
@@ -72,6 +75,12 @@ async function serve(io: Io, options: ServeOptions): Promise<void> {
     println(
       io.stdout,
       `Serving the Tributary API on ${url}${runner ? ' with the runner' : ''}: OpenAPI at ${url}/openapi.json, reference at ${url}/docs. Stop with Ctrl-C.`,
+    );
+    println(
+      io.stdout,
+      withConsole
+        ? `The console: ${url}/ (sign in with a user made by \`tributary users create\`).`
+        : 'The console is not built, so only the API is served: run `npm run build --workspace @tributary/console` (npm install does it) and start again.',
     );
     await stopRequested;
     println(

@@ -1,0 +1,9 @@
+import { Notice } from '../components/feedback';
+
+// Placeholder until this page is built (the console is being built this session).
+export function ApiKeysPage(_props: { workspace: string; [key: string]: unknown }) {
+  return <Notice>This page is not built yet.</Notice>;
+}
+export function UsersPage(_props: { workspace: string; [key: string]: unknown }) {
+  return <Notice>This page is not built yet.</Notice>;
+}
