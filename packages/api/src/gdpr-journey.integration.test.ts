@@ -84,14 +84,16 @@ describe.each(databases)('destinations and one customer’s data over HTTP on $d
 
     const list = await h.call('GET', '/workspaces/acme/destinations?limit=1', { key: h.keys.admin });
     expect(list.json.items.map((d: { name: string }) => d.name)).toEqual(['drop']);
-    const rest = await h.call('GET', `/workspaces/acme/destinations?cursor=${list.json.next}`, { key: h.keys.admin });
+    const rest = await h.call('GET', `/workspaces/acme/destinations?cursor=${list.json.next}`, {
+      key: h.keys.admin,
+    });
     expect(rest.json).toMatchObject({ items: [{ name: 'hook', secrets: ['secret'] }], next: null });
     expect(`${hook.text}${list.text}${rest.text}`).not.toContain(SECRET);
     // Destinations are the administrators': a marketer who builds profiles cannot send them anywhere.
     expect((await h.call('GET', '/workspaces/acme/destinations', { key: h.keys.marketer })).status).toBe(403);
-    expect(
-      (await h.call('DELETE', '/workspaces/acme/destinations/hook', { key: h.keys.admin })).status,
-    ).toBe(204);
+    expect((await h.call('DELETE', '/workspaces/acme/destinations/hook', { key: h.keys.admin })).status).toBe(
+      204,
+    );
     const gone = await h.call('DELETE', '/workspaces/acme/destinations/hook', { key: h.keys.admin });
     expect([gone.status, gone.json.code]).toEqual([404, 'DESTINATION_NOT_FOUND']);
   });
@@ -116,42 +118,63 @@ describe.each(databases)('destinations and one customer’s data over HTTP on $d
     const batches = await h.call('GET', '/workspaces/acme/deliveries?limit=1', { key: h.keys.admin });
     expect(batches.json).toEqual({
       items: [
-        expect.objectContaining({ profile: 'everyone', destination: 'drop', reason: 'evaluation', count: run.json.count, status: 'pending', attempts: 0, deadLetter: false }),
+        expect.objectContaining({
+          profile: 'everyone',
+          destination: 'drop',
+          reason: 'evaluation',
+          count: run.json.count,
+          status: 'pending',
+          attempts: 0,
+          deadLetter: false,
+        }),
       ],
       next: null,
     });
     // Another evaluation that changes nothing queues nothing; one whose definition drops everyone does.
-    await h.call('PUT', '/workspaces/acme/profiles/everyone', { key: h.keys.marketer, body: { match: { type: 'score', op: '<', value: -1 } } });
+    await h.call('PUT', '/workspaces/acme/profiles/everyone', {
+      key: h.keys.marketer,
+      body: { match: { type: 'score', op: '<', value: -1 } },
+    });
     await h.call('POST', '/workspaces/acme/profiles/everyone/run', { key: h.keys.marketer });
-    await h.call('PUT', '/workspaces/acme/profiles/everyone', { key: h.keys.marketer, body: { match: { type: 'responded', withinDays: 3650 } } });
+    await h.call('PUT', '/workspaces/acme/profiles/everyone', {
+      key: h.keys.marketer,
+      body: { match: { type: 'responded', withinDays: 3650 } },
+    });
     await h.call('POST', '/workspaces/acme/profiles/everyone/run', { key: h.keys.marketer });
     const pages: { reason: string; count: number }[][] = [];
     let cursor: string | null = null;
     do {
-      const page: { json: { items: { reason: string; count: number }[]; next: string | null } } = await h.call(
-        'GET',
-        `/workspaces/acme/deliveries?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
-        { key: h.keys.admin },
-      );
+      const page: { json: { items: { reason: string; count: number }[]; next: string | null } } =
+        await h.call('GET', `/workspaces/acme/deliveries?limit=2${cursor ? `&cursor=${cursor}` : ''}`, {
+          key: h.keys.admin,
+        });
       pages.push(page.json.items);
       cursor = page.json.next;
     } while (cursor);
-    expect(pages.map((p) => p.map((d) => d.count))).toEqual([[run.json.count, run.json.count], [run.json.count]]);
+    expect(pages.map((p) => p.map((d) => d.count))).toEqual([
+      [run.json.count, run.json.count],
+      [run.json.count],
+    ]);
 
     // The runner's delivery passes, as `tributary runner` runs them: one batch per profile and destination each, in order.
     const passes: number[] = [];
-    for (let delivered = -1; delivered !== 0; ) {
+    for (let delivered = -1; delivered !== 0;) {
       const outcome = await deliverDue({
         store: h.store,
-        destinationFor: (type) => (type === 'file' ? (fileDestination as unknown as DestinationDefinition) : undefined),
+        destinationFor: (type) =>
+          type === 'file' ? (fileDestination as unknown as DestinationDefinition) : undefined,
       });
       expect(outcome.dead).toBe(0);
       delivered = outcome.delivered;
       passes.push(delivered);
     }
     expect(passes).toEqual([1, 1, 1, 0]);
-    const delivered = await h.call('GET', '/workspaces/acme/deliveries?status=delivered', { key: h.keys.admin });
-    expect(delivered.json.items.map((d: { status: string; attempts: number }) => [d.status, d.attempts])).toEqual([
+    const delivered = await h.call('GET', '/workspaces/acme/deliveries?status=delivered', {
+      key: h.keys.admin,
+    });
+    expect(
+      delivered.json.items.map((d: { status: string; attempts: number }) => [d.status, d.attempts]),
+    ).toEqual([
       ['delivered', 1],
       ['delivered', 1],
       ['delivered', 1],
@@ -170,20 +193,42 @@ describe.each(databases)('destinations and one customer’s data over HTTP on $d
     expect(found.json.email).toBe(person);
     expect(found.json.apps).toHaveLength(1);
     expect(found.json.apps[0].records.length).toBeGreaterThan(0);
-    expect(found.json.profiles).toEqual([expect.objectContaining({ profile: 'everyone', memberSince: expect.any(String) })]);
-    expect((await h.call('POST', '/workspaces/acme/customers/find', { key: h.keys.marketer, body: { email: person } })).status).toBe(403);
+    expect(found.json.profiles).toEqual([
+      expect.objectContaining({ profile: 'everyone', memberSince: expect.any(String) }),
+    ]);
+    expect(
+      (
+        await h.call('POST', '/workspaces/acme/customers/find', {
+          key: h.keys.marketer,
+          body: { email: person },
+        })
+      ).status,
+    ).toBe(403);
 
-    const forgot = await h.call('POST', '/workspaces/acme/customers/forget', { key: h.keys.admin, body: { email: person } });
+    const forgot = await h.call('POST', '/workspaces/acme/customers/forget', {
+      key: h.keys.admin,
+      body: { email: person },
+    });
     expect(forgot.status).toBe(200);
     expect(forgot.json.alreadyForgotten).toBe(false);
-    expect(forgot.json.receipt).toMatchObject({ workspace: 'acme', liftedAt: null, erasedBy: expect.stringMatching(/^api-key:/) });
+    expect(forgot.json.receipt).toMatchObject({
+      workspace: 'acme',
+      liftedAt: null,
+      erasedBy: expect.stringMatching(/^api-key:/),
+    });
     expect(forgot.json.erased['closealert.form_responses']).toBe(found.json.apps[0].records.length);
     expect(forgot.text.toLowerCase()).not.toContain(person);
     receiptId = forgot.json.receipt.id;
-    const again = await h.call('POST', '/workspaces/acme/customers/forget', { key: h.keys.admin, body: { email: person } });
+    const again = await h.call('POST', '/workspaces/acme/customers/forget', {
+      key: h.keys.admin,
+      body: { email: person },
+    });
     expect(again.json).toMatchObject({ alreadyForgotten: true, receipt: { id: receiptId } });
 
-    const after = await h.call('POST', '/workspaces/acme/customers/find', { key: h.keys.admin, body: { email: person } });
+    const after = await h.call('POST', '/workspaces/acme/customers/find', {
+      key: h.keys.admin,
+      body: { email: person },
+    });
     expect(after.json).toMatchObject({ apps: [], profiles: [], suppressedBy: [{ id: receiptId }] });
     const receipts = await h.call('GET', '/workspaces/acme/erasure-receipts', { key: h.keys.admin });
     expect(receipts.json.items.map((r: { id: string }) => r.id)).toEqual([receiptId]);
@@ -192,8 +237,17 @@ describe.each(databases)('destinations and one customer’s data over HTTP on $d
     expect(forgets.json.items).toEqual([expect.objectContaining({ reason: 'forget', count: 1 })]);
     // The audit log says who erased whom by receipt, never by address.
     const audit = await h.call('GET', '/workspaces/acme/audit?limit=500', { key: h.keys.admin });
-    const actions = audit.json.items.map((e: { action: string; outcome: string }) => `${e.action}:${e.outcome}`);
-    expect(actions).toEqual(expect.arrayContaining(['destination.add:ok', 'profile.activate:ok', 'customer.find:ok', 'customer.forget:ok']));
+    const actions = audit.json.items.map(
+      (e: { action: string; outcome: string }) => `${e.action}:${e.outcome}`,
+    );
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'destination.add:ok',
+        'profile.activate:ok',
+        'customer.find:ok',
+        'customer.forget:ok',
+      ]),
+    );
     expect(audit.text.toLowerCase()).not.toContain(person);
     expect(h.logs.join('').toLowerCase()).not.toContain(person);
   });
@@ -203,15 +257,27 @@ describe.each(databases)('destinations and one customer’s data over HTTP on $d
       key: h.keys.outsider,
     });
     expect([outsider.status, outsider.json.code]).toEqual([404, 'ERASURE_RECEIPT_NOT_FOUND']);
-    const lifted = await h.call('POST', `/workspaces/acme/erasure-receipts/${receiptId}/lift`, { key: h.keys.admin });
-    expect(lifted.json).toMatchObject({ changed: true, receipt: { id: receiptId, liftedAt: expect.any(String) } });
-    const twice = await h.call('POST', `/workspaces/acme/erasure-receipts/${receiptId}/lift`, { key: h.keys.admin });
+    const lifted = await h.call('POST', `/workspaces/acme/erasure-receipts/${receiptId}/lift`, {
+      key: h.keys.admin,
+    });
+    expect(lifted.json).toMatchObject({
+      changed: true,
+      receipt: { id: receiptId, liftedAt: expect.any(String) },
+    });
+    const twice = await h.call('POST', `/workspaces/acme/erasure-receipts/${receiptId}/lift`, {
+      key: h.keys.admin,
+    });
     expect(twice.json.changed).toBe(false);
   });
 
   it('drops the view of a view destination when its profile is deleted', async () => {
     expect(
-      (await h.call('POST', '/workspaces/acme/destinations', { key: h.keys.admin, body: { name: 'suppression', type: 'view' } })).status,
+      (
+        await h.call('POST', '/workspaces/acme/destinations', {
+          key: h.keys.admin,
+          body: { name: 'suppression', type: 'view' },
+        })
+      ).status,
     ).toBe(201);
     const activated = await h.call('POST', '/workspaces/acme/profiles/everyone/destinations', {
       key: h.keys.admin,
@@ -220,7 +286,9 @@ describe.each(databases)('destinations and one customer’s data over HTTP on $d
     expect(activated.json.view).toBe('suppress_everyone');
     const view = h.store.viewName('suppress_everyone');
     expect((await h.store.query<{ email: string }>(`SELECT email FROM ${view}`)).length).toBeGreaterThan(0);
-    expect((await h.call('DELETE', '/workspaces/acme/profiles/everyone', { key: h.keys.marketer })).status).toBe(204);
+    expect(
+      (await h.call('DELETE', '/workspaces/acme/profiles/everyone', { key: h.keys.marketer })).status,
+    ).toBe(204);
     await expect(h.store.query(`SELECT email FROM ${view}`)).rejects.toThrow();
     const list = await h.call('GET', '/workspaces/acme/destinations', { key: h.keys.admin });
     expect(list.json.items.flatMap((d: { profiles: unknown[] }) => d.profiles)).toEqual([]);

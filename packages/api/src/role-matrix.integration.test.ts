@@ -91,8 +91,10 @@ describe.each(databases)('the route × role matrix on $dialect', (db) => {
   });
 
   it('walks the routes of destinations, deliveries and one customer’s data, all of them for administrators only', () => {
-    const routes = h.server.routes.filter((r) => !r.url.includes('/runs/') &&
-      /\/(destinations|deliveries|customers|erasure-receipts)(\/|$)/.test(r.url),
+    const routes = h.server.routes.filter(
+      (r) =>
+        !r.url.includes('/runs/') &&
+        /\/(destinations|deliveries|customers|erasure-receipts)(\/|$)/.test(r.url),
     );
     expect(routes.map((r) => `${r.method} ${r.url}`).sort()).toEqual([
       'DELETE /workspaces/:workspace/destinations/:name',

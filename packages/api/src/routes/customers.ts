@@ -158,7 +158,8 @@ export function customerRoutes(ctx: ApiContext): ApiRoute[] {
       method: 'GET',
       url: '/workspaces/:workspace/erasure-receipts',
       access: 'admin',
-      summary: "The workspace's erasure receipts, oldest first (a salted hash of each address, never the address)",
+      summary:
+        "The workspace's erasure receipts, oldest first (a salted hash of each address, never the address)",
       tags: ['customers'],
       params: workspaceParams,
       querystring: pageQuery,
@@ -186,9 +187,13 @@ export function customerRoutes(ctx: ApiContext): ApiRoute[] {
         // Only this workspace's own receipts: one covering every workspace is lifted from the CLI.
         const before = (await receiptsOf(workspace)).find((r) => r.id === id);
         if (!before)
-          throw new ConfigError('ERASURE_RECEIPT_NOT_FOUND', `Workspace "${workspace}" has no erasure receipt "${id}".`, {
-            hint: `GET /workspaces/${workspace}/erasure-receipts lists them; a receipt covering every workspace is lifted with tributary customers unforget.`,
-          });
+          throw new ConfigError(
+            'ERASURE_RECEIPT_NOT_FOUND',
+            `Workspace "${workspace}" has no erasure receipt "${id}".`,
+            {
+              hint: `GET /workspaces/${workspace}/erasure-receipts lists them; a receipt covering every workspace is lifted with tributary customers unforget.`,
+            },
+          );
         const receipt = await personalDataOf(ctx).liftErasure(id, {
           actor: actorOf(request.principal),
           at: ctx.now(),

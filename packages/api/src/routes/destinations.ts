@@ -36,9 +36,7 @@ const destinationSchema = z
     type: z.string(),
     kind: z.enum(['push', 'view']),
     settings: z.record(z.string(), z.unknown()).describe('The settings without their secret fields'),
-    secrets: z
-      .array(z.string())
-      .describe('Names of the secret settings: set when added, never answered'),
+    secrets: z.array(z.string()).describe('Names of the secret settings: set when added, never answered'),
     createdAt: z.string(),
     profiles: z.array(activationSchema),
   })
@@ -62,7 +60,12 @@ const deliverySchema = z
   .meta({ id: 'Delivery' });
 
 function activationJson(a: Activation): z.infer<typeof activationSchema> {
-  return { profile: a.profile, destination: a.destination, since: a.createdAt.toISOString(), view: a.view ?? null };
+  return {
+    profile: a.profile,
+    destination: a.destination,
+    since: a.createdAt.toISOString(),
+    view: a.view ?? null,
+  };
 }
 
 function deliveryJson(d: DeliveryRecord): z.infer<typeof deliverySchema> {
@@ -99,9 +102,15 @@ const isBatchId = (v: unknown): v is string => typeof v === 'string' && z.uuid()
 
 export function destinationRoutes(ctx: ApiContext): ApiRoute[] {
   const base = '/workspaces/:workspace/destinations';
-  const json = (d: StoredDestination, activations: readonly Activation[]): z.infer<typeof destinationSchema> => {
+  const json = (
+    d: StoredDestination,
+    activations: readonly Activation[],
+  ): z.infer<typeof destinationSchema> => {
     // A secret field of the type as loaded here stays out even if it was stored unsealed by an older version.
-    const secret = new Set([...d.secretFields, ...((ctx.destinationFor(d.type)?.secrets ?? []) as readonly string[])]);
+    const secret = new Set([
+      ...d.secretFields,
+      ...((ctx.destinationFor(d.type)?.secrets ?? []) as readonly string[]),
+    ]);
     return {
       name: d.name,
       type: d.type,
@@ -138,7 +147,8 @@ export function destinationRoutes(ctx: ApiContext): ApiRoute[] {
       url: base,
       access: 'admin',
       audit: 'destination.add',
-      summary: "Add a destination; its settings are checked by its type's schema, its secrets sealed and never answered",
+      summary:
+        "Add a destination; its settings are checked by its type's schema, its secrets sealed and never answered",
       tags: ['destinations'],
       params: workspaceParams,
       body: z.object({
@@ -186,7 +196,8 @@ export function destinationRoutes(ctx: ApiContext): ApiRoute[] {
       url: `${base}/:name/test`,
       access: 'admin',
       audit: 'destination.test',
-      summary: 'Check a destination against its receiver (a webhook gets a signed test batch with no changes)',
+      summary:
+        'Check a destination against its receiver (a webhook gets a signed test batch with no changes)',
       tags: ['destinations'],
       params: destinationParams,
       response: z.object({ notes: z.array(z.string()) }),
@@ -211,14 +222,16 @@ export function destinationRoutes(ctx: ApiContext): ApiRoute[] {
       url: `${base}/:name`,
       access: 'admin',
       audit: 'destination.remove',
-      summary: 'Remove a destination with its activations (a view destination drops its views) and its queued batches',
+      summary:
+        'Remove a destination with its activations (a view destination drops its views) and its queued batches',
       tags: ['destinations'],
       params: destinationParams,
       status: 204,
       response: z.null(),
       handler: async (request, reply) => {
         const { workspace, name } = request.params;
-        if (!(await destinationStoreOf(ctx).removeDestination(workspace, name))) throw notFound(workspace, name);
+        if (!(await destinationStoreOf(ctx).removeDestination(workspace, name)))
+          throw notFound(workspace, name);
         return reply.code(204).send();
       },
     }),
@@ -238,7 +251,12 @@ export function destinationRoutes(ctx: ApiContext): ApiRoute[] {
         const { workspace, name } = request.params;
         const { destination } = request.body;
         request.raw.auditDetails = { destination };
-        const activation = await destinationStoreOf(ctx).activateProfile(workspace, name, destination, ctx.now());
+        const activation = await destinationStoreOf(ctx).activateProfile(
+          workspace,
+          name,
+          destination,
+          ctx.now(),
+        );
         return activationJson(activation);
       },
     }),
@@ -247,7 +265,8 @@ export function destinationRoutes(ctx: ApiContext): ApiRoute[] {
       url: '/workspaces/:workspace/profiles/:name/destinations/:destination',
       access: 'admin',
       audit: 'profile.deactivate',
-      summary: "Stop sending a profile's changes to a destination (batches already queued are still delivered)",
+      summary:
+        "Stop sending a profile's changes to a destination (batches already queued are still delivered)",
       tags: ['destinations'],
       params: activationParams,
       status: 204,
@@ -256,9 +275,13 @@ export function destinationRoutes(ctx: ApiContext): ApiRoute[] {
         const { workspace, name, destination } = request.params;
         request.raw.auditDetails = { destination };
         if (!(await destinationStoreOf(ctx).deactivateProfile(workspace, name, destination)))
-          throw new ConfigError('DESTINATION_NOT_FOUND', `The profile "${name}" is not activated to "${destination}".`, {
-            hint: `GET /workspaces/${workspace}/destinations lists each destination's profiles.`,
-          });
+          throw new ConfigError(
+            'DESTINATION_NOT_FOUND',
+            `The profile "${name}" is not activated to "${destination}".`,
+            {
+              hint: `GET /workspaces/${workspace}/destinations lists each destination's profiles.`,
+            },
+          );
         return reply.code(204).send();
       },
     }),
@@ -266,7 +289,8 @@ export function destinationRoutes(ctx: ApiContext): ApiRoute[] {
       method: 'GET',
       url: '/workspaces/:workspace/deliveries',
       access: 'admin',
-      summary: 'Batches sent or to send to destinations, newest first: changes, status, attempts, dead letters',
+      summary:
+        'Batches sent or to send to destinations, newest first: changes, status, attempts, dead letters',
       tags: ['destinations'],
       params: workspaceParams,
       querystring: pageQuery.extend({
