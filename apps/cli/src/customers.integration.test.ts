@@ -71,6 +71,12 @@ describe.each(databases)('customers and retention on $dialect', (database: TestD
     const receipts = await cli('customers', 'receipts', '--json');
     expect(JSON.parse(receipts.stdout)).toEqual([expect.objectContaining({ id: receipt.id, workspace: ws })]);
     expect(receipts.stdout.toLowerCase()).not.toContain(PERSON);
+    // Forgotten again (the operator was not sure): the standing receipt, not a second one that would outlive lifting the first.
+    const again = await cli('customers', 'forget', ` ${PERSON.toUpperCase()}`, '--workspace', ws, '--json');
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ alreadyForgotten: true, receipt: { id: receipt.id } });
+    expect(again.stderr).toContain('forgotten in workspace "gdpr-ws" already');
+    expect(JSON.parse((await cli('customers', 'receipts', '--json')).stdout)).toHaveLength(1);
 
     sandbox.addResponses([responseOf(PERSON.toUpperCase())]);
     const sync = await cli('sync', '--workspace', ws);
@@ -89,5 +95,48 @@ describe.each(databases)('customers and retention on $dialect', (database: TestD
     const unknown = await cli('customers', 'unforget', '--receipt', 'nope');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('ERASURE_RECEIPT_NOT_FOUND');
+  });
+
+  it('lets only an administrator of the workspace erase, lift erasures, or send profiles anywhere', async () => {
+    expect((await cli('profiles', 'create', 'Unhappy', '--workspace', ws, '--score', '<3', '--within', '30d')).code).toBe(0);
+    expect((await cli('destinations', 'add', 'view', 'suppression', '--workspace', ws)).code).toBe(0);
+    expect((await cli('profiles', 'activate', 'Unhappy', '--destination', 'suppression', '--workspace', ws)).code).toBe(0);
+    const forgot = JSON.parse((await cli('customers', 'forget', 'someone.else@example.com', '--workspace', ws, '--json')).stdout) as { receipt: { id: string } };
+    const intruder = (...args: string[]) => runCli(args, { ...env, TRIBUTARY_USER: 'intruder' });
+    for (const args of [
+      ['customers', 'forget', PERSON, '--workspace', ws],
+      ['customers', 'forget', PERSON],
+      ['customers', 'unforget', '--receipt', forgot.receipt.id],
+      ['destinations', 'add', 'view', 'other-view', '--workspace', ws, '--set', 'prefix=other_'],
+      ['destinations', 'remove', 'suppression', '--workspace', ws],
+      ['profiles', 'deactivate', 'Unhappy', '--destination', 'suppression', '--workspace', ws],
+      ['profiles', 'activate', 'Unhappy', '--destination', 'suppression', '--workspace', ws],
+    ]) {
+      const refused = await intruder(...args);
+      expect(refused.code, args.join(' ')).toBe(2);
+      expect(refused.stderr, args.join(' ')).toContain('NOT_WORKSPACE_ADMIN');
+      expect(refused.stderr).toContain('"intruder" may not');
+    }
+    // Nothing changed: the destination, its activation and the receipt stand as the administrator left them.
+    const destinations = JSON.parse((await cli('destinations', 'list', '--workspace', ws, '--json')).stdout) as { name: string; profiles: { profile: string }[] }[];
+    expect(destinations).toMatchObject([{ name: 'suppression', profiles: [{ profile: 'Unhappy' }] }]);
+    const receipts = JSON.parse((await cli('customers', 'receipts', '--json')).stdout) as { id: string; liftedAt?: string }[];
+    expect(receipts.find((r) => r.id === forgot.receipt.id)?.liftedAt).toBeUndefined();
+    // Reading stays open to every operator.
+    expect((await intruder('customers', 'receipts')).code).toBe(0);
+  });
+
+  it('applies the retention period after a manual sync too, for operators who run no runner', async () => {
+    expect((await cli('app', 'retention', 'closealert', '--workspace', ws, '--days', '1')).code).toBe(0);
+    const sync = await cli('sync', '--workspace', ws);
+    expect(sync.code, sync.stderr + sync.stdout).toBe(0);
+    expect(sync.stdout).toMatch(/Retention: deleted [1-9]\d* record\(s\) with \d+ linked row\(s\)/);
+    const again = await cli('sync', '--workspace', ws, '--json');
+    const [run] = JSON.parse(again.stdout) as { retention: { records: number; cutoff: string } }[];
+    expect(run?.retention.records).toBe(0);
+    expect(Date.parse(run!.retention.cutoff)).toBeGreaterThan(Date.now() - 2 * 86_400_000);
+    expect((await cli('app', 'retention', 'closealert', '--workspace', ws, '--no-days')).code).toBe(0);
+    const off = JSON.parse((await cli('sync', '--workspace', ws, '--json')).stdout) as Record<string, unknown>[];
+    expect(off[0]).not.toHaveProperty('retention');
   });
 });

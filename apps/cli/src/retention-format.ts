@@ -17,5 +17,5 @@ export function parseRetentionDays(input: string, flag: string): number {
 export function describeRetention(days: number | undefined): string {
   return days === undefined
     ? 'responses and raw records are kept until deleted'
-    : `responses, raw records, rejected records and run-log lines older than ${days} day${days === 1 ? '' : 's'} are deleted after each scheduled run`;
+    : `responses, raw records, rejected records and run-log lines older than ${days} day${days === 1 ? '' : 's'} are deleted after each run (scheduled, or by tributary sync)`;
 }

@@ -48,6 +48,23 @@ export async function requireWorkspace(store: Store, input: string): Promise<str
 }
 
 /**
+ * Refuses an operator (`TRIBUTARY_USER`) who does not administer the workspace, as `install` and
+ * `uninstall` do: destinations, activations and erasures change what leaves Tributary and what it keeps.
+ */
+export async function requireWorkspaceAdmin(store: Store, workspace: string, operator: string, action: string): Promise<void> {
+  await store.authorizeWorkspaceAdmin(workspace, operator, action);
+}
+
+/**
+ * Refuses an operator who does not administer every workspace there is: an erasure without
+ * `--workspace` (or lifting one) reaches into all of them.
+ */
+export async function requireAdminOfEveryWorkspace(store: Store, operator: string, action: string): Promise<void> {
+  const names = [...new Set((await store.listInstallations()).map((i) => i.workspace))].sort();
+  for (const name of names) await store.authorizeWorkspaceAdmin(name, operator, `${action} (it covers every workspace, "${name}" among them)`);
+}
+
+/**
  * The installations of `app` in an existing workspace, whatever their status (the run log and the
  * data of an uninstalled app stay); a ConfigError that lists the workspace's apps when there is none.
  */

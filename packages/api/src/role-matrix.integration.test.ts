@@ -19,6 +19,7 @@ const PARAMS: Record<string, string> = {
   runId: randomUUID(),
   id: randomUUID(),
   userId: randomUUID(),
+  destination: 'no-such-destination',
 };
 
 function pathOf(route: ApiRoute): string {
@@ -89,6 +90,28 @@ describe.each(databases)('the route × role matrix on $dialect', (db) => {
     expect(failures).toEqual([]);
   });
 
+  it('walks the routes of destinations, deliveries and one customer’s data, all of them for administrators only', () => {
+    const routes = h.server.routes.filter(
+      (r) =>
+        !r.url.includes('/runs/') &&
+        /\/(destinations|deliveries|customers|erasure-receipts)(\/|$)/.test(r.url),
+    );
+    expect(routes.map((r) => `${r.method} ${r.url}`).sort()).toEqual([
+      'DELETE /workspaces/:workspace/destinations/:name',
+      'DELETE /workspaces/:workspace/profiles/:name/destinations/:destination',
+      'GET /workspaces/:workspace/deliveries',
+      'GET /workspaces/:workspace/destinations',
+      'GET /workspaces/:workspace/erasure-receipts',
+      'POST /workspaces/:workspace/customers/find',
+      'POST /workspaces/:workspace/customers/forget',
+      'POST /workspaces/:workspace/destinations',
+      'POST /workspaces/:workspace/destinations/:name/test',
+      'POST /workspaces/:workspace/erasure-receipts/:id/lift',
+      'POST /workspaces/:workspace/profiles/:name/destinations',
+    ]);
+    expect(routes.filter((r) => r.access !== 'admin')).toEqual([]);
+  });
+
   it('never shows one workspace to a caller of another: a marketer of acme reading runs of other gets 404', async () => {
     const key = (await h.auth.createApiKey({ workspace: 'acme', role: 'marketer', name: 'm', actor: 'test' }))
       .secret;
@@ -96,6 +119,9 @@ describe.each(databases)('the route × role matrix on $dialect', (db) => {
       '/workspaces/other/runs',
       '/workspaces/other/apps',
       '/workspaces/other/profiles',
+      '/workspaces/other/destinations',
+      '/workspaces/other/deliveries',
+      '/workspaces/other/erasure-receipts',
       `/workspaces/other/runs/${randomUUID()}`,
     ]) {
       const answer = await h.call('GET', path, { key });

@@ -22,11 +22,13 @@ import {
   roleIn,
   silentLogger,
   type ConnectorDefinition,
+  type DestinationDefinition,
   type Logger,
   type Principal,
   type Session,
   type Store,
 } from '@tributary/core';
+import { fileDestination, viewDestination, webhookDestination } from '@tributary/runner';
 import { actorOf, type AuthService } from './auth-service.js';
 import { asTributaryError, errorBodyOf, statusOf } from './http-errors.js';
 import { createJobQueue, type JobQueue } from './jobs.js';
@@ -42,6 +44,8 @@ export interface ApiServerOptions {
   /** The store; `pendingMigrations` (the TypeORM store has it) lets /readyz check the schema. */
   store: Store & { pendingMigrations?(): Promise<string[]> };
   connectors: ReadonlyMap<string, ConnectorDefinition> | readonly ConnectorDefinition[];
+  /** Destination types profiles can be sent to; default the built-in webhook, file and view. */
+  destinations?: readonly DestinationDefinition[];
   auth: AuthService;
   logger?: Logger;
   now?: () => Date;
@@ -75,6 +79,12 @@ export interface ApiServer {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const BUILT_IN_DESTINATIONS = [
+  webhookDestination,
+  fileDestination,
+  viewDestination,
+] as unknown as readonly DestinationDefinition[];
 
 /** Paths pino must blank in access logs: credentials travel in these headers. */
 const REDACT = [
@@ -192,6 +202,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       : (options.connectors as readonly ConnectorDefinition[]).map((c) => [c.id, c]),
   );
   const connectorFor = (app: string) => connectors.get(app);
+  const destinations = new Map<string, DestinationDefinition>(
+    (options.destinations ?? BUILT_IN_DESTINATIONS).map((d) => [d.id, d]),
+  );
   const { store, auth } = options;
   const queue: { jobs?: JobQueue } = {};
   const metrics =
@@ -318,6 +331,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     auth,
     connectors,
     connectorFor,
+    destinationFor: (type) => destinations.get(type),
+    destinationTypes: () => [...destinations.keys()],
     now,
     jobs,
     metrics,
@@ -384,7 +399,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
 }
 
 function targetOf(params: Record<string, string | undefined>): string | undefined {
-  const parts = [params.app, params.name, params.runId, params.id, params.userId].filter(
+  const parts = [params.app, params.name, params.destination, params.runId, params.id, params.userId].filter(
     (p): p is string => p !== undefined,
   );
   return parts.length > 0 ? parts.join('/') : undefined;

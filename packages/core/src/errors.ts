@@ -11,6 +11,7 @@ export type ErrorActor = 'user' | 'source' | 'store' | 'bug';
 /** Codes of a {@link ConfigError}: the user must change their input, settings or environment. */
 export const CONFIG_ERROR_CODES = [
   'ACCOUNT_LOCKED',
+  'ACTIVATION_EXISTS',
   'API_AUTH_REQUIRED',
   'API_BODY_TOO_LARGE',
   'API_CSRF_INVALID',

@@ -155,6 +155,7 @@ export {
   type CustomerDataReport,
   type CustomerProfileData,
   type CustomerRecord,
+  type Erasure,
   type ErasureReceipt,
   type PersonalDataStore,
   type RetentionResult,

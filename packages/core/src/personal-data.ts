@@ -63,6 +63,20 @@ export interface ErasureReceipt {
   liftedBy?: string;
 }
 
+/** What one erasure did: the receipt in force for that address and scope, and what this pass erased. */
+export interface Erasure {
+  /**
+   * The receipt that keeps the person out. A second erasure of the same address in the same scope
+   * reuses the standing one (its counts grow by what this pass erased), so that lifting it lets the
+   * person back and no forgotten duplicate keeps them out.
+   */
+  receipt: ErasureReceipt;
+  /** Whether an unlifted receipt for this address and scope stood already. */
+  alreadyForgotten: boolean;
+  /** Rows this pass deleted or anonymised, by where they were (empty when nothing was left). */
+  erased: Record<string, number>;
+}
+
 /** Everything held about one person. */
 export interface CustomerDataReport {
   /** The address as it was matched (see {@link normalizeCustomerEmail}). */
@@ -91,13 +105,17 @@ export interface RetentionResult {
 
 /** Finding and erasing one person's data. */
 export interface PersonalDataStore {
-  /** Everything held about the address, in every app of the workspace (or of every workspace). */
+  /**
+   * Everything held about the address, in every app of the workspace (or of every workspace); with a
+   * workspace, `suppressedBy` holds only the receipts that cover it (its own and those of every workspace).
+   */
   findCustomer(email: string, options: { workspace?: string }): Promise<CustomerDataReport>;
   /**
    * Erases or anonymises everything held about the address in one transaction, records a receipt
-   * (a salted hash, never the address) and from then on keeps syncs from storing that person.
+   * (a salted hash, never the address) and from then on keeps syncs from storing that person. A
+   * standing receipt of the same address and scope is reused rather than doubled.
    */
-  forgetCustomer(email: string, options: { workspace?: string; actor?: string; at: Date }): Promise<ErasureReceipt>;
+  forgetCustomer(email: string, options: { workspace?: string; actor?: string; at: Date }): Promise<Erasure>;
   /** Lets syncs import the person of a receipt again; the data erased stays erased. */
   liftErasure(receiptId: string, options: { actor?: string; at: Date }): Promise<ErasureReceipt>;
   /** Every erasure receipt, newest first. */

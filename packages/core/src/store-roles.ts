@@ -143,6 +143,12 @@ export interface WorkspaceAdminStore {
   addWorkspaceAdmin(workspace: string, user: string, actor: string): Promise<void>;
   /** Takes `user`'s administrator role away; `actor` must be an administrator, and the last one stays. */
   removeWorkspaceAdmin(workspace: string, user: string, actor: string): Promise<void>;
+  /**
+   * Refuses (`NOT_WORKSPACE_ADMIN`) an operator who does not administer the workspace, before an
+   * administrative change other than installing (destinations, activations, erasures); like install,
+   * the first operator to act on a workspace nobody administers claims it. `action` reads "may not <action>".
+   */
+  authorizeWorkspaceAdmin(workspace: string, actor: string, action: string): Promise<void>;
 }
 
 /** Profiles: segments over a workspace's feedback (see @tributary/store-typeorm's README). */
@@ -325,8 +331,8 @@ export interface DestinationStore {
   claimDeliveries(options: { now: Date; limit: number; leaseMs: number }): Promise<ClaimedDelivery[]>;
   /** Records how an attempt ended. */
   finishDelivery(id: string, result: DeliveryResult, at: Date): Promise<void>;
-  /** Batches, newest first. */
-  listDeliveries(filter: { workspace?: string; status?: DeliveryStatus; limit: number }): Promise<DeliveryRecord[]>;
+  /** Batches, newest first; with `before` (a batch id), only those queued before that batch (the next page). */
+  listDeliveries(filter: { workspace?: string; status?: DeliveryStatus; limit: number; before?: string }): Promise<DeliveryRecord[]>;
   /**
    * Queues a `left` for one person to every push destination of the workspace's active profiles
    * (the right to erasure: the receivers must drop them too). Returns the batches queued.

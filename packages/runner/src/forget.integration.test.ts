@@ -129,7 +129,9 @@ describe.each(databases)('forgetting a customer on $dialect', (db) => {
   });
 
   it('erases every trace of the address in one transaction and writes a receipt without it', async () => {
-    const receipt = await store.forgetCustomer('Ann.Forget@Example.com ', { workspace: 'acme', actor: 'dpo@company.com', at: NOW });
+    const { receipt, alreadyForgotten, erased } = await store.forgetCustomer('Ann.Forget@Example.com ', { workspace: 'acme', actor: 'dpo@company.com', at: NOW });
+    expect(alreadyForgotten).toBe(false);
+    expect(erased).toEqual(receipt.counts);
     expect(receipt.workspace).toBe('acme');
     expect(receipt.counts).toMatchObject({ 'closealert.form_responses': 2, 'closealert.contacts': 1, 'rejected records': 1, 'profile memberships': 1, 'profile history': 1 });
     expect(receipt.counts['closealert.answers']).toBeGreaterThan(0);
@@ -161,6 +163,17 @@ describe.each(databases)('forgetting a customer on $dialect', (db) => {
     expect(report.apps).toEqual([]);
     expect(report.profiles).toEqual([]);
     expect(report.suppressedBy.map((r) => r.id)).toEqual([receipt.id]);
+  });
+
+  it('reuses the standing receipt when the same address is forgotten again in the same scope', async () => {
+    const [first] = await store.listErasureReceipts();
+    const again = await store.forgetCustomer(' ANN.forget@example.COM', { workspace: 'acme', actor: 'dpo2@company.com', at: new Date(NOW.getTime() + 60_000) });
+    expect(again.alreadyForgotten).toBe(true);
+    expect(again.erased).toEqual({});
+    // The first erasure's receipt, unchanged: one receipt per address and scope, so that lifting it lets the person back.
+    expect(again.receipt).toEqual(first);
+    expect(await store.listErasureReceipts()).toEqual([first]);
+    expect((await store.findCustomer(PERSON, { workspace: 'acme' })).suppressedBy.map((r) => r.id)).toEqual([first!.id]);
   });
 
   it('keeps a later sync from storing the person again, even in rejected records, and counts them', async () => {
@@ -210,5 +223,10 @@ describe.each(databases)('forgetting a customer on $dialect', (db) => {
     );
     expect(ids.map((r) => Number(r.id))).toContain(900_020);
     await expect(store.liftErasure('00000000-0000-4000-8000-000000000000', { at: clock })).rejects.toMatchObject({ code: 'ERASURE_RECEIPT_NOT_FOUND' });
+    // A lifted receipt stands no more: forgetting the person again writes a new one.
+    const anew = await store.forgetCustomer(PERSON, { workspace: 'acme', at: clock });
+    expect(anew.alreadyForgotten).toBe(false);
+    expect(anew.receipt.id).not.toBe(receipt!.id);
+    expect((await store.listErasureReceipts()).filter((r) => r.liftedAt === undefined).map((r) => r.id)).toEqual([anew.receipt.id]);
   });
 });

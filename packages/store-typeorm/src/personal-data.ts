@@ -8,6 +8,7 @@ import {
   type CustomerDataReport,
   type CustomerProfileData,
   type CustomerRecord,
+  type Erasure,
   type ErasureReceipt,
   type StoredRow,
 } from '@tributary/core';
@@ -139,7 +140,13 @@ export class PersonalData {
         }
         const profiles: CustomerProfileData[] = await profilesOf(db, this.dialect, email, scope.workspaceId);
         const salt = await erasureSalt(db, this.dialect, false);
-        const suppressedBy = salt === undefined ? [] : await this.receipts(db, { hash: emailHash(salt, email), active: true });
+        // Within a workspace, only the receipts that keep the person out of it: another workspace's erasure is not its business.
+        const suppressedBy =
+          salt === undefined
+            ? []
+            : (await this.receipts(db, { hash: emailHash(salt, email), active: true })).filter(
+                (r) => options.workspace === undefined || r.workspace === undefined || r.workspace === options.workspace,
+              );
         return { email, ...(options.workspace === undefined ? {} : { workspace: options.workspace }), apps, profiles, suppressedBy };
       });
     } catch (error) {
@@ -175,10 +182,11 @@ export class PersonalData {
     return records;
   }
 
-  private async receipts(db: Executor, filter: { hash?: string; active?: boolean; id?: string }): Promise<ErasureReceipt[]> {
+  private async receipts(db: Executor, filter: { hash?: string; active?: boolean; id?: string; workspaceId?: string | null }): Promise<ErasureReceipt[]> {
     const params = new Params(this.dialect);
     const where = [
       ...(filter.hash === undefined ? [] : [`r."email_hash" = ${params.add(filter.hash)}`]),
+      ...(filter.workspaceId === undefined ? [] : filter.workspaceId === null ? [`r."workspace_id" IS NULL`] : [`r."workspace_id" = ${params.add(filter.workspaceId)}`]),
       ...(filter.id === undefined ? [] : [`r."id" = ${params.add(filter.id)}`]),
       ...(filter.active ? [`r."lifted_at" IS NULL`] : []),
     ];
@@ -201,7 +209,7 @@ export class PersonalData {
     }
   }
 
-  async forget(input: string, options: { workspace?: string; actor?: string; at: Date }): Promise<ErasureReceipt> {
+  async forget(input: string, options: { workspace?: string; actor?: string; at: Date }): Promise<Erasure> {
     const email = parseUserInput(emailSchema, input, 'e-mail address');
     const actor = options.actor === undefined ? undefined : parseUserInput(operatorNameSchema, options.actor, 'operator');
     try {
@@ -248,14 +256,32 @@ export class PersonalData {
         const customerTables = await this.customerTables(tx);
         add('anonymised values', await sweep(tx, this.dialect, email, customerTables, pendingForgetBatches(this.dialect)));
         const salt = (await erasureSalt(tx, this.dialect, true))!;
+        const hash = emailHash(salt, email);
+        // Two erasures of one address at once: the second waits and then finds the first's receipt.
+        const lock = this.dialect.transactionLock(`erasure:${hash}`);
+        if (lock) await tx.run(lock);
+        const [standing] = await this.receipts(tx, { hash, active: true, workspaceId: scope.workspaceId ?? null });
+        if (standing) {
+          // One receipt per address and scope: a second one would keep the person out after the operator lifted the first.
+          if (Object.keys(counts).length > 0) {
+            const total = { ...standing.counts };
+            for (const [what, n] of Object.entries(counts)) total[what] = (total[what] ?? 0) + n;
+            const p = new Params(this.dialect);
+            await tx.query(
+              `UPDATE ${internalTable(this.dialect, 'erasure_receipts').sql} SET "counts" = ${p.add(JSON.stringify(total))} WHERE "id" = ${p.add(standing.id)}`,
+              p.values,
+            );
+          }
+          return { receipt: (await this.receipts(tx, { id: standing.id }))[0]!, alreadyForgotten: true, erased: counts };
+        }
         const id = randomUUID();
         const p = new Params(this.dialect);
         await tx.query(
           `INSERT INTO ${internalTable(this.dialect, 'erasure_receipts').sql} ("id", "email_hash", "workspace_id", "erased_at", "erased_by", "counts")
-           VALUES (${p.add(id)}, ${p.add(emailHash(salt, email))}, ${p.add(scope.workspaceId ?? null)}, ${p.add(options.at.toISOString())}, ${p.add(actor ?? null)}, ${p.add(JSON.stringify(counts))})`,
+           VALUES (${p.add(id)}, ${p.add(hash)}, ${p.add(scope.workspaceId ?? null)}, ${p.add(options.at.toISOString())}, ${p.add(actor ?? null)}, ${p.add(JSON.stringify(counts))})`,
           p.values,
         );
-        return (await this.receipts(tx, { id }))[0]!;
+        return { receipt: (await this.receipts(tx, { id }))[0]!, alreadyForgotten: false, erased: counts };
       });
     } catch (error) {
       throw storageFailure('erase the data held about a customer', error, 'STORE_WRITE_FAILED');

@@ -49,7 +49,7 @@ import type { ApiKey, AuditEvent, Session, User, WorkspaceRole } from '@tributar
 import { Identities } from './identity.js';
 import { AuditLog } from './audit.js';
 // ---- Personal data: find, forget, retention ----
-import type { CustomerDataReport, ErasureReceipt, PersonalDataStore, RetentionResult, RetentionStore } from '@tributary/core';
+import type { CustomerDataReport, Erasure, ErasureReceipt, PersonalDataStore, RetentionResult, RetentionStore } from '@tributary/core';
 import { PersonalData } from './personal-data.js';
 import { applyRetention } from './retention.js';
 
@@ -240,6 +240,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   removeWorkspaceAdmin(workspace: string, user: string, actor: string): Promise<void> {
     return this.workspaceAdmins.remove(workspace, user, actor);
+  }
+
+  authorizeWorkspaceAdmin(workspace: string, actor: string, action: string): Promise<void> {
+    return this.workspaceAdmins.check(workspace, actor, action);
   }
 
   async uninstall(id: string, options: UninstallOptions): Promise<void> {
@@ -462,7 +466,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.destinations.finish(id, result, at);
   }
 
-  listDeliveries(filter: { workspace?: string; status?: DeliveryStatus; limit: number }): Promise<DeliveryRecord[]> {
+  listDeliveries(filter: { workspace?: string; status?: DeliveryStatus; limit: number; before?: string }): Promise<DeliveryRecord[]> {
     return this.destinations.deliveries(filter);
   }
 
@@ -591,7 +595,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.personalData.find(email, options);
   }
 
-  forgetCustomer(email: string, options: { workspace?: string; actor?: string; at: Date }): Promise<ErasureReceipt> {
+  forgetCustomer(email: string, options: { workspace?: string; actor?: string; at: Date }): Promise<Erasure> {
     return this.personalData.forget(email, options);
   }
 

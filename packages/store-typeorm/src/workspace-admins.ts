@@ -102,6 +102,18 @@ export class WorkspaceAdmins {
     }
   }
 
+  /** {@link authorize} on its own transaction, for changes whose store work does not take an actor. */
+  async check(workspace: string, actorInput: string, action: string): Promise<void> {
+    const actor = parseUserInput(operatorNameSchema, actorInput, 'operator name');
+    try {
+      await this.db.transaction(async (tx) => {
+        await this.authorize(tx, await this.workspaceRef(tx, workspace), actor, action, new Date());
+      });
+    } catch (error) {
+      throw storageFailure(`check the administrators of workspace "${workspace}"`, error);
+    }
+  }
+
   async add(workspace: string, userInput: string, actorInput: string): Promise<void> {
     const user = parseUserInput(operatorNameSchema, userInput, 'user');
     const actor = parseUserInput(operatorNameSchema, actorInput, 'operator name');

@@ -4,7 +4,7 @@ import { jsonFlag, outputFor } from '../cli-options.js';
 import { withContext, type CliContext } from '../context.js';
 import { formatFeedback } from '../format.js';
 import type { Io } from '../io.js';
-import { requireWorkspace } from '../workspace.js';
+import { requireAdminOfEveryWorkspace, requireWorkspace, requireWorkspaceAdmin } from '../workspace.js';
 
 // The rights of access and erasure for one person: everything held about an address, across every
 // app of a workspace (or of all of them), listed or erased; and the receipts that keep an erased
@@ -68,17 +68,29 @@ async function findCustomer(ctx: CliContext, email: string, options: { workspace
 async function forgetCustomer(ctx: CliContext, email: string, options: { workspace?: string; json?: boolean }): Promise<void> {
   const store = await ctx.store();
   const workspace = options.workspace === undefined ? undefined : await requireWorkspace(store, options.workspace);
-  const receipt = await personalData(store).forgetCustomer(email, { ...(workspace === undefined ? {} : { workspace }), actor: ctx.operator, at: new Date() });
+  if (workspace === undefined) await requireAdminOfEveryWorkspace(store, ctx.operator, 'erase a customer');
+  else await requireWorkspaceAdmin(store, workspace, ctx.operator, 'erase a customer');
+  const { receipt, alreadyForgotten, erased } = await personalData(store).forgetCustomer(email, { ...(workspace === undefined ? {} : { workspace }), actor: ctx.operator, at: new Date() });
   const out = outputFor(ctx.io, options);
-  out.say(`Erased everything held about that customer in ${workspace === undefined ? 'every workspace' : `workspace "${workspace}"`}: ${describeCounts(receipt.counts)}.`);
-  out.say(`  Receipt ${receipt.id}: it keeps a salted hash of the address, never the address, and keeps later syncs from storing this customer.`);
+  const where = workspace === undefined ? 'every workspace' : `workspace "${workspace}"`;
+  if (alreadyForgotten) {
+    out.say(`That customer was forgotten in ${where} already (receipt ${receipt.id}, ${iso(receipt.erasedAt)}); erased again what had come back since: ${describeCounts(erased)}.`);
+    out.say('  The standing receipt stays the only one for this address, so lifting it lets the customer back.');
+  } else {
+    out.say(`Erased everything held about that customer in ${where}: ${describeCounts(erased)}.`);
+    out.say(`  Receipt ${receipt.id}: it keeps a salted hash of the address, never the address, and keeps later syncs from storing this customer.`);
+  }
   out.say(`  To let syncs import them again: tributary customers unforget --receipt ${receipt.id}`);
-  out.result({ receipt });
+  out.result({ receipt, alreadyForgotten, erased });
 }
 
 async function unforget(ctx: CliContext, options: { receipt: string; json?: boolean }): Promise<void> {
-  const store = personalData(await ctx.store());
+  const base = await ctx.store();
+  const store = personalData(base);
   const before = (await store.listErasureReceipts()).find((r) => r.id === options.receipt);
+  // An unknown receipt is liftErasure's to refuse; a known one is its scope's administrators' to lift.
+  if (before?.workspace !== undefined) await requireWorkspaceAdmin(base, before.workspace, ctx.operator, 'lift an erasure');
+  else if (before) await requireAdminOfEveryWorkspace(base, ctx.operator, 'lift an erasure');
   const receipt = await store.liftErasure(options.receipt, { actor: ctx.operator, at: new Date() });
   const out = outputFor(ctx.io, options);
   const changed = before !== undefined && before.liftedAt === undefined;

@@ -130,6 +130,18 @@ describe.each(databases)('tributary destinations on $dialect', (database: TestDa
     expect(again.code).toBe(2);
   });
 
+  it('drops the view of a deleted profile with its activations', async () => {
+    await ok('profiles', 'create', 'Short lived', '--workspace', workspace, '--score', '<3', '--within', '10d');
+    await ok('profiles', 'run', 'Short lived', '--workspace', workspace, '--record');
+    await ok('profiles', 'activate', 'Short lived', '--destination', 'suppression', '--workspace', workspace);
+    const view = raw.own('suppress_short_lived');
+    expect((await raw.query<{ email: string }>(`SELECT email FROM ${view} ORDER BY email`)).map((r) => r.email)).toEqual(['ann@example.com', 'bob@example.com']);
+    await ok('profiles', 'delete', 'Short lived', '--workspace', workspace);
+    await expect(raw.query(`SELECT * FROM ${view}`)).rejects.toThrow();
+    const listed = JSON.parse(await ok('destinations', 'list', '--workspace', workspace, '--json')) as { name: string; profiles: { profile: string }[] }[];
+    expect(listed.find((d) => d.name === 'suppression')?.profiles).toEqual([]);
+  });
+
   it('removes a destination, and no output ever held the secret', async () => {
     await ok('destinations', 'remove', 'crm', '--workspace', workspace);
     expect((await cli(['destinations', 'remove', 'crm', '--workspace', workspace])).stderr).toContain('DESTINATION_NOT_FOUND');

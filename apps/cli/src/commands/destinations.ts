@@ -17,7 +17,7 @@ import { destinationById, destinationFor, knownDestinations } from '../connector
 import { collect } from '../install-settings.js';
 import type { Io } from '../io.js';
 import { formatTable } from '../text-table.js';
-import { requireWorkspace } from '../workspace.js';
+import { requireWorkspace, requireWorkspaceAdmin } from '../workspace.js';
 
 // `tributary destinations add|list|test|remove`, `tributary profiles activate|deactivate` and
 // `tributary deliveries`: where profiles send who entered and who left, and how that went.
@@ -124,6 +124,7 @@ export function registerDestinations(program: Command, io: Io): void {
       await withContext(io, async (ctx) => {
         const store = await storeOf(ctx, true);
         const workspace = await requireWorkspace(store, options.workspace);
+        await requireWorkspaceAdmin(store, workspace, ctx.operator, 'add destinations');
         const added = await store.addDestination(
           { workspace, name, type: definition.id, kind: definition.kind, snapshot: Boolean(definition.snapshot), config, secretFields: [...(definition.secrets as readonly string[])] },
           new Date(),
@@ -186,6 +187,7 @@ export function registerDestinations(program: Command, io: Io): void {
       await withContext(io, async (ctx) => {
         const store = await storeOf(ctx, true);
         const workspace = await requireWorkspace(store, options.workspace);
+        await requireWorkspaceAdmin(store, workspace, ctx.operator, 'remove destinations');
         if (!(await store.removeDestination(workspace, name))) {
           throw new ConfigError('DESTINATION_NOT_FOUND', `Workspace "${workspace}" has no destination named "${name}".`, { hint: `tributary destinations list --workspace ${workspace}` });
         }
@@ -236,6 +238,7 @@ export function registerActivation(program: Command, io: Io): void {
       await withContext(io, async (ctx) => {
         const store = await storeOf(ctx, true);
         const workspace = await requireWorkspace(store, options.workspace);
+        await requireWorkspaceAdmin(store, workspace, ctx.operator, 'activate profiles to destinations');
         const activation = await store.activateProfile(workspace, profile, options.destination, new Date());
         const destination = await store.listDestinations(workspace).then((all) => all.find((d) => d.name === options.destination));
         const where = activation.view
@@ -254,6 +257,7 @@ export function registerActivation(program: Command, io: Io): void {
       await withContext(io, async (ctx) => {
         const store = await storeOf(ctx, true);
         const workspace = await requireWorkspace(store, options.workspace);
+        await requireWorkspaceAdmin(store, workspace, ctx.operator, 'deactivate profiles');
         if (!(await store.deactivateProfile(workspace, profile, options.destination))) {
           throw new ConfigError('DESTINATION_NOT_FOUND', `The profile "${profile}" is not activated to "${options.destination}".`, { hint: `tributary destinations list --workspace ${workspace}` });
         }

@@ -396,7 +396,7 @@ export function registerProfiles(program: Command, io: Io): void {
 
   profiles
     .command('delete')
-    .description('delete a profile and its membership history')
+    .description('delete a profile with its membership history and activations (a view destination drops its view)')
     .argument('<name>', 'profile name')
     .requiredOption('--workspace <ws>', 'workspace')
     .addOption(jsonFlag())

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseUserInput } from '@tributary/core';
 import { createEmbeddedQueue, createRunner, produceInvoices, type Runner } from '@tributary/runner';
-import { CONNECTORS } from '../connectors.js';
+import { CONNECTORS, knownDestinations } from '../connectors.js';
 import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
 
@@ -61,6 +61,8 @@ export async function serve(io: Io, options: ServeOptions): Promise<void> {
     const server = await createApiServer({
       store,
       connectors: CONNECTORS,
+      // Plugin destination types too, so that the API adds and tests what the runner delivers.
+      destinations: knownDestinations().map((d) => d.destination),
       auth: createAuthService({ store, logger: ctx.logger }),
       logger: ctx.logger,
       metrics,

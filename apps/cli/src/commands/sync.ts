@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { withDeclaredFeedbackView, type Installation, type RunRecord, type TributaryError } from '@tributary/core';
-import { runSync } from '@tributary/runner';
+import { withDeclaredFeedbackView, type Installation, type RetentionResult, type RetentionStore, type RunRecord, type Store, type TributaryError } from '@tributary/core';
+import { applyRetentionAfterRun, runSync } from '@tributary/runner';
 import { appFlag, appOf, jsonFlag, outputFor } from '../cli-options.js';
 import { connectorOf } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
@@ -12,7 +12,7 @@ import { underRunLock } from '../run-lock.js';
 import { activeInstallations, parseWorkspace, requireInstallation } from '../workspace.js';
 
 /** A run's log entry, with the failure that ended it when it failed and the signal that stopped it early. */
-export type SyncedRun = RunRecord & { failure?: TributaryError; stoppedBy?: ShutdownSignal };
+export type SyncedRun = RunRecord & { failure?: TributaryError; stoppedBy?: ShutdownSignal; retention?: RetentionResult };
 
 /** What a manual sync may do besides reading what is new. */
 export interface SyncNowOptions {
@@ -46,8 +46,9 @@ async function syncInstallation(ctx: CliContext, installation: Installation, opt
   }
   const progress = createProgress(ctx.io, `${installation.workspace}/${installation.app}`);
   const controller = stop.controller;
-  const result = await underRunLock(store, installation, () =>
-    runSync({
+  const synced = installation;
+  const { result, retention } = await underRunLock(store, installation, async () => {
+    const result = await runSync({
       store,
       connector,
       installation,
@@ -57,15 +58,28 @@ async function syncInstallation(ctx: CliContext, installation: Installation, opt
         progress.update({ count: p.fetched, unit: 'responses', done: p.done, total: p.total, of: 'windows', detail: `${p.inserted} new, ${p.rejected} rejected` }),
       onWait: (wait) => progress.wait(wait),
       reconcile: options.reconcile,
-    }),
-  ).finally(() => progress.done());
+    });
+    // Operators who sync from cron and run no runner keep only what the retention period allows too;
+    // within the run lock, as the runner does, so that no page of this installation is being written meanwhile.
+    const retention = result.interrupted ? undefined : await applyRetentionAfterRun(store as Store & Partial<RetentionStore>, synced, new Date(), ctx.logger);
+    return { result, retention };
+  }).finally(() => progress.done());
   const run = await store.getRun(result.runId);
   if (!run) throw new CommandFailed(`The run ${result.runId} was not recorded.`);
   return {
     ...run,
     ...(result.failure ? { failure: result.failure } : {}),
+    ...(retention ? { retention } : {}),
     ...(stop.signal && run.status === 'stopped' ? { stoppedBy: stop.signal } : {}),
   };
+}
+
+/** What retention deleted after a run, for the operator. */
+export function formatRetention(result: RetentionResult): string {
+  const total = result.records + result.rejected + result.runLogLines;
+  return total === 0
+    ? `  Retention: nothing older than ${result.cutoff?.toISOString() ?? 'the retention period'} to delete.`
+    : `  Retention: deleted ${result.records} record(s) with ${result.linked} linked row(s), ${result.rejected} rejected record(s) and ${result.runLogLines} run-log line(s) older than ${result.cutoff?.toISOString() ?? 'the retention period'}.`;
 }
 
 /** Runs one sync of an installed app now and returns its log entry. */
@@ -100,6 +114,7 @@ export function registerSync(program: Command, io: Io): void {
           const run = await syncInstallation(ctx, installation, { reconcile: options.reconcile }, stop);
           runs.push(run);
           out.say(formatRun(run));
+          if (run.retention) out.say(formatRetention(run.retention));
           if (run.status === 'stopped') break;
         }
         out.result(runs.map(runToJson));

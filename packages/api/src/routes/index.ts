@@ -1,10 +1,12 @@
-import type { ConnectorDefinition, Logger, Store } from '@tributary/core';
+import type { ConnectorDefinition, DestinationDefinition, Logger, Store } from '@tributary/core';
 import type { AuthService } from '../auth-service.js';
 import type { JobQueue } from '../jobs.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { ApiRoute } from '../route.js';
 import { adminRoutes } from './admin.js';
 import { catalogRoutes } from './catalog.js';
+import { customerRoutes } from './customers.js';
+import { destinationRoutes } from './destinations.js';
 import { installationRoutes } from './installations.js';
 import { mappingRoutes } from './mappings.js';
 import { opsRoutes } from './ops.js';
@@ -18,6 +20,9 @@ export interface ApiContext {
   auth: AuthService;
   connectors: ReadonlyMap<string, ConnectorDefinition>;
   connectorFor(app: string): ConnectorDefinition | undefined;
+  /** The destination type of an id, when this server has it loaded. */
+  destinationFor(type: string): DestinationDefinition | undefined;
+  destinationTypes(): string[];
   now: () => Date;
   jobs: JobQueue;
   metrics: ApiMetrics;
@@ -36,6 +41,8 @@ export function apiRoutes(ctx: ApiContext): ApiRoute[] {
     ...runRoutes(ctx),
     ...mappingRoutes(ctx),
     ...profileRoutes(ctx),
+    ...destinationRoutes(ctx),
     ...adminRoutes(ctx),
+    ...customerRoutes(ctx),
   ];
 }

@@ -211,4 +211,37 @@ describe.each(databases)('destinations on $dialect', (database: TestDatabase) =>
     expect((await store.listActivations(workspace)).map((a) => a.destination)).toEqual(['drop']);
     expect((await store.listDeliveries({ workspace, limit: 20 })).some((d) => d.destination === 'crm')).toBe(false);
   });
+
+  it('pages the deliveries newest first: each page starts below the batch the previous one ended with', async () => {
+    const all = await store.listDeliveries({ workspace, limit: 100 });
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    const seen: string[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = await store.listDeliveries({ workspace, limit: 1, ...(before ? { before } : {}) });
+      if (page.length === 0) break;
+      seen.push(...page.map((d) => d.id));
+      before = page[page.length - 1]!.id;
+    }
+    expect(seen).toEqual(all.map((d) => d.id));
+    await expect(store.listDeliveries({ workspace, limit: 2, before: 'not-a-batch' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
+  it('refuses a second activation of a profile to one destination, and a deleted profile takes its views and activations with it', async () => {
+    await expect(store.activateProfile(workspace, profile, 'drop', NOW)).rejects.toMatchObject({ code: 'ACTIVATION_EXISTS' });
+    await store.createProfile(workspace, { name: 'Short lived', match: { type: 'responded', withinDays: 10 } });
+    await store.evaluateProfile(workspace, 'Short lived', { now: NOW, record: true });
+    const activation = await store.activateProfile(workspace, 'Short lived', 'suppression', NOW);
+    await store.activateProfile(workspace, 'Short lived', 'drop', NOW);
+    const view = store.viewName(activation.view!);
+    expect((await raw.query<{ email: string }>(`SELECT email FROM ${view} ORDER BY email`)).map((r) => r.email)).toEqual(['ann@example.com', 'bob@example.com', 'cy@example.com']);
+
+    expect(await store.deleteProfile(workspace, 'Short lived')).toBe(true);
+    await expect(raw.query(`SELECT * FROM ${view}`)).rejects.toThrow();
+    expect((await store.listActivations(workspace)).map((a) => a.profile)).toEqual([profile]);
+    expect((await store.listDeliveries({ workspace, limit: 100 })).some((d) => d.profile === 'Short lived')).toBe(false);
+    // The name is free again: a new profile of that name gets a fresh view.
+    await store.createProfile(workspace, { name: 'Short lived', match: { type: 'responded', withinDays: 10 } });
+    expect((await store.activateProfile(workspace, 'Short lived', 'suppression', NOW)).view).toBe(activation.view);
+  });
 });

@@ -242,7 +242,7 @@ export class Destinations {
           );
         } catch (error) {
           if (!isUniqueViolation(error)) throw error;
-          throw new ConfigError('CONFIG_INVALID', `The profile "${profile}" is already activated to "${name}".`, {
+          throw new ConfigError('ACTIVATION_EXISTS', `The profile "${profile}" is already activated to "${name}".`, {
             hint: `Deactivate it first: tributary profiles deactivate "${profile}" --destination "${name}" --workspace ${workspace}`,
           });
         }
@@ -390,8 +390,9 @@ export class Destinations {
     }
   }
 
-  async deliveries(filter: { workspace?: string; status?: DeliveryStatus; limit: number }): Promise<DeliveryRecord[]> {
+  async deliveries(filter: { workspace?: string; status?: DeliveryStatus; limit: number; before?: string }): Promise<DeliveryRecord[]> {
     const workspace = filter.workspace === undefined ? undefined : parseUserInput(workspaceSchema, filter.workspace, 'workspace');
+    const before = filter.before === undefined ? undefined : parseUserInput(z.uuid(), filter.before, 'batch id');
     const status = filter.status === undefined ? undefined : parseUserInput(z.enum(['pending', 'delivered', 'dead']), filter.status, 'status');
     const limit = parseUserInput(z.number().int().min(1).max(10_000), filter.limit, 'limit');
     const { select, joins } = deliveryColumns(this.dialect, 'x');
@@ -401,7 +402,10 @@ export class Destinations {
           boundStatement(
             this.dialect,
             (b) => `SELECT ${select} FROM ${this.table('deliveries')} x ${joins}
-                     WHERE ${workspace === undefined ? '1 = 1' : `w."name" = ${b.bind(workspace)}`}${status === undefined ? '' : ` AND x."status" = ${b.bind(status)}`}
+                     WHERE ${workspace === undefined ? '1 = 1' : `w."name" = ${b.bind(workspace)}`}${status === undefined ? '' : ` AND x."status" = ${b.bind(status)}`}${
+                       // A page ends at a batch; the next starts below its place in the queue (a batch erased meanwhile ends the list).
+                       before === undefined ? '' : ` AND x."seq" < (SELECT y."seq" FROM ${this.table('deliveries')} y WHERE y."id" = ${b.bind(before)})`
+                     }
                      ORDER BY x."seq" DESC LIMIT ${b.bind(limit)}`,
           ),
         ),

@@ -35,6 +35,7 @@ import {
   type Target,
 } from './records.js';
 import { feedbackForms, recordNarrowed, toMembers } from './members.js';
+import { dropView } from '../destinations/views.js';
 import { feedbackSources, INSTALLATION_ORDER, onePerApp, workspaceInstallations, type InstallationRow } from './sources.js';
 
 /** A recorded evaluation, as the transaction that recorded it hands it on. */
@@ -203,7 +204,13 @@ export class Profiles {
       const deleted = await this.db.transaction(async (tx) => {
         const profile = await this.find(tx, workspace, name);
         if (!profile) return false;
-        // Evaluations, members and changes go with it (ON DELETE CASCADE).
+        // The views of its view destinations read its members: they go with it, or a user's tool would
+        // keep reading an empty list as if it were the profile's.
+        const views = await tx.run<{ view_name: string | null }>(
+          this.statement((b) => `SELECT "view_name" FROM ${this.table('profile_activations')} WHERE "profile_id" = ${b.bind(profile.id)}`),
+        );
+        for (const view of views) if (view.view_name) await tx.run(dropView(this.db.dialect, view.view_name));
+        // Evaluations, members, changes, activations and batches go with it (ON DELETE CASCADE).
         await tx.run(
           this.statement((b) => `DELETE FROM ${this.table('profiles')} WHERE "id" = ${b.bind(profile.id)}`),
         );
