@@ -1,5 +1,15 @@
+import { delimiter, isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, describeIssues, operatorNameSchema } from '@tributary/core';
+import { ConfigError, describeIssues, operatorNameSchema, type DestinationLimits } from '@tributary/core';
+import { isWebhookAllowEntry } from '@tributary/runner';
+
+/** A list variable: split, trimmed, blanks dropped, each entry checked. */
+const listOf = (separator: string, entry: z.ZodType<string, string>) =>
+  z
+    .string()
+    .optional()
+    .transform((text) => (text ?? '').split(separator).map((item) => item.trim()).filter(Boolean))
+    .pipe(z.array(entry));
 
 /** The only place Tributary reads the environment. */
 export const envSchema = z.object({
@@ -46,6 +56,13 @@ export const envSchema = z.object({
     .enum(['json', 'pretty'])
     .optional()
     .describe('json: one JSON object a line, for log collectors; pretty: a sentence a line; default pretty on a terminal, json otherwise'),
+  // Only the operator sets these: a workspace administrator adding destinations over the API cannot.
+  TRIBUTARY_FILE_DESTINATION_ROOTS: listOf(delimiter, z.string().refine((path) => isAbsolute(path), 'each directory must be an absolute path')).describe(
+    `directories file destinations may write under, separated by "${delimiter}"; without them the API adds no file destination and the CLI's may write anywhere`,
+  ),
+  TRIBUTARY_WEBHOOK_ALLOW_HOSTS: listOf(',', z.string().refine(isWebhookAllowEntry, 'each entry must be a host name, an IP address or a CIDR range such as 10.0.0.0/8')).describe(
+    'comma-separated hosts, IP addresses or CIDR ranges webhooks may reach although loopback or private, and over plain http',
+  ),
   TRIBUTARY_USER: operatorNameSchema
     .optional()
     .describe('who runs the command, for the workspace administrator checks; default the login name'),
@@ -66,6 +83,11 @@ export function readEnv(source: Record<string, string | undefined> = process.env
     });
   }
   return result.data;
+}
+
+/** The operator's limits on where destinations reach, from the environment. */
+export function destinationLimitsOf(env: Pick<Env, 'TRIBUTARY_FILE_DESTINATION_ROOTS' | 'TRIBUTARY_WEBHOOK_ALLOW_HOSTS'>): DestinationLimits {
+  return { fileRoots: env.TRIBUTARY_FILE_DESTINATION_ROOTS, webhookAllowHosts: env.TRIBUTARY_WEBHOOK_ALLOW_HOSTS };
 }
 
 const connectorSourcesSchema = envSchema.pick({ TRIBUTARY_CONNECTORS: true, TRIBUTARY_CONFIG: true });

@@ -18,11 +18,13 @@ import {
 } from 'fastify-type-provider-zod';
 import {
   ConfigError,
+  DEFAULT_DESTINATION_LIMITS,
   roleAllows,
   roleIn,
   silentLogger,
   type ConnectorDefinition,
   type DestinationDefinition,
+  type DestinationLimits,
   type Logger,
   type Principal,
   type Session,
@@ -46,6 +48,11 @@ export interface ApiServerOptions {
   connectors: ReadonlyMap<string, ConnectorDefinition> | readonly ConnectorDefinition[];
   /** Destination types profiles can be sent to; default the built-in webhook, file and view. */
   destinations?: readonly DestinationDefinition[];
+  /**
+   * Where the operator lets destinations added over the API reach; default none: no file destination,
+   * webhooks only to public https receivers.
+   */
+  destinationLimits?: DestinationLimits;
   auth: AuthService;
   logger?: Logger;
   now?: () => Date;
@@ -333,6 +340,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     connectorFor,
     destinationFor: (type) => destinations.get(type),
     destinationTypes: () => [...destinations.keys()],
+    destinationLimits: options.destinationLimits ?? DEFAULT_DESTINATION_LIMITS,
     now,
     jobs,
     metrics,

@@ -32,6 +32,31 @@ export interface DeliveryBatch {
   members?: string[];
 }
 
+/**
+ * Where the server's operator lets destinations reach. A workspace administrator is not the
+ * operator, so these come only from the operator's own configuration (the CLI's environment), never
+ * from a request or a destination's settings.
+ */
+export interface DestinationLimits {
+  /**
+   * Absolute directories file destinations may write under (their real paths). Empty: a workspace
+   * administrator may add no file destination, and the operator's own may write anywhere.
+   */
+  fileRoots: readonly string[];
+  /**
+   * Hosts a webhook may reach although they are loopback or private, and over plain http: exact host
+   * names, IP addresses, or CIDR ranges (`10.0.0.0/8`). Link-local and unspecified addresses are
+   * reached only through an address or range, never through a name that happens to resolve to them.
+   */
+  webhookAllowHosts: readonly string[];
+}
+
+/** The limits when the operator set none: webhooks reach only public https receivers. */
+export const DEFAULT_DESTINATION_LIMITS: DestinationLimits = Object.freeze({ fileRoots: [], webhookAllowHosts: [] });
+
+/** Who adds a destination: the operator (the CLI) or a workspace administrator (the HTTP API). */
+export type DestinationAddedBy = 'operator' | 'workspace-admin';
+
 /** What a destination's code gets besides the batch. */
 export interface DestinationContext<TConfig = Record<string, unknown>> {
   /** The destination's validated settings, secrets opened. */
@@ -41,6 +66,8 @@ export interface DestinationContext<TConfig = Record<string, unknown>> {
   logger: Logger;
   /** Stops a delivery in flight when the runner shuts down. */
   signal?: AbortSignal;
+  /** The operator's limits; the built-in destinations apply {@link DEFAULT_DESTINATION_LIMITS} without them. */
+  limits?: DestinationLimits;
 }
 
 /**
@@ -75,6 +102,11 @@ export interface DestinationSpec<TConfigSchema extends z.ZodObject = z.ZodObject
   deliver?: (batch: DeliveryBatch, context: DestinationContext<z.infer<TConfigSchema>>) => Promise<DeliveryOutcome>;
   /** Checks the settings against the real receiver (`destinations test`); returns notes for the operator. */
   test?: (context: DestinationContext<z.infer<TConfigSchema>>) => Promise<{ notes: string[] }>;
+  /**
+   * Checks validated settings against the operator's limits before they are stored; throws a
+   * ConfigError naming what the operator must allow. `deliver` and `test` check again when they run.
+   */
+  admit?: (config: z.infer<TConfigSchema>, scope: { limits: DestinationLimits; addedBy: DestinationAddedBy }) => Promise<void>;
 }
 
 /** Marks objects made by {@link defineDestination}; registered, so that a plugin's own copy of core is recognised. */

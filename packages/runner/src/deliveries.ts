@@ -4,6 +4,7 @@ import {
   type ClaimedDelivery,
   type DeliveryOutcome,
   type DestinationDefinition,
+  type DestinationLimits,
   type DestinationStore,
   type Logger,
 } from '@tributary/core';
@@ -48,6 +49,8 @@ export interface DeliverDueOptions {
   store: Pick<DestinationStore, 'claimDeliveries' | 'finishDelivery'>;
   /** The destination definition of a type, or undefined when its package is not loaded. */
   destinationFor: (type: string) => DestinationDefinition | undefined;
+  /** The operator's limits on where destinations reach, checked again at each delivery (default: the strict ones). */
+  limits?: DestinationLimits;
   now?: () => Date;
   policy?: Partial<DeliveryPolicy>;
   logger?: Logger;
@@ -77,6 +80,7 @@ async function attempt(claimed: ClaimedDelivery, options: DeliverDueOptions, log
       name: claimed.destination.name,
       logger,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
     });
   } catch (error) {
     // A destination that throws is treated as a receiver failure: tried again, dead-lettered in the end.

@@ -53,6 +53,7 @@ export { deliverDue, deliveryBackoffMs, DEFAULT_DELIVERY_POLICY, type DeliveryPo
 export { webhookDestination } from './destinations/webhook.js';
 export { fileDestination, fileNamesOf } from './destinations/file.js';
 export { viewDestination } from './destinations/view.js';
+export { checkFileDirectory, checkWebhookUrl, isWebhookAllowEntry, nonPublicKindOf, pinnedDispatcher, type CheckedWebhookTarget } from './destinations/limits.js';
 export { writeFileAtomically, removeStaleTempFiles, isTempFile } from './destinations/atomic-file.js';
 export { signatureHeader, verifySignature, SIGNATURE_HEADER, IDEMPOTENCY_HEADER } from './destinations/signature.js';
 // ---- App lifecycle: installing ----

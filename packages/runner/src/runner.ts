@@ -7,6 +7,7 @@ import {
   withDeclaredFeedbackView,
   type ConnectorDefinition,
   type DestinationDefinition,
+  type DestinationLimits,
   type DestinationStore,
   type InstallationStore,
   type ProfileStore,
@@ -72,6 +73,8 @@ export interface ActivationOptions {
   /** How often every workspace's profiles are evaluated even without a sync (time-based conditions). Default 1 h. */
   evaluateEveryMs?: number;
   deliveryPolicy?: Partial<DeliveryPolicy>;
+  /** The operator's limits on where destinations reach, checked at each delivery. */
+  destinationLimits?: DestinationLimits;
 }
 
 /** Options of {@link createRunner}. */
@@ -222,6 +225,7 @@ export function createRunner(options: RunnerOptions): Runner {
         logger,
         signal: shutdown.signal,
         ...(activation.deliveryPolicy ? { policy: activation.deliveryPolicy } : {}),
+        ...(activation.destinationLimits ? { limits: activation.destinationLimits } : {}),
         onEvent: emit,
       })
         .catch((error: unknown) => logger.error({ error: (error as Error).message }, 'delivering batches failed; the next tick tries again'))

@@ -14,6 +14,7 @@ import {
 import { jsonFlag, outputFor } from '../cli-options.js';
 import { withContext, type CliContext } from '../context.js';
 import { destinationById, destinationFor, knownDestinations } from '../connectors.js';
+import { destinationLimitsOf } from '../env.js';
 import { collect } from '../install-settings.js';
 import type { Io } from '../io.js';
 import { formatTable } from '../text-table.js';
@@ -125,6 +126,7 @@ export function registerDestinations(program: Command, io: Io): void {
         const store = await storeOf(ctx, true);
         const workspace = await requireWorkspace(store, options.workspace);
         await requireWorkspaceAdmin(store, workspace, ctx.operator, 'add destinations');
+        await definition.admit?.(config, { limits: destinationLimitsOf(ctx.env), addedBy: 'operator' });
         const added = await store.addDestination(
           { workspace, name, type: definition.id, kind: definition.kind, snapshot: Boolean(definition.snapshot), config, secretFields: [...(definition.secrets as readonly string[])] },
           new Date(),
@@ -173,7 +175,7 @@ export function registerDestinations(program: Command, io: Io): void {
         if (!destination) throw new ConfigError('DESTINATION_NOT_FOUND', `Workspace "${workspace}" has no destination named "${name}".`, { hint: `tributary destinations list --workspace ${workspace}` });
         const definition = destinationById(destination.type);
         const config = definition.configSchema.parse(destination.config);
-        const notes = definition.test ? (await definition.test({ config, name, logger: ctx.logger })).notes : [`A ${definition.id} destination has nothing to test.`];
+        const notes = definition.test ? (await definition.test({ config, name, logger: ctx.logger, limits: destinationLimitsOf(ctx.env) })).notes : [`A ${definition.id} destination has nothing to test.`];
         for (const note of notes) io.stdout.write(`${note}\n`);
       });
     });

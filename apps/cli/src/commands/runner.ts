@@ -15,6 +15,7 @@ import {
 import type { RunnerFeed } from '@tributary/api';
 import type { DestinationStore } from '@tributary/core';
 import { CONNECTORS, destinationFor } from '../connectors.js';
+import { destinationLimitsOf } from '../env.js';
 import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
 
@@ -91,7 +92,7 @@ async function runRunner(io: Io, options: { distributed?: boolean; concurrency: 
         },
       ],
       // Profiles are evaluated after each sync and hourly; their changes go to their destinations.
-      activation: { store: store as typeof store & DestinationStore, destinationFor },
+      activation: { store: store as typeof store & DestinationStore, destinationFor, destinationLimits: destinationLimitsOf(ctx.env) },
       ...(feed ? { onSourceRequest: feed.onSourceRequest } : {}),
       onEvent: (event) => {
         feed?.onEvent(event);

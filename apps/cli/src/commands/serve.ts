@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseUserInput } from '@tributary/core';
 import { createEmbeddedQueue, createRunner, produceInvoices, type Runner } from '@tributary/runner';
 import { CONNECTORS, knownDestinations } from '../connectors.js';
+import { destinationLimitsOf } from '../env.js';
 import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
 
@@ -63,6 +64,7 @@ export async function serve(io: Io, options: ServeOptions): Promise<void> {
       connectors: CONNECTORS,
       // Plugin destination types too, so that the API adds and tests what the runner delivers.
       destinations: knownDestinations().map((d) => d.destination),
+      destinationLimits: destinationLimitsOf(ctx.env),
       auth: createAuthService({ store, logger: ctx.logger }),
       logger: ctx.logger,
       metrics,

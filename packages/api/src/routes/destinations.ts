@@ -176,6 +176,8 @@ export function destinationRoutes(ctx: ApiContext): ApiRoute[] {
             `Invalid settings for a ${definition.id} destination: ${describeIssues(parsed.error)}`,
             { hint: 'Fix the settings named and send them again.' },
           );
+        // An administrator is not the server's operator: the operator's limits decide where it may point.
+        await definition.admit?.(parsed.data, { limits: ctx.destinationLimits, addedBy: 'workspace-admin' });
         const added = await destinationStoreOf(ctx).addDestination(
           {
             workspace,
@@ -213,8 +215,10 @@ export function destinationRoutes(ctx: ApiContext): ApiRoute[] {
             { hint: 'Name its package in TRIBUTARY_CONNECTORS or the config file and restart the server.' },
           );
         const config = definition.configSchema.parse(destination.config);
+        // A test writes or sends for real, so one the operator added outside the limits is not tested from here either.
+        await definition.admit?.(config, { limits: ctx.destinationLimits, addedBy: 'workspace-admin' });
         if (!definition.test) return { notes: [`A ${definition.id} destination has nothing to test.`] };
-        return definition.test({ config, name, logger: ctx.logger });
+        return definition.test({ config, name, logger: ctx.logger, limits: ctx.destinationLimits });
       },
     }),
     route({

@@ -1,4 +1,4 @@
-import type { ConnectorDefinition, DestinationDefinition, Logger, Store } from '@tributary/core';
+import type { ConnectorDefinition, DestinationDefinition, DestinationLimits, Logger, Store } from '@tributary/core';
 import type { AuthService } from '../auth-service.js';
 import type { JobQueue } from '../jobs.js';
 import type { ApiMetrics } from '../metrics.js';
@@ -23,6 +23,8 @@ export interface ApiContext {
   /** The destination type of an id, when this server has it loaded. */
   destinationFor(type: string): DestinationDefinition | undefined;
   destinationTypes(): string[];
+  /** The operator's limits on where destinations reach; an administrator's request cannot change them. */
+  destinationLimits: DestinationLimits;
   now: () => Date;
   jobs: JobQueue;
   metrics: ApiMetrics;

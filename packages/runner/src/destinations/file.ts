@@ -3,6 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, defineDestination, type DeliveryBatch } from '@tributary/core';
 import { removeStaleTempFiles, writeFileAtomically } from './atomic-file.js';
+import { checkFileDirectory } from './limits.js';
 
 const configSchema = z.object({
   directory: z
@@ -79,9 +80,20 @@ export const fileDestination = defineDestination({
   secrets: [],
   kind: 'push',
   snapshot: true,
+  async admit(config, { limits, addedBy }) {
+    await checkFileDirectory(config.directory, limits, addedBy);
+  },
   async deliver(batch, context) {
-    const { directory, format } = context.config;
+    const { format } = context.config;
     const names = fileNamesOf(batch, format);
+    let directory: string;
+    try {
+      // Checked again on every batch, and written to the real path checked: a link placed since the
+      // destination was added cannot lead the files out of the operator's roots.
+      directory = await checkFileDirectory(context.config.directory, context.limits);
+    } catch (error) {
+      return { status: 'retry', error: (error as Error).message };
+    }
     try {
       await removeStaleTempFiles(directory);
       await writeFileAtomically(directory, names.changes, changesFile(batch, format));
@@ -94,7 +106,8 @@ export const fileDestination = defineDestination({
     }
   },
   async test(context) {
-    const { directory } = context.config;
+    const { directory: given } = context.config;
+    const directory = await checkFileDirectory(given, context.limits);
     try {
       await writeFileAtomically(directory, '.tributary-write-test', 'ok\n');
     } catch (error) {
@@ -102,6 +115,6 @@ export const fileDestination = defineDestination({
         hint: 'Create the directory, or give the user Tributary runs as the right to write there.',
       });
     }
-    return { notes: [`${directory} is writable; files appear there as profiles change.`] };
+    return { notes: [`${given} is writable; files appear there as profiles change.`] };
   },
 });

@@ -1,28 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
 import { z } from 'zod';
-import { ConfigError, defineDestination, type DeliveryBatch, type DeliveryOutcome } from '@tributary/core';
+import { ConfigError, defineDestination, isTributaryError, type DeliveryBatch, type DeliveryOutcome, type DestinationLimits } from '@tributary/core';
+import { checkWebhookUrl, pinnedDispatcher, shownUrl } from './limits.js';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
 
 const configSchema = z.object({
   url: z
     .url({ protocol: /^https?$/ })
-    .describe('where the batches are POSTed (https:// outside a trusted network)'),
+    .describe('where the batches are POSTed: https://, or http:// to a host the operator allows in TRIBUTARY_WEBHOOK_ALLOW_HOSTS'),
   secret: z.string().min(16, 'must be at least 16 characters').describe('the signing secret the receiver verifies signatures with'),
   timeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('how long one attempt may take, in milliseconds'),
 });
 
 type WebhookConfig = z.infer<typeof configSchema>;
-
-/** The URL without credentials, query or fragment: what a message may show. */
-function shownUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
-}
 
 function retryAfterMs(value: string | string[] | undefined): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
@@ -33,13 +24,26 @@ function retryAfterMs(value: string | string[] | undefined): number | undefined 
   return Number.isNaN(date) ? undefined : Math.max(0, Math.min(date - Date.now(), 3_600_000));
 }
 
-/** POSTs one signed JSON body and says how it went; never throws for the receiver's failures. */
-async function post(config: WebhookConfig, body: string, idempotencyKey: string, signal: AbortSignal | undefined): Promise<DeliveryOutcome> {
+/**
+ * POSTs one signed JSON body and says how it went; never throws for the receiver's failures. The
+ * host is resolved and checked against the operator's limits on every attempt, and the connection
+ * pinned to the addresses checked.
+ */
+async function post(config: WebhookConfig, body: string, idempotencyKey: string, signal: AbortSignal | undefined, limits: DestinationLimits | undefined): Promise<DeliveryOutcome> {
   const seconds = Math.floor(Date.now() / 1000);
   const where = shownUrl(config.url);
+  let target;
+  try {
+    target = await checkWebhookUrl(config.url, limits);
+  } catch (error) {
+    // Retried, not dead-lettered: the operator may allow the receiver before the attempts run out.
+    return { status: 'retry', error: isTributaryError(error) ? error.message : `cannot check ${where}: ${(error as Error).message}` };
+  }
+  const dispatcher = pinnedDispatcher(target);
   const timeout = AbortSignal.timeout(config.timeoutMs);
   try {
     const response = await request(config.url, {
+      dispatcher,
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -65,6 +69,8 @@ async function post(config: WebhookConfig, body: string, idempotencyKey: string,
     const name = (error as Error).name;
     const timedOut = timeout.aborted || /Timeout/i.test(name);
     return { status: 'retry', error: timedOut ? `${where} did not answer within ${config.timeoutMs} ms` : `cannot reach ${where}: ${(error as Error).message}` };
+  } finally {
+    await dispatcher.destroy().catch(() => undefined);
   }
 }
 
@@ -81,10 +87,15 @@ export const webhookDestination = defineDestination({
   configSchema,
   secrets: ['secret'],
   kind: 'push',
+  async admit(config, { limits }) {
+    await checkWebhookUrl(config.url, limits);
+  },
   async deliver(batch: DeliveryBatch, context) {
-    return post(context.config, JSON.stringify(batch), batch.id, context.signal);
+    return post(context.config, JSON.stringify(batch), batch.id, context.signal, context.limits);
   },
   async test(context) {
+    // A receiver the limits refuse is the operator's to allow, not a receiver's failure: said as such.
+    await checkWebhookUrl(context.config.url, context.limits);
     const id = `test-${randomUUID()}`;
     const probe: DeliveryBatch & { test: true } = {
       id,
@@ -95,7 +106,7 @@ export const webhookDestination = defineDestination({
       changes: [],
       test: true,
     };
-    const outcome = await post(context.config, JSON.stringify(probe), id, context.signal);
+    const outcome = await post(context.config, JSON.stringify(probe), id, context.signal, context.limits);
     if (outcome.status !== 'delivered') {
       throw new ConfigError('DESTINATION_TEST_FAILED', `The test batch to "${context.name}" was not accepted: ${outcome.error}.`, {
         hint: 'Check the URL and that the receiver verifies with the same secret; a receiver should answer 2xx to a batch with "test": true.',
