@@ -25,6 +25,8 @@ const START = new Date('2024-06-20T12:00:00.000Z');
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const SECRET = 'receiver-shared-secret-0123456789';
+// The receiver listens on loopback, which webhooks reach only when the operator allows it.
+const LIMITS = { fileRoots: [], webhookAllowHosts: ['127.0.0.1'] };
 
 const model = dataModelSchema.parse(closeAlertDataModel);
 const mappings = validateMappings(closeAlertDefaultMappings, model);
@@ -149,6 +151,7 @@ describe.each(databases)('webhook deliveries on $dialect', (database: TestDataba
         store,
         destinationFor: (type) => (type === 'webhook' ? webhookDestination : undefined),
         deliveryPolicy: { backoffBaseMs: 1000, backoffMaxMs: 4000, maxAttempts: 6 },
+        destinationLimits: LIMITS,
       },
       onEvent: (event) => events.push(event),
     });
@@ -235,6 +238,7 @@ describe.each(databases)('webhook deliveries on $dialect', (database: TestDataba
       await deliverDue({
         store,
         destinationFor: () => webhookDestination,
+        limits: LIMITS,
         now: () => t,
         policy: { maxAttempts: 3, backoffBaseMs: 1000, backoffMaxMs: 1000 },
         random: () => 0.5,
