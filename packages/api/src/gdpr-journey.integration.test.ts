@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DestinationDefinition } from '@tributary/core';
+import type { DestinationDefinition, DestinationLimits } from '@tributary/core';
 import { deliverDue, fileDestination } from '@tributary/runner';
 import { testDatabases } from '@tributary/testing';
 import { sandboxConfig, startHarness, type Harness } from './test-support/harness.js';
@@ -28,9 +28,12 @@ describe.each(databases)('destinations and one customer’s data over HTTP on $d
   let directory: string;
   let person = '';
   let receiptId = '';
+  let limits: DestinationLimits;
   beforeAll(async () => {
-    h = await startHarness(db, { responses: 120 });
     directory = await mkdtemp(join(tmpdir(), 'tributary-api-drop-'));
+    // What the operator of this server allows: the drop directory, and the loopback receiver.
+    limits = { fileRoots: [directory], webhookAllowHosts: ['127.0.0.1'] };
+    h = await startHarness(db, { responses: 120, destinationLimits: limits });
     const installed = await h.call('POST', '/workspaces/acme/apps/closealert', {
       key: h.keys.admin,
       body: { config: sandboxConfig(h.sandbox) },
@@ -163,6 +166,7 @@ describe.each(databases)('destinations and one customer’s data over HTTP on $d
         store: h.store,
         destinationFor: (type) =>
           type === 'file' ? (fileDestination as unknown as DestinationDefinition) : undefined,
+        limits,
       });
       expect(outcome.dead).toBe(0);
       delivered = outcome.delivered;

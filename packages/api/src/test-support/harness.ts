@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { startSandbox, type Sandbox } from '@tributary/closealert-sandbox';
 import { createCloseAlertConnector } from '@tributary/connector-closealert';
-import type { ConnectorDefinition, WorkspaceRole } from '@tributary/core';
+import type { ConnectorDefinition, DestinationLimits, WorkspaceRole } from '@tributary/core';
 import { createSecretCipher, createStore, type TypeOrmStore } from '@tributary/store-typeorm';
 import type { TestDatabase } from '@tributary/testing';
 import { createApiServer, type ApiServer } from '../server.js';
@@ -42,7 +42,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(db: TestDatabase, options: { responses?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  db: TestDatabase,
+  options: { responses?: number; destinationLimits?: DestinationLimits } = {},
+): Promise<Harness> {
   const sandbox = await startSandbox({ responses: options.responses ?? 300, spanDays: 60, seed: 7 });
   const store = await createStore({
     url: db.url,
@@ -66,6 +69,7 @@ export async function startHarness(db: TestDatabase, options: { responses?: numb
     auth,
     logger,
     processMetrics: false,
+    ...(options.destinationLimits ? { destinationLimits: options.destinationLimits } : {}),
   });
   const url = await server.listen();
   const keys = {} as Harness['keys'];
