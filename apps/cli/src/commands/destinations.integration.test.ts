@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@tributary/closealert-sandbox';
 import { verifySignature } from '@tributary/runner';
-import { testDatabases, type TestDatabase } from '@tributary/testing';
+import { tempDirectory, testDatabases, type TestDatabase } from '@tributary/testing';
 import { openRaw, runCli, type RawConnection } from '../test-support/cli.js';
 
 // The destination commands end to end on both databases: a webhook whose secret never shows,
@@ -42,7 +44,8 @@ describe.each(databases)('tributary destinations on $dialect', (database: TestDa
   let raw: RawConnection;
   const received: { valid: boolean; body: Record<string, unknown> }[] = [];
   const workspace = `cli-dest-${randomBytes(3).toString('hex')}`;
-  const env = { TRIBUTARY_DATABASE_URL: database.url, TRIBUTARY_SECRET_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'info' };
+  // The receiver listens on loopback: the operator's allow-list lets the webhook reach it.
+  const env = { TRIBUTARY_DATABASE_URL: database.url, TRIBUTARY_SECRET_KEY: randomBytes(32).toString('hex'), LOG_LEVEL: 'info', TRIBUTARY_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' };
   const outputs: string[] = [];
 
   async function cli(args: string[], stdin?: string) {
@@ -89,6 +92,13 @@ describe.each(databases)('tributary destinations on $dialect', (database: TestDa
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('DESTINATION_INVALID');
     expect(refused.stderr).not.toContain('short');
+
+    // Without the operator's allow-list, loopback is out of reach for the CLI as for the API.
+    const unlisted = await runCli(['destinations', 'add', 'webhook', 'crm', '--workspace', workspace, '--set', `url=${url}`, '--set', 'secret=-'], { ...env, TRIBUTARY_WEBHOOK_ALLOW_HOSTS: undefined }, `${SECRET}\n`);
+    outputs.push(unlisted.stdout, unlisted.stderr);
+    expect(unlisted.code).toBe(2);
+    expect(unlisted.stderr).toContain('DESTINATION_URL_NOT_ALLOWED');
+    expect(unlisted.stderr).toContain('TRIBUTARY_WEBHOOK_ALLOW_HOSTS');
 
     const added = await cli(['destinations', 'add', 'webhook', 'crm', '--workspace', workspace, '--set', `url=${url}`, '--set', 'secret=-', '--set', 'timeoutMs=2000'], `${SECRET}\n`);
     expect(added.code).toBe(0);
@@ -149,5 +159,29 @@ describe.each(databases)('tributary destinations on $dialect', (database: TestDa
     for (const output of outputs) {
       expect(output).not.toContain(SECRET);
     }
+  });
+
+  it('lets the operator drop files anywhere until roots are set, then only under them', async () => {
+    const base = tempDirectory(`cli-roots-${database.dialect}`);
+    const root = join(base, 'root');
+    const outside = join(base, 'outside');
+    mkdirSync(root);
+    mkdirSync(outside);
+    symlinkSync(outside, join(root, 'escape'));
+    await ok('destinations', 'add', 'file', 'anywhere', '--workspace', workspace, '--set', `directory=${outside}`);
+    const rooted = (args: string[]) => runCli(args, { ...env, TRIBUTARY_FILE_DESTINATION_ROOTS: root });
+    for (const directory of [outside, join(root, 'escape'), `${root}/../outside`]) {
+      const refused = await rooted(['destinations', 'add', 'file', 'out', '--workspace', workspace, '--set', `directory=${directory}`]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('DESTINATION_DIRECTORY_NOT_ALLOWED');
+    }
+    // Roots bind the runner and tests too: the destination added before them is not written to.
+    const tested = await rooted(['destinations', 'test', 'anywhere', '--workspace', workspace]);
+    expect(tested.stderr).toContain('DESTINATION_DIRECTORY_NOT_ALLOWED');
+    expect(readdirSync(outside)).toEqual([]);
+    expect(await rooted(['destinations', 'add', 'file', 'in', '--workspace', workspace, '--set', `directory=${join(root, 'drops')}`])).toMatchObject({ code: 0 });
+    expect((await rooted(['destinations', 'test', 'in', '--workspace', workspace])).stdout).toContain('is writable');
+    const relative = await runCli(['destinations', 'list', '--workspace', workspace], { ...env, TRIBUTARY_FILE_DESTINATION_ROOTS: 'drops' });
+    expect(relative.stderr).toContain('ENV_INVALID');
   });
 });
