@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DestinationDefinition, DestinationLimits } from '@tributary/core';
-import { deliverDue, fileDestination, SIGNATURE_HEADER, verifySignature, webhookDestination } from '@tributary/runner';
+import {
+  deliverDue,
+  fileDestination,
+  SIGNATURE_HEADER,
+  verifySignature,
+  webhookDestination,
+} from '@tributary/runner';
 import { tempDirectory, testDatabases } from '@tributary/testing';
 import { createApiServer } from './server.js';
 import { sandboxConfig, startHarness, type Harness } from './test-support/harness.js';
@@ -38,8 +44,7 @@ async function startReceiver(host: string): Promise<Receiver> {
 
 const destinationFor = (type: string) =>
   (type === 'file' ? fileDestination : type === 'webhook' ? webhookDestination : undefined) as unknown as
-    | DestinationDefinition
-    | undefined;
+    DestinationDefinition | undefined;
 
 describe.each(databases)('destination limits over HTTP on $dialect', (db) => {
   const base = tempDirectory(`api-limits-${db.dialect}`);
@@ -69,7 +74,8 @@ describe.each(databases)('destination limits over HTTP on $dialect', (db) => {
     let status = 'queued';
     for (let i = 0; i < 300 && ['queued', 'running'].includes(status); i += 1) {
       await new Promise((r) => setTimeout(r, 50));
-      status = (await h.call('GET', `/workspaces/acme/jobs/${queued.json.id}`, { key: h.keys.admin })).json.status;
+      status = (await h.call('GET', `/workspaces/acme/jobs/${queued.json.id}`, { key: h.keys.admin })).json
+        .status;
     }
     expect(status).toBe('succeeded');
     const profile = await h.call('POST', '/workspaces/acme/profiles', {
@@ -93,7 +99,9 @@ describe.each(databases)('destination limits over HTTP on $dialect', (db) => {
     expect([refused.status, refused.json.code]).toEqual([403, 'DESTINATION_DIRECTORY_NOT_ALLOWED']);
     expect(refused.json.hint).toContain('TRIBUTARY_FILE_DESTINATION_ROOTS');
     expect(readdirSync(outside)).toEqual([]);
-    expect((await h.call('GET', '/workspaces/acme/destinations', { key: h.keys.admin })).json.items).toEqual([]);
+    expect((await h.call('GET', '/workspaces/acme/destinations', { key: h.keys.admin })).json.items).toEqual(
+      [],
+    );
   });
 
   it.each([
@@ -111,7 +119,10 @@ describe.each(databases)('destination limits over HTTP on $dialect', (db) => {
   });
 
   it('takes an allowed receiver and a directory under a root, and delivers to both end to end', async () => {
-    const hook = await add('hook', 'webhook', { url: `http://127.0.0.2:${allowed.port}/hook`, secret: SECRET });
+    const hook = await add('hook', 'webhook', {
+      url: `http://127.0.0.2:${allowed.port}/hook`,
+      secret: SECRET,
+    });
     expect(hook.status).toBe(201);
     const drop = await add('drop', 'file', { directory: join(root, 'marketing'), format: 'jsonl' });
     expect(drop.status).toBe(201);
@@ -144,7 +155,11 @@ describe.each(databases)('destination limits over HTTP on $dialect', (db) => {
     expect(allowed.requests).toHaveLength(1);
     const pending = await h.call('GET', '/workspaces/acme/deliveries?status=pending', { key: h.keys.admin });
     expect(pending.json.items).toEqual([
-      expect.objectContaining({ destination: 'hook', attempts: 1, lastError: expect.stringContaining('loopback address') }),
+      expect.objectContaining({
+        destination: 'hook',
+        attempts: 1,
+        lastError: expect.stringContaining('loopback address'),
+      }),
     ]);
 
     // The runner with this server's limits, once the retry is due.
@@ -160,7 +175,12 @@ describe.each(databases)('destination limits over HTTP on $dialect', (db) => {
   });
 
   it('refuses every file destination and every loopback webhook on a server whose operator set no limits', async () => {
-    const strict = await createApiServer({ store: h.store, connectors: [], auth: h.auth, processMetrics: false });
+    const strict = await createApiServer({
+      store: h.store,
+      connectors: [],
+      auth: h.auth,
+      processMetrics: false,
+    });
     const url = await strict.listen();
     try {
       const post = async (name: string, type: string, settings: Record<string, unknown>) => {
@@ -169,12 +189,18 @@ describe.each(databases)('destination limits over HTTP on $dialect', (db) => {
           headers: { authorization: `Bearer ${h.keys.admin}`, 'content-type': 'application/json' },
           body: JSON.stringify({ name, type, settings }),
         });
-        return { status: response.status, json: (await response.json()) as { code: string; message: string } };
+        return {
+          status: response.status,
+          json: (await response.json()) as { code: string; message: string },
+        };
       };
       const file = await post('drop2', 'file', { directory: join(root, 'other') });
       expect([file.status, file.json.code]).toEqual([403, 'DESTINATION_DIRECTORY_NOT_ALLOWED']);
       expect(file.json.message).toContain('operator');
-      const hook = await post('hook2', 'webhook', { url: `http://127.0.0.2:${allowed.port}/hook`, secret: SECRET });
+      const hook = await post('hook2', 'webhook', {
+        url: `http://127.0.0.2:${allowed.port}/hook`,
+        secret: SECRET,
+      });
       expect([hook.status, hook.json.code]).toEqual([403, 'DESTINATION_URL_NOT_ALLOWED']);
       // Testing a destination is checked too: the one the other server took is refused here.
       const tested = await fetch(`${url}/workspaces/acme/destinations/drop/test`, {
