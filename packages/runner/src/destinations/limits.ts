@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { realpath } from 'node:fs/promises';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { Agent } from 'undici';
 import { ConfigError, DEFAULT_DESTINATION_LIMITS, type DestinationAddedBy, type DestinationLimits } from '@tributary/core';
@@ -159,7 +159,7 @@ export async function checkWebhookUrl(url: string, limits: DestinationLimits = D
  * The caller destroys it after the request.
  */
 export function pinnedDispatcher(target: CheckedWebhookTarget): Agent {
-  const pinned = (hostname: string, options: LookupOptions, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
+  const pinned: LookupFunction = (hostname: string, options: LookupOptions, callback) => {
     const wanted = options.family === 4 || options.family === 6 ? target.addresses.filter((a) => a.family === options.family) : [...target.addresses];
     if (unbracket(hostname).replace(/\.$/, '') !== target.host || wanted.length === 0) {
       callback(Object.assign(new Error(`${hostname} is not the checked webhook host`), { code: 'ENOTFOUND' }), '');
@@ -168,7 +168,7 @@ export function pinnedDispatcher(target: CheckedWebhookTarget): Agent {
     if (options.all) callback(null, wanted);
     else callback(null, wanted[0]!.address, wanted[0]!.family);
   };
-  return new Agent({ connect: { lookup: pinned as never } });
+  return new Agent({ connect: { lookup: pinned } });
 }
 
 /** The real path a directory would have: the existing part with its links and `..` resolved, then the rest. */
