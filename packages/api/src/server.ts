@@ -28,7 +28,7 @@ import {
 } from '@tributary/core';
 import { actorOf, type AuthService } from './auth-service.js';
 import { asTributaryError, errorBodyOf, statusOf } from './http-errors.js';
-import { createJobQueue, type JobQueue } from './jobs.js';
+import { createJobQueue, type JobQueue, type JobQueueOptions } from './jobs.js';
 import { createMetrics, type ApiMetrics } from './metrics.js';
 import { errorResponses, type ApiRoute } from './route.js';
 import { apiRoutes, type ApiContext } from './routes/index.js';
@@ -54,6 +54,8 @@ export interface ApiServerOptions {
   metrics?: ApiMetrics;
   /** Collect process metrics (default true). */
   processMetrics?: boolean;
+  /** How this server runs the syncs and remaps queued over HTTP (see {@link JobQueueOptions}). */
+  jobs?: Pick<JobQueueOptions, 'pollMs' | 'progressEveryMs' | 'concurrency'>;
 }
 
 /** A server ready to `listen`, with its routes for tests and the OpenAPI walk. */
@@ -187,7 +189,6 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   );
   const connectorFor = (app: string) => connectors.get(app);
   const { store, auth } = options;
-  const queue: { jobs?: JobQueue } = {};
   const metrics =
     options.metrics ??
     createMetrics({
@@ -195,11 +196,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       connectorFor,
       now,
       logger,
-      queueDepth: () => queue.jobs?.depth() ?? 0,
       ...(options.processMetrics === false ? { defaultMetrics: false } : {}),
     });
-  const jobs = createJobQueue({ store, connectorFor, logger, metrics, now });
-  queue.jobs = jobs;
+  const jobs = createJobQueue({ store, connectorFor, logger, metrics, now, ...options.jobs });
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
