@@ -157,8 +157,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     return { ...outcome, status: result.interrupted ? 'failed' : 'succeeded' };
   };
 
-  /** Runs one queued job if its installation's run lock is free; the job stays queued otherwise. */
-  const run = async (queued: Job): Promise<void> => {
+  /** Runs one queued job if its installation's run lock is free (true); the job stays queued otherwise. */
+  const run = async (queued: Job): Promise<boolean> => {
     const locked = await store.withRunLock(queued.installationId, async () => {
       // Claimed, run and finished under the lock: a `running` job with a free lock is a dead process's.
       const job = await store.claimJob(queued.id, { at: now(), owner });
@@ -179,7 +179,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       }
       await store.finishJob(job.id, outcome);
     });
-    if (!locked.acquired && queued.note !== BUSY_NOTE) await store.noteQueuedJob(queued.id, BUSY_NOTE);
+    if (locked.acquired) return true;
+    if (queued.note !== BUSY_NOTE) await store.noteQueuedJob(queued.id, BUSY_NOTE);
+    return false;
   };
 
   const poll = async (): Promise<void> => {
@@ -198,11 +200,14 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       }
       seen.add(job.installationId);
       const running = run(job)
-        .catch((error: unknown) => logger.error({ err: error, jobId: job.id }, 'could not run a queued job'))
-        .finally(() => {
+        .catch((error: unknown) => {
+          logger.error({ err: error, jobId: job.id }, 'could not run a queued job');
+          return false;
+        })
+        .then((ran) => {
           active.delete(job.installationId);
-          // A free slot may start the next job of this installation at once.
-          wake();
+          // The next job of this installation may start at once; a busy one waits for the next poll.
+          if (ran) wake();
         });
       active.set(job.installationId, running);
     }

@@ -162,7 +162,7 @@ export class Jobs {
     try {
       const [row] = await this.db.withConnection((db) =>
         db.query<JobRow>(
-          `UPDATE ${this.table} SET "status" = 'running', "started_at" = ${p(1)}, "updated_at" = ${p(2)}, "owner" = ${p(3)}
+          `UPDATE ${this.table} SET "status" = 'running', "started_at" = ${p(1)}, "updated_at" = ${p(2)}, "owner" = ${p(3)}, "note" = NULL
             WHERE "id" = ${p(4)} AND "status" = 'queued' RETURNING *`,
           [at, at, owner, id],
         ),
