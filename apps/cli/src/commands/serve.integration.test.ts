@@ -3,8 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createAuthService } from '@tributary/auth';
+import { startSandbox } from '@tributary/closealert-sandbox';
+import { installConnector, readQueueStatus } from '@tributary/runner';
 import { createSecretCipher, createStore } from '@tributary/store-typeorm';
 import { testDatabases } from '@tributary/testing';
+import { CONNECTORS } from '../connectors.js';
+import { keyIdOf } from '../secret-key.js';
 
 // `tributary serve` and `tributary runner --metrics-port` as processes on both databases: they
 // serve health, readiness, metrics and the API to a user created in the same database, and stop
@@ -54,6 +58,11 @@ describe.each(databases)('tributary serve on $dialect', (db) => {
           interval: 100,
         })
         .toBeDefined();
+      expect(server.stdout()).toContain(
+        db.dialect === 'postgres' ? 'with the runner (distributed over PostgreSQL' : 'with the runner (embedded)',
+      );
+      // The first process on this database: the server itself created pg-boss's queue.
+      if (db.dialect === 'postgres') expect(await readQueueStatus({ connectionString: db.url })).toBeDefined();
       const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout())![1]!;
       expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
       await expect
@@ -88,6 +97,56 @@ describe.each(databases)('tributary serve on $dialect', (db) => {
     expect(server.stderr()).not.toContain(password);
     expect(server.stderr()).not.toMatch(/tributary_session=/);
   });
+
+  it.runIf(db.dialect === 'postgres')(
+    'on PostgreSQL shares the syncs with runner --distributed through pg-boss: a due app syncs once',
+    async () => {
+      const sandbox = await startSandbox({ responses: 40, spanDays: 10, seed: 5 });
+      const store = await createStore({
+        url: db.url,
+        cipher: createSecretCipher({ keys: { [keyIdOf(key)]: key }, currentKeyId: keyIdOf(key) }),
+      });
+      const processes: ReturnType<typeof start>[] = [];
+      try {
+        await store.migrate();
+        const { installation } = await installConnector({
+          store,
+          connector: CONNECTORS.get('closealert')!,
+          workspace: 'shared',
+          config: { projectKey: sandbox.projectKey, apiToken: sandbox.token, baseUrl: sandbox.url, backfillDays: 30 },
+          billing: { plan: 'monthly' },
+        });
+        // Both have made their first pass over the schedules once they say they started.
+        processes.push(start(['serve', '--port', '0', '--with-runner'], env));
+        processes.push(start(['runner', '--distributed'], env));
+        await expect
+          .poll(() => /Serving/.test(processes[0]!.stdout()) && /Runner started/.test(processes[1]!.stdout()), {
+            timeout: 60_000,
+            interval: 100,
+          })
+          .toBe(true);
+        await expect
+          .poll(async () => (await store.listRuns({ workspace: 'shared', limit: 10 })).map((r) => r.status), {
+            timeout: 60_000,
+            interval: 200,
+          })
+          .toEqual(['succeeded']);
+        const queue = await readQueueStatus({ connectionString: db.url });
+        expect(queue).toMatchObject({ queued: 0, running: 0, failed: 0 });
+        expect(queue!.completed).toBeGreaterThanOrEqual(1);
+        const [run] = await store.listRuns({ workspace: 'shared', limit: 10 });
+        expect(run!.installationId).toBe(installation.id);
+        expect(run!.inserted).toBe(40);
+      } finally {
+        for (const p of processes) p.kill('SIGTERM');
+        const exits = await Promise.all(processes.map((p) => p.exited));
+        await store.close();
+        await sandbox.close();
+        expect(exits).toEqual([0, 0]);
+      }
+    },
+    120_000,
+  );
 
   it('runner --metrics-port serves the metrics', async () => {
     const runner = start(['runner', '--metrics-port', '0'], env);

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseUserInput } from '@tributary/core';
-import { createEmbeddedQueue, createRunner, produceInvoices, type Runner } from '@tributary/runner';
+import { createEmbeddedQueue, createPgBossQueue, createRunner, produceInvoices, type Runner } from '@tributary/runner';
 import { CONNECTORS } from '../connectors.js';
 import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
+import { isPostgres } from './runner.js';
+
+/** Syncs at once in a server's runner: it shares the store's pool with the requests. */
+const RUNNER_CONCURRENCY = 2;
 
 const portSchema = z.coerce.number().int().min(0).max(65_535);
 const hostSchema = z.string().trim().min(1).max(255);
@@ -36,11 +40,17 @@ async function serve(io: Io, options: ServeOptions): Promise<void> {
     const metrics = createMetrics({ store, connectorFor, now: () => new Date(), logger: ctx.logger });
     const feed = feedRunnerMetrics({ metrics, store, logger: ctx.logger });
     let runner: Runner | undefined;
+    // On PostgreSQL the server's runner takes its syncs from the queue `tributary runner --distributed`
+    // uses, so that a server and separate runners share the work instead of each syncing everything.
+    const url = ctx.env.TRIBUTARY_DATABASE_URL;
+    const distributed = Boolean(options.withRunner) && isPostgres(url);
     if (options.withRunner) {
       runner = createRunner({
         store,
         connectorFor,
-        queue: createEmbeddedQueue({ concurrency: 2, logger: ctx.logger }),
+        queue: distributed
+          ? createPgBossQueue({ connectionString: url, concurrency: RUNNER_CONCURRENCY, logger: ctx.logger })
+          : createEmbeddedQueue({ concurrency: RUNNER_CONCURRENCY, logger: ctx.logger }),
         logger: ctx.logger,
         periodicTasks: [
           {
@@ -67,11 +77,11 @@ async function serve(io: Io, options: ServeOptions): Promise<void> {
       ...(runner ? { runner: { lastHeartbeat: feed.lastHeartbeat } } : {}),
     });
     const stopRequested = new Promise<void>((resolve) => io.onShutdown?.(() => resolve()));
-    const url = await server.listen({ host, port });
+    const address = await server.listen({ host, port });
     await runner?.start();
     println(
       io.stdout,
-      `Serving the Tributary API on ${url}${runner ? ' with the runner' : ''}: OpenAPI at ${url}/openapi.json, reference at ${url}/docs. Stop with Ctrl-C.`,
+      `Serving the Tributary API on ${address}${runner ? ` with the runner (${distributed ? 'distributed over PostgreSQL, sharing syncs with `tributary runner --distributed`' : 'embedded'})` : ''}: OpenAPI at ${address}/openapi.json, reference at ${address}/docs. Stop with Ctrl-C.`,
     );
     await stopRequested;
     println(
@@ -94,7 +104,10 @@ export function registerServe(program: Command, io: Io): void {
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', '3000')
-    .option('--with-runner', 'also sync every installed app every hour in this process')
+    .option(
+      '--with-runner',
+      'also sync every installed app every hour in this process (on PostgreSQL through the queue `runner --distributed` shares)',
+    )
     .option('--body-limit <bytes>', 'largest request body accepted', '1048576')
     .option('--secure-cookies', 'mark the session cookie Secure (when clients reach the API over HTTPS)')
     .action((options: ServeOptions) => serve(io, options));
