@@ -66,6 +66,8 @@ const READ_ONLY: string[][] = [
   // Not read-only, but about a database that must exist: in the wrong directory they create nothing.
   ['secrets', 'rotate'],
   ['secrets', 'prune'],
+  ['uninstall', 'closealert', '--workspace', 'acme'],
+  ['uninstall', 'closealert', '--workspace', 'acme', '--purge'],
 ];
 
 describe('read-only commands on a missing SQLite file', () => {
