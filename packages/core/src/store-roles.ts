@@ -106,6 +106,8 @@ export interface InstallationStore {
   findInstallation(workspace: string, app: string): Promise<Installation | undefined>;
   /** Every installation (active and uninstalled), optionally of one workspace. */
   listInstallations(workspace?: string): Promise<Installation[]>;
+  /** The names of every workspace, sorted: those apps were installed in and those made for users only. */
+  listWorkspaces(): Promise<string[]>;
   /**
    * Creates the installation's app tables, or adds the columns and indexes its data model gained
    * (after a connector upgrade), idempotently. Never drops or narrows anything.

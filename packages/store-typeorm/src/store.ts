@@ -23,6 +23,7 @@ import { Installations, isStoreId, storedDataModel, type InstallationChanges, ty
 import { appTableName, type DialectName, type TableNaming } from './naming.js';
 import { ContactIdCache } from './contact-id-cache.js';
 import { WorkspaceAdmins } from './workspace-admins.js';
+import { listWorkspaceNames } from './workspaces.js';
 import { validatePageWrite, writePageRows } from './page-writer.js';
 import { appTableOf } from './app-tables.js';
 import { Runs } from './runs.js';
@@ -227,6 +228,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   listInstallations(workspace?: string): Promise<Installation[]> {
     return this.installations.list(workspace);
+  }
+
+  listWorkspaces(): Promise<string[]> {
+    return listWorkspaceNames(this.db);
   }
 
   provision(installation: Installation): Promise<void> {
