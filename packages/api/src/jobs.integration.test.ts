@@ -25,14 +25,14 @@ describe.each(databases)('jobs queued over HTTP on $dialect', (db) => {
   const stores = new Set<TypeOrmStore>();
 
   /** A separate store and server on the same database, as another process would have. */
-  async function startServer(): Promise<{ url: string; close(): Promise<void> }> {
+  async function startServer(jobs: { progressEveryMs?: number } = {}): Promise<{ url: string; close(): Promise<void> }> {
     const own = await createStore({ url: db.url, cipher: createSecretCipher({ keys: { k1: cipherKey }, currentKeyId: 'k1' }) });
     const server = await createApiServer({
       store: own,
       connectors: [connector],
       auth: createAuthService({ store: own }),
       processMetrics: false,
-      jobs: { pollMs: 50 },
+      jobs: { pollMs: 50, ...jobs },
     });
     servers.add(server);
     stores.add(own);
@@ -48,8 +48,8 @@ describe.each(databases)('jobs queued over HTTP on $dialect', (db) => {
     };
   }
 
-  async function call(url: string, method: string, path: string) {
-    const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${key}` } });
+  async function call(url: string, method: string, path: string, as = key) {
+    const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${as}` } });
     return { status: response.status, json: (await response.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
   }
 
@@ -126,4 +126,49 @@ describe.each(databases)('jobs queued over HTTP on $dialect', (db) => {
     expect(interrupted.finishedAt).toBeNull();
     await server.close();
   });
+
+  it('puts a job its server stopped mid-sync back in the queue, and the next server finishes it', async () => {
+    const slow = await startSandbox({ responses: 200, spanDays: 30, seed: 12 });
+    try {
+      const { installation: beta } = await installConnector({
+        store,
+        connector,
+        workspace: 'beta',
+        config: { ...sandboxConfig(slow), pageSize: 10 },
+        billing: { plan: 'monthly' },
+      });
+      const betaKey = (await createAuthService({ store }).createApiKey({ workspace: 'beta', role: 'admin', name: 'jobs', actor: 'test' })).secret;
+      const jobOfBeta = async (url: string, id: string) => (await call(url, 'GET', `/workspaces/beta/jobs/${id}`, betaKey)).json;
+      // Every page answers late, so that the server stops while the sync is under way.
+      slow.injectFault({ kind: 'slow', delayMs: 200 }, { times: 1000 });
+      const first = await startServer({ progressEveryMs: 0 });
+      const before = slow.stats().requests;
+      const queued = await call(first.url, 'POST', '/workspaces/beta/apps/closealert/sync', betaKey);
+      const id = queued.json.id as string;
+      // Running, and a few pages into it.
+      await expect.poll(async () => (await jobOfBeta(first.url, id)).status, { timeout: 30_000, interval: 50 }).toBe('running');
+      await expect.poll(() => slow.stats().requests - before, { timeout: 30_000, interval: 50 }).toBeGreaterThan(2);
+      await first.close();
+      const stopped = await store.getJob(id);
+      expect(stopped).toMatchObject({ status: 'queued', note: expect.stringMatching(/^The server stopped while this job ran; it stopped between pages and went back to the queue/) });
+      expect(stopped?.startedAt).toBeUndefined();
+      const [cut] = await store.listRuns({ workspace: 'beta', limit: 10 });
+      expect(cut?.status).toBe('stopped');
+
+      slow.clearFaults();
+      const second = await startServer();
+      await expect.poll(async () => (await jobOfBeta(second.url, id)).status, { timeout: 30_000, interval: 100 }).toBe('succeeded');
+      const done = await jobOfBeta(second.url, id);
+      expect(done.runId).not.toBe(cut!.id);
+      expect(done.note).toBeNull();
+      const runs = await store.listRuns({ workspace: 'beta', limit: 10 });
+      expect(runs.map((r) => r.status).sort()).toEqual(['stopped', 'succeeded']);
+      // Together the two runs stored every response exactly once.
+      expect(runs.reduce((n, r) => n + r.inserted, 0)).toBe(200);
+      expect(Object.values(await store.countRows(beta.id)).some((n) => n === 200)).toBe(true);
+      await second.close();
+    } finally {
+      await slow.close();
+    }
+  }, 90_000);
 });
