@@ -160,6 +160,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   /** Runs one queued job if its installation's run lock is free (true); the job stays queued otherwise. */
   const run = async (queued: Job): Promise<boolean> => {
     const locked = await store.withRunLock(queued.installationId, async () => {
+      // Shutting down: leave it queued for the next server rather than start a run only to stop it.
+      if (closed) return;
       // Claimed, run and finished under the lock: a `running` job with a free lock is a dead process's.
       const job = await store.claimJob(queued.id, { at: now(), owner });
       if (!job) return;
