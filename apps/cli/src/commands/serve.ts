@@ -78,7 +78,14 @@ async function serve(io: Io, options: ServeOptions): Promise<void> {
     });
     const stopRequested = new Promise<void>((resolve) => io.onShutdown?.(() => resolve()));
     const address = await server.listen({ host, port });
-    await runner?.start();
+    try {
+      await runner?.start();
+    } catch (error) {
+      // A queue that cannot start (pg-boss's schema broken, say) ends the command; the server must not outlive it.
+      await server.close();
+      await runner?.stop().catch(() => undefined);
+      throw error;
+    }
     println(
       io.stdout,
       `Serving the Tributary API on ${address}${runner ? ` with the runner (${distributed ? 'distributed over PostgreSQL, sharing syncs with `tributary runner --distributed`' : 'embedded'})` : ''}: OpenAPI at ${address}/openapi.json, reference at ${address}/docs. Stop with Ctrl-C.`,
