@@ -6,7 +6,8 @@ import { createAuthService } from '@tributary/auth';
 import { startSandbox } from '@tributary/closealert-sandbox';
 import { installConnector, readQueueStatus } from '@tributary/runner';
 import { createSecretCipher, createStore } from '@tributary/store-typeorm';
-import { testDatabases } from '@tributary/testing';
+import { createPostgresTestDatabase, testDatabases } from '@tributary/testing';
+import pg from 'pg';
 import { CONNECTORS } from '../connectors.js';
 import { keyIdOf } from '../secret-key.js';
 
@@ -147,6 +148,29 @@ describe.each(databases)('tributary serve on $dialect', (db) => {
     },
     120_000,
   );
+
+  it.runIf(db.dialect === 'postgres')('exits 4 with the queue\'s error when its pg-boss queue cannot start', async () => {
+    // A pg-boss schema that claims a newer version but lacks its tables: the queue cannot start.
+    const broken = (await createPostgresTestDatabase('cli-serve-broken-queue'))!;
+    const client = new pg.Client({ connectionString: broken.url });
+    await client.connect();
+    try {
+      await client.query('CREATE SCHEMA tributary_boss');
+      await client.query(
+        'CREATE TABLE tributary_boss.version (version int PRIMARY KEY, maintained_on timestamptz, cron_on timestamptz, monitored_on timestamptz)',
+      );
+      await client.query('INSERT INTO tributary_boss.version (version) VALUES (999)');
+      const server = start(['serve', '--port', '0', '--with-runner'], { ...env, TRIBUTARY_DATABASE_URL: broken.url });
+      const code = await Promise.race([server.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 60_000))]);
+      server.kill('SIGKILL');
+      expect(code, server.stderr()).toBe(4);
+      expect(server.stderr()).toMatch(/QUEUE_START_FAILED/);
+      expect(server.stdout()).not.toMatch(/Serving/);
+    } finally {
+      await client.end();
+      await broken.drop();
+    }
+  }, 90_000);
 
   it('runner --metrics-port serves the metrics', async () => {
     const runner = start(['runner', '--metrics-port', '0'], env);
