@@ -25,8 +25,13 @@ describe.each(databases)('jobs queued over HTTP on $dialect', (db) => {
   const stores = new Set<TypeOrmStore>();
 
   /** A separate store and server on the same database, as another process would have. */
-  async function startServer(jobs: { progressEveryMs?: number } = {}): Promise<{ url: string; close(): Promise<void> }> {
-    const own = await createStore({ url: db.url, cipher: createSecretCipher({ keys: { k1: cipherKey }, currentKeyId: 'k1' }) });
+  async function startServer(
+    jobs: { progressEveryMs?: number } = {},
+  ): Promise<{ url: string; close(): Promise<void> }> {
+    const own = await createStore({
+      url: db.url,
+      cipher: createSecretCipher({ keys: { k1: cipherKey }, currentKeyId: 'k1' }),
+    });
     const server = await createApiServer({
       store: own,
       connectors: [connector],
@@ -53,14 +58,31 @@ describe.each(databases)('jobs queued over HTTP on $dialect', (db) => {
     return { status: response.status, json: (await response.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
   }
 
-  const jobOn = async (url: string, id: string) => (await call(url, 'GET', `/workspaces/acme/jobs/${id}`)).json;
+  const jobOn = async (url: string, id: string) =>
+    (await call(url, 'GET', `/workspaces/acme/jobs/${id}`)).json;
 
   beforeAll(async () => {
     sandbox = await startSandbox({ responses: 120, spanDays: 30, seed: 11 });
-    store = await createStore({ url: db.url, cipher: createSecretCipher({ keys: { k1: cipherKey }, currentKeyId: 'k1' }) });
+    store = await createStore({
+      url: db.url,
+      cipher: createSecretCipher({ keys: { k1: cipherKey }, currentKeyId: 'k1' }),
+    });
     await store.migrate();
-    ({ installation } = await installConnector({ store, connector, workspace: 'acme', config: sandboxConfig(sandbox), billing: { plan: 'monthly' } }));
-    key = (await createAuthService({ store }).createApiKey({ workspace: 'acme', role: 'admin', name: 'jobs', actor: 'test' })).secret;
+    ({ installation } = await installConnector({
+      store,
+      connector,
+      workspace: 'acme',
+      config: sandboxConfig(sandbox),
+      billing: { plan: 'monthly' },
+    }));
+    key = (
+      await createAuthService({ store }).createApiKey({
+        workspace: 'acme',
+        role: 'admin',
+        name: 'jobs',
+        actor: 'test',
+      })
+    ).secret;
   });
 
   afterAll(async () => {
@@ -79,14 +101,18 @@ describe.each(databases)('jobs queued over HTTP on $dialect', (db) => {
       expect(queued.status).toBe(202);
       expect(queued.json.status).toBe('queued');
       id = queued.json.id as string;
-      await expect.poll(async () => (await jobOn(first.url, id)).note, { timeout: 20_000, interval: 50 }).toMatch(/^Waiting: another sync/);
+      await expect
+        .poll(async () => (await jobOn(first.url, id)).note, { timeout: 20_000, interval: 50 })
+        .toMatch(/^Waiting: another sync/);
       await first.close();
       return (await store.getJob(id))!.status;
     });
     expect(held).toEqual({ acquired: true, value: 'queued' });
 
     const second = await startServer();
-    await expect.poll(async () => (await jobOn(second.url, id)).status, { timeout: 30_000, interval: 100 }).toBe('succeeded');
+    await expect
+      .poll(async () => (await jobOn(second.url, id)).status, { timeout: 30_000, interval: 100 })
+      .toBe('succeeded');
     const job = await jobOn(second.url, id);
     const run = await store.getRun(job.runId as string);
     expect(run?.status).toBe('succeeded');
@@ -104,7 +130,9 @@ describe.each(databases)('jobs queued over HTTP on $dialect', (db) => {
     const seen = await call(b.url, 'GET', `/workspaces/acme/jobs/${id}`);
     expect(seen.status).toBe(200);
     expect(seen.json).toMatchObject({ id, kind: 'remap', workspace: 'acme', app: 'closealert' });
-    await expect.poll(async () => (await jobOn(b.url, id)).status, { timeout: 30_000, interval: 100 }).toBe('succeeded');
+    await expect
+      .poll(async () => (await jobOn(b.url, id)).status, { timeout: 30_000, interval: 100 })
+      .toBe('succeeded');
     const done = await jobOn(a.url, id);
     expect(done).toEqual(await jobOn(b.url, id));
     expect(done.progress.done).toBeGreaterThan(0);
@@ -116,11 +144,21 @@ describe.each(databases)('jobs queued over HTTP on $dialect', (db) => {
   });
 
   it('marks a job left running by a process that died as interrupted, naming the process', async () => {
-    const job = await store.createJob({ kind: 'sync', installationId: installation.id, workspace: 'acme', app: 'closealert', createdAt: new Date() });
+    const job = await store.createJob({
+      kind: 'sync',
+      installationId: installation.id,
+      workspace: 'acme',
+      app: 'closealert',
+      createdAt: new Date(),
+    });
     // Claimed by a process that is gone: no lock is held for it any more.
-    expect((await store.claimJob(job.id, { at: new Date(), owner: 'gone-host:424242' }))?.status).toBe('running');
+    expect((await store.claimJob(job.id, { at: new Date(), owner: 'gone-host:424242' }))?.status).toBe(
+      'running',
+    );
     const server = await startServer();
-    await expect.poll(async () => (await jobOn(server.url, job.id)).status, { timeout: 20_000, interval: 50 }).toBe('interrupted');
+    await expect
+      .poll(async () => (await jobOn(server.url, job.id)).status, { timeout: 20_000, interval: 50 })
+      .toBe('interrupted');
     const interrupted = await jobOn(server.url, job.id);
     expect(interrupted.note).toMatch(/process 424242 on gone-host stopped while this job ran/);
     expect(interrupted.finishedAt).toBeNull();
@@ -137,8 +175,16 @@ describe.each(databases)('jobs queued over HTTP on $dialect', (db) => {
         config: { ...sandboxConfig(slow), pageSize: 10 },
         billing: { plan: 'monthly' },
       });
-      const betaKey = (await createAuthService({ store }).createApiKey({ workspace: 'beta', role: 'admin', name: 'jobs', actor: 'test' })).secret;
-      const jobOfBeta = async (url: string, id: string) => (await call(url, 'GET', `/workspaces/beta/jobs/${id}`, betaKey)).json;
+      const betaKey = (
+        await createAuthService({ store }).createApiKey({
+          workspace: 'beta',
+          role: 'admin',
+          name: 'jobs',
+          actor: 'test',
+        })
+      ).secret;
+      const jobOfBeta = async (url: string, id: string) =>
+        (await call(url, 'GET', `/workspaces/beta/jobs/${id}`, betaKey)).json;
       // Every page answers late, so that the server stops while the sync is under way.
       slow.injectFault({ kind: 'slow', delayMs: 200 }, { times: 1000 });
       const first = await startServer({ progressEveryMs: 0 });
@@ -146,18 +192,29 @@ describe.each(databases)('jobs queued over HTTP on $dialect', (db) => {
       const queued = await call(first.url, 'POST', '/workspaces/beta/apps/closealert/sync', betaKey);
       const id = queued.json.id as string;
       // Running, and a few pages into it.
-      await expect.poll(async () => (await jobOfBeta(first.url, id)).status, { timeout: 30_000, interval: 50 }).toBe('running');
-      await expect.poll(() => slow.stats().requests - before, { timeout: 30_000, interval: 50 }).toBeGreaterThan(2);
+      await expect
+        .poll(async () => (await jobOfBeta(first.url, id)).status, { timeout: 30_000, interval: 50 })
+        .toBe('running');
+      await expect
+        .poll(() => slow.stats().requests - before, { timeout: 30_000, interval: 50 })
+        .toBeGreaterThan(2);
       await first.close();
       const stopped = await store.getJob(id);
-      expect(stopped).toMatchObject({ status: 'queued', note: expect.stringMatching(/^The server stopped while this job ran; it stopped between pages and went back to the queue/) });
+      expect(stopped).toMatchObject({
+        status: 'queued',
+        note: expect.stringMatching(
+          /^The server stopped while this job ran; it stopped between pages and went back to the queue/,
+        ),
+      });
       expect(stopped?.startedAt).toBeUndefined();
       const [cut] = await store.listRuns({ workspace: 'beta', limit: 10 });
       expect(cut?.status).toBe('stopped');
 
       slow.clearFaults();
       const second = await startServer();
-      await expect.poll(async () => (await jobOfBeta(second.url, id)).status, { timeout: 30_000, interval: 100 }).toBe('succeeded');
+      await expect
+        .poll(async () => (await jobOfBeta(second.url, id)).status, { timeout: 30_000, interval: 100 })
+        .toBe('succeeded');
       const done = await jobOfBeta(second.url, id);
       expect(done.runId).not.toBe(cut!.id);
       expect(done.note).toBeNull();

@@ -69,7 +69,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       last = Date.now();
       inFlight = store
         .updateJobProgress(id, progress)
-        .catch((error: unknown) => logger.warn({ jobId: id, error: (error as Error).message }, 'could not record job progress'))
+        .catch((error: unknown) =>
+          logger.warn({ jobId: id, error: (error as Error).message }, 'could not record job progress'),
+        )
         .finally(() => (inFlight = undefined));
     };
   };
@@ -82,9 +84,13 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       });
     const installation = await store.getInstallation(job.installationId);
     if (!installation || installation.status !== 'active')
-      throw new ConfigError('INSTALLATION_NOT_ACTIVE', `${job.app} was uninstalled from workspace "${job.workspace}" before this job started.`, {
-        hint: 'Install it again to sync it.',
-      });
+      throw new ConfigError(
+        'INSTALLATION_NOT_ACTIVE',
+        `${job.app} was uninstalled from workspace "${job.workspace}" before this job started.`,
+        {
+          hint: 'Install it again to sync it.',
+        },
+      );
     const write = progressWriter(job.id);
     const startedAt = now();
     if (job.kind === 'sync') {
@@ -117,7 +123,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
           rejected: result.rejected,
         },
       };
-      if (result.status === 'stopped' && closed) return { status: 'queued', at: outcome.at, progress, note: STOPPED_NOTE };
+      if (result.status === 'stopped' && closed)
+        return { status: 'queued', at: outcome.at, progress, note: STOPPED_NOTE };
       if (result.status === 'succeeded') return { ...outcome, status: 'succeeded' };
       return {
         ...outcome,
@@ -153,7 +160,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       },
     };
     // Remapping again rewrites nothing already right, so an interrupted remap simply runs again.
-    if (result.interrupted && closed) return { status: 'queued', at: outcome.at, progress, note: STOPPED_NOTE };
+    if (result.interrupted && closed)
+      return { status: 'queued', at: outcome.at, progress, note: STOPPED_NOTE };
     return { ...outcome, status: result.interrupted ? 'failed' : 'succeeded' };
   };
 
@@ -190,7 +198,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     polls += 1;
     if (polls % SWEEP_EVERY === 1) {
       const marked = await store.markInterruptedJobs(now());
-      if (marked.length > 0) logger.warn({ jobs: marked.map((j) => j.id) }, 'jobs whose server died marked interrupted');
+      if (marked.length > 0)
+        logger.warn({ jobs: marked.map((j) => j.id) }, 'jobs whose server died marked interrupted');
     }
     const seen = new Set<string>();
     for (const job of await store.listQueuedJobs({ limit: 100 })) {
@@ -224,7 +233,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     }
     clearTimeout(timer);
     polling = poll()
-      .catch((error: unknown) => logger.warn({ error: (error as Error).message }, 'could not read the job queue; trying again'))
+      .catch((error: unknown) =>
+        logger.warn({ error: (error as Error).message }, 'could not read the job queue; trying again'),
+      )
       .finally(() => {
         polling = undefined;
         if (closed) return;
