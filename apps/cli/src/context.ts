@@ -18,9 +18,11 @@ export interface CliContext {
   operator: string;
   /**
    * Opens the store on first use, creating the database (SQLite) and applying pending migrations:
-   * for the commands that install, sync or otherwise change the schema.
+   * for the commands that install, sync or otherwise change the schema. With `create: false` a
+   * missing SQLite file is the ConfigError `DATABASE_MISSING` instead: for changes that only make
+   * sense to a database that exists (uninstalling).
    */
-  store(): Promise<Store>;
+  store(options?: { create?: boolean }): Promise<Store>;
   /**
    * Opens the store of an existing, up-to-date database and creates nothing (no file, directory,
    * table or key file): for the commands that only look. A missing SQLite file or pending
@@ -71,12 +73,12 @@ export async function withContext<T>(io: Io, action: (ctx: CliContext) => Promis
    * it is written only by a migrating command and only when the database holds no secret: a second
    * key would seal new tokens while the old ones stay unreadable.
    */
-  const open = async (migrate: boolean): Promise<TypeOrmStore> => {
+  const open = async (migrate: boolean, create = migrate): Promise<TypeOrmStore> => {
     const found = readSecretKeys(env);
     let ring = found ?? unsavedKeyRing(defaultKeyFile(env));
     let store: TypeOrmStore;
     try {
-      store = await createStore({ url: env.TRIBUTARY_DATABASE_URL, cipher: cipherFor(ring), logger, create: migrate });
+      store = await createStore({ url: env.TRIBUTARY_DATABASE_URL, cipher: cipherFor(ring), logger, create });
     } catch (error) {
       const path = sqlitePathOf(env.TRIBUTARY_DATABASE_URL);
       if ((error as { code?: unknown }).code === 'STORE_MISSING' && path) {
@@ -136,13 +138,13 @@ export async function withContext<T>(io: Io, action: (ctx: CliContext) => Promis
     logger,
     operator: env.TRIBUTARY_USER ?? loginName(),
     appliedMigrations,
-    async store() {
+    async store(options = {}) {
       if (opened && !migrated) {
         // Opened to look first; this command also changes things: open again, migrating.
         await opened.close();
         opened = undefined;
       }
-      opened ??= await open(true);
+      opened ??= await open(true, options.create ?? true);
       migrated = true;
       return opened;
     },

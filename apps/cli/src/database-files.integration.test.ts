@@ -66,6 +66,8 @@ const READ_ONLY: string[][] = [
   // Not read-only, but about a database that must exist: in the wrong directory they create nothing.
   ['secrets', 'rotate'],
   ['secrets', 'prune'],
+  ['uninstall', 'closealert', '--workspace', 'acme'],
+  ['uninstall', 'closealert', '--workspace', 'acme', '--purge'],
 ];
 
 describe('read-only commands on a missing SQLite file', () => {
@@ -163,6 +165,18 @@ describe.each(databases)('keys and migrations on $dialect', (database: TestDatab
     expect(migrate.code, migrate.stderr).toBe(0);
     expect(migrate.stdout).toMatch(new RegExp(`Applied \\d+ migration\\(s\\): .*${newest}`));
     expect((await runCli(['migrate'], env)).stdout).toContain('The database is up to date');
+    // For scripts: one JSON document on stdout, the sentence on stderr.
+    const json = await runCli(['migrate', '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ applied: [], upToDate: true });
+    expect(json.stderr).toContain('The database is up to date');
+    if (!pg) {
+      const store = await createStore({ url: database.url, cipher: createSecretCipher({ keys: { k: generateSecretKey() }, currentKeyId: 'k' }) });
+      await store.revertLastMigration();
+      await store.close();
+      const applied = await runCli(['migrate', '--json'], env);
+      expect(JSON.parse(applied.stdout)).toEqual({ applied: [newest], upToDate: true });
+    }
     const again = await runCli(['apps'], env);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('No apps installed.');

@@ -52,6 +52,14 @@ describe.each(databases)('users, API keys and the audit log from the CLI on $dia
     expect(badRole.stderr).toMatch(/--role/);
   });
 
+  it('names a workspace that has only users among the workspaces there are', async () => {
+    // No app was ever installed here: `acme` exists only through its users.
+    const typo = await cli(['users', 'list', '--workspace', 'acmee']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('There is no workspace "acmee"; workspaces: acme.');
+    expect(typo.stderr).toMatch(/hint: Check the spelling/);
+  });
+
   it('lists users, changes roles, keeps the last admin, and resets a password with --json', async () => {
     const second = await cli(['users', 'create', '--email', 'mark@example.com', '--workspace', 'acme', '--role', 'marketer', '--json']);
     expect(second.code, second.stderr).toBe(0);

@@ -26,6 +26,20 @@ describe('tributary', () => {
     for (const command of ['install', 'sync', 'logs', 'sandbox', 'demo']) expect(c.out()).toMatch(new RegExp(`\\n  ${command}\\b`));
   });
 
+  it('refuses `install <unknown> --help` as a usage error, printing no help', async () => {
+    const c = capture();
+    expect(await main(['install', 'nosuchapp', '--workspace', 'acme', '--help'], c.io)).toBe(EXIT.usage);
+    expect(c.err()).toContain('error [APP_UNKNOWN]: There is no app "nosuchapp".');
+    expect(c.err()).toMatch(/hint: Known apps: .*closealert/);
+    expect(c.out()).toBe('');
+    const known = capture();
+    expect(await main(['install', 'closealert', '--help'], known.io)).toBe(EXIT.ok);
+    expect(known.out()).toContain('Settings of CloseAlert');
+    const bare = capture();
+    expect(await main(['install', '--help'], bare.io)).toBe(EXIT.ok);
+    expect(bare.out()).toContain('`tributary install <app> --help` lists them');
+  });
+
   it('prints its version', async () => {
     const c = capture();
     expect(await main(['--version'], c.io)).toBe(EXIT.ok);

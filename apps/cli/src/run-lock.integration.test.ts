@@ -48,8 +48,8 @@ describe.each(databases)('the run lock of manual commands on $dialect', (db) => 
 
     for (const args of [['sync', '--workspace', 'acme'], ['remap', 'closealert', '--workspace', 'acme']]) {
       const busy = await runCli(args, env);
-      expect(busy.code).toBe(1);
-      expect(busy.stderr).toMatch(/being synced by another process right now/);
+      expect(busy.code).toBe(2);
+      expect(busy.stderr).toMatch(/^error \[INSTALLATION_BUSY\]: closealert in workspace "acme" is being synced by another process right now/m);
       // Which process: the holder here is this test's own store.
       expect(busy.stderr).toContain(`(process ${process.pid} on ${hostname()}, since `);
       expect(busy.stderr).not.toMatch(/runner status/);

@@ -1,5 +1,4 @@
-import type { Installation, Store } from '@tributary/core';
-import { CommandFailed } from './exit-codes.js';
+import { ConfigError, type Installation, type Store } from '@tributary/core';
 
 /**
  * Runs work that writes an installation's data under its run lock, the same lock the runner takes,
@@ -12,8 +11,10 @@ export async function underRunLock<T>(store: Store, installation: Installation, 
     const who = holder
       ? `process ${holder.pid} on ${holder.host}, since ${holder.since.toISOString()}`
       : 'a process that has just started or finished';
-    throw new CommandFailed(
-      `${installation.app} in workspace "${installation.workspace}" is being synced by another process right now (${who}); try again when that run has finished.`,
+    // Nothing ran: like the other refusals before a run, the user must act (wait), so exit 2.
+    throw new ConfigError(
+      'INSTALLATION_BUSY',
+      `${installation.app} in workspace "${installation.workspace}" is being synced by another process right now (${who}); nothing ran. Try again when that run has finished.`,
     );
   }
   return result.value;

@@ -21,7 +21,7 @@ function listOf(names: readonly string[]): string {
 
 /**
  * The workspace named by `--workspace`, when it exists (an app was installed in it, even if removed
- * since); otherwise a ConfigError (exit 2) that lists the workspaces there are, so that a typo never
+ * since, or a user was given a role in it); otherwise a ConfigError (exit 2) that lists the workspaces there are, so that a typo never
  * reads as an empty result.
  */
 export async function requireWorkspace(store: Store, input: string): Promise<string> {
@@ -35,9 +35,10 @@ export async function requireWorkspace(store: Store, input: string): Promise<str
   }
   let names: string[] = [];
   try {
-    names = [...new Set((await store.listInstallations()).map((i) => i.workspace))].sort();
+    // Every workspace, those made for users only (`users create --workspace`) included.
+    names = await store.listWorkspaces();
   } catch {
-    // The names are a courtesy; a secret that cannot be opened must not hide the real answer.
+    // The names are a courtesy; a database that fails here must not hide the real answer.
   }
   throw new ConfigError('WORKSPACE_NOT_FOUND', `There is no workspace "${name}"; workspaces: ${listOf(names)}.`, {
     hint:

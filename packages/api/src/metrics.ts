@@ -25,7 +25,6 @@ const DAY_MS = 86_400_000;
 export function createMetrics(options: {
   store: Store;
   connectorFor(app: string): ConnectorDefinition | undefined;
-  queueDepth?: () => number;
   now: () => Date;
   logger: Logger;
   /** Process metrics (memory, event loop lag); off in tests that build many servers. */
@@ -86,23 +85,25 @@ export function createMetrics(options: {
   const { store, now } = options;
   new Gauge({
     name: 'tributary_queue_depth',
-    help: 'Syncs waiting: installations due now, plus jobs queued in this process',
+    help: 'Syncs waiting: installations due now, plus syncs and remaps queued over HTTP',
     registers: [registry],
     async collect() {
       const due = (await store.listSchedules()).filter(
         (e) => (e.state?.nextRunAt ?? e.installedAt).getTime() <= now().getTime(),
       ).length;
-      this.set(due + (options.queueDepth?.() ?? 0));
+      this.set(due + (await store.jobQueueDepth()).queued);
     },
   });
   new Gauge({
     name: 'tributary_queue_oldest_due_seconds',
-    help: 'How long the oldest due sync has been waiting',
+    help: 'How long the oldest due sync (scheduled, or queued over HTTP) has been waiting',
     registers: [registry],
     async collect() {
       const t = now().getTime();
+      const oldestJob = (await store.jobQueueDepth()).oldest;
       const due = (await store.listSchedules())
         .map((e) => (e.state?.nextRunAt ?? e.installedAt).getTime())
+        .concat(oldestJob ? [oldestJob.getTime()] : [])
         .filter((at) => at <= t);
       this.set(due.length === 0 ? 0 : (t - Math.min(...due)) / 1000);
     },

@@ -33,7 +33,7 @@ import {
 import { fileDestination, viewDestination, webhookDestination } from '@tributary/runner';
 import { actorOf, type AuthService } from './auth-service.js';
 import { asTributaryError, errorBodyOf, statusOf } from './http-errors.js';
-import { createJobQueue, type JobQueue } from './jobs.js';
+import { createJobQueue, type JobQueue, type JobQueueOptions } from './jobs.js';
 import { createMetrics, type ApiMetrics } from './metrics.js';
 import { errorResponses, type ApiRoute } from './route.js';
 import { apiRoutes, type ApiContext } from './routes/index.js';
@@ -71,6 +71,8 @@ export interface ApiServerOptions {
    * the API through the same public routes as any client; it has no endpoint of its own.
    */
   consoleDir?: string;
+  /** How this server runs the syncs and remaps queued over HTTP (see {@link JobQueueOptions}). */
+  jobs?: Pick<JobQueueOptions, 'pollMs' | 'progressEveryMs' | 'concurrency'>;
 }
 
 /** A server ready to `listen`, with its routes for tests and the OpenAPI walk. */
@@ -213,7 +215,6 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     (options.destinations ?? BUILT_IN_DESTINATIONS).map((d) => [d.id, d]),
   );
   const { store, auth } = options;
-  const queue: { jobs?: JobQueue } = {};
   const metrics =
     options.metrics ??
     createMetrics({
@@ -221,11 +222,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       connectorFor,
       now,
       logger,
-      queueDepth: () => queue.jobs?.depth() ?? 0,
       ...(options.processMetrics === false ? { defaultMetrics: false } : {}),
     });
-  const jobs = createJobQueue({ store, connectorFor, logger, metrics, now });
-  queue.jobs = jobs;
+  const jobs = createJobQueue({ store, connectorFor, logger, metrics, now, ...options.jobs });
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,

@@ -112,6 +112,11 @@ export type {
   SavedCustomer,
   SavedCustomerPage,
   RunLockHolder,
+  Job,
+  JobKind,
+  JobStatus,
+  JobOutcome,
+  NewJob,
 } from './store.js';
 export type {
   Store,
@@ -129,6 +134,7 @@ export type {
   CredentialStore,
   AuditStore,
   DestinationStore,
+  JobStore,
 } from './store-roles.js';
 // ---- Destinations ----
 export {

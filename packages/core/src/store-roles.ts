@@ -28,7 +28,10 @@ import type {
 import type {
   Installation,
   InstallationChanges,
+  Job,
+  JobOutcome,
   NewInstallation,
+  NewJob,
   PageWrite,
   PageWriteResult,
   RewriteResult,
@@ -103,6 +106,8 @@ export interface InstallationStore {
   findInstallation(workspace: string, app: string): Promise<Installation | undefined>;
   /** Every installation (active and uninstalled), optionally of one workspace. */
   listInstallations(workspace?: string): Promise<Installation[]>;
+  /** The names of every workspace, sorted: those apps were installed in and those made for users only. */
+  listWorkspaces(): Promise<string[]>;
   /**
    * Creates the installation's app tables, or adds the columns and indexes its data model gained
    * (after a connector upgrade), idempotently. Never drops or narrows anything.
@@ -227,6 +232,39 @@ export interface ScheduleStore {
   releasePeriodicTask(name: string, periodStart: Date): Promise<void>;
 }
 
+/**
+ * Syncs and remaps asked for over HTTP (table `jobs`): queued here so that they outlive the server
+ * process that took the request and any server on the same database can run them and report on them.
+ * A job runs under its installation's run lock: it is claimed, updated and finished while the lock
+ * is held, so a `running` job whose installation's lock is free belongs to a process that died.
+ */
+export interface JobStore {
+  /** Queues a job. */
+  createJob(job: NewJob): Promise<Job>;
+  /** A job by id, or undefined. */
+  getJob(id: string): Promise<Job | undefined>;
+  /** Queued jobs, oldest first. */
+  listQueuedJobs(options: { limit: number }): Promise<Job[]>;
+  /** How many jobs wait to start, and since when the oldest waits (undefined when none does). */
+  jobQueueDepth(): Promise<{ queued: number; oldest?: Date }>;
+  /**
+   * Moves a queued job to `running` for `owner` (host and process, for messages); undefined when it
+   * is no longer queued (another server took it). Call it holding the installation's run lock.
+   */
+  claimJob(id: string, options: { at: Date; owner: string }): Promise<Job | undefined>;
+  /** Records a running job's progress and note (a server throttles these). */
+  updateJobProgress(id: string, progress: { done: number; total?: number }, note?: string): Promise<void>;
+  /** Sets the note of a queued job (why it waits); nothing for a job that is no longer queued. */
+  noteQueuedJob(id: string, note: string): Promise<void>;
+  /** Ends a running job, or with status `queued` puts it back in the queue (its server stopped mid-way). */
+  finishJob(id: string, outcome: JobOutcome): Promise<void>;
+  /**
+   * Marks `interrupted`, with a note, the running jobs whose process died: those whose installation's
+   * run lock is free (taking it proves it). Optionally only of some installations. Returns those marked.
+   */
+  markInterruptedJobs(at: Date, installationIds?: readonly string[]): Promise<Job[]>;
+}
+
 /** Setting the store up and closing it. */
 export interface StoreLifecycle {
   /** Creates or upgrades Tributary's own tables. */
@@ -255,7 +293,8 @@ export interface Store
     ScheduleStore,
     IdentityStore,
     CredentialStore,
-    AuditStore {}
+    AuditStore,
+    JobStore {}
 
 /**
  * Users, sessions and API keys of the HTTP API. Passwords, session tokens and API keys arrive here

@@ -332,3 +332,54 @@ export interface ScheduleEntry {
 
 /** The outcome of {@link Store.withRunLock}. */
 export type RunLockResult<T> = { acquired: true; value: T } | { acquired: false };
+
+// ---- Jobs: syncs and remaps asked for over HTTP ----
+
+export type JobKind = 'sync' | 'remap';
+/**
+ * `queued` until a server takes it (one at a time per installation, under its run lock, so that it
+ * waits while another sync of the installation runs); `interrupted` when the process running it
+ * died before it finished.
+ */
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'interrupted';
+
+/** A sync or remap queued over HTTP, kept in the store so that any server process can run it and report on it. */
+export interface Job {
+  id: string;
+  kind: JobKind;
+  workspace: string;
+  app: string;
+  installationId: string;
+  status: JobStatus;
+  createdAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  /** Records done so far, and of how many when known. */
+  progress: { done: number; total?: number };
+  /** The run a sync job made. */
+  runId?: string;
+  error?: { code: string; message: string };
+  /** Why a job waits, did nothing or stopped, for the person polling it. */
+  note?: string;
+  result?: Record<string, unknown>;
+}
+
+/** A job to queue. */
+export interface NewJob {
+  kind: JobKind;
+  installationId: string;
+  workspace: string;
+  app: string;
+  createdAt: Date;
+}
+
+/** How a job ended (or, for `queued`, that it went back to the queue unfinished). */
+export interface JobOutcome {
+  status: Exclude<JobStatus, 'running'>;
+  at: Date;
+  progress: { done: number; total?: number };
+  runId?: string;
+  error?: { code: string; message: string };
+  note?: string;
+  result?: Record<string, unknown>;
+}

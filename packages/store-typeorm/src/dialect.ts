@@ -34,6 +34,8 @@ import { DestinationsPostgres1764600400000 } from './migrations/postgres/1764600
 import { DestinationsSqlite1764600400000 } from './migrations/sqlite/1764600400000-Destinations.js';
 import { PersonalDataPostgres1764600600000 } from './migrations/postgres/1764600600000-PersonalData.js';
 import { PersonalDataSqlite1764600600000 } from './migrations/sqlite/1764600600000-PersonalData.js';
+import { JobsPostgres1764700400000 } from './migrations/postgres/1764700400000-Jobs.js';
+import { JobsSqlite1764700400000 } from './migrations/sqlite/1764700400000-Jobs.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -208,6 +210,7 @@ function postgresDialect(naming: TableNaming): Dialect {
       IdentityPostgres1764600200000,
       DestinationsPostgres1764600400000,
       PersonalDataPostgres1764600600000,
+      JobsPostgres1764700400000,
     ],
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
@@ -301,6 +304,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
       IdentitySqlite1764600200000,
       DestinationsSqlite1764600400000,
       PersonalDataSqlite1764600600000,
+      JobsSqlite1764700400000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',

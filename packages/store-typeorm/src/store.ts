@@ -23,6 +23,7 @@ import { Installations, isStoreId, storedDataModel, type InstallationChanges, ty
 import { appTableName, type DialectName, type TableNaming } from './naming.js';
 import { ContactIdCache } from './contact-id-cache.js';
 import { WorkspaceAdmins } from './workspace-admins.js';
+import { listWorkspaceNames } from './workspaces.js';
 import { validatePageWrite, writePageRows } from './page-writer.js';
 import { appTableOf } from './app-tables.js';
 import { Runs } from './runs.js';
@@ -52,6 +53,9 @@ import { AuditLog } from './audit.js';
 import type { CustomerDataReport, Erasure, ErasureReceipt, PersonalDataStore, RetentionResult, RetentionStore } from '@tributary/core';
 import { PersonalData } from './personal-data.js';
 import { applyRetention } from './retention.js';
+// ---- Jobs queued over HTTP ----
+import type { Job, JobOutcome, NewJob } from '@tributary/core';
+import { Jobs } from './jobs.js';
 
 /** Options of {@link createStore}. */
 export interface StoreOptions {
@@ -144,6 +148,8 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   private readonly destinations: Destinations;
   // ---- Personal data ----
   private readonly personalData: PersonalData;
+  // ---- Jobs ----
+  private readonly jobs: Jobs;
 
   constructor(
     private readonly db: Database,
@@ -188,6 +194,8 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     this.auditLog = new AuditLog(db);
     // ---- Personal data ----
     this.personalData = new PersonalData(db, this.destinations);
+    // ---- Jobs ----
+    this.jobs = new Jobs(db);
   }
 
   appTable(app: string, table: string): string {
@@ -220,6 +228,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   listInstallations(workspace?: string): Promise<Installation[]> {
     return this.installations.list(workspace);
+  }
+
+  listWorkspaces(): Promise<string[]> {
+    return listWorkspaceNames(this.db);
   }
 
   provision(installation: Installation): Promise<void> {
@@ -501,6 +513,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
       await this.abandonLocked(installationId, new Date()).catch((error: unknown) => {
         this.logger.warn({ installationId, error: (error as Error).message }, 'could not mark abandoned runs; the run goes ahead');
       });
+      // Likewise a job left running: no live process can be running it now.
+      await this.jobs.interruptLocked(installationId, new Date()).catch((error: unknown) => {
+        this.logger.warn({ installationId, error: (error as Error).message }, 'could not mark interrupted jobs; the run goes ahead');
+      });
       return work();
     });
   }
@@ -609,6 +625,49 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   applyRetention(installationId: string, now: Date, options?: { batchSize?: number }): Promise<RetentionResult> {
     return applyRetention(this.db, installationId, now, options);
+  }
+
+  // ---- Jobs queued over HTTP ----
+  createJob(job: NewJob): Promise<Job> {
+    return this.jobs.create(job);
+  }
+
+  getJob(id: string): Promise<Job | undefined> {
+    return this.jobs.get(id);
+  }
+
+  listQueuedJobs(options: { limit: number }): Promise<Job[]> {
+    return this.jobs.queued(options);
+  }
+
+  jobQueueDepth(): Promise<{ queued: number; oldest?: Date }> {
+    return this.jobs.depth();
+  }
+
+  claimJob(id: string, options: { at: Date; owner: string }): Promise<Job | undefined> {
+    return this.jobs.claim(id, options);
+  }
+
+  updateJobProgress(id: string, progress: { done: number; total?: number }, note?: string): Promise<void> {
+    return this.jobs.progress(id, progress, note);
+  }
+
+  noteQueuedJob(id: string, note: string): Promise<void> {
+    return this.jobs.noteQueued(id, note);
+  }
+
+  finishJob(id: string, outcome: JobOutcome): Promise<void> {
+    return this.jobs.finish(id, outcome);
+  }
+
+  async markInterruptedJobs(at: Date, installationIds?: readonly string[]): Promise<Job[]> {
+    const marked: Job[] = [];
+    for (const installationId of await this.jobs.runningInstallations(installationIds)) {
+      // A held lock means a live process runs the job; taking it proves that none does.
+      const locked = await this.scheduling.withRunLock(installationId, () => this.jobs.interruptLocked(installationId, at));
+      if (locked.acquired) marked.push(...locked.value);
+    }
+    return marked;
   }
 }
 

@@ -1,4 +1,6 @@
 import { ConfigError } from '@tributary/core';
+import type { Database } from './database.js';
+import { storageFailure } from './errors.js';
 import type { Executor } from './database.js';
 import { internalTable, type Dialect } from './dialect.js';
 
@@ -14,4 +16,16 @@ export async function requireWorkspaceId(db: Executor, dialect: Dialect, name: s
     });
   }
   return row.id;
+}
+
+/** Every workspace's name, sorted (binary order, the same on both databases). */
+export async function listWorkspaceNames(db: Database): Promise<string[]> {
+  try {
+    const rows = await db.withConnection((executor) =>
+      executor.query<{ name: string }>(`SELECT "name" FROM ${internalTable(db.dialect, 'workspaces').sql}`),
+    );
+    return rows.map((r) => r.name).sort();
+  } catch (error) {
+    throw storageFailure('list the workspaces', error);
+  }
 }

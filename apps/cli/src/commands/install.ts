@@ -109,6 +109,13 @@ export function registerInstall(program: Command, io: Io, argv: readonly string[
     .option('--po <number>', 'purchase-order number printed on the invoices')
     .option('--retention-days <n>', 'keep responses and raw records this many days, then delete them (default: keep them)')
     .addOption(jsonFlag())
+    // `install <app> --help` about an app nobody knows is a usage error, not a help page without settings.
+    .addHelpText('before', ({ command: parsed }) => {
+      // Commander has parsed the line by now: its operands come first, flags it did not know after.
+      const app = parsed.args.find((arg) => !arg.startsWith('-'));
+      if (app !== undefined) connectorById(app);
+      return '';
+    })
     .addHelpText('after', () => appFieldsHelp(helpAppIn(argv)))
     .action(async (app: string, options: InstallOptions) => {
       await withContext(io, (ctx) => installApp(ctx, app, options));

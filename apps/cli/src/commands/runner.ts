@@ -28,7 +28,8 @@ const START_GRACE_MS = 3000;
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-const isPostgres = (url: string) => /^postgres(ql)?:\/\//.test(url);
+/** Whether a database URL names PostgreSQL, where runners (and `serve --with-runner`) share pg-boss's queue. */
+export const isPostgres = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
 function describeRun(event: Extract<RunnerEvent, { type: 'job-done' }>): string | undefined {
   if (event.outcome !== 'ran') return undefined;

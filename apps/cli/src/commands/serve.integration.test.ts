@@ -3,8 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createAuthService } from '@tributary/auth';
+import { startSandbox } from '@tributary/closealert-sandbox';
+import { installConnector, readQueueStatus } from '@tributary/runner';
 import { createSecretCipher, createStore } from '@tributary/store-typeorm';
-import { testDatabases } from '@tributary/testing';
+import { createPostgresTestDatabase, testDatabases } from '@tributary/testing';
+import pg from 'pg';
+import { CONNECTORS } from '../connectors.js';
+import { keyIdOf } from '../secret-key.js';
 
 // `tributary serve` and `tributary runner --metrics-port` as processes on both databases: they
 // serve health, readiness, metrics and the API to a user created in the same database, and stop
@@ -54,6 +59,11 @@ describe.each(databases)('tributary serve on $dialect', (db) => {
           interval: 100,
         })
         .toBeDefined();
+      expect(server.stdout()).toContain(
+        db.dialect === 'postgres' ? 'with the runner (distributed over PostgreSQL' : 'with the runner (embedded)',
+      );
+      // The first process on this database: the server itself created pg-boss's queue.
+      if (db.dialect === 'postgres') expect(await readQueueStatus({ connectionString: db.url })).toBeDefined();
       const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout())![1]!;
       expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
       await expect
@@ -88,6 +98,79 @@ describe.each(databases)('tributary serve on $dialect', (db) => {
     expect(server.stderr()).not.toContain(password);
     expect(server.stderr()).not.toMatch(/tributary_session=/);
   });
+
+  it.runIf(db.dialect === 'postgres')(
+    'on PostgreSQL shares the syncs with runner --distributed through pg-boss: a due app syncs once',
+    async () => {
+      const sandbox = await startSandbox({ responses: 40, spanDays: 10, seed: 5 });
+      const store = await createStore({
+        url: db.url,
+        cipher: createSecretCipher({ keys: { [keyIdOf(key)]: key }, currentKeyId: keyIdOf(key) }),
+      });
+      const processes: ReturnType<typeof start>[] = [];
+      try {
+        await store.migrate();
+        const { installation } = await installConnector({
+          store,
+          connector: CONNECTORS.get('closealert')!,
+          workspace: 'shared',
+          config: { projectKey: sandbox.projectKey, apiToken: sandbox.token, baseUrl: sandbox.url, backfillDays: 30 },
+          billing: { plan: 'monthly' },
+        });
+        // Both have made their first pass over the schedules once they say they started.
+        processes.push(start(['serve', '--port', '0', '--with-runner'], env));
+        processes.push(start(['runner', '--distributed'], env));
+        await expect
+          .poll(() => /Serving/.test(processes[0]!.stdout()) && /Runner started/.test(processes[1]!.stdout()), {
+            timeout: 60_000,
+            interval: 100,
+          })
+          .toBe(true);
+        await expect
+          .poll(async () => (await store.listRuns({ workspace: 'shared', limit: 10 })).map((r) => r.status), {
+            timeout: 60_000,
+            interval: 200,
+          })
+          .toEqual(['succeeded']);
+        const queue = await readQueueStatus({ connectionString: db.url });
+        expect(queue).toMatchObject({ queued: 0, running: 0, failed: 0 });
+        expect(queue!.completed).toBeGreaterThanOrEqual(1);
+        const [run] = await store.listRuns({ workspace: 'shared', limit: 10 });
+        expect(run!.installationId).toBe(installation.id);
+        expect(run!.inserted).toBe(40);
+      } finally {
+        for (const p of processes) p.kill('SIGTERM');
+        const exits = await Promise.all(processes.map((p) => p.exited));
+        await store.close();
+        await sandbox.close();
+        expect(exits).toEqual([0, 0]);
+      }
+    },
+    120_000,
+  );
+
+  it.runIf(db.dialect === 'postgres')('exits 4 with the queue\'s error when its pg-boss queue cannot start', async () => {
+    // A pg-boss schema that claims a newer version but lacks its tables: the queue cannot start.
+    const broken = (await createPostgresTestDatabase('cli-serve-broken-queue'))!;
+    const client = new pg.Client({ connectionString: broken.url });
+    await client.connect();
+    try {
+      await client.query('CREATE SCHEMA tributary_boss');
+      await client.query(
+        'CREATE TABLE tributary_boss.version (version int PRIMARY KEY, maintained_on timestamptz, cron_on timestamptz, monitored_on timestamptz)',
+      );
+      await client.query('INSERT INTO tributary_boss.version (version) VALUES (999)');
+      const server = start(['serve', '--port', '0', '--with-runner'], { ...env, TRIBUTARY_DATABASE_URL: broken.url });
+      const code = await Promise.race([server.exited, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 60_000))]);
+      server.kill('SIGKILL');
+      expect(code, server.stderr()).toBe(4);
+      expect(server.stderr()).toMatch(/QUEUE_START_FAILED/);
+      expect(server.stdout()).not.toMatch(/Serving/);
+    } finally {
+      await client.end();
+      await broken.drop();
+    }
+  }, 90_000);
 
   it('runner --metrics-port serves the metrics', async () => {
     const runner = start(['runner', '--metrics-port', '0'], env);

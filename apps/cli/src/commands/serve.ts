@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { parseUserInput } from '@tributary/core';
-import { createEmbeddedQueue, createRunner, produceInvoices, type Runner } from '@tributary/runner';
-import { CONNECTORS, knownDestinations } from '../connectors.js';
+import { parseUserInput, type DestinationStore } from '@tributary/core';
+import { createEmbeddedQueue, createPgBossQueue, createRunner, produceInvoices, type Runner } from '@tributary/runner';
+import { CONNECTORS, destinationFor, knownDestinations } from '../connectors.js';
 import { destinationLimitsOf } from '../env.js';
 import { withContext } from '../context.js';
 import { println, type Io } from '../io.js';
+import { isPostgres } from './runner.js';
+
+/** Syncs at once in a server's runner: it shares the store's pool with the requests. */
+const RUNNER_CONCURRENCY = 2;
 
 const portSchema = z.coerce.number().int().min(0).max(65_535);
 const hostSchema = z.string().trim().min(1).max(255);
@@ -39,11 +43,17 @@ export async function serve(io: Io, options: ServeOptions): Promise<void> {
     const metrics = createMetrics({ store, connectorFor, now: () => new Date(), logger: ctx.logger });
     const feed = feedRunnerMetrics({ metrics, store, logger: ctx.logger });
     let runner: Runner | undefined;
+    // On PostgreSQL the server's runner takes its syncs from the queue `tributary runner --distributed`
+    // uses, so that a server and separate runners share the work instead of each syncing everything.
+    const url = ctx.env.TRIBUTARY_DATABASE_URL;
+    const distributed = Boolean(options.withRunner) && isPostgres(url);
     if (options.withRunner) {
       runner = createRunner({
         store,
         connectorFor,
-        queue: createEmbeddedQueue({ concurrency: 2, logger: ctx.logger }),
+        queue: distributed
+          ? createPgBossQueue({ connectionString: url, concurrency: RUNNER_CONCURRENCY, logger: ctx.logger })
+          : createEmbeddedQueue({ concurrency: RUNNER_CONCURRENCY, logger: ctx.logger }),
         logger: ctx.logger,
         periodicTasks: [
           {
@@ -55,6 +65,8 @@ export async function serve(io: Io, options: ServeOptions): Promise<void> {
               ),
           },
         ],
+        // As in `tributary runner`: profiles are evaluated after each sync and hourly, and their changes delivered.
+        activation: { store: store as typeof store & DestinationStore, destinationFor, destinationLimits: destinationLimitsOf(ctx.env) },
         onEvent: feed.onEvent,
         onSourceRequest: feed.onSourceRequest,
       });
@@ -74,16 +86,23 @@ export async function serve(io: Io, options: ServeOptions): Promise<void> {
       ...(runner ? { runner: { lastHeartbeat: feed.lastHeartbeat } } : {}),
     });
     const stopRequested = new Promise<void>((resolve) => io.onShutdown?.(() => resolve()));
-    const url = await server.listen({ host, port });
-    await runner?.start();
+    const address = await server.listen({ host, port });
+    try {
+      await runner?.start();
+    } catch (error) {
+      // A queue that cannot start (pg-boss's schema broken, say) ends the command; the server must not outlive it.
+      await server.close();
+      await runner?.stop().catch(() => undefined);
+      throw error;
+    }
     println(
       io.stdout,
-      `Serving the Tributary API on ${url}${runner ? ' with the runner' : ''}: OpenAPI at ${url}/openapi.json, reference at ${url}/docs. Stop with Ctrl-C.`,
+      `Serving the Tributary API on ${address}${runner ? ` with the runner (${distributed ? 'distributed over PostgreSQL, sharing syncs with `tributary runner --distributed`' : 'embedded'})` : ''}: OpenAPI at ${address}/openapi.json, reference at ${address}/docs. Stop with Ctrl-C.`,
     );
     println(
       io.stdout,
       withConsole
-        ? `The console: ${url}/ (sign in with a user made by \`tributary users create\`).`
+        ? `The console: ${address}/ (sign in with a user made by \`tributary users create\`).`
         : 'The console is not built, so only the API is served: run `npm run build --workspace @tributary/console` (npm install does it) and start again.',
     );
     await stopRequested;
@@ -107,7 +126,10 @@ export function registerServe(program: Command, io: Io): void {
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', '3000')
-    .option('--with-runner', 'also sync every installed app every hour in this process')
+    .option(
+      '--with-runner',
+      'also sync every installed app every hour in this process (on PostgreSQL through the queue `runner --distributed` shares)',
+    )
     .option('--body-limit <bytes>', 'largest request body accepted', '1048576')
     .option('--secure-cookies', 'mark the session cookie Secure (when clients reach the API over HTTPS)')
     .action((options: ServeOptions) => serve(io, options));

@@ -13,7 +13,8 @@ import { requireInstallation, requireWorkspace } from '../workspace.js';
  */
 export async function uninstallApp(ctx: CliContext, app: string, options: { workspace: string; purge?: boolean; json?: boolean }): Promise<void> {
   const connector = connectorById(app);
-  const store = await ctx.store();
+  // Nothing is installed in a database that does not exist: say so instead of creating an empty one.
+  const store = await ctx.store({ create: false });
   const out = outputFor(ctx.io, options);
   const workspace = await requireWorkspace(store, options.workspace);
   if (options.purge && !(await store.findInstallation(workspace, app))) {

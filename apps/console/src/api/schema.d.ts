@@ -7057,7 +7057,7 @@ export interface components {
             runId: string | null;
             startedAt: string | null;
             /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed" | "skipped";
+            status: "queued" | "running" | "succeeded" | "failed" | "interrupted";
             workspace: string;
         };
         JobInput: {
@@ -7082,7 +7082,7 @@ export interface components {
             runId: string | null;
             startedAt: string | null;
             /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed" | "skipped";
+            status: "queued" | "running" | "succeeded" | "failed" | "interrupted";
             workspace: string;
         };
         Mapping: {

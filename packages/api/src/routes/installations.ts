@@ -17,7 +17,7 @@ export const jobSchema = z
     kind: z.enum(['sync', 'remap']),
     workspace: z.string(),
     app: z.string(),
-    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'skipped']),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'interrupted']),
     createdAt: z.string(),
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
@@ -248,7 +248,7 @@ export function installationRoutes(ctx: ApiContext): ApiRoute[] {
       response: jobSchema,
       handler: async (request) =>
         jobJson(
-          ctx.jobs.enqueue(
+          await ctx.jobs.enqueue(
             'sync',
             await activeInstallation(ctx, request.params.workspace, request.params.app),
           ),
@@ -263,12 +263,12 @@ export function installationRoutes(ctx: ApiContext): ApiRoute[] {
       params: workspaceParams.extend({ id: z.uuid() }),
       response: jobSchema,
       handler: async (request) => {
-        const job = ctx.jobs.get(request.params.id);
+        const job = await ctx.jobs.get(request.params.id);
         if (!job || job.workspace !== request.params.workspace) {
           throw new ConfigError(
             'API_JOB_NOT_FOUND',
             `No job ${request.params.id} in workspace "${request.params.workspace}".`,
-            { hint: 'Jobs are kept by the serving process only, until it restarts.' },
+            { hint: 'Use the id that POST …/sync or …/remap answered, with the same workspace.' },
           );
         }
         return jobJson(job);

@@ -206,7 +206,7 @@ export function mappingRoutes(ctx: ApiContext): ApiRoute[] {
       response: jobSchema,
       handler: async (request) =>
         jobJson(
-          ctx.jobs.enqueue(
+          await ctx.jobs.enqueue(
             'remap',
             await activeInstallation(ctx, request.params.workspace, request.params.app),
           ),
