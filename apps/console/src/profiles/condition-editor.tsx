@@ -115,9 +115,13 @@ function LeafEditor({ node, root, forms, problems, onChange }: EditorProps & { n
       <legend>{LEAF_LABELS[node.draft.type]}</legend>
       <div className="row">
         <LeafFields draft={node.draft} forms={forms} set={set} invalid={invalid} />
-        <button type="button" className="secondary" onClick={() => onChange(removeNode(root, node.id))}>
+        <button
+          type="button"
+          className="secondary"
+          aria-label={`Remove the ${LEAF_LABELS[node.draft.type].toLowerCase()} condition`}
+          onClick={() => onChange(removeNode(root, node.id))}
+        >
           Remove
-          <span className="visually-hidden"> {LEAF_LABELS[node.draft.type]} condition</span>
         </button>
       </div>
       {problem ? (

@@ -61,7 +61,7 @@ export function nextId(): string {
 }
 
 export const LEAF_LABELS: Record<LeafType, string> = {
-  responded: 'Responded (when)',
+  responded: 'When responded',
   form: 'Form',
   mailing: 'Mailing',
   group: 'Group',
