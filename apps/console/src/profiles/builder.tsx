@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { api, ApiError, unwrap } from '../api/client';
 import type { paths } from '../api/schema';
 import { DataState, ErrorNote, Loading, Notice } from '../components/feedback';
@@ -66,6 +66,7 @@ function BuilderForm({
   formsError: ApiError | undefined;
 }) {
   const [draft, setDraft] = useState(initial);
+  const uid = useId();
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<ApiError>();
   const { definition, problems } = useMemo(() => draftDefinition(draft), [draft]);
@@ -86,7 +87,7 @@ function BuilderForm({
     ['preview', workspace, settledText],
   );
   const apps = useMemo(() => [...new Set([...forms.map((f) => f.app).filter(Boolean), ...(draft.app ? [draft.app] : [])])].sort(), [forms, draft.app]);
-  const nameProblem = saveError && /\bname\b/i.test(saveError.message);
+  const nameProblem = saveError !== undefined && (saveError.code === 'PROFILE_EXISTS' || /\bname\b/i.test(saveError.message));
 
   async function save(event: FormEvent) {
     event.preventDefault();
@@ -131,8 +132,8 @@ function BuilderForm({
           </label>
           <div className="row">
             <label>
-              <span>App</span>
-              <select value={draft.app} onChange={(e) => setDraft({ ...draft, app: e.target.value })}>
+              <span id={`${uid}-1`}>App</span>
+              <select aria-labelledby={`${uid}-1`} value={draft.app} onChange={(e) => setDraft({ ...draft, app: e.target.value })}>
                 <option value="">Every feedback app</option>
                 {apps.map((app) => (
                   <option key={app} value={app}>

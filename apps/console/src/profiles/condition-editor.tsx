@@ -42,6 +42,8 @@ export function ConditionEditor({ root, forms, problems, onChange }: EditorProps
 
 function GroupEditor({ node, root, depth, forms, problems, onChange }: EditorProps & { node: GroupNode; depth: number }) {
   const [adding, setAdding] = useState<LeafType>('form');
+  // A select's name is its label's words alone, not also the option it shows.
+  const uid = useId();
   const problem = problems.find((p) => p.id === node.id);
   const problemId = `problem-${node.id}`;
   const isRoot = node.id === root.id;
@@ -83,8 +85,8 @@ function GroupEditor({ node, root, depth, forms, problems, onChange }: EditorPro
       )}
       <div className="row">
         <label>
-          <span>New condition</span>
-          <select value={adding} onChange={(e) => setAdding(e.target.value as LeafType)}>
+          <span id={`${uid}-1`}>New condition</span>
+          <select aria-labelledby={`${uid}-1`} value={adding} onChange={(e) => setAdding(e.target.value as LeafType)}>
             {(Object.keys(LEAF_LABELS) as LeafType[]).map((type) => (
               <option key={type} value={type}>
                 {LEAF_LABELS[type]}
@@ -147,14 +149,15 @@ function LeafFields({
   invalid: Invalid;
 }) {
   const listId = useId();
+  const uid = useId();
   const manyApps = new Set(forms.map((f) => f.app)).size > 1;
   switch (draft.type) {
     case 'responded':
       return (
         <>
           <label>
-            <span>Responded</span>
-            <select value={draft.mode} onChange={(e) => set({ ...draft, mode: e.target.value as 'within' | 'between' })}>
+            <span id={`${uid}-2`}>Responded</span>
+            <select aria-labelledby={`${uid}-2`} value={draft.mode} onChange={(e) => set({ ...draft, mode: e.target.value as 'within' | 'between' })}>
               <option value="within">within the past N days</option>
               <option value="between">between two dates</option>
             </select>
@@ -186,16 +189,16 @@ function LeafFields({
       return (
         <>
           <label>
-            <span>{what} by</span>
-            <select value={draft.by} onChange={(e) => set({ ...draft, by: e.target.value as 'id' | 'name', value: '' })}>
+            <span id={`${uid}-3`}>{what} by</span>
+            <select aria-labelledby={`${uid}-3`} value={draft.by} onChange={(e) => set({ ...draft, by: e.target.value as 'id' | 'name', value: '' })}>
               <option value="id">id</option>
               <option value="name">name</option>
             </select>
           </label>
           {known ? (
             <label>
-              <span>{what}</span>
-              <select value={draft.value} onChange={(e) => set({ ...draft, value: e.target.value })} {...invalid}>
+              <span id={`${uid}-4`}>{what}</span>
+              <select aria-labelledby={`${uid}-4`} value={draft.value} onChange={(e) => set({ ...draft, value: e.target.value })} {...invalid}>
                 <option value="">Pick a form…</option>
                 {forms.map((f) => (
                   <option key={`${f.app}:${f.id}`} value={String(f.id)}>
@@ -220,8 +223,8 @@ function LeafFields({
       return (
         <>
           <label>
-            <span>On form</span>
-            <select value={draft.formId} onChange={(e) => set({ ...draft, formId: e.target.value })}>
+            <span id={`${uid}-5`}>On form</span>
+            <select aria-labelledby={`${uid}-5`} value={draft.formId} onChange={(e) => set({ ...draft, formId: e.target.value })}>
               <option value="">any form</option>
               {forms.map((f) => (
                 <option key={`${f.app}:${f.id}`} value={String(f.id)}>
@@ -232,8 +235,8 @@ function LeafFields({
             </select>
           </label>
           <label>
-            <span>Question by</span>
-            <select value={draft.by} onChange={(e) => set({ ...draft, by: e.target.value as 'index' | 'key' | 'text', value: '' })}>
+            <span id={`${uid}-6`}>Question by</span>
+            <select aria-labelledby={`${uid}-6`} value={draft.by} onChange={(e) => set({ ...draft, by: e.target.value as 'index' | 'key' | 'text', value: '' })}>
               <option value="index">number</option>
               <option value="key">key</option>
               <option value="text">wording</option>
@@ -241,8 +244,8 @@ function LeafFields({
           </label>
           {pick ? (
             <label>
-              <span>Question</span>
-              <select value={draft.value} onChange={(e) => set({ ...draft, value: e.target.value })} {...invalid}>
+              <span id={`${uid}-7`}>Question</span>
+              <select aria-labelledby={`${uid}-7`} value={draft.value} onChange={(e) => set({ ...draft, value: e.target.value })} {...invalid}>
                 <option value="">Pick a question…</option>
                 {form.questions.map((q) => (
                   <option key={q.index} value={q.index}>
@@ -270,8 +273,8 @@ function LeafFields({
       return (
         <>
           <label>
-            <span>Score</span>
-            <select value={draft.op} onChange={(e) => set({ ...draft, op: e.target.value as ScoreOp })}>
+            <span id={`${uid}-8`}>Score</span>
+            <select aria-labelledby={`${uid}-8`} value={draft.op} onChange={(e) => set({ ...draft, op: e.target.value as ScoreOp })}>
               {SCORE_OPS.map((o) => (
                 <option key={o.op} value={o.op}>
                   {o.label}
@@ -314,8 +317,8 @@ function LeafFields({
     case 'backfilled':
       return (
         <label>
-          <span>Read by the first sync&apos;s backfill</span>
-          <select value={draft.value ? 'yes' : 'no'} onChange={(e) => set({ ...draft, value: e.target.value === 'yes' })}>
+          <span id={`${uid}-9`}>Read by the first sync&apos;s backfill</span>
+          <select aria-labelledby={`${uid}-9`} value={draft.value ? 'yes' : 'no'} onChange={(e) => set({ ...draft, value: e.target.value === 'yes' })}>
             <option value="no">no (new feedback only)</option>
             <option value="yes">yes (old news)</option>
           </select>
