@@ -46,7 +46,7 @@ export function ProfilesPage({ workspace }: { workspace: string }) {
       >
         {(page) => (
           <>
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label="Profiles table">
               <table>
                 <caption className="visually-hidden">Profiles of {workspace}</caption>
                 <thead>

@@ -207,7 +207,7 @@ function LivePreview({
             As of <When value={preview.data.evaluatedAt} />. Nothing is saved until you save.
           </p>
           {preview.data.members.length > 0 ? (
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label="Sample of the members">
               <table>
                 <caption className="visually-hidden">A sample of the members</caption>
                 <thead>

@@ -200,7 +200,7 @@ function Members({ workspace, name, generation, canExport }: { workspace: string
       >
         {(page) => (
           <>
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label="Members table">
               <table>
                 <caption className="visually-hidden">Members of {name}</caption>
                 <thead>
@@ -261,7 +261,7 @@ function History({ workspace, name, generation }: { workspace: string; name: str
         {(page) => (
           <>
             <BarChart title="Members at each evaluation" unit="members" bars={historyBars(page.items)} />
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label="Evaluations table">
               <table>
                 <caption className="visually-hidden">Evaluations of {name}, newest first</caption>
                 <thead>
