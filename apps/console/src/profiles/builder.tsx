@@ -216,7 +216,6 @@ function LivePreview({
                     <th scope="col" className="num">
                       Score
                     </th>
-                    <th scope="col">Responded</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -224,9 +223,6 @@ function LivePreview({
                     <tr key={m.email}>
                       <td>{m.email}</td>
                       <td className="num">{m.score ?? '—'}</td>
-                      <td>
-                        <When value={m.respondedAt} />
-                      </td>
                     </tr>
                   ))}
                 </tbody>
