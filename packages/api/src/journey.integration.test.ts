@@ -123,6 +123,31 @@ describe.each(databases)('the HTTP journey on $dialect', (db) => {
     expect(run.json.recorded).toBe(true);
     expect(run.json.count).toBe(preview.json.count);
     expect(run.json.entered).toHaveLength(run.json.count);
+    expect(created.json.app).toBeNull();
+    // The members a page at a time, and narrowed by part of an e-mail.
+    const pages: { email: string }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { json: { items: { email: string }[]; next: string | null; total: number } } = await h.call(
+        'GET',
+        `/workspaces/acme/profiles/everyone/members?limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+        { key: h.keys.viewer },
+      );
+      expect(page.json.total).toBe(run.json.count);
+      pages.push(...page.json.items);
+      cursor = page.json.next;
+    } while (cursor);
+    expect(pages.map((m) => m.email)).toEqual([...run.json.entered].sort());
+    const someone = pages[0]!.email;
+    const part = someone.slice(0, someone.indexOf('@'));
+    const searched = await h.call(
+      'GET',
+      `/workspaces/acme/profiles/everyone/members?q=${encodeURIComponent(part.toUpperCase())}`,
+      { key: h.keys.viewer },
+    );
+    expect(searched.json.items.map((m: { email: string }) => m.email)).toContain(someone);
+    expect(searched.json.items.every((m: { email: string }) => m.email.includes(part))).toBe(true);
+    expect(searched.json.total).toBe(searched.json.items.length);
     const history = await h.call('GET', '/workspaces/acme/profiles/everyone/history', { key: h.keys.viewer });
     expect(history.json.items).toHaveLength(1);
 

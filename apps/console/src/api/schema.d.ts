@@ -5760,6 +5760,133 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workspaces/{workspace}/profiles/{name}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The members now, by e-mail, a page at a time; `q` keeps the e-mails that contain it (evaluated now, not recorded)
+         * @description Access: the viewer role (or higher) in the workspace.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The `next` of the previous page */
+                    cursor?: string;
+                    /** @description At most this many items */
+                    limit?: number;
+                    /** @description Part of an e-mail, case-insensitive */
+                    q?: string;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                    workspace: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["ProfileMember"][];
+                            /** @description Pass as `cursor` for the next page; null on the last one */
+                            next: string | null;
+                            /** @description How many members match `q` (all pages) */
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workspaces/{workspace}/profiles/{name}/run": {
         parameters: {
             query?: never;
@@ -7128,6 +7255,8 @@ export interface components {
             }[];
         };
         Profile: {
+            /** @description The one app the profile reads; null when it spans every feedback app */
+            app: string | null;
             /** @description The conditions as one readable line */
             conditions: string;
             createdAt: string;
@@ -7295,6 +7424,8 @@ export interface components {
             over: "any-response" | "latest-response";
         };
         ProfileInput: {
+            /** @description The one app the profile reads; null when it spans every feedback app */
+            app: string | null;
             /** @description The conditions as one readable line */
             conditions: string;
             createdAt: string;

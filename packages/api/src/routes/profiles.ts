@@ -30,6 +30,7 @@ const profileSchema = z
     name: z.string(),
     description: z.string(),
     over: z.string(),
+    app: z.string().nullable().describe('The one app the profile reads; null when it spans every feedback app'),
     match: z.unknown(),
     conditions: z.string().describe('The conditions as one readable line'),
     createdAt: z.string(),
@@ -69,6 +70,7 @@ function profileJson(p: StoredProfile): z.infer<typeof profileSchema> {
     name: p.name,
     description: p.definition.description,
     over: p.definition.over,
+    app: p.definition.app ?? null,
     match: p.definition.match,
     conditions: describeProfileCondition(p.definition.match),
     createdAt: p.createdAt.toISOString(),
@@ -301,6 +303,33 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
         reply.header('content-disposition', `attachment; filename="${file}"`);
         reply.type(csv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
         return reply.send(Readable.from(csv ? csvLines(evaluation.members) : jsonLines(evaluation.members)));
+      },
+    }),
+    route({
+      method: 'GET',
+      url: `${base}/:name/members`,
+      access: 'viewer',
+      summary: 'The members now, by e-mail, a page at a time; `q` keeps the e-mails that contain it (evaluated now, not recorded)',
+      tags: ['profiles'],
+      params: profileParams,
+      querystring: pageQuery.extend({
+        q: z.string().max(200).optional().describe('Part of an e-mail, case-insensitive'),
+      }),
+      response: pageOf(memberSchema).extend({
+        total: z.number().describe('How many members match `q` (all pages)'),
+      }),
+      handler: async (request) => {
+        await requireProfile(request.params.workspace, request.params.name);
+        const evaluation = await timed(() =>
+          ctx.store.evaluateProfile(request.params.workspace, request.params.name, {
+            now: ctx.now(),
+            record: false,
+          }),
+        );
+        const needle = request.query.q?.trim().toLowerCase() ?? '';
+        const found = needle ? evaluation.members.filter((m) => m.email.includes(needle)) : evaluation.members;
+        const page = pageByKey(found, (m) => m.email, request.query);
+        return { items: page.items.map(memberJson), next: page.next, total: found.length };
       },
     }),
     route({
