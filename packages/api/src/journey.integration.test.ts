@@ -73,6 +73,23 @@ describe.each(databases)('the HTTP journey on $dialect', (db) => {
       expect(page.json.total).toBe(run.savedTotal);
     } while (cursor);
     expect(seen).toHaveLength(run.savedTotal);
+
+    // The run log's filters (status, start date) and the app's status for its page.
+    const q = (query: string) => h.call('GET', `/workspaces/acme/runs?${query}`, { key: h.keys.viewer });
+    expect((await q('status=succeeded')).json.items.map((r: { id: string }) => r.id)).toEqual([run.id]);
+    expect((await q('status=failed')).json.items).toEqual([]);
+    const started = new Date(run.startedAt).getTime();
+    const iso = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
+    expect((await q(`from=${iso(started)}&to=${iso(started + 1)}`)).json.items).toHaveLength(1);
+    expect((await q(`from=${iso(started + 1)}`)).json.items).toEqual([]);
+    expect((await q('from=yesterday')).status).toBe(400);
+    const status = await h.call('GET', '/workspaces/acme/apps/closealert/status', { key: h.keys.viewer });
+    expect(status.status).toBe(200);
+    expect(status.json.lastRun).toMatchObject({ id: run.id, status: 'succeeded', errorCode: null });
+    // The same token reading as the doctor's, for viewers too.
+    const doctor = await h.call('GET', '/workspaces/acme/doctor', { key: h.keys.admin });
+    expect(status.json.token).toEqual(doctor.json.apps[0].token);
+    expect(status.json.token.problem).toBeNull();
   });
 
   it('edits mappings with the CLI rules and remaps as a job', async () => {

@@ -121,6 +121,7 @@ export type {
   AppDataStore,
   SyncStore,
   RunLogStore,
+  RunFilter,
   ProfileStore,
   BillingStore,
   SecretStore,

@@ -38,6 +38,7 @@ import type {
   RunLockResult,
   RunOutcome,
   RunRecord,
+  RunStatus,
   SavedCustomerPage,
   ScheduleEntry,
   ScheduleState,
@@ -62,10 +63,20 @@ export interface SyncStore {
   finishRun(runId: string, outcome: RunOutcome, finishedAt: Date): Promise<void>;
 }
 
+/** Which runs to list: all filters are optional but the limit; dates bound the run's start, `startedBefore` excluded. */
+export interface RunFilter {
+  workspace?: string;
+  app?: string;
+  status?: RunStatus;
+  startedFrom?: Date;
+  startedBefore?: Date;
+  limit: number;
+}
+
 /** The run log as operators read it, and the clean-up of runs whose process died. */
 export interface RunLogStore {
   /** The newest runs, newest first. */
-  listRuns(filter: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]>;
+  listRuns(filter: RunFilter): Promise<RunRecord[]>;
   /**
    * The newest run of each of these installations (none for one that never ran), in their order.
    * Their `saved` lists may be left empty (`savedTotal` still counts them): a status needs no customers.

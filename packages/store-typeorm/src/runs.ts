@@ -5,6 +5,7 @@ import {
   ConfigError,
   StorageError,
   parseUserInput,
+  type RunFilter,
   type RunOutcome,
   type RunRecord,
   type SavedCustomerPage,
@@ -62,6 +63,9 @@ function talliesOf(outcome: z.infer<typeof talliesSchema>): z.infer<typeof talli
 const filterSchema = z.object({
   workspace: z.string().optional(),
   app: z.string().optional(),
+  status: z.enum(['running', 'succeeded', 'failed', 'stopped', 'abandoned']).optional(),
+  startedFrom: z.date().optional(),
+  startedBefore: z.date().optional(),
   limit: z.number().int().min(1).max(1000),
 });
 
@@ -152,7 +156,7 @@ export class Runs {
     if (affected === 0) throw notFound();
   }
 
-  async list(input: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]> {
+  async list(input: RunFilter): Promise<RunRecord[]> {
     const filter = parseUserInput(filterSchema, input, 'run filter');
     try {
       return await this.db.withConnection((db) => this.query(db, filter));
@@ -334,6 +338,10 @@ export class Runs {
     if (filter.runIds !== undefined) runsQuery = runsQuery.andWhere('run.id IN (:...runIds)', { runIds: filter.runIds });
     if (filter.workspace !== undefined) runsQuery = runsQuery.andWhere('workspace.name = :workspace', { workspace: filter.workspace });
     if (filter.app !== undefined) runsQuery = runsQuery.andWhere('installation.app = :app', { app: filter.app });
+    // Bound as ISO-8601 text: PostgreSQL reads it as a timestamptz, and SQLite's ISO text compares in time order.
+    if (filter.status !== undefined) runsQuery = runsQuery.andWhere('run.status = :status', { status: filter.status });
+    if (filter.startedFrom !== undefined) runsQuery = runsQuery.andWhere('run.startedAt >= :startedFrom', { startedFrom: filter.startedFrom.toISOString() });
+    if (filter.startedBefore !== undefined) runsQuery = runsQuery.andWhere('run.startedAt < :startedBefore', { startedBefore: filter.startedBefore.toISOString() });
     // Each run joins exactly one installation and one workspace, so LIMIT counts runs.
     const runs = await runsQuery.orderBy('run.startedAt', 'DESC').addOrderBy('run.id', 'DESC').limit(filter.limit).getMany();
     if (runs.length === 0) return [];

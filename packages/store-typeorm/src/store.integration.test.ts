@@ -1088,6 +1088,15 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
         ),
       ).toEqual([otherRun]);
       expect(await store.listRuns({ workspace: 'no such workspace', limit: 10 })).toEqual([]);
+      // The run log's filters: by status, and by start (from included, before excluded).
+      const ws = installation.workspace;
+      expect((await store.listRuns({ workspace: ws, status: 'failed', limit: 10 })).map((r) => r.id)).toEqual([middle]);
+      expect(
+        (await store.listRuns({ workspace: ws, startedFrom: at(5), startedBefore: at(20), limit: 10 })).map((r) => r.id),
+      ).toEqual([middle, otherRun]);
+      expect(
+        (await store.listRuns({ workspace: ws, status: 'running', startedFrom: at(10), limit: 10 })).map((r) => r.id),
+      ).toEqual([newest]);
 
       // The newest run of each installation, in the order asked, for any number of them at once.
       const never = await install({ workspace: installation.workspace, app: 'neverran' });

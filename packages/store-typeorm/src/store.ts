@@ -10,6 +10,7 @@ import {
   type PageWrite,
   type PageWriteResult,
   type RunOutcome,
+  type RunFilter,
   type RunRecord,
   type RunLockHolder,
   type SavedCustomerPage,
@@ -298,7 +299,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.runs.finish(runId, outcome, finishedAt);
   }
 
-  listRuns(filter: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]> {
+  listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return this.runs.list(filter);
   }
 

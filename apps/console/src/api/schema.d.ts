@@ -341,6 +341,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your own password (required after a one-time password); answers a new session
+         * @description Access: any signed-in caller.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The password you signed in with */
+                        currentPassword: string;
+                        /** @description At least 12 characters */
+                        newPassword: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Me"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/connectors": {
         parameters: {
             query?: never;
@@ -2774,6 +2894,135 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/workspaces/{workspace}/apps/{app}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An active app's last run, next scheduled run and token expiry
+         * @description Access: the viewer role (or higher) in the workspace.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    app: string;
+                    workspace: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            lastRun: {
+                                errorCode: string | null;
+                                finishedAt: string | null;
+                                id: string;
+                                startedAt: string;
+                                status: string;
+                            } | null;
+                            /** @description Null before the runner's first scheduled run: it syncs at the runner's next tick */
+                            nextRunAt: string | null;
+                            token: {
+                                daysLeft: number | null;
+                                expiresAt: string | null;
+                                problem: string | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workspaces/{workspace}/apps/{app}/sync": {
         parameters: {
             query?: never;
@@ -4727,8 +4976,14 @@ export interface paths {
                     app?: string;
                     /** @description The `next` of the previous page */
                     cursor?: string;
+                    /** @description Only runs started at or after this instant */
+                    from?: string;
                     /** @description At most this many items */
                     limit?: number;
+                    /** @description Only runs with this status */
+                    status?: "running" | "succeeded" | "failed" | "stopped" | "abandoned";
+                    /** @description Only runs started before this instant */
+                    to?: string;
                 };
                 header?: never;
                 path: {
@@ -5481,6 +5736,7 @@ export interface components {
             config: {
                 [key: string]: unknown;
             };
+            description: string | null;
             id: string;
             name: string;
             pricing: unknown | null;
@@ -5492,6 +5748,7 @@ export interface components {
             config: {
                 [key: string]: unknown;
             };
+            description: string | null;
             id: string;
             name: string;
             pricing: unknown | null;
@@ -5643,6 +5900,8 @@ export interface components {
                 role: string;
                 workspace: string;
             }[];
+            /** @description Signed in with a one-time password: POST /auth/password before anything else */
+            mustChangePassword: boolean;
         };
         MeInput: {
             /** @description Send it in the x-csrf-token header with every change made with the session cookie */
@@ -5655,6 +5914,8 @@ export interface components {
                 role: string;
                 workspace: string;
             }[];
+            /** @description Signed in with a one-time password: POST /auth/password before anything else */
+            mustChangePassword: boolean;
         };
         Profile: {
             /** @description The conditions as one readable line */
