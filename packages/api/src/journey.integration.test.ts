@@ -33,10 +33,23 @@ describe.each(databases)('the HTTP journey on $dialect', (db) => {
     });
     expect(answer.status).toBeGreaterThanOrEqual(400);
     expect(Object.keys(answer.json).sort()).toEqual(['code', 'hint', 'message']);
+    const checked = await h.call('POST', '/workspaces/acme/apps/closealert/check', {
+      key: h.keys.admin,
+      body: { config: { ...sandboxConfig(h.sandbox), apiToken: 'not-a-token' } },
+    });
+    expect(checked.status).toBe(answer.status);
+    expect(checked.json.code).toBe(answer.json.code);
     expect((await h.call('GET', '/workspaces/acme/apps', { key: h.keys.admin })).json.items).toEqual([]);
   });
 
   it('installs, syncs as a job, and shows the run with its customers', async () => {
+    const checked = await h.call('POST', '/workspaces/acme/apps/closealert/check', {
+      key: h.keys.admin,
+      body: { config: sandboxConfig(h.sandbox) },
+    });
+    expect(checked.status).toBe(200);
+    expect(checked.json.notes.length).toBeGreaterThan(0);
+    expect((await h.call('GET', '/workspaces/acme/apps', { key: h.keys.admin })).json.items).toEqual([]);
     const installed = await h.call('POST', '/workspaces/acme/apps/closealert', {
       key: h.keys.admin,
       body: { config: sandboxConfig(h.sandbox), billing: { plan: 'yearly' } },

@@ -245,6 +245,32 @@ export function installationRoutes(ctx: ApiContext): ApiRoute[] {
       },
     }),
     route({
+      method: 'POST',
+      url: '/workspaces/:workspace/apps/:app/check',
+      access: 'admin',
+      audit: 'installation.check',
+      summary: 'Check settings against the source without saving anything (what an install checks first)',
+      tags: ['apps'],
+      params: appParams,
+      body: z.object({
+        config: z.record(z.string(), z.unknown()).describe('The settings an install would take, secrets included'),
+      }),
+      response: z.object({ notes: z.array(z.string()) }),
+      handler: async (request) => {
+        const connector = connectorOrThrow(ctx, request.params.app);
+        const config = parseUserInput(
+          connector.configSchema,
+          request.body.config,
+          `${connector.displayName} settings`,
+        ) as Record<string, unknown>;
+        request.raw.auditDetails = {
+          settings: Object.keys(config).filter((k) => !connector.secrets.includes(k)),
+        };
+        const check = await connector.check({ config, now: ctx.now(), logger: ctx.logger });
+        return { notes: check.notes.map((note) => note.replaceAll('<ws>', request.params.workspace)) };
+      },
+    }),
+    route({
       method: 'PUT',
       url: '/workspaces/:workspace/apps/:app/token',
       access: 'admin',
