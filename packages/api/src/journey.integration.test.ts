@@ -86,6 +86,12 @@ describe.each(databases)('the HTTP journey on $dialect', (db) => {
       expect(page.json.total).toBe(run.savedTotal);
     } while (cursor);
     expect(seen).toHaveLength(run.savedTotal);
+    const rejected = await h.call('GET', `/workspaces/acme/runs/${run.id}/rejected?limit=500`, { key: h.keys.viewer });
+    expect(rejected.status).toBe(200);
+    expect(rejected.json.total).toBe(run.rejected);
+    expect(rejected.json.items.map((r: { reason: string }) => r.reason)).toEqual(
+      detail.json.rejectedRecords.map((r: { reason: string }) => r.reason),
+    );
 
     // The run log's filters (status, start date) and the app's status for its page.
     const q = (query: string) => h.call('GET', `/workspaces/acme/runs?${query}`, { key: h.keys.viewer });

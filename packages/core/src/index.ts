@@ -111,6 +111,7 @@ export type {
   RunStatus,
   SavedCustomer,
   SavedCustomerPage,
+  RejectedRecordPage,
   RunLockHolder,
 } from './store.js';
 export type {

@@ -39,6 +39,7 @@ import type {
   RunOutcome,
   RunRecord,
   RunStatus,
+  RejectedRecordPage,
   SavedCustomerPage,
   ScheduleEntry,
   ScheduleState,
@@ -89,6 +90,11 @@ export interface RunLogStore {
     runId: string,
     page: { after?: number; limit: number },
   ): Promise<SavedCustomerPage | undefined>;
+  /** The records a run set aside, with their raw record, a page at a time; undefined for an unknown run. */
+  listRejectedRecords(
+    runId: string,
+    page: { after?: number; limit: number },
+  ): Promise<RejectedRecordPage | undefined>;
   /**
    * Marks `running` runs whose process died as `abandoned`: a run is dead when its installation's
    * run lock is free (taking the lock proves it). Its counts become what it committed (rows carrying

@@ -8,6 +8,7 @@ import {
   type RunFilter,
   type RunOutcome,
   type RunRecord,
+  type RejectedRecordPage,
   type SavedCustomerPage,
   type SavedFeedback,
 } from '@tributary/core';
@@ -236,6 +237,37 @@ export class Runs {
     }
   }
 
+  /** The records a run set aside, in the order it set them aside, from `after` on. */
+  async rejectedRecords(runId: string, input: { after?: number; limit: number }): Promise<RejectedRecordPage | undefined> {
+    const page = parseUserInput(savedPageSchema, input, 'page of rejected records');
+    if (!isStoreId(runId)) return undefined;
+    const dialect = this.db.dialect;
+    const p = (n: number) => dialect.placeholder(n);
+    const rejected = internalTable(dialect, 'rejected_records').sql;
+    try {
+      return await this.db.withConnection(async (db) => {
+        const [run] = await db.query<{ id: string }>(`SELECT "id" FROM ${internalTable(dialect, 'runs').sql} WHERE "id" = ${p(1)}`, [runId]);
+        if (!run) return undefined;
+        const [counted] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM ${rejected} WHERE "run_id" = ${p(1)}`, [runId]);
+        const rows = await db.query<{ id: number | string; source_id: string | null; reason: string; raw: unknown }>(
+          `SELECT "id", "source_id", "reason", "raw" FROM ${rejected}
+            WHERE "run_id" = ${p(1)} AND "id" > ${p(2)} ORDER BY "id" LIMIT ${p(3)}`,
+          [runId, page.after ?? 0, page.limit + 1],
+        );
+        const records = rows.slice(0, page.limit).map((row) => ({
+          seq: Number(row.id),
+          ...(row.source_id === null ? {} : { sourceId: row.source_id }),
+          reason: row.reason,
+          // SQLite keeps JSON as text; PostgreSQL's jsonb arrives parsed.
+          raw: typeof row.raw === 'string' && dialect.name === 'sqlite' ? parseJson(row.raw) : row.raw,
+        }));
+        return { runId, total: Number(counted?.n ?? 0), records, ...(rows.length > page.limit ? { next: records.at(-1)!.seq } : {}) };
+      });
+    } catch (error) {
+      throw storageFailure(`list the records run ${runId} set aside`, error);
+    }
+  }
+
   /** The runs still marked running, optionally of some installations, oldest first. */
   async running(installationIds?: readonly string[]): Promise<{ id: string; installationId: string }[]> {
     const dialect = this.db.dialect;
@@ -389,5 +421,14 @@ export class Runs {
           .map((r) => ({ ...(r.sourceId === null ? {} : { sourceId: r.sourceId }), reason: r.reason })),
       };
     });
+  }
+}
+
+/** A raw record kept as JSON text; text that is not JSON is shown as it is. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }

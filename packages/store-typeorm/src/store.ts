@@ -14,6 +14,7 @@ import {
   type RunRecord,
   type RunLockHolder,
   type SavedCustomerPage,
+  type RejectedRecordPage,
   type Store,
   type WorkspaceAdmin,
 } from '@tributary/core';
@@ -313,6 +314,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   listSavedCustomers(runId: string, page: { after?: number; limit: number }): Promise<SavedCustomerPage | undefined> {
     return this.runs.savedCustomers(runId, page);
+  }
+
+  listRejectedRecords(runId: string, page: { after?: number; limit: number }): Promise<RejectedRecordPage | undefined> {
+    return this.runs.rejectedRecords(runId, page);
   }
 
   async markAbandonedRuns(at: Date, installationIds?: readonly string[]): Promise<RunRecord[]> {

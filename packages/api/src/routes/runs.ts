@@ -88,5 +88,30 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
         };
       },
     }),
+    route({
+      method: 'GET',
+      url: '/workspaces/:workspace/runs/:runId/rejected',
+      access: 'viewer',
+      summary: 'The records a run set aside, with the reason and the raw record, a page at a time',
+      tags: ['runs'],
+      params: runParams,
+      querystring: pageQuery,
+      response: pageOf(
+        z.object({ seq: z.number(), sourceId: z.string().optional(), reason: z.string(), raw: z.unknown() }),
+      ).extend({ total: z.number() }),
+      handler: async (request) => {
+        await runOf(request.params.workspace, request.params.runId);
+        const after = decodeCursor(request.query.cursor, isSeq);
+        const page = await ctx.store.listRejectedRecords(request.params.runId, {
+          ...(after !== undefined ? { after } : {}),
+          limit: request.query.limit,
+        });
+        return {
+          items: page?.records ?? [],
+          total: page?.total ?? 0,
+          next: page?.next !== undefined ? encodeCursor(page.next) : null,
+        };
+      },
+    }),
   ];
 }
