@@ -53,10 +53,12 @@ export function SettingsFields({
           );
         }
         const value = typeof values[field.name] === 'string' ? (values[field.name] as string) : '';
+        // The label holds the name only; help and problems are its description, so the name stays short.
         return (
-          <label key={field.name} htmlFor={id}>
-            {field.label}
-            {field.required ? <span aria-hidden="true"> *</span> : null}
+          <div key={field.name} className="field-block">
+            <label htmlFor={id} className={field.required ? 'required' : undefined}>
+              {field.label}
+            </label>
             {field.kind === 'choice' ? (
               <select
                 id={id}
@@ -93,7 +95,7 @@ export function SettingsFields({
             )}
             {help}
             {problem}
-          </label>
+          </div>
         );
       })}
     </>

@@ -78,14 +78,14 @@ export function UsersPage({ workspace }: { workspace: string; [key: string]: unk
             E-mail address
             <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="off" />
           </label>
-          <label>
-            Role
-            <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+          <div className="field-block">
+            <label htmlFor="new-user-role">Role</label>
+            <select id="new-user-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
               {ROLES.map((r) => (
                 <option key={r}>{r}</option>
               ))}
             </select>
-          </label>
+          </div>
           <button type="submit">Add user</button>
         </div>
         <ErrorNote error={error} title="The user was not added." />
@@ -103,7 +103,7 @@ export function UsersPage({ workspace }: { workspace: string; [key: string]: unk
       <DataState loaded={users} what="the users" isEmpty={(d) => d.items.length === 0} empty="No user has a role here yet.">
         {(data) => (
           <>
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label={`Users of ${workspace}`}>
               <table>
                 <caption className="sr-only">Users of {workspace}</caption>
                 <thead>
@@ -237,14 +237,14 @@ export function ApiKeysPage({ workspace }: { workspace: string; [key: string]: u
             Name
             <input required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
           </label>
-          <label>
-            Role
-            <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+          <div className="field-block">
+            <label htmlFor="new-key-role">Role</label>
+            <select id="new-key-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
               {ROLES.map((r) => (
                 <option key={r}>{r}</option>
               ))}
             </select>
-          </label>
+          </div>
           <label>
             Expires after (days)
             <input type="number" min={1} max={3650} step={1} value={days} onChange={(e) => setDays(e.target.value)} placeholder="never" />
@@ -263,7 +263,7 @@ export function ApiKeysPage({ workspace }: { workspace: string; [key: string]: u
       <DataState loaded={keys} what="the API keys" isEmpty={(d) => d.items.length === 0} empty="No API key yet.">
         {(data) => (
           <>
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label={`API keys of ${workspace}`}>
               <table>
                 <caption className="sr-only">API keys of {workspace}</caption>
                 <thead>

@@ -50,7 +50,7 @@ export function InvoicesPage({ workspace }: { workspace: string; [key: string]: 
       >
         {(data) => (
           <>
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label={`Invoices, oldest period first`}>
               <table>
                 <caption className="sr-only">Invoices, oldest period first</caption>
                 <thead>
@@ -119,7 +119,7 @@ export function AuditPage({ workspace }: { workspace: string; [key: string]: unk
       <DataState loaded={events} what="the audit log" isEmpty={(d) => d.items.length === 0} empty="Nothing was changed in this workspace yet.">
         {(data) => (
           <>
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label={`Audit log, newest first`}>
               <table>
                 <caption className="sr-only">Audit log, newest first</caption>
                 <thead>

@@ -34,7 +34,7 @@ export function AppsPage({ workspace }: { workspace: string; [key: string]: unkn
         }
       >
         {(data) => (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label={`Installed apps`}>
             <table>
               <caption className="sr-only">Installed apps</caption>
               <thead>

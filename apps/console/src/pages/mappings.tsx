@@ -96,7 +96,7 @@ export function MappingsPage({ workspace, app }: { workspace: string; app: strin
       ) : null}
       <DataState loaded={mappings} what="the mappings" isEmpty={(d) => d.items.length === 0} empty="This app has no mappings.">
         {(data) => (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label={`Data mappings of ${app}`}>
             <table>
               <caption className="sr-only">Data mappings of {app}</caption>
               <thead>

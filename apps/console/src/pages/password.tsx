@@ -47,14 +47,15 @@ export function PasswordPage() {
         You signed in as {me?.email} with a one-time password. Choose your own password to go on; the one-time password
         then stops working.
       </p>
-      <form onSubmit={(e) => void submit(e)}>
+      <form onSubmit={(e) => void submit(e)} noValidate>
         <label>
           One-time password
           <input type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />
         </label>
-        <label>
-          New password
+        <div className="field-block">
+          <label htmlFor="new-password">New password</label>
           <input
+            id="new-password"
             type="password"
             autoComplete="new-password"
             required
@@ -66,7 +67,7 @@ export function PasswordPage() {
           <span className="help" id="new-password-help">
             At least {MIN_PASSWORD_LENGTH} characters; a few unrelated words are easy to remember.
           </span>
-        </label>
+        </div>
         <label>
           New password again
           <input type="password" autoComplete="new-password" required value={repeated} onChange={(e) => setRepeated(e.target.value)} />

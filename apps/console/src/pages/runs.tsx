@@ -75,7 +75,7 @@ export function RunsPage({ workspace, query }: { workspace: string; query?: URLS
                 alert: r.rejected,
               }))}
             />
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label={`Runs, newest first`}>
               <table>
                 <caption className="sr-only">Runs, newest first</caption>
                 <thead>
@@ -197,7 +197,7 @@ function SavedCustomers({ workspace, runId }: { workspace: string; runId: string
       <DataState loaded={page} what="the customers saved" isEmpty={(d) => d.items.length === 0} empty="This run saved no customer.">
         {(data) => (
           <>
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label={`Customers this run saved, with their feedback`}>
               <table>
                 <caption className="sr-only">Customers this run saved, with their feedback</caption>
                 <thead>
@@ -255,7 +255,7 @@ function RejectedRecords({ workspace, runId }: { workspace: string; runId: strin
       <DataState loaded={page} what="the rejected records" isEmpty={(d) => d.items.length === 0} empty="This run rejected no record.">
         {(data) => (
           <>
-            <div className="table-wrap">
+            <div className="table-wrap" tabIndex={0} role="region" aria-label={`Records this run set aside, with the reason and the raw record`}>
               <table>
                 <caption className="sr-only">Records this run set aside, with the reason and the raw record</caption>
                 <thead>
