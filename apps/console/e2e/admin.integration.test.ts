@@ -25,6 +25,12 @@ async function fillSettings(page: Page, settings: Record<string, string>) {
   await dialog.getByLabel('Base URL', { exact: true }).fill(settings.baseUrl!);
 }
 
+/** A token shaped like CloseAlert's (a JWT) with a signature CloseAlert never made. */
+function forged(token: string): string {
+  const [header, payload] = token.split('.');
+  return `${header}.${payload}.${Buffer.from('not the signature of this token').toString('base64url')}`;
+}
+
 async function expectAccessible(page: Page) {
   const violations = await seriousAccessibilityViolations(page);
   expect(violations, JSON.stringify(violations, null, 1)).toEqual([]);
@@ -54,9 +60,7 @@ describe.runIf(run)('the console for administrators', () => {
     // A secret is a password input: what is typed is never shown.
     expect(await dialog.getByLabel('API token', { exact: true }).getAttribute('type')).toBe('password');
     // A well-formed token that CloseAlert did not sign: the source itself refuses it.
-    const [header, payload] = h.sandbox.token.split('.');
-    const forged = `${header}.${payload}.${Buffer.from('not the signature of this token').toString('base64url')}`;
-    await fillSettings(admin, { ...sandboxSettings(h.sandbox), apiToken: forged });
+    await fillSettings(admin, { ...sandboxSettings(h.sandbox), apiToken: forged(h.sandbox.token) });
     await dialog.getByRole('button', { name: 'Check connection' }).click();
     const alert = dialog.getByRole('alert');
     await alert.waitFor();
@@ -94,6 +98,14 @@ describe.runIf(run)('the console for administrators', () => {
     await admin.getByRole('heading', { name: 'closealert', level: 1 }).waitFor();
     await admin.getByText('Never synced yet').waitFor();
     await expectAccessible(admin);
+    // Replacing the token checks it first: a refused one changes nothing, and neither is ever shown back.
+    await admin.getByLabel('New API token').fill(forged(h.sandbox.token));
+    await admin.getByRole('button', { name: 'Replace token' }).click();
+    await admin.getByRole('alert').filter({ hasText: 'The token was not replaced.' }).waitFor();
+    expect(await admin.getByLabel('New API token').inputValue()).toBe('');
+    await admin.getByLabel('New API token').fill(h.sandbox.token);
+    await admin.getByRole('button', { name: 'Replace token' }).click();
+    await admin.getByText(/The token is replaced/).waitFor();
     await admin.getByRole('button', { name: 'Sync now' }).click();
     await admin.getByText(/Sync finished/).waitFor({ timeout: 60_000 });
     await admin.screenshot({ path: join(shots, 'console-app.png'), fullPage: true });

@@ -4,6 +4,7 @@ import { DataState, ErrorNote, Notice } from '../components/feedback';
 import { JobProgress } from '../components/job-progress';
 import { When } from '../components/time';
 import { href } from '../router';
+import { fieldLabel } from '../schema-fields';
 import { allows, useSession } from '../session';
 import { useApi } from '../use-api';
 import { useJob } from '../use-job';
@@ -137,6 +138,12 @@ export function AppPage({ workspace, app }: { workspace: string; app: string; [k
     () => unwrap(api.GET('/workspaces/{workspace}/apps/{app}/status', { params: { path: { workspace, app } } })),
     ['app-status', workspace, app],
   );
+  const connector = useApi(
+    () => unwrap(api.GET('/connectors/{app}', { params: { path: { app } } })),
+    ['connector', app],
+  );
+  // Only an app with exactly one secret has "a token" to replace (the API refuses the others).
+  const [secret, ...others] = connector.data?.secretFields ?? [];
   const sync = useJob(workspace, () => status.reload());
   const [uninstalling, setUninstalling] = useState(false);
 
@@ -220,7 +227,9 @@ export function AppPage({ workspace, app }: { workspace: string; app: string; [k
                   </div>
                 ))}
               </dl>
-              {admin ? <TokenForm workspace={workspace} app={app} onReplaced={() => status.reload()} /> : null}
+              {admin && secret !== undefined && others.length === 0 ? (
+                <TokenForm workspace={workspace} app={app} label={`New ${fieldLabel(secret)}`} onReplaced={() => status.reload()} />
+              ) : null}
             </section>
             <section aria-labelledby="billing-heading">
               <h2 id="billing-heading">Billing</h2>
@@ -250,7 +259,7 @@ export function AppPage({ workspace, app }: { workspace: string; app: string; [k
   );
 }
 
-function TokenForm({ workspace, app, onReplaced }: { workspace: string; app: string; onReplaced(): void }) {
+function TokenForm({ workspace, app, label, onReplaced }: { workspace: string; app: string; label: string; onReplaced(): void }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<unknown>();
   const [notes, setNotes] = useState<string[]>();
@@ -277,11 +286,21 @@ function TokenForm({ workspace, app, onReplaced }: { workspace: string; app: str
   return (
     <form onSubmit={(e) => void submit(e)}>
       <h3>Replace the token</h3>
-      <label>
-        New API token
-        <input type="password" autoComplete="new-password" required value={token} onChange={(e) => setToken(e.target.value)} />
-        <span className="help">Checked against the source before it is saved.</span>
-      </label>
+      <div className="field-block">
+        <label htmlFor="replace-token">{label}</label>
+        <input
+          id="replace-token"
+          type="password"
+          autoComplete="new-password"
+          required
+          aria-describedby="replace-token-help"
+          value={token}
+          onChange={(e) => setToken(e.target.value)}
+        />
+        <span className="help" id="replace-token-help">
+          Checked against the source before it is saved.
+        </span>
+      </div>
       <ErrorNote error={error} title="The token was not replaced." />
       {notes ? <Notice tone="ok">The token is replaced. {notes.join(' ')}</Notice> : null}
       <div className="actions">
