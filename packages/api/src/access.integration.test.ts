@@ -241,7 +241,7 @@ describe.each(databases)('access to the HTTP API on $dialect', (db) => {
     const text = h.logs.join('');
     expect(text).toMatch(/"reqId":"[\w-]+"/);
     expect(text).toContain('/auth/login');
-    for (const secret of [PASSWORD, cookie.split('=')[1]!, csrf, apiKey, ...Object.values(h.keys)]) {
+    for (const secret of [PASSWORD, 'a brand new passphrase', cookie.split('=')[1]!, csrf, apiKey, ...Object.values(h.keys)]) {
       expect(secret.length).toBeGreaterThan(8);
       expect(text).not.toContain(secret);
     }
