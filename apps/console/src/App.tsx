@@ -7,6 +7,7 @@ import { ApiKeysPage, UsersPage } from './pages/access';
 import { MappingsPage } from './pages/mappings';
 import { ProfileBuilderPage, ProfilePage, ProfilesPage } from './pages/profiles';
 import { RunPage, RunsPage } from './pages/runs';
+import { PasswordPage } from './pages/password';
 import { SignInPage } from './pages/sign-in';
 import { StorePage } from './pages/store';
 import { href, useRoute, type Route } from './router';
@@ -48,6 +49,8 @@ function Routes() {
   const { me, loading } = useSession();
   if (loading) return <Loading what="your session" />;
   if (!me || route.segments[0] === 'signin') return <SignInPage />;
+  // A one-time password opens nothing but the form that replaces it.
+  if (me.mustChangePassword) return <PasswordPage />;
   const [first, workspace, ...rest] = route.segments;
   if (first !== 'w' || !workspace) {
     const home = me.memberships[0]?.workspace;

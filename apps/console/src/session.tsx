@@ -18,6 +18,8 @@ interface SessionValue {
   roleIn(workspace: string): Role | undefined;
   signIn(email: string, password: string): Promise<void>;
   signOut(): Promise<void>;
+  /** Replaces the signed-in user's password; the server answers a fresh session (the change ends the others). */
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
 }
 
 const SessionContext = createContext<SessionValue | null>(null);
@@ -58,13 +60,19 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     }
   }, []);
 
+  const changePassword = useCallback(async (currentPassword: string, newPassword: string) => {
+    const found = await unwrap(api.POST('/auth/password', { body: { currentPassword, newPassword } }));
+    setCsrfToken(found.csrfToken);
+    setMe(found);
+  }, []);
+
   const roleIn = useCallback(
     (workspace: string) => me?.memberships.find((m) => m.workspace === workspace)?.role as Role | undefined,
     [me],
   );
 
   return (
-    <SessionContext.Provider value={{ me, loading, roleIn, signIn, signOut }}>{children}</SessionContext.Provider>
+    <SessionContext.Provider value={{ me, loading, roleIn, signIn, signOut, changePassword }}>{children}</SessionContext.Provider>
   );
 }
 

@@ -90,6 +90,61 @@ describe.each(databases)('access to the HTTP API on $dialect', (db) => {
     expect(after.json.code).toBe('API_AUTH_REQUIRED');
   });
 
+  it('makes a user signed in with a one-time password choose their own, and keeps them signed in', async () => {
+    const created = await h.call('POST', '/workspaces/acme/users', {
+      key: h.keys.admin,
+      body: { email: 'new@example.com', role: 'viewer' },
+    });
+    const oneTime = created.json.oneTimePassword as string;
+    const login = await h.call('POST', '/auth/login', { body: { email: 'new@example.com', password: oneTime } });
+    expect(login.json.mustChangePassword).toBe(true);
+    const first = login.headers.get('set-cookie')!.split(';')[0]!;
+    const headers = { cookie: first, [CSRF_HEADER]: login.json.csrfToken as string };
+    expect((await h.call('GET', '/auth/me', { headers: { cookie: first } })).json.mustChangePassword).toBe(true);
+
+    const wrong = await h.call('POST', '/auth/password', {
+      headers,
+      body: { currentPassword: 'not it', newPassword: 'a brand new passphrase' },
+    });
+    expect(wrong.json.code).toBe('PASSWORD_INVALID');
+    const short = await h.call('POST', '/auth/password', {
+      headers,
+      body: { currentPassword: oneTime, newPassword: 'short' },
+    });
+    expect(short.status).toBe(422);
+    expect(short.json.message).toMatch(/characters/);
+    const noCsrf = await h.call('POST', '/auth/password', {
+      headers: { cookie: first },
+      body: { currentPassword: oneTime, newPassword: 'a brand new passphrase' },
+    });
+    expect(noCsrf.json.code).toBe('API_CSRF_INVALID');
+
+    const changed = await h.call('POST', '/auth/password', {
+      headers,
+      body: { currentPassword: oneTime, newPassword: 'a brand new passphrase' },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.json).toMatchObject({ email: 'new@example.com', mustChangePassword: false });
+    expect(changed.text).not.toContain('a brand new passphrase');
+    // Every older session ended; the answer's cookie is a new one.
+    expect((await h.call('GET', '/auth/me', { headers: { cookie: first } })).status).toBe(401);
+    const second = changed.headers.get('set-cookie')!.split(';')[0]!;
+    expect((await h.call('GET', '/auth/me', { headers: { cookie: second } })).json.mustChangePassword).toBe(false);
+    expect(
+      (await h.call('POST', '/auth/login', { body: { email: 'new@example.com', password: oneTime } })).status,
+    ).toBe(401);
+    const audit = await h.auth.listAudit({ limit: 20 });
+    expect(audit.filter((e) => e.action === 'user.change-password').map((e) => e.outcome)).toEqual(
+      expect.arrayContaining(['ok', 'denied']),
+    );
+
+    const byKey = await h.call('POST', '/auth/password', {
+      key: h.keys.viewer,
+      body: { currentPassword: 'x', newPassword: 'a brand new passphrase' },
+    });
+    expect(byKey.json.code).toBe('API_REQUEST_INVALID');
+  });
+
   it('scopes an API key to its workspace and role, and a revoked key stops working', async () => {
     const created = await h.call('POST', '/workspaces/acme/api-keys', {
       key: h.keys.admin,
@@ -186,7 +241,7 @@ describe.each(databases)('access to the HTTP API on $dialect', (db) => {
     const text = h.logs.join('');
     expect(text).toMatch(/"reqId":"[\w-]+"/);
     expect(text).toContain('/auth/login');
-    for (const secret of [PASSWORD, cookie.split('=')[1]!, csrf, apiKey, ...Object.values(h.keys)]) {
+    for (const secret of [PASSWORD, 'a brand new passphrase', cookie.split('=')[1]!, csrf, apiKey, ...Object.values(h.keys)]) {
       expect(secret.length).toBeGreaterThan(8);
       expect(text).not.toContain(secret);
     }

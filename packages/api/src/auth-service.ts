@@ -35,6 +35,15 @@ export interface AuthService {
     role: WorkspaceRole | undefined;
     actor: string;
   }): Promise<void>;
+  /** Checks the current password, sets the new one, clears the one-time flag and ends every session of the user. */
+  changePassword(input: {
+    userId: string;
+    currentPassword: string;
+    newPassword: string;
+    address?: string;
+  }): Promise<void>;
+  /** A user by e-mail, or undefined. */
+  findUser(email: string): Promise<User | undefined>;
   audit(event: Omit<AuditEvent, 'id' | 'at'> & { at?: Date }): Promise<void>;
   listAudit(filter: { workspace?: string; limit: number; before?: string }): Promise<AuditEvent[]>;
 }

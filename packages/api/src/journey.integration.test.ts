@@ -33,10 +33,23 @@ describe.each(databases)('the HTTP journey on $dialect', (db) => {
     });
     expect(answer.status).toBeGreaterThanOrEqual(400);
     expect(Object.keys(answer.json).sort()).toEqual(['code', 'hint', 'message']);
+    const checked = await h.call('POST', '/workspaces/acme/apps/closealert/check', {
+      key: h.keys.admin,
+      body: { config: { ...sandboxConfig(h.sandbox), apiToken: 'not-a-token' } },
+    });
+    expect(checked.status).toBe(answer.status);
+    expect(checked.json.code).toBe(answer.json.code);
     expect((await h.call('GET', '/workspaces/acme/apps', { key: h.keys.admin })).json.items).toEqual([]);
   });
 
   it('installs, syncs as a job, and shows the run with its customers', async () => {
+    const checked = await h.call('POST', '/workspaces/acme/apps/closealert/check', {
+      key: h.keys.admin,
+      body: { config: sandboxConfig(h.sandbox) },
+    });
+    expect(checked.status).toBe(200);
+    expect(checked.json.notes.length).toBeGreaterThan(0);
+    expect((await h.call('GET', '/workspaces/acme/apps', { key: h.keys.admin })).json.items).toEqual([]);
     const installed = await h.call('POST', '/workspaces/acme/apps/closealert', {
       key: h.keys.admin,
       body: { config: sandboxConfig(h.sandbox), billing: { plan: 'yearly' } },
@@ -73,6 +86,29 @@ describe.each(databases)('the HTTP journey on $dialect', (db) => {
       expect(page.json.total).toBe(run.savedTotal);
     } while (cursor);
     expect(seen).toHaveLength(run.savedTotal);
+    const rejected = await h.call('GET', `/workspaces/acme/runs/${run.id}/rejected?limit=500`, { key: h.keys.viewer });
+    expect(rejected.status).toBe(200);
+    expect(rejected.json.total).toBe(run.rejected);
+    expect(rejected.json.items.map((r: { reason: string }) => r.reason)).toEqual(
+      detail.json.rejectedRecords.map((r: { reason: string }) => r.reason),
+    );
+
+    // The run log's filters (status, start date) and the app's status for its page.
+    const q = (query: string) => h.call('GET', `/workspaces/acme/runs?${query}`, { key: h.keys.viewer });
+    expect((await q('status=succeeded')).json.items.map((r: { id: string }) => r.id)).toEqual([run.id]);
+    expect((await q('status=failed')).json.items).toEqual([]);
+    const started = new Date(run.startedAt).getTime();
+    const iso = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
+    expect((await q(`from=${iso(started)}&to=${iso(started + 1)}`)).json.items).toHaveLength(1);
+    expect((await q(`from=${iso(started + 1)}`)).json.items).toEqual([]);
+    expect((await q('from=yesterday')).status).toBe(400);
+    const status = await h.call('GET', '/workspaces/acme/apps/closealert/status', { key: h.keys.viewer });
+    expect(status.status).toBe(200);
+    expect(status.json.lastRun).toMatchObject({ id: run.id, status: 'succeeded', errorCode: null });
+    // The same token reading as the doctor's, for viewers too.
+    const doctor = await h.call('GET', '/workspaces/acme/doctor', { key: h.keys.admin });
+    expect(status.json.token).toEqual(doctor.json.apps[0].token);
+    expect(status.json.token.problem).toBeNull();
   });
 
   it('edits mappings with the CLI rules and remaps as a job', async () => {

@@ -123,6 +123,7 @@ export function createCloseAlertConnector(
     id: 'closealert',
     version: CLOSEALERT_CONNECTOR_VERSION,
     displayName: 'CloseAlert',
+    description: "Survey responses from CloseAlert's Reporting API: scores, comments and the customers who gave them, synced every hour.",
     configSchema: closeAlertConfigSchema,
     secrets: ['apiToken'],
     dataModel: closeAlertDataModel,

@@ -106,6 +106,7 @@ export function createTypeformConnector(options: TypeformConnectorOptions = {}):
     id: 'typeform',
     version: TYPEFORM_CONNECTOR_VERSION,
     displayName: 'Typeform',
+    description: 'Form responses from Typeform: answers, scores and the respondents, synced every hour.',
     configSchema: typeformConfigSchema,
     secrets: ['token'],
     dataModel: typeformDataModel,

@@ -156,6 +156,8 @@ export interface ConnectorSpec<TConfigSchema extends z.ZodObject> {
   version: string;
   /** Name shown to people. */
   displayName: string;
+  /** What the app brings in, in a sentence or two, for the console's store page. */
+  description?: string;
   /** Schema of the installation's configuration. */
   configSchema: TConfigSchema;
   /** Config fields that are secrets: encrypted at rest, never logged or printed. */

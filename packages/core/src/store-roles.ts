@@ -41,6 +41,8 @@ import type {
   RunLockResult,
   RunOutcome,
   RunRecord,
+  RunStatus,
+  RejectedRecordPage,
   SavedCustomerPage,
   ScheduleEntry,
   ScheduleState,
@@ -65,10 +67,20 @@ export interface SyncStore {
   finishRun(runId: string, outcome: RunOutcome, finishedAt: Date): Promise<void>;
 }
 
+/** Which runs to list: all filters are optional but the limit; dates bound the run's start, `startedBefore` excluded. */
+export interface RunFilter {
+  workspace?: string;
+  app?: string;
+  status?: RunStatus;
+  startedFrom?: Date;
+  startedBefore?: Date;
+  limit: number;
+}
+
 /** The run log as operators read it, and the clean-up of runs whose process died. */
 export interface RunLogStore {
   /** The newest runs, newest first. */
-  listRuns(filter: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]>;
+  listRuns(filter: RunFilter): Promise<RunRecord[]>;
   /**
    * The newest run of each of these installations (none for one that never ran), in their order.
    * Their `saved` lists may be left empty (`savedTotal` still counts them): a status needs no customers.
@@ -81,6 +93,11 @@ export interface RunLogStore {
     runId: string,
     page: { after?: number; limit: number },
   ): Promise<SavedCustomerPage | undefined>;
+  /** The records a run set aside, with their raw record, a page at a time; undefined for an unknown run. */
+  listRejectedRecords(
+    runId: string,
+    page: { after?: number; limit: number },
+  ): Promise<RejectedRecordPage | undefined>;
   /**
    * Marks `running` runs whose process died as `abandoned`: a run is dead when its installation's
    * run lock is free (taking the lock proves it). Its counts become what it committed (rows carrying

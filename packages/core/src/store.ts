@@ -252,6 +252,16 @@ export interface SavedCustomerPage {
   next?: number;
 }
 
+/** A page of the records a run set aside, each with its reason and the record as the source sent it. */
+export interface RejectedRecordPage {
+  runId: string;
+  /** All records the run set aside. */
+  total: number;
+  records: { seq: number; sourceId?: string; reason: string; raw: unknown }[];
+  /** The `after` of the next page, or undefined on the last page. */
+  next?: number;
+}
+
 /** Who holds an installation's run lock: a running sync (scheduled or manual). */
 export interface RunLockHolder {
   installationId: string;

@@ -5,8 +5,10 @@ import {
   ConfigError,
   StorageError,
   parseUserInput,
+  type RunFilter,
   type RunOutcome,
   type RunRecord,
+  type RejectedRecordPage,
   type SavedCustomerPage,
   type SavedFeedback,
 } from '@tributary/core';
@@ -62,6 +64,9 @@ function talliesOf(outcome: z.infer<typeof talliesSchema>): z.infer<typeof talli
 const filterSchema = z.object({
   workspace: z.string().optional(),
   app: z.string().optional(),
+  status: z.enum(['running', 'succeeded', 'failed', 'stopped', 'abandoned']).optional(),
+  startedFrom: z.date().optional(),
+  startedBefore: z.date().optional(),
   limit: z.number().int().min(1).max(1000),
 });
 
@@ -152,7 +157,7 @@ export class Runs {
     if (affected === 0) throw notFound();
   }
 
-  async list(input: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]> {
+  async list(input: RunFilter): Promise<RunRecord[]> {
     const filter = parseUserInput(filterSchema, input, 'run filter');
     try {
       return await this.db.withConnection((db) => this.query(db, filter));
@@ -229,6 +234,37 @@ export class Runs {
       });
     } catch (error) {
       throw storageFailure(`list the customers saved by run ${runId}`, error);
+    }
+  }
+
+  /** The records a run set aside, in the order it set them aside, from `after` on. */
+  async rejectedRecords(runId: string, input: { after?: number; limit: number }): Promise<RejectedRecordPage | undefined> {
+    const page = parseUserInput(savedPageSchema, input, 'page of rejected records');
+    if (!isStoreId(runId)) return undefined;
+    const dialect = this.db.dialect;
+    const p = (n: number) => dialect.placeholder(n);
+    const rejected = internalTable(dialect, 'rejected_records').sql;
+    try {
+      return await this.db.withConnection(async (db) => {
+        const [run] = await db.query<{ id: string }>(`SELECT "id" FROM ${internalTable(dialect, 'runs').sql} WHERE "id" = ${p(1)}`, [runId]);
+        if (!run) return undefined;
+        const [counted] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS "n" FROM ${rejected} WHERE "run_id" = ${p(1)}`, [runId]);
+        const rows = await db.query<{ id: number | string; source_id: string | null; reason: string; raw: unknown }>(
+          `SELECT "id", "source_id", "reason", "raw" FROM ${rejected}
+            WHERE "run_id" = ${p(1)} AND "id" > ${p(2)} ORDER BY "id" LIMIT ${p(3)}`,
+          [runId, page.after ?? 0, page.limit + 1],
+        );
+        const records = rows.slice(0, page.limit).map((row) => ({
+          seq: Number(row.id),
+          ...(row.source_id === null ? {} : { sourceId: row.source_id }),
+          reason: row.reason,
+          // SQLite keeps JSON as text; PostgreSQL's jsonb arrives parsed.
+          raw: typeof row.raw === 'string' && dialect.name === 'sqlite' ? parseJson(row.raw) : row.raw,
+        }));
+        return { runId, total: Number(counted?.n ?? 0), records, ...(rows.length > page.limit ? { next: records.at(-1)!.seq } : {}) };
+      });
+    } catch (error) {
+      throw storageFailure(`list the records run ${runId} set aside`, error);
     }
   }
 
@@ -334,6 +370,10 @@ export class Runs {
     if (filter.runIds !== undefined) runsQuery = runsQuery.andWhere('run.id IN (:...runIds)', { runIds: filter.runIds });
     if (filter.workspace !== undefined) runsQuery = runsQuery.andWhere('workspace.name = :workspace', { workspace: filter.workspace });
     if (filter.app !== undefined) runsQuery = runsQuery.andWhere('installation.app = :app', { app: filter.app });
+    // Bound as ISO-8601 text: PostgreSQL reads it as a timestamptz, and SQLite's ISO text compares in time order.
+    if (filter.status !== undefined) runsQuery = runsQuery.andWhere('run.status = :status', { status: filter.status });
+    if (filter.startedFrom !== undefined) runsQuery = runsQuery.andWhere('run.startedAt >= :startedFrom', { startedFrom: filter.startedFrom.toISOString() });
+    if (filter.startedBefore !== undefined) runsQuery = runsQuery.andWhere('run.startedAt < :startedBefore', { startedBefore: filter.startedBefore.toISOString() });
     // Each run joins exactly one installation and one workspace, so LIMIT counts runs.
     const runs = await runsQuery.orderBy('run.startedAt', 'DESC').addOrderBy('run.id', 'DESC').limit(filter.limit).getMany();
     if (runs.length === 0) return [];
@@ -381,5 +421,14 @@ export class Runs {
           .map((r) => ({ ...(r.sourceId === null ? {} : { sourceId: r.sourceId }), reason: r.reason })),
       };
     });
+  }
+}
+
+/** A raw record kept as JSON text; text that is not JSON is shown as it is. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }

@@ -1088,6 +1088,23 @@ describe.each(databases)('TypeORM store on $dialect', (database: TestDatabase) =
         ),
       ).toEqual([otherRun]);
       expect(await store.listRuns({ workspace: 'no such workspace', limit: 10 })).toEqual([]);
+      // The records a run set aside, with the raw record, a page at a time.
+      const rejectedPage = await store.listRejectedRecords(middle, { limit: 10 });
+      expect(rejectedPage).toMatchObject({ runId: middle, total: 1, records: [{ sourceId: '902', reason: 'no e-mail', raw: { id: 902 } }] });
+      expect(rejectedPage!.next).toBeUndefined();
+      expect(await store.listRejectedRecords(middle, { after: rejectedPage!.records[0]!.seq, limit: 10 })).toMatchObject({ total: 1, records: [] });
+      expect(await store.listRejectedRecords(newest, { limit: 10 })).toEqual({ runId: newest, total: 0, records: [] });
+      expect(await store.listRejectedRecords('00000000-0000-4000-8000-000000000000', { limit: 10 })).toBeUndefined();
+
+      // The run log's filters: by status, and by start (from included, before excluded).
+      const ws = installation.workspace;
+      expect((await store.listRuns({ workspace: ws, status: 'failed', limit: 10 })).map((r) => r.id)).toEqual([middle]);
+      expect(
+        (await store.listRuns({ workspace: ws, startedFrom: at(5), startedBefore: at(20), limit: 10 })).map((r) => r.id),
+      ).toEqual([middle, otherRun]);
+      expect(
+        (await store.listRuns({ workspace: ws, status: 'running', startedFrom: at(10), limit: 10 })).map((r) => r.id),
+      ).toEqual([newest]);
 
       // The newest run of each installation, in the order asked, for any number of them at once.
       const never = await install({ workspace: installation.workspace, app: 'neverran' });

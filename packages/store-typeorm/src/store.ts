@@ -10,9 +10,11 @@ import {
   type PageWrite,
   type PageWriteResult,
   type RunOutcome,
+  type RunFilter,
   type RunRecord,
   type RunLockHolder,
   type SavedCustomerPage,
+  type RejectedRecordPage,
   type Store,
   type WorkspaceAdmin,
 } from '@tributary/core';
@@ -314,7 +316,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.runs.finish(runId, outcome, finishedAt);
   }
 
-  listRuns(filter: { workspace?: string; app?: string; limit: number }): Promise<RunRecord[]> {
+  listRuns(filter: RunFilter): Promise<RunRecord[]> {
     return this.runs.list(filter);
   }
 
@@ -328,6 +330,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   listSavedCustomers(runId: string, page: { after?: number; limit: number }): Promise<SavedCustomerPage | undefined> {
     return this.runs.savedCustomers(runId, page);
+  }
+
+  listRejectedRecords(runId: string, page: { after?: number; limit: number }): Promise<RejectedRecordPage | undefined> {
+    return this.runs.rejectedRecords(runId, page);
   }
 
   async markAbandonedRuns(at: Date, installationIds?: readonly string[]): Promise<RunRecord[]> {

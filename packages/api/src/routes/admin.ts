@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { ConfigError, isTributaryError, workspaceRoleSchema } from '@tributary/core';
+import { ConfigError, workspaceRoleSchema } from '@tributary/core';
 import { actorOf } from '../auth-service.js';
+import { tokenHealth } from './installations.js';
 import {
   apiKeyJson,
   apiKeySchema,
@@ -8,7 +9,6 @@ import {
   auditSchema,
   invoiceJson,
   invoiceSchema,
-  iso,
   userJson,
   userSchema,
 } from '../json.js';
@@ -77,25 +77,7 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
         );
         const apps = installations.map((installation) => {
           const attention: string[] = [];
-          const connector = ctx.connectorFor(installation.app);
-          let expiresAt: Date | null = null;
-          let problem: string | null = null;
-          if (!connector)
-            problem = `No connector "${installation.app}" is loaded in this server: it cannot sync.`;
-          else if (installation.secretError)
-            problem = `The token cannot be opened: ${installation.secretError}`;
-          else {
-            const parsed = connector.configSchema.safeParse(installation.config);
-            try {
-              expiresAt = parsed.success ? (connector.credentialsExpireAt?.(parsed.data) ?? null) : null;
-              if (parsed.success) connector.preflight?.(parsed.data, now);
-            } catch (error) {
-              problem = isTributaryError(error) ? error.message : 'The stored token cannot be read.';
-            }
-          }
-          const daysLeft = expiresAt
-            ? Math.max(0, Math.ceil((expiresAt.getTime() - now.getTime()) / DAY_MS))
-            : null;
+          const { expiresAt, daysLeft, problem } = tokenHealth(ctx, installation, now);
           if (problem) attention.push(problem);
           else if (daysLeft !== null && daysLeft <= 14)
             attention.push(
@@ -113,7 +95,7 @@ export function adminRoutes(ctx: ApiContext): ApiRoute[] {
           return {
             app: installation.app,
             installationId: installation.id,
-            token: { expiresAt: iso(expiresAt), daysLeft, problem },
+            token: { expiresAt, daysLeft, problem },
             lastRun: run
               ? {
                   id: run.id,

@@ -8,6 +8,7 @@ const connectorSchema = z
   .object({
     id: z.string(),
     name: z.string(),
+    description: z.string().nullable(),
     version: z.string(),
     pricing: z.unknown().nullable(),
     secretFields: z.array(z.string()),
@@ -36,6 +37,7 @@ function connectorJson(connector: ConnectorDefinition): z.infer<typeof connector
   return {
     id: connector.id,
     name: connector.displayName,
+    description: connector.description ?? null,
     version: connector.version,
     pricing: connector.pricing ?? null,
     secretFields: fields.filter((f) => f.secret).map((f) => f.name),

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { ConfigError, billingSettingsSchema, parseUserInput, type Installation } from '@tributary/core';
+import {
+  ConfigError,
+  billingSettingsSchema,
+  isTributaryError,
+  parseUserInput,
+  type Installation,
+} from '@tributary/core';
 import { installConnector } from '@tributary/runner';
 import { installationJson, installationSchema, iso } from '../json.js';
 import { pageByKey } from '../pagination.js';
@@ -62,6 +68,35 @@ export async function activeInstallation(
   return installation;
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * When the installation's token stops working, read locally (no call to the source), with days
+ * left, or the reason it cannot be used: for the doctor and the console's app page.
+ */
+export function tokenHealth(
+  ctx: ApiContext,
+  installation: Installation,
+  now: Date,
+): { expiresAt: string | null; daysLeft: number | null; problem: string | null } {
+  const connector = ctx.connectorFor(installation.app);
+  let expiresAt: Date | null = null;
+  let problem: string | null = null;
+  if (!connector) problem = `No connector "${installation.app}" is loaded in this server: it cannot sync.`;
+  else if (installation.secretError) problem = `The token cannot be opened: ${installation.secretError}`;
+  else {
+    const parsed = connector.configSchema.safeParse(installation.config);
+    try {
+      expiresAt = parsed.success ? (connector.credentialsExpireAt?.(parsed.data) ?? null) : null;
+      if (parsed.success) connector.preflight?.(parsed.data, now);
+    } catch (error) {
+      problem = isTributaryError(error) ? error.message : 'The stored token cannot be read.';
+    }
+  }
+  const daysLeft = expiresAt ? Math.max(0, Math.ceil((expiresAt.getTime() - now.getTime()) / DAY_MS)) : null;
+  return { expiresAt: iso(expiresAt), daysLeft, problem };
+}
+
 const customerTableSchema = z.object({
   table: z.string().min(1).max(200),
   emailColumn: z.string().min(1).max(100),
@@ -116,6 +151,52 @@ export function installationRoutes(ctx: ApiContext): ApiRoute[] {
         json(await activeInstallation(ctx, request.params.workspace, request.params.app)),
     }),
     route({
+      method: 'GET',
+      url: '/workspaces/:workspace/apps/:app/status',
+      access: 'viewer',
+      summary: "An active app's last run, next scheduled run and token expiry",
+      tags: ['apps'],
+      params: appParams,
+      response: z.object({
+        lastRun: z
+          .object({
+            id: z.string(),
+            status: z.string(),
+            startedAt: z.string(),
+            finishedAt: z.string().nullable(),
+            errorCode: z.string().nullable(),
+          })
+          .nullable(),
+        nextRunAt: z
+          .string()
+          .nullable()
+          .describe("Null before the runner's first scheduled run: it syncs at the runner's next tick"),
+        token: z.object({
+          expiresAt: z.string().nullable(),
+          daysLeft: z.number().nullable(),
+          problem: z.string().nullable(),
+        }),
+      }),
+      handler: async (request) => {
+        const installation = await activeInstallation(ctx, request.params.workspace, request.params.app);
+        const [run] = await ctx.store.latestRuns([installation.id]);
+        const schedule = await ctx.store.readSchedule(installation.id);
+        return {
+          lastRun: run
+            ? {
+                id: run.id,
+                status: run.status,
+                startedAt: run.startedAt.toISOString(),
+                finishedAt: iso(run.finishedAt),
+                errorCode: run.errorCode ?? null,
+              }
+            : null,
+          nextRunAt: iso(schedule?.nextRunAt),
+          token: tokenHealth(ctx, installation, ctx.now()),
+        };
+      },
+    }),
+    route({
       method: 'POST',
       url: '/workspaces/:workspace/apps/:app',
       access: 'admin',
@@ -161,6 +242,32 @@ export function installationRoutes(ctx: ApiContext): ApiRoute[] {
           notes: result.notes.map((note) => note.replaceAll('<ws>', request.params.workspace)),
           reattachedRows: result.reattachedRows ?? null,
         };
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/workspaces/:workspace/apps/:app/check',
+      access: 'admin',
+      audit: 'installation.check',
+      summary: 'Check settings against the source without saving anything (what an install checks first)',
+      tags: ['apps'],
+      params: appParams,
+      body: z.object({
+        config: z.record(z.string(), z.unknown()).describe('The settings an install would take, secrets included'),
+      }),
+      response: z.object({ notes: z.array(z.string()) }),
+      handler: async (request) => {
+        const connector = connectorOrThrow(ctx, request.params.app);
+        const config = parseUserInput(
+          connector.configSchema,
+          request.body.config,
+          `${connector.displayName} settings`,
+        ) as Record<string, unknown>;
+        request.raw.auditDetails = {
+          settings: Object.keys(config).filter((k) => !connector.secrets.includes(k)),
+        };
+        const check = await connector.check({ config, now: ctx.now(), logger: ctx.logger });
+        return { notes: check.notes.map((note) => note.replaceAll('<ws>', request.params.workspace)) };
       },
     }),
     route({

@@ -6,6 +6,7 @@ import { pageOf, pageQuery, route, workspaceParams, type ApiRoute } from '../rou
 import type { ApiContext } from './index.js';
 
 const runParams = workspaceParams.extend({ runId: z.string().min(1).max(100) });
+const RUN_STATUSES = ['running', 'succeeded', 'failed', 'stopped', 'abandoned'] as const;
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
 export function runRoutes(ctx: ApiContext): ApiRoute[] {
@@ -26,13 +27,22 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
       summary: 'Runs of a workspace, newest first',
       tags: ['runs'],
       params: workspaceParams,
-      querystring: pageQuery.extend({ app: z.string().max(100).optional() }),
+      querystring: pageQuery.extend({
+        app: z.string().max(100).optional(),
+        status: z.enum(RUN_STATUSES).optional().describe('Only runs with this status'),
+        from: z.iso.datetime({ offset: true }).optional().describe('Only runs started at or after this instant'),
+        to: z.iso.datetime({ offset: true }).optional().describe('Only runs started before this instant'),
+      }),
       response: pageOf(runSchema),
       handler: async (request) => {
         const offset = offsetOf(request.query.cursor);
+        const { app, status, from, to } = request.query;
         const runs = await ctx.store.listRuns({
           workspace: request.params.workspace,
-          ...(request.query.app ? { app: request.query.app } : {}),
+          ...(app ? { app } : {}),
+          ...(status ? { status } : {}),
+          ...(from ? { startedFrom: new Date(from) } : {}),
+          ...(to ? { startedBefore: new Date(to) } : {}),
           limit: offset + request.query.limit + 1,
         });
         const page = runs.slice(offset, offset + request.query.limit);
@@ -73,6 +83,31 @@ export function runRoutes(ctx: ApiContext): ApiRoute[] {
         });
         return {
           items: page?.customers ?? [],
+          total: page?.total ?? 0,
+          next: page?.next !== undefined ? encodeCursor(page.next) : null,
+        };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/workspaces/:workspace/runs/:runId/rejected',
+      access: 'viewer',
+      summary: 'The records a run set aside, with the reason and the raw record, a page at a time',
+      tags: ['runs'],
+      params: runParams,
+      querystring: pageQuery,
+      response: pageOf(
+        z.object({ seq: z.number(), sourceId: z.string().optional(), reason: z.string(), raw: z.unknown() }),
+      ).extend({ total: z.number() }),
+      handler: async (request) => {
+        await runOf(request.params.workspace, request.params.runId);
+        const after = decodeCursor(request.query.cursor, isSeq);
+        const page = await ctx.store.listRejectedRecords(request.params.runId, {
+          ...(after !== undefined ? { after } : {}),
+          limit: request.query.limit,
+        });
+        return {
+          items: page?.records ?? [],
           total: page?.total ?? 0,
           next: page?.next !== undefined ? encodeCursor(page.next) : null,
         };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { MIN_PASSWORD_LENGTH } from '@tributary/core';
+import { ConfigError, MIN_PASSWORD_LENGTH } from '@tributary/core';
+import type { FastifyReply } from 'fastify';
 import { route, type ApiRoute } from '../route.js';
 import { SESSION_COOKIE } from '../constants.js';
 import type { ApiContext } from './index.js';
@@ -10,6 +11,9 @@ const meSchema = z
     email: z.string().nullable(),
     keyPrefix: z.string().nullable(),
     memberships: z.array(z.object({ workspace: z.string(), role: z.string() })),
+    mustChangePassword: z
+      .boolean()
+      .describe('Signed in with a one-time password: POST /auth/password before anything else'),
     csrfToken: z
       .string()
       .nullable()
@@ -19,6 +23,14 @@ const meSchema = z
 
 /** Signing in and out with a password; the session lives in an HttpOnly SameSite=Strict cookie. */
 export function sessionRoutes(ctx: ApiContext): ApiRoute[] {
+  const setSessionCookie = (reply: FastifyReply, token: string, expires: Date) =>
+    reply.setCookie(SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: ctx.secureCookies,
+      path: '/',
+      expires,
+    });
   return [
     route({
       method: 'POST',
@@ -40,18 +52,13 @@ export function sessionRoutes(ctx: ApiContext): ApiRoute[] {
           password: request.body.password,
           address: request.address,
         });
-        reply.setCookie(SESSION_COOKIE, sessionToken, {
-          httpOnly: true,
-          sameSite: 'strict',
-          secure: ctx.secureCookies,
-          path: '/',
-          expires: session.expiresAt,
-        });
+        setSessionCookie(reply, sessionToken, session.expiresAt);
         return {
           kind: 'user' as const,
           email: user.email,
           keyPrefix: null,
           memberships: user.memberships,
+          mustChangePassword: user.mustChangePassword === true,
           csrfToken: session.csrfToken,
         };
       },
@@ -74,6 +81,49 @@ export function sessionRoutes(ctx: ApiContext): ApiRoute[] {
       },
     }),
     route({
+      method: 'POST',
+      url: '/auth/password',
+      access: 'signed-in',
+      audit: 'user.change-password',
+      auditedByService: true,
+      summary: 'Change your own password (required after a one-time password); answers a new session',
+      tags: ['session'],
+      body: z.object({
+        currentPassword: z.string().min(1).max(1024).describe('The password you signed in with'),
+        newPassword: z.string().min(1).max(1024).describe(`At least ${MIN_PASSWORD_LENGTH} characters`),
+      }),
+      response: meSchema,
+      handler: async (request, reply) => {
+        const p = request.principal!;
+        if (p.kind !== 'user')
+          throw new ConfigError('API_REQUEST_INVALID', 'An API key has no password to change.', {
+            hint: 'Sign in with your e-mail and password to change your password.',
+          });
+        await ctx.auth.changePassword({
+          userId: p.userId,
+          currentPassword: request.body.currentPassword,
+          newPassword: request.body.newPassword,
+          address: request.address,
+        });
+        // Changing the password ends every session, this one too: sign in again with the new one so
+        // that the person who just chose it carries on where they were.
+        const { sessionToken, session, user } = await ctx.auth.signIn({
+          email: p.email,
+          password: request.body.newPassword,
+          address: request.address,
+        });
+        setSessionCookie(reply, sessionToken, session.expiresAt);
+        return {
+          kind: 'user' as const,
+          email: user.email,
+          keyPrefix: null,
+          memberships: user.memberships,
+          mustChangePassword: user.mustChangePassword === true,
+          csrfToken: session.csrfToken,
+        };
+      },
+    }),
+    route({
       method: 'GET',
       url: '/auth/me',
       access: 'signed-in',
@@ -88,13 +138,17 @@ export function sessionRoutes(ctx: ApiContext): ApiRoute[] {
             email: null,
             keyPrefix: p.prefix,
             memberships: [{ workspace: p.workspace, role: p.role }],
+            mustChangePassword: false,
             csrfToken: null,
           };
+        // The principal carries no password state: read it, so that a reload still asks for a new password.
+        const user = await ctx.auth.findUser(p.email);
         return {
           kind: p.kind,
           email: p.email,
           keyPrefix: null,
           memberships: p.memberships,
+          mustChangePassword: user?.mustChangePassword === true,
           csrfToken: request.raw.session?.csrfToken ?? null,
         };
       },
