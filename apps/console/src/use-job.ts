@@ -3,7 +3,8 @@ import { api, ApiError, unwrap, type Schemas } from './api/client';
 
 export type Job = Schemas['Job'];
 
-const FINISHED = new Set<Job['status']>(['succeeded', 'failed', 'skipped']);
+// A job whose server died reads `interrupted`: finished too, as far as waiting for it goes.
+const FINISHED = new Set<Job['status']>(['succeeded', 'failed', 'interrupted']);
 // Often enough to look live, rarely enough to leave the server alone while a sync runs for minutes.
 const POLL_MS = 700;
 

@@ -13,6 +13,8 @@ export function JobProgress({ job, error, workspace }: { job: Job | undefined; e
       <div className="job" role="status" aria-live="polite">
         <span>
           {what} {job.status === 'queued' ? 'queued' : 'running'}: {describeProgress(job)}
+          {/* A queued job says why it waits (another sync of the app is running). */}
+          {job.note ? <> ({job.note})</> : null}
         </span>
         <progress max={total ?? undefined} value={total !== undefined ? done : undefined} aria-label={`${what} progress`} />
       </div>
@@ -26,7 +28,7 @@ export function JobProgress({ job, error, workspace }: { job: Job | undefined; e
     );
   return (
     <Notice tone={job.status === 'succeeded' ? 'ok' : 'warn'}>
-      {what} {job.status === 'succeeded' ? 'finished' : 'skipped'}: {describeProgress(job)}.{' '}
+      {what} {job.status === 'succeeded' ? 'finished' : 'was interrupted (its server stopped); start it again'}: {describeProgress(job)}.{' '}
       {job.note ? <span>{job.note} </span> : null}
       {job.runId ? <a href={href(['w', workspace, 'runs', job.runId])}>Open the run</a> : null}
     </Notice>
