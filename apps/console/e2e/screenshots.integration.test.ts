@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '@tributary/testing';
 import { browserAvailable, CHROMIUM, screenshotDirectory } from './browser.js';
 import { startConsoleHarness, WORKSPACE, type ConsoleHarness } from './harness.js';
-import { adminCaller, installAndSync, MANUAL_PROFILE } from './seed.js';
+import { adminCaller, installAndSync, MANUAL_PROFILE, syncAndWait } from './seed.js';
 
 // The README's pictures of the console, taken on synced sandbox data. `UPDATE_SCREENSHOTS=1`
 // writes them into docs/screenshots/; otherwise they go to a temporary folder, so an ordinary test
@@ -34,6 +34,12 @@ describe.runIf(run)('screenshots of the console', () => {
     runId = await installAndSync(h, api);
     await api.call('POST', `/workspaces/${WORKSPACE}/profiles`, { ...MANUAL_PROFILE, name: PROFILE, description: 'Keep them out of the newsletter for a while' });
     await api.call('POST', `/workspaces/${WORKSPACE}/profiles/${encodeURIComponent(PROFILE)}/run`);
+    // Two hourly runs more, so that the charts have something to show.
+    for (const added of [25, 12]) {
+      h.sandbox.addResponses(added);
+      await syncAndWait(api);
+      await api.call('POST', `/workspaces/${WORKSPACE}/profiles/${encodeURIComponent(PROFILE)}/run`);
+    }
   });
   afterAll(async () => {
     await h?.close();

@@ -37,6 +37,11 @@ export async function installAndSync(h: ConsoleHarness, api: ApiCaller): Promise
     config: { ...sandboxSettings(h.sandbox), backfillDays: 30 },
     billing: { plan: 'monthly' },
   });
+  return syncAndWait(api);
+}
+
+/** Queues one sync of CloseAlert and waits for it to end; returns the run's id. */
+export async function syncAndWait(api: ApiCaller): Promise<string> {
   const queued = await api.call<{ id: string }>('POST', `/workspaces/${WORKSPACE}/apps/closealert/sync`);
   for (let attempt = 0; attempt < 600; attempt += 1) {
     const job = await api.call<{ status: string; runId?: string; error?: unknown }>('GET', `/workspaces/${WORKSPACE}/jobs/${queued.id}`);

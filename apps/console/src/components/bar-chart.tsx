@@ -13,7 +13,8 @@ export function BarChart({ title, bars, unit }: { title: string; bars: Bar[]; un
   const width = 600;
   const height = 140;
   const max = Math.max(1, ...bars.map((b) => Math.max(b.value, b.alert ?? 0)));
-  const step = bars.length > 0 ? width / bars.length : width;
+  // Bars stay narrow when there are few of them: one run is a bar, not a filled box.
+  const step = Math.min(48, bars.length > 0 ? width / bars.length : width);
   const barWidth = Math.max(1, step * 0.8);
   return (
     <figure className="chart">
