@@ -83,15 +83,11 @@ export const typeformDataModel: DataModelInput = {
         { name: 'raw', type: 'json', description: 'The response exactly as validated, for later re-mapping.' },
         { name: 'backfilled', type: 'boolean', description: 'True when read by the first backfill (old news: no campaign should fire on it).' },
       ],
-      // Profiles read a response's time, id, form, e-mail and (added by the store after the e-mail)
-      // contact id, never more: "responded in the past N days" is a range of the first index with
-      // no table access; "form F in the past N days" one of the second; the third finds each
-      // customer's latest response.
-      indexes: [
-        ['submitted_at', 'response_id', 'form_id', 'email_normalized'],
-        ['form_id', 'submitted_at', 'response_id', 'email_normalized'],
-        ['email_normalized', 'submitted_at'],
-      ],
+      // Profiles: (form_id, submitted_at, …) answers "form F in the past N days" from the index alone;
+      // (email_normalized, submitted_at) finds each customer's latest response. The time index stays
+      // narrow on purpose: SQLite plans without statistics, and a covering one there wins over the
+      // e-mail index inside "latest response" (a scan of every response per response).
+      indexes: [['submitted_at'], ['form_id', 'submitted_at', 'response_id', 'email_normalized'], ['email_normalized', 'submitted_at']],
     },
     {
       name: 'answers',
@@ -117,11 +113,13 @@ export const typeformDataModel: DataModelInput = {
         { name: 'score', type: 'numeric', description: 'The number of an nps, opinion_scale or rating answer: the feedback score.' },
         { name: 'comment', type: 'text', description: 'The text of a short_text or long_text answer: the feedback comment.' },
       ],
-      // Profiles, each from an index alone (no table access): "field Q of form F, in the past N days,
-      // with a score …" is one range of the first; "a score … anywhere in the past N days" (a profile
-      // across apps names no form) one of the second, joined to its responses by id; the third
-      // answers "this response has an answer with …" (EXISTS, and a join that starts from the
-      // responses, as SQLite's planner, without statistics, prefers) with one probe per response.
+      // Profiles, from indexes alone: "field Q of form F, in the past N days, with a score …" is one
+      // range of the first; "a score … anywhere in the past N days" (a profile across apps names no
+      // form) one of the second, joined to its responses by id (PostgreSQL); the third answers "this
+      // response has an answer with …" with one probe per response (EXISTS, and the join SQLite
+      // starts from the responses). Without the third, SQLite (no statistics) probes with the second
+      // or the first, and reads every answer of the range per response. The score index stays narrow
+      // for the same reason: a covering one would be probed by score instead of by response.
       indexes: [
         ['form_id', 'field_id', 'submitted_at', 'score', 'response_id'],
         ['submitted_at', 'score', 'response_id', 'field_id'],
