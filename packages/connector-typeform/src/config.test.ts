@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EU_BASE_URL, US_BASE_URL, baseUrlOf, typeformConfigSchema } from './config.js';
+import { EU_BASE_URL, US_BASE_URL, baseUrlOf, typeformConfigSchema, typeformSourceIdentity } from './config.js';
 
 describe('typeform config', () => {
   it('takes the region\'s API unless a base URL is given', () => {
@@ -21,5 +21,14 @@ describe('typeform config', () => {
     expect(typeformConfigSchema.safeParse({ token: 'tfp_secret', baseUrl: 'http://typeform.example.com', allowInsecureHttp: true }).success).toBe(true);
     expect(typeformConfigSchema.safeParse({ token: 'tfp secret' }).success).toBe(false);
     expect(typeformConfigSchema.safeParse({ token: 'tfp_x', pageSize: 1001 }).success).toBe(false);
+  });
+
+  it('names the source by its API and form selection: the same ones in other words are the same source', () => {
+    const identity = (input: Record<string, unknown>) => JSON.stringify(typeformSourceIdentity(typeformConfigSchema.parse({ token: 'tfp_x', ...input })));
+    expect(identity({ region: 'eu' })).toBe(identity({ baseUrl: 'https://API.eu.typeform.com/' }));
+    expect(identity({ forms: 'b2,a1,b2' })).toBe(identity({ forms: ['a1', 'b2'], token: 'tfp_other', backfillDays: 5 }));
+    expect(identity({})).not.toBe(identity({ region: 'eu' }));
+    expect(identity({})).not.toBe(identity({ forms: 'a1' }));
+    expect(identity({ forms: 'a1' })).not.toBe(identity({ forms: 'a1,b2' }));
   });
 });

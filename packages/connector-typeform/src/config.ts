@@ -106,3 +106,14 @@ export type TypeformConfigInput = z.input<typeof typeformConfigSchema>;
 export function baseUrlOf(config: Pick<TypeformConfig, 'baseUrl' | 'region'>): string {
   return config.baseUrl ?? (config.region === 'eu' ? EU_BASE_URL : US_BASE_URL);
 }
+
+/**
+ * What names the source an installation reads: the API it talks to and its form selection, so that
+ * a reinstall against the same ones takes back the data and checkpoints an uninstall kept. The region
+ * and an explicit base URL that mean the same API are one source, and so are the same forms listed
+ * in another order or twice; another API, another selection, or every form instead of a list is another.
+ */
+export function typeformSourceIdentity(config: Pick<TypeformConfig, 'baseUrl' | 'region' | 'forms'>): { baseUrl: string; forms: string[] | null } {
+  const forms = config.forms === undefined ? null : [...new Set(config.forms)].sort();
+  return { baseUrl: baseUrlOf(config), forms };
+}

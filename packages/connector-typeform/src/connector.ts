@@ -7,9 +7,10 @@ import {
   type InstallFlag,
 } from '@tributary/sdk';
 import { TypeformClient, type TypeformClientTuning } from './client.js';
-import { baseUrlOf, typeformConfigSchema, type TypeformConfig } from './config.js';
+import { baseUrlOf, typeformConfigSchema, typeformSourceIdentity, type TypeformConfig } from './config.js';
 import { typeformDataModel } from './data-model.js';
 import { typeformDefaultMappings, typeformSourceFields } from './mappings.js';
+import { createFormsStream } from './forms-stream.js';
 import { createResponsesStream, listFormIds } from './stream.js';
 
 /** Version of the connector, stored with each installation's data model. */
@@ -112,10 +113,11 @@ export function createTypeformConnector(options: TypeformConnectorOptions = {}):
     dataModel: typeformDataModel,
     sourceFields: typeformSourceFields,
     defaultMappings: typeformDefaultMappings,
-    streams: [createResponsesStream({ client: options.client })],
+    // Forms first: a run stores every form of the selection and its fields, those without responses too.
+    streams: [createFormsStream({ client: options.client }), createResponsesStream({ client: options.client })],
     check: (ctx) => checkConnection(ctx, options.client),
-    // The same account (the API and the form selection): kept rows and checkpoints are that source's.
-    sourceIdentity: (config) => ({ baseUrl: baseUrlOf(config), forms: config.forms ?? null }),
+    // The API and the form selection: kept rows and checkpoints are that source's.
+    sourceIdentity: typeformSourceIdentity,
     credentialsExpireAt: () => null,
     pricing: TYPEFORM_PRICING,
     installFlags: TYPEFORM_INSTALL_FLAGS,

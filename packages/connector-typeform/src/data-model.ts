@@ -35,19 +35,24 @@ export const typeformDataModel: DataModelInput = {
   tables: [
     {
       name: 'forms',
-      description: 'A Typeform form, as last seen when its responses were read.',
+      description: 'A Typeform form of the selection, as the forms stream last read it (`GET /forms/{form_id}`).',
       rowsFrom: { kind: 'record' },
       key: ['form_id'],
       onConflict: 'update',
       columns: [
         { name: 'form_id', type: 'text', nullable: false, description: "Typeform's form id (as in the form's URL)." },
-        { name: 'title', type: 'text', description: 'The form title.' },
+        { name: 'title', type: 'text', description: 'The form title (the last one seen, for a deleted form).' },
+        {
+          name: 'deleted_at',
+          type: 'timestamp',
+          description: 'When a sync first found the form gone (deleted in Typeform, or out of the token\'s reach); null while it exists. Its fields, responses and answers stay.',
+        },
       ],
     },
     {
       name: 'fields',
-      description: 'A field (question) of a form, by its stable id; holds its latest title.',
-      rowsFrom: { kind: 'each', path: 'answers' },
+      description: 'A field (question) of a form, by its stable id, from the form definition; holds its latest title.',
+      rowsFrom: { kind: 'each', path: 'fields' },
       key: ['form_id', 'field_id'],
       onConflict: 'update',
       columns: [
@@ -55,7 +60,7 @@ export const typeformDataModel: DataModelInput = {
         { name: 'field_id', type: 'text', nullable: false, description: "Typeform's field id; stable when the title changes." },
         { name: 'ref', type: 'text', description: "The field's ref, stable and set by the form's author." },
         { name: 'title', type: 'text', description: 'The latest title of the field.' },
-        { name: 'field_type', type: 'text', description: 'Kind of field: nps, opinion_scale, rating, short_text, long_text, email, multiple_choice, …' },
+        { name: 'field_type', type: 'text', description: 'Kind of field: nps, opinion_scale, rating, short_text, long_text, email, multiple_choice, group, …' },
       ],
     },
     {
@@ -78,6 +83,10 @@ export const typeformDataModel: DataModelInput = {
         { name: 'raw', type: 'json', description: 'The response exactly as validated, for later re-mapping.' },
         { name: 'backfilled', type: 'boolean', description: 'True when read by the first backfill (old news: no campaign should fire on it).' },
       ],
+      // Profiles: (form_id, submitted_at, …) answers "form F in the past N days" from the index alone;
+      // (email_normalized, submitted_at) finds each customer's latest response. The time index stays
+      // narrow on purpose: SQLite plans without statistics, and a covering one there wins over the
+      // e-mail index inside "latest response" (a scan of every response per response).
       indexes: [['submitted_at'], ['form_id', 'submitted_at', 'response_id', 'email_normalized'], ['email_normalized', 'submitted_at']],
     },
     {
@@ -104,8 +113,19 @@ export const typeformDataModel: DataModelInput = {
         { name: 'score', type: 'numeric', description: 'The number of an nps, opinion_scale or rating answer: the feedback score.' },
         { name: 'comment', type: 'text', description: 'The text of a short_text or long_text answer: the feedback comment.' },
       ],
-      // Profiles: "field Q of form F, in the past N days, with a score …" is one range of the first index.
-      indexes: [['form_id', 'field_id', 'submitted_at', 'score', 'response_id'], ['submitted_at'], ['score']],
+      // Profiles, from indexes alone: "field Q of form F, in the past N days, with a score …" is one
+      // range of the first; "a score … anywhere in the past N days" (a profile across apps names no
+      // form) one of the second, joined to its responses by id (PostgreSQL); the third answers "this
+      // response has an answer with …" with one probe per response (EXISTS, and the join SQLite
+      // starts from the responses). Without the third, SQLite (no statistics) probes with the second
+      // or the first, and reads every answer of the range per response. The score index stays narrow
+      // for the same reason: a covering one would be probed by score instead of by response.
+      indexes: [
+        ['form_id', 'field_id', 'submitted_at', 'score', 'response_id'],
+        ['submitted_at', 'score', 'response_id', 'field_id'],
+        ['response_id', 'submitted_at', 'score', 'field_id'],
+        ['score'],
+      ],
     },
   ],
 };

@@ -9,6 +9,7 @@ export {
 export {
   typeformConfigSchema,
   baseUrlOf,
+  typeformSourceIdentity,
   isSafeFormId,
   US_BASE_URL,
   EU_BASE_URL,
@@ -30,12 +31,17 @@ export {
   responseSchemaFor,
   typeformResponseSchema,
   fieldTitles,
+  formFields,
+  formRecordOf,
+  typeformFormRecordSchema,
   SCORE_FIELD_TYPES,
   COMMENT_FIELD_TYPES,
   type TypeformResponse,
   type TypeformAnswer,
   type FormDefinition,
   type FormField,
+  type FormRecordField,
+  type TypeformFormRecord,
 } from './record.js';
 export {
   createResponsesStream,
@@ -45,5 +51,6 @@ export {
   type ResponsesCheckpoint,
   type ResponsesStreamOptions,
 } from './stream.js';
+export { createFormsStream, formsCheckpointSchema, type FormsCheckpoint } from './forms-stream.js';
 export { typeformDataModel } from './data-model.js';
 export { typeformDefaultMappings, typeformSourceFields } from './mappings.js';

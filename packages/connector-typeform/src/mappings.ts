@@ -1,8 +1,15 @@
 import type { MappingInput, SourceFields, Transform } from '@tributary/sdk';
 
-/** Every path a validated response offers, so that a mapping of a path that does not exist is refused. */
+/**
+ * Every path a validated record offers, so that a mapping of a path that does not exist is refused:
+ * a response's (responses stream), and a form's (`form_id`, `title`, `deleted_at`, `fields`; forms stream).
+ */
 export const typeformSourceFields: SourceFields = {
   record: [
+    'form_id',
+    'title',
+    'deleted_at',
+    'fields',
     'response_id',
     'token',
     'landing_id',
@@ -20,6 +27,7 @@ export const typeformSourceFields: SourceFields = {
     'answers',
   ],
   each: {
+    fields: ['id', 'ref', 'title', 'type'],
     answers: [
       'field',
       'field.id',
@@ -56,14 +64,17 @@ function map(source: string, table: string, column: string, transform: Transform
 
 /** The mappings an installation starts with: every Typeform field linked to its column. */
 export const typeformDefaultMappings: readonly MappingInput[] = [
-  map('form.id', 'forms', 'form_id', 'string'),
-  map('form.title', 'forms', 'title', 'string'),
+  // Forms and fields come from the forms stream's records only (a response has no `form_id` or
+  // `fields`), so that a deleted form keeps its mark and a response read late never brings back an old title.
+  map('form_id', 'forms', 'form_id', 'string'),
+  map('title', 'forms', 'title', 'string'),
+  map('deleted_at', 'forms', 'deleted_at', 'timestamp'),
 
-  map('$record.form.id', 'fields', 'form_id', 'string'),
-  map('field.id', 'fields', 'field_id', 'string'),
-  map('field.ref', 'fields', 'ref', 'string'),
-  map('field_title', 'fields', 'title', 'string'),
-  map('field.type', 'fields', 'field_type', 'string'),
+  map('$record.form_id', 'fields', 'form_id', 'string'),
+  map('id', 'fields', 'field_id', 'string'),
+  map('ref', 'fields', 'ref', 'string'),
+  map('title', 'fields', 'title', 'string'),
+  map('type', 'fields', 'field_type', 'string'),
 
   map('response_id', 'responses', 'response_id', 'string'),
   map('token', 'responses', 'token', 'string'),

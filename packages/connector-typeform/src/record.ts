@@ -214,3 +214,51 @@ export function fieldTitles(form: FormDefinition): Map<string, string> {
   walk(form.fields);
   return titles;
 }
+
+/** A field as the forms stream stores it: its stable id and ref, and its title and type now. */
+export interface FormRecordField {
+  id: string;
+  ref: string | null;
+  title: string | null;
+  type: string;
+}
+
+/**
+ * A record of the forms stream: one form as `GET /forms/{form_id}` describes it now. Its names
+ * (`form_id`, `fields`) are not paths of a response, so that only this stream writes forms and
+ * fields rows, and a response (or a remap of stored responses) never overwrites them.
+ */
+export interface TypeformFormRecord {
+  form_id: string;
+  title: string | null;
+  /** When a sync first found the form gone (deleted, or out of the token's reach); null while it exists. */
+  deleted_at: string | null;
+  /** Every field of the form, the fields inside groups included; empty for a deleted form. */
+  fields: FormRecordField[];
+}
+
+/** What the forms stream declares; its records are built from validated form definitions. */
+export const typeformFormRecordSchema: z.ZodType<TypeformFormRecord> = z.object({
+  form_id: z.string().min(1),
+  title: z.string().nullable(),
+  deleted_at: z.string().nullable(),
+  fields: z.array(z.object({ id: z.string().min(1), ref: z.string().nullable(), title: z.string().nullable(), type: z.string().min(1) })),
+});
+
+/** Every field of a form definition, groups flattened (a group is a field too, holding the others). */
+export function formFields(form: FormDefinition): FormRecordField[] {
+  const out: FormRecordField[] = [];
+  const walk = (fields: readonly FormField[] | null | undefined): void => {
+    for (const field of fields ?? []) {
+      out.push({ id: field.id, ref: field.ref ?? null, title: field.title ?? null, type: field.type });
+      walk(field.properties?.fields);
+    }
+  };
+  walk(form.fields);
+  return out;
+}
+
+/** The record of a form that exists now. */
+export function formRecordOf(form: FormDefinition, formId: string): TypeformFormRecord {
+  return { form_id: formId, title: form.title ?? null, deleted_at: null, fields: formFields(form) };
+}

@@ -56,6 +56,7 @@ export {
   isUsableEmail,
   compileMappings,
   applyMappings,
+  countRecordsWithRow,
   type Transform,
   type Mapping,
   type MappingInput,

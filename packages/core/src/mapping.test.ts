@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dataModelSchema } from './data-model.js';
 import { ConfigError } from './errors.js';
-import { applyMappings, applyTransform, compileMappings, isUsableEmail, validateMappings, type MappingInput, type SourceFields } from './mapping.js';
+import { applyMappings, applyTransform, compileMappings, countRecordsWithRow, isUsableEmail, validateMappings, type MappingInput, type SourceFields } from './mapping.js';
 
 const model = dataModelSchema.parse({
   primaryTable: 'responses',
@@ -183,6 +183,14 @@ describe('applyMappings', () => {
     expect(rows.forms).toEqual([]);
     expect(rows.answers).toEqual([]);
     expect(rows.responses?.[0]).toMatchObject({ response_id: 9, email: null });
+  });
+
+  it('counts the records that make a row of a record table, and only those', () => {
+    const meta = { backfill: false, timeZone: 'UTC' };
+    const mixed = [...records, { form: { id: 5, name: 'A form alone' } }, { id: 'not a number' }];
+    expect(countRecordsWithRow(mixed, compiled, 'responses', meta)).toBe(2);
+    expect(countRecordsWithRow(mixed, compiled, 'forms', meta)).toBe(3);
+    expect(countRecordsWithRow(mixed, compiled, 'answers', meta)).toBe(mixed.length);
   });
 
   it('does not mutate its input', () => {

@@ -308,3 +308,23 @@ export function applyMappings(records: readonly unknown[], compiled: CompiledMap
   }
   return out;
 }
+
+/**
+ * How many of `records` give the record table `table` a row (their key is complete): the records a
+ * run counts for it. A connector whose streams carry reference data (a form and its fields) has
+ * records that never make a row of its primary table, and those are neither responses nor doubles.
+ */
+export function countRecordsWithRow(records: readonly unknown[], compiled: CompiledMappings, table: string, meta: MappingMeta): number {
+  const target = compiled.tables.find((t) => t.spec.name === table);
+  if (!target || target.arrayPath) return records.length;
+  const keys = target.mappings.filter((m) => target.spec.key.includes(m.column));
+  let count = 0;
+  for (const record of records) {
+    const complete = target.spec.key.every((column) => {
+      const mapping = keys.find((m) => m.column === column);
+      return mapping !== undefined && applyTransform(mapping.read(record, record, meta), mapping.transform, meta.timeZone) !== null;
+    });
+    if (complete) count += 1;
+  }
+  return count;
+}

@@ -1,6 +1,7 @@
 import {
   applyMappings,
   compileMappings,
+  countRecordsWithRow,
   describeIssues,
   isUsableEmail,
   silentLogger,
@@ -120,11 +121,15 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
         checkpoint = valid.data;
       }
       const withoutEmail = new WeakMap<PageBatch<unknown>, Set<string>>();
+      // Records that make a row of the primary table: a form read for its fields is not a response.
+      const primaryRecords = new WeakMap<PageBatch<unknown>, number>();
       const pipeline = new WritePipeline<unknown>(
         {
           map: (batch) => {
-            const rows = applyMappings(batch.records, compiled, { backfill: batch.backfill, timeZone });
+            const meta = { backfill: batch.backfill, timeZone };
+            const rows = applyMappings(batch.records, compiled, meta);
             withoutEmail.set(batch, keysWithoutEmail(installation, rows));
+            primaryRecords.set(batch, countRecordsWithRow(batch.records, compiled, installation.dataModel.primaryTable, meta));
             return rows;
           },
           write: (batch, rows) =>
@@ -138,14 +143,15 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
               ...(stream.summarize ? { saved: batch.records.map((record) => summaryOf(stream, record)) } : {}),
             }),
           committed: (batch, written) => {
-            outcome.fetched += batch.records.length + batch.rejected.length + batch.duplicates;
+            const records = primaryRecords.get(batch) ?? batch.records.length;
+            outcome.fetched += records + batch.rejected.length + batch.duplicates;
             outcome.inserted += written.inserted;
             // Records of forgotten people and records past the retention period were read, and not stored.
             const skipped = (written.suppressed ?? 0) + (written.expired ?? 0);
             tallies.suppressed += (written.suppressed ?? 0) + (written.suppressedRejected ?? 0);
             tallies.expired += written.expired ?? 0;
             // Records of one key collapse to one row: the rest were read twice within the batch.
-            tallies.duplicates += batch.duplicates + Math.max(0, batch.records.length - written.inserted - written.unchanged - skipped);
+            tallies.duplicates += batch.duplicates + Math.max(0, records - written.inserted - written.unchanged - skipped);
             if (batch.late) tallies.late += written.inserted;
             const noEmail = withoutEmail.get(batch);
             if (noEmail && noEmail.size > 0) for (const key of written.insertedKeys) if (noEmail.has(key)) tallies.withoutEmail += 1;

@@ -14,7 +14,7 @@ const COMMENTS = [
   '',
 ];
 const WORDS = ['fast', 'friendly', 'slow', 'expensive', 'reliable', 'confusing'];
-const CHOICES = ['Shoes', 'Shirts', 'Bags', 'Gift cards'];
+export const CHOICES = ['Shoes', 'Shirts', 'Bags', 'Gift cards'];
 const FIRST = ['anna', 'bram', 'chloe', 'dries', 'emma', 'farid', 'greta', 'hugo', 'ines', 'jonas', 'karin', 'lucas'];
 const DOMAINS = ['example.com', 'example.org', 'mail.example.net'];
 const PLATFORMS = ['mobile', 'desktop', 'tablet'];

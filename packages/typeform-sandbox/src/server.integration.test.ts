@@ -87,6 +87,41 @@ describe('typeform sandbox', () => {
     expect(box.stats().byStatus[503]).toBe(1);
   });
 
+  it('lists forms as Typeform does: pages from 1, page_size 10 by default and at most 200, sort and search', async () => {
+    let clock = Date.parse('2026-05-01T00:00:00Z');
+    const box = await start({ responses: 0, forms: 12, now: () => new Date(clock) });
+    const ids = box.forms().map((f) => f.id);
+    type FormsPage = { total_items: number; page_count: number; items: { id: string; title: string; created_at: string; last_updated_at: string; _links: { responses: string }; self: { href: string } }[] };
+    const list = async (query: string) => (await (await get(box, `/forms${query}`)).json()) as FormsPage;
+    const first = await list('');
+    expect([first.total_items, first.page_count, first.items.length]).toEqual([12, 2, 10]);
+    expect(first.items[0]).toMatchObject({ id: ids[0], created_at: '2026-05-01T00:00:00Z', self: { href: `${box.url}/forms/${ids[0]}` } });
+    expect(first.items[0]!._links.responses).toBe(`${box.url}/forms/${ids[0]}/responses`);
+    expect((await list('?page=2')).items.map((i) => i.id)).toEqual(ids.slice(10));
+    expect(await list('?page=3')).toEqual({ total_items: 12, page_count: 2, items: [] });
+    expect((await list('?page_size=200')).items).toHaveLength(12);
+    for (const bad of ['?page_size=201', '?page_size=0', '?page=0', '?sort_by=title', '?order_by=up']) expect((await get(box, `/forms${bad}`)).status).toBe(400);
+    // A renamed field makes its form the most recently updated.
+    clock += 60_000;
+    const form = box.forms()[4]!;
+    box.renameField(form.id, form.fields[0]!.id, 'Renamed');
+    expect((await list('?sort_by=last_updated_at&order_by=desc&page_size=1')).items[0]).toMatchObject({ id: form.id, last_updated_at: '2026-05-01T00:01:00Z' });
+    expect((await list(`?search=${encodeURIComponent(form.title.slice(0, 8).toUpperCase())}`)).items.map((i) => i.id)).toContain(form.id);
+    expect((await list('?workspace_id=elsewhere')).total_items).toBe(0);
+  });
+
+  it('describes a form with its fields (id, ref, title, type, properties) and hidden fields', async () => {
+    const box = await start({ responses: 0, forms: 1 });
+    const form = box.forms()[0]!;
+    const body = (await (await get(box, `/forms/${form.id}`)).json()) as { id: string; title: string; hidden: string[]; fields: { id: string; ref: string; title: string; type: string; properties: Record<string, unknown> }[] };
+    expect(body).toMatchObject({ id: form.id, title: form.title, hidden: ['email'] });
+    expect(body.fields.map(({ id, ref, title, type }) => ({ id, ref, title, type }))).toEqual(form.fields);
+    expect(body.fields.find((f) => f.type === 'nps')!.properties).toMatchObject({ steps: 11 });
+    box.deleteForm(form.id);
+    expect((await get(box, `/forms/${form.id}`)).status).toBe(404);
+    expect(((await (await get(box, '/forms')).json()) as { total_items: number }).total_items).toBe(0);
+  });
+
   it('generates the same data for the same seed and clock', async () => {
     const now = () => new Date('2026-05-01T00:00:00Z');
     const a = await startSandbox({ responses: 20, seed: 11, now });

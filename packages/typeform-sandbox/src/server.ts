@@ -14,7 +14,7 @@ import {
   type StatusFault,
 } from '@tributary/sandbox-kit';
 import { ResponseGenerator, formatTime, type StoredResponse } from './generator.js';
-import { parseResponsesQuery } from './query.js';
+import { fieldProperties, parseFormsQuery, parseResponsesQuery, WORKSPACE_ID } from './query.js';
 import { ResponseStore } from './store.js';
 import type { AddResponsesOptions, Sandbox, SandboxForm, SandboxOptions, Scope } from './types.js';
 
@@ -72,6 +72,9 @@ class TypeformSandbox {
   private readonly generator: ResponseGenerator;
   private readonly store = new ResponseStore();
   private readonly forms = new Map<string, SandboxForm>();
+  private readonly formTimes = new Map<string, { createdMs: number; updatedMs: number }>();
+  /** Where the server listens: the links a form carries point back to it. */
+  private baseUrl = '';
   private readonly tokens = new Map<string, ReadonlySet<Scope>>();
   private readonly buckets = new Map<string, TokenBucket>();
   private rateLimit: RateLimit;
@@ -99,6 +102,7 @@ class TypeformSandbox {
   }
 
   api(url: string): Sandbox {
+    this.baseUrl = url;
     const token = this.issueToken(['forms:read', 'responses:read']);
     return {
       url,
@@ -111,12 +115,14 @@ class TypeformSandbox {
       addForm: (title) => structuredClone(this.addForm(title)),
       deleteForm: (formId) => {
         this.forms.delete(formId);
+        this.formTimes.delete(formId);
         this.store.deleteForm(formId);
       },
       renameField: (formId, fieldId, title) => {
         const field = this.forms.get(formId)?.fields.find((f) => f.id === fieldId);
         if (!field) throw new Error(`no field ${fieldId} on form ${formId}`);
         field.title = title;
+        this.formTimes.set(formId, { ...this.times(formId), updatedMs: Math.floor(this.clock() / 1000) * 1000 });
       },
       injectFault: (fault, faultOptions) => this.http.injectFault(fault, faultOptions),
       clearFaults: () => this.http.clearFaults(),
@@ -137,8 +143,49 @@ class TypeformSandbox {
     return token;
   }
 
+  private times(formId: string): { createdMs: number; updatedMs: number } {
+    return this.formTimes.get(formId) ?? { createdMs: 0, updatedMs: 0 };
+  }
+
+  /** A form as `GET /forms` lists it. */
+  private summary(form: SandboxForm) {
+    const { createdMs, updatedMs } = this.times(form.id);
+    const self = `${this.baseUrl}/forms/${form.id}`;
+    return {
+      id: form.id,
+      type: 'form',
+      title: form.title,
+      created_at: formatTime(createdMs),
+      last_updated_at: formatTime(updatedMs),
+      settings: { is_public: true, is_trial: false },
+      self: { href: self },
+      theme: { href: `${this.baseUrl}/themes/qHWOQ7` },
+      _links: { display: `https://sandbox.typeform.com/to/${form.id}`, responses: `${self}/responses` },
+    };
+  }
+
+  /** A form as `GET /forms/{form_id}` describes it: its fields with their properties, and the hidden fields. */
+  private definition(form: SandboxForm) {
+    const { type, title, created_at, last_updated_at, settings, theme, _links } = this.summary(form);
+    return {
+      id: form.id,
+      type,
+      title,
+      created_at,
+      last_updated_at,
+      workspace: { href: `${this.baseUrl}/workspaces/${WORKSPACE_ID}` },
+      theme,
+      settings: { ...settings, language: 'en', progress_bar: 'proportion', show_progress_bar: true },
+      hidden: ['email'],
+      fields: form.fields.map((field) => ({ ...field, properties: fieldProperties(field.type), validations: { required: field.type === 'nps' } })),
+      _links,
+    };
+  }
+
   private addForm(title?: string): SandboxForm {
     const form = this.generator.createForm(this.forms.size, title);
+    const nowMs = Math.floor(this.clock() / 1000) * 1000;
+    this.formTimes.set(form.id, { createdMs: nowMs, updatedMs: nowMs });
     this.forms.set(form.id, form);
     this.store.addForm(form.id);
     return form;
@@ -194,18 +241,22 @@ class TypeformSandbox {
       if (refused) return this.http.send(response, refused);
       const form = this.forms.get(decodeURIComponent(formRoute[1]!));
       if (!form) return this.http.send(response, notFound(formRoute[1]!));
-      return this.http.send(response, jsonReply(200, JSON.stringify({ id: form.id, title: form.title, type: 'form', fields: form.fields, hidden: ['email'] })));
+      return this.http.send(response, jsonReply(200, JSON.stringify(this.definition(form))));
     }
     if (FORMS_ROUTE.test(path)) {
       const refused = this.authorize(request, 'forms:read');
       if (refused) return this.http.send(response, refused);
-      const page = Number(url.searchParams.get('page') ?? '1');
-      const pageSize = Number(url.searchParams.get('page_size') ?? '10');
-      if (!Number.isInteger(page) || page < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 200) {
-        return this.http.send(response, typeformError(400, 'VALIDATION_ERROR', 'page must be 1 or more and page_size between 1 and 200'));
+      const query = parseFormsQuery(url.searchParams);
+      if (!query.ok) return this.http.send(response, typeformError(400, 'VALIDATION_ERROR', query.description));
+      const { page, pageSize, search, workspaceId, sortBy, orderBy } = query.query;
+      let all = [...this.forms.values()].filter((form) => search === undefined || form.title.toLowerCase().includes(search.toLowerCase()));
+      if (workspaceId !== undefined && workspaceId !== WORKSPACE_ID) all = [];
+      if (sortBy !== undefined) {
+        const key = (form: SandboxForm) => (sortBy === 'created_at' ? this.times(form.id).createdMs : this.times(form.id).updatedMs);
+        all = all.map((form, order) => ({ form, order })).sort((a, b) => key(a.form) - key(b.form) || a.order - b.order).map((entry) => entry.form);
+        if (orderBy === 'desc') all.reverse();
       }
-      const all = [...this.forms.values()];
-      const items = all.slice((page - 1) * pageSize, page * pageSize).map((form) => ({ id: form.id, title: form.title, last_updated_at: formatTime(this.clock()) }));
+      const items = all.slice((page - 1) * pageSize, page * pageSize).map((form) => this.summary(form));
       return this.http.send(response, jsonReply(200, JSON.stringify({ total_items: all.length, page_count: Math.ceil(all.length / pageSize), items })));
     }
     return this.http.send(response, typeformError(404, 'NOT_FOUND', 'Not found'));
