@@ -155,6 +155,45 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
+/**
+ * Rows per SQLite statement, largest first. better-sqlite3 (through TypeORM) keeps every distinct
+ * SQL text prepared, and a multi-row VALUES of a size seen once is a large program kept for nothing:
+ * with a few fixed sizes, a table needs at most four prepared inserts however its batches vary.
+ */
+const SQLITE_ROW_SHAPES = [256, 32, 4, 1];
+
+/** Splits rows into groups whose sizes are all from `shapes` (largest first, ending with 1). */
+export function fixedShapeChunks<T>(items: readonly T[], shapes: readonly number[]): T[][] {
+  const chunks: T[][] = [];
+  let i = 0;
+  for (const size of shapes) {
+    while (items.length - i >= size) {
+      chunks.push(items.slice(i, i + size));
+      i += size;
+    }
+  }
+  return chunks;
+}
+
+/** Sizes of a look-up's IN list: a part is padded up to one of them, so few statement texts exist. */
+const IN_LIST_SHAPES = [1, 8, 64, 512];
+
+/**
+ * `values` padded (by repeating the last one, which an IN list ignores) to a fixed size, so that a
+ * look-up of a varying number of keys prepares one of four statements, not one per count. At most
+ * {@link IN_LIST_LIMIT} values.
+ */
+export function fixedInList<T>(values: readonly T[]): T[] {
+  const size = IN_LIST_SHAPES.find((n) => n >= values.length);
+  if (size === undefined) throw new RangeError(`an IN list holds at most ${IN_LIST_LIMIT} values`);
+  const padded = [...values];
+  while (padded.length < size && padded.length > 0) padded.push(values[values.length - 1]!);
+  return padded;
+}
+
+/** Most values in one fixed-size IN list. */
+export const IN_LIST_LIMIT = IN_LIST_SHAPES[IN_LIST_SHAPES.length - 1]!;
+
 function conflictClause(spec: InsertSpec, action: string): string {
   return spec.conflictKey.length > 0 ? ` ON CONFLICT (${spec.conflictKey.map(q).join(', ')}) ${action}` : '';
 }
@@ -171,6 +210,36 @@ function withoutNul(text: string): string {
 function jsonWithoutNul(json: string): string {
   if (!json.includes('\\u0000')) return json;
   return JSON.stringify(JSON.parse(json), (_key, value: unknown) => (typeof value === 'string' ? withoutNul(value) : value));
+}
+
+const ARRAY_SPECIAL = /[\\"]/;
+const ARRAY_SPECIAL_ALL = /[\\"]/g;
+
+/**
+ * A column of values as a PostgreSQL array literal, built here in one pass rather than by pg, which
+ * escapes every element with two regular-expression replaces (a backfill's hottest JavaScript).
+ * Every non-null element is quoted, so that no text can read as NULL or as nested braces.
+ */
+export function postgresArrayLiteral(type: SqlType, values: readonly CanonicalValue[]): string {
+  const parts = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value === null || value === undefined) {
+      parts[i] = 'NULL';
+      continue;
+    }
+    if (typeof value === 'number') {
+      parts[i] = String(value);
+      continue;
+    }
+    if (typeof value === 'boolean') {
+      parts[i] = value ? 't' : 'f';
+      continue;
+    }
+    const text = bindPostgres(type, value) as string;
+    parts[i] = `"${ARRAY_SPECIAL.test(text) ? text.replace(ARRAY_SPECIAL_ALL, '\\$&') : text}"`;
+  }
+  return `{${parts.join(',')}}`;
 }
 
 function bindPostgres(type: SqlType, value: CanonicalValue): unknown {
@@ -232,7 +301,7 @@ function postgresDialect(naming: TableNaming): Dialect {
       const sql = `INSERT INTO ${spec.table.sql} AS "target" (${columns}) SELECT * FROM unnest(${arrays})${conflictClause(spec, conflict)}${returningClause(spec)}`;
       return chunk(spec.rows, MAX_ROWS_PER_STATEMENT).map((rows) => ({
         sql,
-        params: spec.columns.map((column, i) => rows.map((row) => bindPostgres(column.type, row[i] ?? null))),
+        params: spec.columns.map((column, i) => postgresArrayLiteral(column.type, rows.map((row) => row[i] ?? null))),
       }));
     },
     describeTable: (schema, name) => ({
@@ -324,8 +393,8 @@ function sqliteDialect(naming: TableNaming): Dialect {
         }
       }
       const tuple = `(${spec.columns.map(() => '?').join(', ')})`;
-      const rowsPerStatement = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(SQLITE_MAX_PARAMS / spec.columns.length)));
-      return chunk(spec.rows, rowsPerStatement).map((rows) => ({
+      const shapes = SQLITE_ROW_SHAPES.filter((n) => n === 1 || n * spec.columns.length <= SQLITE_MAX_PARAMS);
+      return fixedShapeChunks(spec.rows, shapes).map((rows) => ({
         sql: `INSERT INTO ${spec.table.sql} (${columns}) VALUES ${rows.map(() => tuple).join(', ')}${conflictClause(spec, conflict)}${returningClause(spec)}`,
         params: rows.flatMap((row) => spec.columns.map((column, i) => bindSqlite(column.type, row[i] ?? null))),
       }));

@@ -16,7 +16,7 @@ import {
 import { appTableOf, contactsTableOf, RUN_ID_COLUMN, type AppTable } from './app-tables.js';
 import type { Executor } from './database.js';
 import type { ContactIdCache } from './contact-id-cache.js';
-import { chunk, internalTable, type Dialect, type InsertColumn } from './dialect.js';
+import { chunk, fixedInList, IN_LIST_LIMIT, internalTable, type Dialect, type InsertColumn } from './dialect.js';
 import { canonicalValue, CellTypeError, type CanonicalValue } from './values.js';
 import { summarySchema } from './saved-lines.js';
 import { filterPage } from './suppression.js';
@@ -164,8 +164,8 @@ export async function upsertRows(
   };
 }
 
-/** Keys looked up per statement: far below either database's parameter limit. */
-const LOOKUP_CHUNK = 1_000;
+/** Keys looked up per statement, in IN lists of a few fixed sizes (see fixedInList). */
+const LOOKUP_CHUNK = IN_LIST_LIMIT;
 
 /**
  * The contact ids of `emails` (normalized) in the installation, creating the contacts seen for the
@@ -205,7 +205,8 @@ async function contactIdsOf(
   }
   const added = resolved.size;
   const known = emails.filter((email) => !resolved.has(email));
-  for (const part of chunk(known, LOOKUP_CHUNK)) {
+  for (const keys of chunk(known, LOOKUP_CHUNK)) {
+    const part = fixedInList(keys);
     const placeholders = part.map((_, i) => dialect.placeholder(i + 2));
     const rows = await tx.query<{ email_normalized: string; contact_id: string }>(
       `SELECT "email_normalized", "contact_id" FROM ${table.table.sql}
@@ -261,17 +262,16 @@ export async function writeAppRows(
     }
     if (table.contactIdOf) {
       const index = table.columns.findIndex((c) => c.name === table.contactIdOf);
+      // Each row's address is normalized and checked once, then looked up by that.
+      const tupleEmails = tuples.map((tuple) => normalizedEmail(tuple[index]));
       const emails = new Set<string>();
-      for (const tuple of tuples) {
-        const email = normalizedEmail(tuple[index]);
-        if (email) emails.add(email);
-      }
+      for (const email of tupleEmails) if (email) emails.add(email);
       const { ids, added, resolved } = await contactIdsOf(tx, dialect, app, installationId, emails, options.now, options.contactIds);
       result.newContacts += added;
       for (const [email, id] of resolved) result.contactIds.set(email, id);
-      for (const tuple of tuples) {
-        const email = normalizedEmail(tuple[index]);
-        tuple.push(email === undefined ? null : (ids.get(email) ?? null));
+      for (let i = 0; i < tuples.length; i++) {
+        const email = tupleEmails[i];
+        tuples[i]!.push(email === undefined ? null : (ids.get(email) ?? null));
       }
     }
     for (const tuple of tuples) tuple.push(options.runId ?? null);
@@ -297,7 +297,8 @@ async function unrecordedRejections(
   const seen = new Set<string>();
   const key = (sourceId: string, reason: string) => `${sourceId}\u0000${reason}`;
   const sourceIds = [...new Set(rejected.flatMap((r) => (r.sourceId === undefined ? [] : [r.sourceId])))];
-  for (const part of chunk(sourceIds, LOOKUP_CHUNK)) {
+  for (const ids of chunk(sourceIds, LOOKUP_CHUNK)) {
+    const part = fixedInList(ids);
     const rows = await tx.query<{ source_id: string; reason: string }>(
       `SELECT "source_id", "reason" FROM ${internalTable(dialect, 'rejected_records').sql}
         WHERE "installation_id" = ${dialect.placeholder(1)} AND "source_id" IN (${part.map((_, i) => dialect.placeholder(i + 2)).join(', ')})`,
