@@ -22,7 +22,7 @@ describe('bulk inserts', () => {
     expect(rest).toEqual([]);
     expect(statement!.sql).toBe(
       'INSERT INTO "tributary"."app_t" AS "target" ("c0", "c1", "c2") SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])' +
-        ' ON CONFLICT ("c0", "c1") DO UPDATE SET "c2" = EXCLUDED."c2" WHERE ROW("target"."c2") IS DISTINCT FROM ROW(EXCLUDED."c2") RETURNING "c1"',
+        ' ON CONFLICT ("c0", "c1") DO UPDATE SET "c2" = EXCLUDED."c2" WHERE ROW("target"."c2") IS DISTINCT FROM ROW(EXCLUDED."c2") RETURNING "c1", ("target"."xmax" = 0) AS "__inserted"',
     );
     expect(statement!.params).toHaveLength(3);
     expect(statement!.params[2]).toMatch(/^\{"0:2","1:2",.*,"999:2"\}$/);

@@ -74,6 +74,9 @@ export interface InsertSpec {
   returning?: readonly string[];
 }
 
+/** Name of the returned flag that tells an inserted row from an updated one (see Dialect.upsertFlag). */
+export const INSERTED_FLAG = '__inserted';
+
 /** A column as the database describes it. */
 export interface DescribedColumn {
   name: string;
@@ -104,6 +107,12 @@ export interface Dialect {
   bind(type: SqlType, value: CanonicalValue): unknown;
   /** Bulk insert statements, split so that none exceeds the driver's limits. */
   buildInsert(spec: InsertSpec): Statement[];
+  /**
+   * Whether an insert that updates on conflict can return, with each row, a flag ({@link INSERTED_FLAG})
+   * that tells a new row from an updated one. Where it can, one statement does what otherwise takes
+   * an insert and a second, updating pass: a round trip less per table and page.
+   */
+  readonly upsertFlag: boolean;
   /** Describes a table's columns (none when it does not exist); names are bound, never spliced. */
   describeTable(schema: string | undefined, name: string): Statement;
   /** A statement held until commit that keeps other writers of the same key out, where the database has one. */
@@ -286,6 +295,7 @@ function postgresDialect(naming: TableNaming): Dialect {
     columnType: (type) => POSTGRES_TYPES[type].ddl,
     introspectedType: (type) => POSTGRES_TYPES[type].introspected,
     bind: bindPostgres,
+    upsertFlag: true,
     buildInsert(spec) {
       // One array parameter per column, however many rows: INSERT … SELECT * FROM unnest($1::t[], …).
       const columns = spec.columns.map((c) => q(c.name)).join(', ');
@@ -298,7 +308,10 @@ function postgresDialect(naming: TableNaming): Dialect {
         conflict = `DO UPDATE SET ${set}`;
         if (spec.onConflict.onlyIfChanged) conflict += ` WHERE ROW(${current}) IS DISTINCT FROM ROW(${proposed})`;
       }
-      const sql = `INSERT INTO ${spec.table.sql} AS "target" (${columns}) SELECT * FROM unnest(${arrays})${conflictClause(spec, conflict)}${returningClause(spec)}`;
+      // A row version an INSERT … ON CONFLICT DO UPDATE wrote carries the updating transaction in
+      // xmax, a freshly inserted one 0: PostgreSQL's own way to tell the two apart in RETURNING.
+      const flag = spec.onConflict.action === 'update' && spec.returning?.length ? `, ("target"."xmax" = 0) AS ${q(INSERTED_FLAG)}` : '';
+      const sql = `INSERT INTO ${spec.table.sql} AS "target" (${columns}) SELECT * FROM unnest(${arrays})${conflictClause(spec, conflict)}${returningClause(spec)}${flag}`;
       return chunk(spec.rows, MAX_ROWS_PER_STATEMENT).map((rows) => ({
         sql,
         params: spec.columns.map((column, i) => postgresArrayLiteral(column.type, rows.map((row) => row[i] ?? null))),
@@ -381,6 +394,8 @@ function sqliteDialect(naming: TableNaming): Dialect {
     columnType: (type) => SQLITE_TYPES[type],
     introspectedType: (type) => SQLITE_TYPES[type],
     bind: bindSqlite,
+    // SQLite's RETURNING cannot tell an inserted row from an updated one; its round trips cost nothing.
+    upsertFlag: false,
     buildInsert(spec) {
       // Multi-row VALUES with one parameter per cell, chunked under the bound-parameter limit.
       const columns = spec.columns.map((c) => q(c.name)).join(', ');

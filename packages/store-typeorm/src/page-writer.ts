@@ -16,7 +16,7 @@ import {
 import { appTableOf, contactsTableOf, RUN_ID_COLUMN, type AppTable } from './app-tables.js';
 import type { Executor } from './database.js';
 import type { ContactIdCache } from './contact-id-cache.js';
-import { chunk, fixedInList, IN_LIST_LIMIT, internalTable, type Dialect, type InsertColumn } from './dialect.js';
+import { chunk, fixedInList, IN_LIST_LIMIT, INSERTED_FLAG, internalTable, type Dialect, type InsertColumn } from './dialect.js';
 import { canonicalValue, CellTypeError, type CanonicalValue } from './values.js';
 import { summarySchema } from './saved-lines.js';
 import { filterPage } from './suppression.js';
@@ -125,6 +125,27 @@ export async function upsertRows(
   // The first declared key column (after installation_id) names a row in the run's result.
   const keyColumn = table.key[1] ?? table.key[0]!;
   const insertedKeys: string[] = [];
+  // A row keeps the id of the run that first stored it: a later run (or a remap) that changes it
+  // is not the one that brought it in, and comparing run ids would make every re-read a change.
+  const keys = new Set([...table.key, RUN_ID_COLUMN]);
+  const updatable = table.columns.filter((c) => !keys.has(c.name)).map((c) => c.name);
+  if (table.onConflict === 'update' && updatable.length > 0 && dialect.upsertFlag) {
+    let updated = 0;
+    for (const statement of dialect.buildInsert({
+      table: table.table,
+      columns,
+      rows: tuples,
+      conflictKey: table.key,
+      onConflict: { action: 'update', columns: updatable, onlyIfChanged: true },
+      returning: [keyColumn],
+    })) {
+      for (const row of await tx.run<Record<string, unknown>>(statement)) {
+        if (row[INSERTED_FLAG] === true) insertedKeys.push(String(row[keyColumn]));
+        else updated += 1;
+      }
+    }
+    return { counts: { inserted: insertedKeys.length, updated, unchanged: tuples.length - insertedKeys.length - updated }, insertedKeys };
+  }
   for (const statement of dialect.buildInsert({
     table: table.table,
     columns,
@@ -137,10 +158,6 @@ export async function upsertRows(
       insertedKeys.push(String(row[keyColumn]));
   }
   let updated = 0;
-  // A row keeps the id of the run that first stored it: a later run (or a remap) that changes it
-  // is not the one that brought it in, and comparing run ids would make every re-read a change.
-  const keys = new Set([...table.key, RUN_ID_COLUMN]);
-  const updatable = table.columns.filter((c) => !keys.has(c.name)).map((c) => c.name);
   if (table.onConflict === 'update' && updatable.length > 0 && insertedKeys.length < tuples.length) {
     // Rows inserted a moment ago conflict with themselves and compare equal, so they are not written twice.
     for (const statement of dialect.buildInsert({
