@@ -9,7 +9,8 @@ import { benchApi } from './api.js';
 
 const benchmarks: Record<string, () => Promise<Record<string, string | number> | Record<string, string | number>[]>> = {
   'connector-read': () => benchConnectorRead(Number(process.env.BENCH_RESPONSES ?? 100_000)),
-  backfill: () => benchBackfill(Number(process.env.BENCH_RESPONSES ?? 200_000)),
+  backfill: () =>
+    benchBackfill(Number(process.env.BENCH_RESPONSES ?? 200_000), (process.env.BENCH_RSS_SIZES ?? '50000,500000').split(',').map(Number)),
   profiles: () => benchProfiles(Number(process.env.BENCH_PROFILES_RESPONSES ?? 1_000_000)),
   runner: () => benchRunner(Number(process.env.BENCH_RUNNER_INSTALLATIONS ?? 2000)),
   typeform: () => benchTypeform(Number(process.env.BENCH_TYPEFORM_RESPONSES ?? 200_000), Number(process.env.BENCH_TYPEFORM_PROFILE_RESPONSES ?? 1_000_000)),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { databaseValue, dialectFor, type InsertSpec } from './dialect.js';
+import { databaseValue, dialectFor, fixedInList, postgresArrayLiteral, type InsertSpec } from './dialect.js';
 import { ownTable } from './naming.js';
 
 const postgres = dialectFor({ dialect: 'postgres', schema: 'tributary', tablePrefix: '' });
@@ -22,10 +22,41 @@ describe('bulk inserts', () => {
     expect(rest).toEqual([]);
     expect(statement!.sql).toBe(
       'INSERT INTO "tributary"."app_t" AS "target" ("c0", "c1", "c2") SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])' +
-        ' ON CONFLICT ("c0", "c1") DO UPDATE SET "c2" = EXCLUDED."c2" WHERE ROW("target"."c2") IS DISTINCT FROM ROW(EXCLUDED."c2") RETURNING "c1"',
+        ' ON CONFLICT ("c0", "c1") DO UPDATE SET "c2" = EXCLUDED."c2" WHERE ROW("target"."c2") IS DISTINCT FROM ROW(EXCLUDED."c2") RETURNING "c1", ("target"."xmax" = 0) AS "__inserted"',
     );
     expect(statement!.params).toHaveLength(3);
-    expect(statement!.params[2]).toHaveLength(1_000);
+    expect(statement!.params[2]).toMatch(/^\{"0:2","1:2",.*,"999:2"\}$/);
+  });
+
+  it('PostgreSQL array literals quote every value and escape quotes and backslashes', () => {
+    expect(postgresArrayLiteral('text', ['a', 'say "hi"', 'C:\\x', '{a,b}', 'NULL', '', null])).toBe(
+      '{"a","say \\"hi\\"","C:\\\\x","{a,b}","NULL","",NULL}',
+    );
+    expect(postgresArrayLiteral('text', ['a\u0000b'])).toBe('{"ab"}');
+    expect(postgresArrayLiteral('json', ['{"k":"v\\u0000w"}'])).toBe('{"{\\"k\\":\\"vw\\"}"}');
+    expect(postgresArrayLiteral('bigint', [1, '9223372036854775807', null])).toBe('{1,"9223372036854775807",NULL}');
+    expect(postgresArrayLiteral('boolean', [true, false, null])).toBe('{t,f,NULL}');
+    expect(postgresArrayLiteral('text', [])).toBe('{}');
+  });
+
+  it('SQLite inserts come in a few fixed sizes, so that few statements are ever prepared', () => {
+    const sizes = (rows: number, columns = 3) =>
+      sqlite.buildInsert(spec(ownTable(sqlite.naming, 'app_t'), rows, columns)).map((s) => s.params.length / columns);
+    expect(sizes(1_000)).toEqual([256, 256, 256, 32, 32, 32, 32, 32, 32, 32, 4, 4]);
+    expect(sizes(3)).toEqual([1, 1, 1]);
+    const texts = new Set<string>();
+    for (let rows = 1; rows <= 600; rows++) for (const s of sqlite.buildInsert(spec(ownTable(sqlite.naming, 'app_t'), rows))) texts.add(s.sql);
+    expect(texts.size).toBe(4);
+    // A wide table keeps every statement under the bound-parameter limit.
+    expect(Math.max(...sizes(300, 200))).toBe(32);
+  });
+
+  it('pads look-up IN lists to a few fixed sizes with a value already in them', () => {
+    expect(fixedInList(['a'])).toEqual(['a']);
+    expect(fixedInList(['a', 'b'])).toEqual(['a', 'b', 'b', 'b', 'b', 'b', 'b', 'b']);
+    expect(fixedInList(Array.from({ length: 65 }, (_, i) => i))).toHaveLength(512);
+    expect(fixedInList([])).toEqual([]);
+    expect(() => fixedInList(Array.from({ length: 513 }, (_, i) => i))).toThrow(RangeError);
   });
 
   it('SQLite stays under the bound-parameter limit', () => {

@@ -16,7 +16,7 @@ import {
 import { appTableOf, contactsTableOf, RUN_ID_COLUMN, type AppTable } from './app-tables.js';
 import type { Executor } from './database.js';
 import type { ContactIdCache } from './contact-id-cache.js';
-import { chunk, internalTable, type Dialect, type InsertColumn } from './dialect.js';
+import { chunk, fixedInList, IN_LIST_LIMIT, INSERTED_FLAG, internalTable, type Dialect, type InsertColumn } from './dialect.js';
 import { canonicalValue, CellTypeError, type CanonicalValue } from './values.js';
 import { summarySchema } from './saved-lines.js';
 import { filterPage } from './suppression.js';
@@ -125,6 +125,27 @@ export async function upsertRows(
   // The first declared key column (after installation_id) names a row in the run's result.
   const keyColumn = table.key[1] ?? table.key[0]!;
   const insertedKeys: string[] = [];
+  // A row keeps the id of the run that first stored it: a later run (or a remap) that changes it
+  // is not the one that brought it in, and comparing run ids would make every re-read a change.
+  const keys = new Set([...table.key, RUN_ID_COLUMN]);
+  const updatable = table.columns.filter((c) => !keys.has(c.name)).map((c) => c.name);
+  if (table.onConflict === 'update' && updatable.length > 0 && dialect.upsertFlag) {
+    let updated = 0;
+    for (const statement of dialect.buildInsert({
+      table: table.table,
+      columns,
+      rows: tuples,
+      conflictKey: table.key,
+      onConflict: { action: 'update', columns: updatable, onlyIfChanged: true },
+      returning: [keyColumn],
+    })) {
+      for (const row of await tx.run<Record<string, unknown>>(statement)) {
+        if (row[INSERTED_FLAG] === true) insertedKeys.push(String(row[keyColumn]));
+        else updated += 1;
+      }
+    }
+    return { counts: { inserted: insertedKeys.length, updated, unchanged: tuples.length - insertedKeys.length - updated }, insertedKeys };
+  }
   for (const statement of dialect.buildInsert({
     table: table.table,
     columns,
@@ -137,10 +158,6 @@ export async function upsertRows(
       insertedKeys.push(String(row[keyColumn]));
   }
   let updated = 0;
-  // A row keeps the id of the run that first stored it: a later run (or a remap) that changes it
-  // is not the one that brought it in, and comparing run ids would make every re-read a change.
-  const keys = new Set([...table.key, RUN_ID_COLUMN]);
-  const updatable = table.columns.filter((c) => !keys.has(c.name)).map((c) => c.name);
   if (table.onConflict === 'update' && updatable.length > 0 && insertedKeys.length < tuples.length) {
     // Rows inserted a moment ago conflict with themselves and compare equal, so they are not written twice.
     for (const statement of dialect.buildInsert({
@@ -164,8 +181,8 @@ export async function upsertRows(
   };
 }
 
-/** Keys looked up per statement: far below either database's parameter limit. */
-const LOOKUP_CHUNK = 1_000;
+/** Keys looked up per statement, in IN lists of a few fixed sizes (see fixedInList). */
+const LOOKUP_CHUNK = IN_LIST_LIMIT;
 
 /**
  * The contact ids of `emails` (normalized) in the installation, creating the contacts seen for the
@@ -205,7 +222,8 @@ async function contactIdsOf(
   }
   const added = resolved.size;
   const known = emails.filter((email) => !resolved.has(email));
-  for (const part of chunk(known, LOOKUP_CHUNK)) {
+  for (const keys of chunk(known, LOOKUP_CHUNK)) {
+    const part = fixedInList(keys);
     const placeholders = part.map((_, i) => dialect.placeholder(i + 2));
     const rows = await tx.query<{ email_normalized: string; contact_id: string }>(
       `SELECT "email_normalized", "contact_id" FROM ${table.table.sql}
@@ -261,17 +279,16 @@ export async function writeAppRows(
     }
     if (table.contactIdOf) {
       const index = table.columns.findIndex((c) => c.name === table.contactIdOf);
+      // Each row's address is normalized and checked once, then looked up by that.
+      const tupleEmails = tuples.map((tuple) => normalizedEmail(tuple[index]));
       const emails = new Set<string>();
-      for (const tuple of tuples) {
-        const email = normalizedEmail(tuple[index]);
-        if (email) emails.add(email);
-      }
+      for (const email of tupleEmails) if (email) emails.add(email);
       const { ids, added, resolved } = await contactIdsOf(tx, dialect, app, installationId, emails, options.now, options.contactIds);
       result.newContacts += added;
       for (const [email, id] of resolved) result.contactIds.set(email, id);
-      for (const tuple of tuples) {
-        const email = normalizedEmail(tuple[index]);
-        tuple.push(email === undefined ? null : (ids.get(email) ?? null));
+      for (let i = 0; i < tuples.length; i++) {
+        const email = tupleEmails[i];
+        tuples[i]!.push(email === undefined ? null : (ids.get(email) ?? null));
       }
     }
     for (const tuple of tuples) tuple.push(options.runId ?? null);
@@ -297,7 +314,8 @@ async function unrecordedRejections(
   const seen = new Set<string>();
   const key = (sourceId: string, reason: string) => `${sourceId}\u0000${reason}`;
   const sourceIds = [...new Set(rejected.flatMap((r) => (r.sourceId === undefined ? [] : [r.sourceId])))];
-  for (const part of chunk(sourceIds, LOOKUP_CHUNK)) {
+  for (const ids of chunk(sourceIds, LOOKUP_CHUNK)) {
+    const part = fixedInList(ids);
     const rows = await tx.query<{ source_id: string; reason: string }>(
       `SELECT "source_id", "reason" FROM ${internalTable(dialect, 'rejected_records').sql}
         WHERE "installation_id" = ${dialect.placeholder(1)} AND "source_id" IN (${part.map((_, i) => dialect.placeholder(i + 2)).join(', ')})`,

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { normalizeCustomerEmail, type DataModel, type MappedRows, type PageWrite, type RejectedRecord } from '@tributary/core';
 import type { Executor } from './database.js';
-import { chunk, internalTable, type Dialect } from './dialect.js';
+import { chunk, fixedInList, IN_LIST_LIMIT, internalTable, type Dialect } from './dialect.js';
 import { personTablesOf, type PersonTables } from './person-tables.js';
 
 // A forgotten person stays forgotten: their erasure receipt keeps a salted hash of their address,
@@ -9,8 +9,8 @@ import { personTablesOf, type PersonTables } from './person-tables.js';
 // per database (made by the first erasure), so that a page's addresses are hashed once, not once
 // per receipt; it keeps the hashes from being looked up in a table of known addresses' hashes.
 
-/** Hashes checked per statement: far below either database's parameter limit. */
-const HASH_CHUNK = 500;
+/** Hashes checked per statement, in IN lists of a few fixed sizes (see fixedInList). */
+const HASH_CHUNK = IN_LIST_LIMIT;
 
 /** The database's erasure salt; with `create`, made when there is none yet. */
 export async function erasureSalt(tx: Executor, dialect: Dialect, create: boolean): Promise<string | undefined> {
@@ -33,7 +33,8 @@ export function emailHash(salt: string, email: string): string {
 /** Which of `hashes` an unlifted receipt covering the workspace holds. */
 export async function suppressedAmong(tx: Executor, dialect: Dialect, workspaceId: string, hashes: readonly string[]): Promise<Set<string>> {
   const found = new Set<string>();
-  for (const part of chunk([...new Set(hashes)], HASH_CHUNK)) {
+  for (const unique of chunk([...new Set(hashes)], HASH_CHUNK)) {
+    const part = fixedInList(unique);
     const rows = await tx.query<{ email_hash: string }>(
       `SELECT DISTINCT "email_hash" FROM ${internalTable(dialect, 'erasure_receipts').sql}
         WHERE "lifted_at" IS NULL AND ("workspace_id" IS NULL OR "workspace_id" = ${dialect.placeholder(1)})
