@@ -225,6 +225,8 @@ export {
   type SourceId,
   type EvaluateProfileOptions,
   type ProfileEvaluation,
+  type StreamProfileOptions,
+  type StreamedProfileEvaluation,
   type ProfileHistoryEntry,
   type ProfilePreview,
   type FeedbackForm,

@@ -227,6 +227,26 @@ export interface ProfileEvaluation {
   previousEvaluatedAt?: Date;
 }
 
+/** What {@link ProfileStore.streamProfile} is told, besides what an evaluation is. */
+export interface StreamProfileOptions extends EvaluateProfileOptions {
+  /** Members per batch handed on (default 1,000). */
+  batchSize?: number;
+  /**
+   * Whether to say who entered and who left (default true). That keeps each member's e-mail until
+   * the end, to compare with the recorded members; an export that only writes the members leaves it off.
+   * A recorded evaluation always compares.
+   */
+  changes?: boolean;
+}
+
+/**
+ * A streamed evaluation once every member has been read: an evaluation without its members, who
+ * went to the reader as they were read. A stream its reader left early records nothing.
+ */
+export interface StreamedProfileEvaluation extends Omit<ProfileEvaluation, 'members'> {
+  memberCount: number;
+}
+
 /** A form the workspace's feedback came in on, with its questions: what a profile can name. */
 export interface FeedbackForm {
   /** The app (connector id) the form belongs to. */

@@ -25,6 +25,8 @@ export const workspaceSchema = z.string().trim().pipe(nameTextSchema(200));
 // A look-up only needs text a database can bind; a name no profile can have is simply not found.
 export const nameSchema = z.string().trim().pipe(nameTextSchema(100));
 export const limitSchema = z.number().int().min(1).max(1000);
+/** Members per batch of a streamed evaluation. */
+export const batchSizeSchema = z.number().int().min(1).max(100_000);
 /** An app (connector id) a caller narrows a profile to. */
 export const appSchema = identifierSchema;
 
