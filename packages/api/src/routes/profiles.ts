@@ -113,33 +113,42 @@ function evaluationJson(
 
 const CSV_HEADER = ['email', 'customer_id', 'contact_id', 'response_id', 'form_id', 'score', 'responded_at'];
 
-function* csvLines(members: readonly ProfileMember[]): Generator<string> {
-  yield CSV_HEADER.join(',') + '\r\n';
-  for (const m of members) {
-    yield (
-      [
-        m.email,
-        m.customerId ?? m.contactId,
-        m.contactId,
-        m.responseId,
-        m.formId,
-        m.score,
-        m.respondedAt.toISOString(),
-      ]
-        .map(csvField)
-        .join(',') + '\r\n'
-    );
-  }
+function csvLine(m: ProfileMember): string {
+  return (
+    [m.email, m.customerId ?? m.contactId, m.contactId, m.responseId, m.formId, m.score, m.respondedAt.toISOString()]
+      .map(csvField)
+      .join(',') + '\r\n'
+  );
 }
 
-function* jsonLines(members: readonly ProfileMember[]): Generator<string> {
-  yield '[';
-  let first = true;
-  for (const m of members) {
-    yield (first ? '' : ',') + JSON.stringify(memberJson(m));
-    first = false;
+/**
+ * An export's text, a batch of members at a time as the store reads them. A client that goes away
+ * destroys the response's stream, which returns this generator and, through it, the store's: the
+ * query stops there.
+ */
+async function* exportChunks(
+  first: ProfileMember[] | undefined,
+  rest: AsyncGenerator<ProfileMember[], unknown, undefined>,
+  format: 'csv' | 'json',
+): AsyncGenerator<string> {
+  let started = false;
+  const chunk = (batch: readonly ProfileMember[]) => {
+    if (format === 'csv') return batch.map(csvLine).join('');
+    let text = '';
+    for (const m of batch) {
+      text += (started ? ',' : '') + JSON.stringify(memberJson(m));
+      started = true;
+    }
+    return text;
+  };
+  yield format === 'csv' ? CSV_HEADER.join(',') + '\r\n' : '[';
+  try {
+    if (first) yield chunk(first);
+    for await (const batch of rest) yield chunk(batch);
+  } finally {
+    await rest.return(undefined);
   }
-  yield ']\n';
+  if (format === 'json') yield ']\n';
 }
 
 export function profileRoutes(ctx: ApiContext): ApiRoute[] {
@@ -292,17 +301,19 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       produces: 'text/csv',
       handler: async (request, reply) => {
         await requireProfile(request.params.workspace, request.params.name);
-        const evaluation = await timed(() =>
-          ctx.store.evaluateProfile(request.params.workspace, request.params.name, {
-            now: ctx.now(),
-            record: false,
-          }),
-        );
+        // Members go out as they are read; none is kept, and no changes are computed (none are sent).
+        const members = ctx.store.streamProfile(request.params.workspace, request.params.name, {
+          now: ctx.now(),
+          record: false,
+          changes: false,
+        });
+        // The first batch is read before the headers go, so that a failure is still a proper error response.
+        const first = await timed(() => members.next());
         const csv = request.query.format === 'csv';
         const file = `${request.params.name.replace(/[^\w.-]+/g, '_')}.${request.query.format}`;
         reply.header('content-disposition', `attachment; filename="${file}"`);
         reply.type(csv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
-        return reply.send(Readable.from(csv ? csvLines(evaluation.members) : jsonLines(evaluation.members)));
+        return reply.send(Readable.from(exportChunks(first.done ? undefined : first.value, members, request.query.format)));
       },
     }),
     route({
