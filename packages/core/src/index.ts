@@ -226,6 +226,8 @@ export {
   type EvaluateProfileOptions,
   type ProfileEvaluation,
   type StreamProfileOptions,
+  type ProfileMembersOptions,
+  type ProfileMemberPage,
   type StreamedProfileEvaluation,
   type ProfileHistoryEntry,
   type ProfilePreview,

@@ -247,6 +247,27 @@ export interface StreamedProfileEvaluation extends Omit<ProfileEvaluation, 'memb
   memberCount: number;
 }
 
+/** Which members {@link ProfileStore.profileMembers} reads: a page by e-mail, optionally filtered. */
+export interface ProfileMembersOptions {
+  now?: Date;
+  /** Only e-mails after this one: the `after` of the previous page. */
+  after?: string;
+  /** Only e-mails that contain this text (case-insensitive, literal). */
+  contains?: string;
+  /** At most this many members (1 to 1,000). */
+  limit: number;
+}
+
+/** A page of a profile's members (evaluated, not recorded). */
+export interface ProfileMemberPage {
+  /** By e-mail. */
+  members: ProfileMember[];
+  /** The e-mail to read the next page after; null on the last page. */
+  after: string | null;
+  /** How many members match `contains`, over all pages. */
+  total: number;
+}
+
 /** A form the workspace's feedback came in on, with its questions: what a profile can name. */
 export interface FeedbackForm {
   /** The app (connector id) the form belongs to. */

@@ -27,6 +27,8 @@ import type {
   StoredProfile,
   StreamedProfileEvaluation,
   StreamProfileOptions,
+  ProfileMembersOptions,
+  ProfileMemberPage,
 } from './profile.js';
 import type {
   Installation,
@@ -206,6 +208,11 @@ export interface ProfileStore {
     name: string,
     options?: StreamProfileOptions,
   ): AsyncGenerator<ProfileMember[], StreamedProfileEvaluation, undefined>;
+  /**
+   * A page of a profile's members by e-mail, evaluated at `now` and not recorded, with how many
+   * there are in all: the database pages and counts, so that a large profile is never read whole.
+   */
+  profileMembers(workspace: string, name: string, options: ProfileMembersOptions): Promise<ProfileMemberPage>;
   /** Replaces a profile's definition, keeping its id and history; PROFILE_NOT_FOUND when there is none. */
   updateProfile(workspace: string, name: string, definition: Omit<ProfileDefinitionInput, 'name'>): Promise<StoredProfile>;
   /** The members an unsaved definition would have at `now` (default the real clock); records nothing. */

@@ -11,7 +11,7 @@ import {
   type StoredProfile,
 } from '@tributary/core';
 import { iso } from '../json.js';
-import { pageByKey } from '../pagination.js';
+import { decodeCursor, encodeCursor, pageByKey } from '../pagination.js';
 import { pageOf, pageQuery, route, workspaceParams, type ApiRoute } from '../route.js';
 import type { ApiContext } from './index.js';
 
@@ -331,16 +331,17 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       }),
       handler: async (request) => {
         await requireProfile(request.params.workspace, request.params.name);
-        const evaluation = await timed(() =>
-          ctx.store.evaluateProfile(request.params.workspace, request.params.name, {
+        const after = decodeCursor(request.query.cursor, (v): v is string => typeof v === 'string');
+        // Paged and counted by the database: a large profile is never read whole for one page.
+        const page = await timed(() =>
+          ctx.store.profileMembers(request.params.workspace, request.params.name, {
             now: ctx.now(),
-            record: false,
+            limit: request.query.limit,
+            ...(after === undefined ? {} : { after }),
+            ...(request.query.q === undefined ? {} : { contains: request.query.q }),
           }),
         );
-        const needle = request.query.q?.trim().toLowerCase() ?? '';
-        const found = needle ? evaluation.members.filter((m) => m.email.includes(needle)) : evaluation.members;
-        const page = pageByKey(found, (m) => m.email, request.query);
-        return { items: page.items.map(memberJson), next: page.next, total: found.length };
+        return { items: page.members.map(memberJson), next: page.after === null ? null : encodeCursor(page.after), total: page.total };
       },
     }),
     route({

@@ -278,6 +278,33 @@ describe.each(databases)('profiles across apps on $dialect', (database: TestData
     }
   });
 
+  it('pages members by e-mail in the database, with a literal filter and the total over every page', async () => {
+    const match: ProfileCondition = { any: [{ type: 'responded', withinDays: 60 }, { type: 'score', op: '>=', value: 0 }] };
+    const whole = await evaluate(match);
+    const name = `p${counter}`;
+    const pages: ProfileMember[][] = [];
+    let after: string | undefined;
+    do {
+      const page = await store.profileMembers(workspace, name, { now: NOW, limit: 1, ...(after === undefined ? {} : { after }) });
+      expect(page.total).toBe(4);
+      pages.push(page.members);
+      after = page.after ?? undefined;
+    } while (after !== undefined);
+    // ann's page holds her match in each app, as the whole evaluation does.
+    expect(pages).toEqual(whole.members.map((m) => [m]));
+    const none = await store.profileMembers(workspace, name, { now: NOW, limit: 50, contains: 'nobody' });
+    expect(none).toMatchObject({ total: 0, after: null, members: [] });
+    // Case-insensitive, and the edges of what a user typed are not part of it.
+    const bob = await store.profileMembers(workspace, name, { now: NOW, limit: 50, contains: ' BOB@ ' });
+    expect(bob.members.map((m) => m.email)).toEqual(['bob@example.com']);
+    expect(bob).toMatchObject({ total: 1, after: null });
+    const literal = await store.profileMembers(workspace, name, { now: NOW, limit: 50, contains: '%' });
+    expect(literal.total).toBe(0);
+    const last = await store.profileMembers(workspace, name, { now: NOW, limit: 2, after: 'bob@example.com' });
+    expect(last.members.map((m) => m.email)).toEqual(['cy@example.com', 'dee@example.com']);
+    expect(last.after).toBeNull();
+  });
+
   it('records a streamed evaluation once every member was read, and nothing when the reader stops early', async () => {
     const match: ProfileCondition = { all: [{ type: 'responded', withinDays: 30 }, { type: 'score', op: '<=', value: 6 }] };
     await store.createProfile(workspace, { name: 'streamed', match });

@@ -13,6 +13,8 @@ import {
   type StoredProfile,
   type StreamedProfileEvaluation,
   type StreamProfileOptions,
+  type ProfileMembersOptions,
+  type ProfileMemberPage,
 } from '@tributary/core';
 import type { Database, Executor } from '../database.js';
 import type { Statement } from '../dialect.js';
@@ -25,6 +27,7 @@ import {
   boundStatement,
   difference,
   batchSizeSchema,
+  memberPageSchema,
   limitSchema,
   nameSchema,
   notFound,
@@ -37,6 +40,7 @@ import {
   type ProfileRow,
   type Target,
 } from './records.js';
+import { memberCountStatement, memberPageStatement } from './pages.js';
 import { feedbackForms, MemberGrouper, recordNarrowed, toMembers } from './members.js';
 import { dropView } from '../destinations/views.js';
 import { feedbackSources, INSTALLATION_ORDER, onePerApp, workspaceInstallations, type InstallationRow } from './sources.js';
@@ -486,6 +490,29 @@ export class Profiles {
       memberCount,
       queryMs,
     });
+  }
+
+  async members(workspaceInput: string, nameInput: string, options: ProfileMembersOptions): Promise<ProfileMemberPage> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    const name = parseUserInput(nameSchema, nameInput, 'profile name');
+    const page = parseUserInput(memberPageSchema, { after: options.after, contains: options.contains, limit: options.limit }, 'member page');
+    const now = options.now ?? new Date();
+    const contains = page.contains?.trim().toLowerCase() || undefined;
+    try {
+      return await this.db.readOnly(async (db) => {
+        const target = await this.target(db, workspace, name, undefined);
+        const compiled = this.compiled(target, now);
+        const rows = await db.run<MemberRow>(
+          memberPageStatement(this.dialect.name, compiled, { limit: page.limit, ...(page.after === undefined ? {} : { after: page.after }), ...(contains ? { contains } : {}) }),
+        );
+        const [count] = await db.run<{ total: number | string }>(memberCountStatement(this.dialect.name, compiled, contains));
+        const members = toMembers(rows, target.sources);
+        const shown = members.slice(0, page.limit);
+        return { members: shown, after: members.length > page.limit ? shown[shown.length - 1]!.email : null, total: Number(count?.total ?? 0) };
+      });
+    } catch (error) {
+      throw storageFailure(`read the members of the profile "${name}"`, error, 'PROFILE_QUERY_FAILED');
+    }
   }
 
   async history(
