@@ -58,18 +58,8 @@ function summary(evaluation: ProfileEvaluation | StreamedProfileEvaluation): str
   return `${count} members of "${evaluation.profile.name}"${apps} at ${evaluation.evaluatedAt.toISOString()}; ${evaluation.entered.length} entered and ${evaluation.left.length} left ${since}${recorded}.`;
 }
 
-/** Writes a profile's members in a format; the summary goes to stderr for csv and json, so that stdout stays data. */
-export function printMembers(io: Io, evaluation: ProfileEvaluation, format: Format, maxRows?: number, eachApp = false): void {
-  if (format === 'json') {
-    println(io.stdout, JSON.stringify(evaluation.members.map(memberJson), null, 2));
-    println(io.stderr, summary(evaluation));
-    return;
-  }
-  if (format === 'csv') {
-    io.stdout.write(toCsv(MEMBER_HEADER, memberRows(evaluation.members, eachApp)));
-    println(io.stderr, summary(evaluation));
-    return;
-  }
+/** Writes a profile's members as a table for a terminal (CSV and JSON are streamed: {@link streamMembers}). */
+export function printMembers(io: Io, evaluation: ProfileEvaluation, maxRows?: number, eachApp = false): void {
   const shown = maxRows === undefined ? evaluation.members : evaluation.members.slice(0, maxRows);
   // The terminal gets one id column: the customer's own id where linked, else the contact id.
   const header = MEMBER_HEADER.filter((column) => column !== 'contact_id');

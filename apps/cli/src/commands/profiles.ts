@@ -158,7 +158,7 @@ export async function runProfile(
   const store = await ctx.existingStore();
   if (format !== 'table') return streamMembers(ctx.io, store.streamProfile(workspace, name, evaluate), format, options.eachApp ?? false);
   const evaluation = await store.evaluateProfile(workspace, name, evaluate);
-  printMembers(ctx.io, evaluation, format, options.maxRows, options.eachApp ?? false);
+  printMembers(ctx.io, evaluation, options.maxRows, options.eachApp ?? false);
   return evaluation;
 }
 
