@@ -130,6 +130,8 @@ async function* exportChunks(
   first: ProfileMember[] | undefined,
   rest: AsyncGenerator<ProfileMember[], unknown, undefined>,
   format: 'csv' | 'json',
+  /** Called once the export ends, complete or not. */
+  ended: () => void,
 ): AsyncGenerator<string> {
   let started = false;
   const chunk = (batch: readonly ProfileMember[]) => {
@@ -147,6 +149,7 @@ async function* exportChunks(
     for await (const batch of rest) yield chunk(batch);
   } finally {
     await rest.return(undefined);
+    ended();
   }
   if (format === 'json') yield ']\n';
 }
@@ -308,12 +311,14 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
           changes: false,
         });
         // The first batch is read before the headers go, so that a failure is still a proper error response.
-        const first = await timed(() => members.next());
+        const started = performance.now();
+        const first = await members.next();
         const csv = request.query.format === 'csv';
         const file = `${request.params.name.replace(/[^\w.-]+/g, '_')}.${request.query.format}`;
         reply.header('content-disposition', `attachment; filename="${file}"`);
         reply.type(csv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
-        return reply.send(Readable.from(exportChunks(first.done ? undefined : first.value, members, request.query.format)));
+        const ended = () => ctx.metrics.profileEvaluated((performance.now() - started) / 1000);
+        return reply.send(Readable.from(exportChunks(first.done ? undefined : first.value, members, request.query.format, ended)));
       },
     }),
     route({
