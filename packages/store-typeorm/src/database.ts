@@ -153,6 +153,27 @@ export async function retryingConflicts<T>(logger: Logger, attempt: () => Promis
   }
 }
 
+/** The rows of a statement on a better-sqlite3 connection, a batch at a time, stopped when the reader leaves. */
+async function* sqliteRows<T>(connection: SqliteConnection, statement: Statement, batchSize: number): AsyncGenerator<T[], void, undefined> {
+  // better-sqlite3 binds no booleans; TypeORM's query() converts them the same way.
+  const params = statement.params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  const rows = connection.prepare(statement.sql).iterate(...params) as IterableIterator<T>;
+  try {
+    let batch: T[] = [];
+    for (const row of rows) {
+      batch.push(row);
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  } finally {
+    // Stops the statement when the reader left early.
+    rows.return?.();
+  }
+}
+
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
   target: DatabaseTarget;
@@ -250,6 +271,19 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   };
 
   async function* stream<T>(statement: Statement, batchSize: number): AsyncGenerator<T[], void, undefined> {
+    if (target.dialect === 'sqlite' && target.path !== ':memory:') {
+      // A connection of its own, read-only: in WAL mode it reads a snapshot while the store's one
+      // connection goes on writing, so a slow reader (an HTTP client) never holds up syncs or the API.
+      const { default: Sqlite } = await import('better-sqlite3');
+      const own = new Sqlite(target.path, { readonly: true, fileMustExist: true });
+      try {
+        own.pragma('busy_timeout = 10000');
+        yield* sqliteRows<T>(own, statement, batchSize);
+      } finally {
+        own.close();
+      }
+      return;
+    }
     const held = holdQueryRunner();
     try {
       const queryRunner = await held.ready;
@@ -273,23 +307,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         return;
       }
       const connection = (queryRunner.connection.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
-      // better-sqlite3 binds no booleans; TypeORM's query() converts them the same way.
-      const params = statement.params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
-      const rows = connection.prepare(statement.sql).iterate(...params) as IterableIterator<T>;
-      try {
-        let batch: T[] = [];
-        for (const row of rows) {
-          batch.push(row);
-          if (batch.length >= batchSize) {
-            yield batch;
-            batch = [];
-          }
-        }
-        if (batch.length > 0) yield batch;
-      } finally {
-        // Stops the statement (and frees the connection for the next one) when the reader left early.
-        rows.return?.();
-      }
+      yield* sqliteRows<T>(connection, statement, batchSize);
     } finally {
       held.release();
     }

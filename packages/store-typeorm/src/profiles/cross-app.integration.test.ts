@@ -312,6 +312,8 @@ describe.each(databases)('profiles across apps on $dialect', (database: TestData
     const first = await early.next();
     expect(first.done).toBe(false);
     expect((first.value as ProfileMember[]).map((m) => m.email)).toEqual(['ann@example.com']);
+    // A reader that has not finished holds up no write (on SQLite it reads on a connection of its own).
+    await store.createProfile(workspace, { name: 'written-meanwhile', match });
     // The reader goes away: the cursor closes and the store serves the next statement at once.
     expect(await early.return(undefined as never)).toMatchObject({ done: true });
     expect(await store.profileHistory(workspace, 'streamed', { limit: 10 })).toEqual([]);
