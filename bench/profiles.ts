@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import { dataModelSchema, validateMappings, type ProfileDefinitionInput } from '@tributary/core';
+import { csvField, dataModelSchema, validateMappings, type ProfileDefinitionInput } from '@tributary/core';
 import { closeAlertDataModel, closeAlertDefaultMappings } from '@tributary/connector-closealert';
 import { createSecretCipher, createStore, type TypeOrmStore } from '@tributary/store-typeorm';
 import { createPostgresTestDatabase } from '@tributary/testing';
@@ -239,6 +239,38 @@ export async function timeProfile(store: TypeOrmStore, name: string, iterations:
   };
 }
 
+/**
+ * A profile exported as CSV the way `profiles run --format csv` and the API's export stream it:
+ * milliseconds to the first CSV row and to the last, p50 over `iterations` (not recorded).
+ */
+export async function timeStream(store: TypeOrmStore, name: string, iterations: number) {
+  const firsts: number[] = [];
+  const totals: number[] = [];
+  let members = 0;
+  let bytes = 0;
+  for (let i = 0; i < iterations + 1; i += 1) {
+    const started = performance.now();
+    let first: number | undefined;
+    members = 0;
+    bytes = 0;
+    for await (const batch of store.streamProfile(WORKSPACE, name, { now: NOW, record: false, changes: false })) {
+      let text = '';
+      for (const m of batch)
+        text += [m.email, m.customerId ?? m.contactId, m.contactId, m.responseId, m.formId, m.score, m.respondedAt.toISOString(), m.app].map(csvField).join(',') + '\r\n';
+      first ??= performance.now() - started;
+      members += batch.length;
+      bytes += text.length;
+    }
+    // The first pass warms the caches, as timeProfile's do.
+    if (i === 0) continue;
+    firsts.push(first ?? performance.now() - started);
+    totals.push(performance.now() - started);
+  }
+  firsts.sort((a, b) => a - b);
+  totals.sort((a, b) => a - b);
+  return { members, bytes, firstMs: Number(percentile(firsts, 50).toFixed(1)), totalMs: Number(percentile(totals, 50).toFixed(1)) };
+}
+
 async function benchOne(
   dialect: 'postgres' | 'sqlite',
   url: string,
@@ -287,6 +319,7 @@ async function benchOne(
     }
     const unhappy = await timeProfile(store, UNHAPPY.name, ITERATIONS);
     const five = await timeProfile(store, GAVE_FIVE.name, 5);
+    const streamed = await timeStream(store, GAVE_FIVE.name, 5);
     const recordStarted = performance.now();
     await store.evaluateProfile(WORKSPACE, UNHAPPY.name, { now: NOW });
     const recordMs = performance.now() - recordStarted;
@@ -303,6 +336,11 @@ async function benchOne(
       'target p50 ms': dialect === 'postgres' ? 20 : 100,
       'gave-5 members': five.members,
       'gave-5 p50 ms': five.p50,
+      'gave-5 csv stream members': streamed.members,
+      'gave-5 csv first row ms': streamed.firstMs,
+      'gave-5 csv total ms': streamed.totalMs,
+      'target first row ms': 100,
+      'target csv total ms': dialect === 'postgres' ? 500 : 1000,
     };
   } finally {
     await store.close();

@@ -3,7 +3,17 @@ export type ShutdownSignal = 'SIGINT' | 'SIGTERM';
 
 /** Where a command writes, so that tests can capture output without touching the process. */
 export interface Io {
-  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stdout: {
+    write(text: string): unknown;
+    isTTY?: boolean;
+    /**
+     * Resolves once a write that returned false may go on (the reader caught up, or went away): how
+     * a long export keeps pace with a slow reader instead of buffering. Absent where writes never wait.
+     */
+    drained?(): Promise<void>;
+    /** True once the reader has gone (`| head -1`): a long export stops reading then. */
+    closed?(): boolean;
+  };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
   /** Standard input, for secrets given as `-` (`--token -`); absent where there is none. */
@@ -46,6 +56,21 @@ function guarded(stream: Stream, onBroken: () => void): Io['stdout'] {
       if (closed || stream.destroyed) return false;
       return stream.write(text);
     },
+    drained: () =>
+      closed || stream.destroyed || !stream.writableNeedDrain
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const done = () => {
+              stream.off('drain', done);
+              stream.off('error', done);
+              stream.off('close', done);
+              resolve();
+            };
+            stream.on('drain', done);
+            stream.on('error', done);
+            stream.on('close', done);
+          }),
+    closed: () => closed || stream.destroyed,
   };
 }
 

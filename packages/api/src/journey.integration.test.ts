@@ -198,6 +198,20 @@ describe.each(databases)('the HTTP journey on $dialect', (db) => {
       key: h.keys.marketer,
     });
     expect(json.json).toHaveLength(run.json.count);
+    // A client that leaves after the first bytes: the export stops, and the store serves the next
+    // request at once (on SQLite a stream that kept reading would hold its only connection).
+    const leaving = new AbortController();
+    const partial = await fetch(`${h.url}/workspaces/acme/profiles/everyone/export?format=csv`, {
+      headers: { authorization: `Bearer ${h.keys.marketer}` },
+      signal: leaving.signal,
+    });
+    const reader = partial.body!.getReader();
+    const firstChunk = new TextDecoder().decode((await reader.read()).value);
+    expect(firstChunk.startsWith('email,customer_id,')).toBe(true);
+    leaving.abort();
+    await reader.closed.catch(() => undefined);
+    const again = await h.call('GET', '/workspaces/acme/profiles/everyone/export?format=csv', { key: h.keys.marketer });
+    expect(again.text.trim().split('\r\n')).toEqual(lines);
 
     const updated = await h.call('PUT', '/workspaces/acme/profiles/everyone', {
       key: h.keys.marketer,

@@ -227,6 +227,47 @@ export interface ProfileEvaluation {
   previousEvaluatedAt?: Date;
 }
 
+/** What {@link ProfileStore.streamProfile} is told, besides what an evaluation is. */
+export interface StreamProfileOptions extends EvaluateProfileOptions {
+  /** Members per batch handed on (default 1,000). */
+  batchSize?: number;
+  /**
+   * Whether to say who entered and who left (default true). That keeps each member's e-mail until
+   * the end, to compare with the recorded members; an export that only writes the members leaves it off.
+   * A recorded evaluation always compares.
+   */
+  changes?: boolean;
+}
+
+/**
+ * A streamed evaluation once every member has been read: an evaluation without its members, who
+ * went to the reader as they were read. A stream its reader left early records nothing.
+ */
+export interface StreamedProfileEvaluation extends Omit<ProfileEvaluation, 'members'> {
+  memberCount: number;
+}
+
+/** Which members {@link ProfileStore.profileMembers} reads: a page by e-mail, optionally filtered. */
+export interface ProfileMembersOptions {
+  now?: Date;
+  /** Only e-mails after this one: the `after` of the previous page. */
+  after?: string;
+  /** Only e-mails that contain this text (case-insensitive, literal). */
+  contains?: string;
+  /** At most this many members (1 to 1,000). */
+  limit: number;
+}
+
+/** A page of a profile's members (evaluated, not recorded). */
+export interface ProfileMemberPage {
+  /** By e-mail. */
+  members: ProfileMember[];
+  /** The e-mail to read the next page after; null on the last page. */
+  after: string | null;
+  /** How many members match `contains`, over all pages. */
+  total: number;
+}
+
 /** A form the workspace's feedback came in on, with its questions: what a profile can name. */
 export interface FeedbackForm {
   /** The app (connector id) the form belongs to. */

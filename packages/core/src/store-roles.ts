@@ -22,8 +22,13 @@ import type {
   ProfileDefinitionInput,
   ProfileEvaluation,
   ProfileHistoryEntry,
+  ProfileMember,
   ProfilePreview,
   StoredProfile,
+  StreamedProfileEvaluation,
+  StreamProfileOptions,
+  ProfileMembersOptions,
+  ProfileMemberPage,
 } from './profile.js';
 import type {
   Installation,
@@ -192,6 +197,22 @@ export interface ProfileStore {
     name: string,
     options?: EvaluateProfileOptions,
   ): Promise<ProfileEvaluation>;
+  /**
+   * Evaluates a profile as {@link evaluateProfile} does, handing its members on in batches, in e-mail
+   * order, as the database produces them; the generator's return value is the evaluation without its
+   * members. Recorded (unless `record` is false) only once the last member was read: a reader that
+   * stops early (`return()`, `break`) stops the query and records nothing.
+   */
+  streamProfile(
+    workspace: string,
+    name: string,
+    options?: StreamProfileOptions,
+  ): AsyncGenerator<ProfileMember[], StreamedProfileEvaluation, undefined>;
+  /**
+   * A page of a profile's members by e-mail, evaluated at `now` and not recorded, with how many
+   * there are in all: the database pages and counts, so that a large profile is never read whole.
+   */
+  profileMembers(workspace: string, name: string, options: ProfileMembersOptions): Promise<ProfileMemberPage>;
   /** Replaces a profile's definition, keeping its id and history; PROFILE_NOT_FOUND when there is none. */
   updateProfile(workspace: string, name: string, definition: Omit<ProfileDefinitionInput, 'name'>): Promise<StoredProfile>;
   /** The members an unsaved definition would have at `now` (default the real clock); records nothing. */

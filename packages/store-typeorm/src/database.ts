@@ -8,6 +8,11 @@ import { quoteIdentifier } from './naming.js';
 import { typeormLogger } from './typeorm-logger.js';
 import type { DatabaseTarget } from './url.js';
 
+/** The part of a better-sqlite3 connection a stream uses. */
+interface SqliteConnection {
+  prepare(sql: string): { iterate(...params: unknown[]): IterableIterator<unknown> };
+}
+
 /** Runs statements on one connection, inside or outside a transaction. */
 export interface Executor {
   /** Runs bound SQL and returns its rows (none for statements without a result). */
@@ -28,6 +33,13 @@ export interface Database {
   transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T>;
   /** Runs `work` on a connection that refuses every write. */
   readOnly<T>(work: (db: Executor) => Promise<T>): Promise<T>;
+  /**
+   * The rows of one read-only SELECT, `batchSize` at a time, as the database produces them: a
+   * server-side cursor on PostgreSQL, better-sqlite3's iterator on SQLite. The connection is held
+   * until the generator ends; a caller that stops early (`return()`, or a `for await` left by
+   * `break` or an error) closes the cursor, and no further rows are read.
+   */
+  stream<T>(statement: Statement, batchSize: number): AsyncGenerator<T[], void, undefined>;
   /** Applies pending migrations; returns their names. */
   migrate(): Promise<string[]>;
   /** The names of the migrations not applied yet, without applying (or creating) anything. */
@@ -141,6 +153,27 @@ export async function retryingConflicts<T>(logger: Logger, attempt: () => Promis
   }
 }
 
+/** The rows of a statement on a better-sqlite3 connection, a batch at a time, stopped when the reader leaves. */
+async function* sqliteRows<T>(connection: SqliteConnection, statement: Statement, batchSize: number): AsyncGenerator<T[], void, undefined> {
+  // better-sqlite3 binds no booleans; TypeORM's query() converts them the same way.
+  const params = statement.params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  const rows = connection.prepare(statement.sql).iterate(...params) as IterableIterator<T>;
+  try {
+    let batch: T[] = [];
+    for (const row of rows) {
+      batch.push(row);
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  } finally {
+    // Stops the statement when the reader left early.
+    rows.return?.();
+  }
+}
+
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
   target: DatabaseTarget;
@@ -214,6 +247,72 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       }
     });
 
+  // A connection held for as long as a stream is read: on SQLite it is the only one, so the serial
+  // queue keeps its slot until the stream ends.
+  const holdQueryRunner = (): { ready: Promise<QueryRunner>; release: () => void } => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const ready = new Promise<QueryRunner>((resolve, reject) => {
+      void exclusive(async () => {
+        const queryRunner = dataSource.createQueryRunner();
+        try {
+          await queryRunner.connect();
+        } catch (error) {
+          await queryRunner.release().catch(() => undefined);
+          reject(error as Error);
+          return;
+        }
+        resolve(queryRunner);
+        await released;
+        await queryRunner.release();
+      });
+    });
+    return { ready, release };
+  };
+
+  async function* stream<T>(statement: Statement, batchSize: number): AsyncGenerator<T[], void, undefined> {
+    if (target.dialect === 'sqlite' && target.path !== ':memory:') {
+      // A connection of its own, read-only: in WAL mode it reads a snapshot while the store's one
+      // connection goes on writing, so a slow reader (an HTTP client) never holds up syncs or the API.
+      const { default: Sqlite } = await import('better-sqlite3');
+      const own = new Sqlite(target.path, { readonly: true, fileMustExist: true });
+      try {
+        own.pragma('busy_timeout = 10000');
+        yield* sqliteRows<T>(own, statement, batchSize);
+      } finally {
+        own.close();
+      }
+      return;
+    }
+    const held = holdQueryRunner();
+    try {
+      const queryRunner = await held.ready;
+      if (dialect.name === 'postgres') {
+        await queryRunner.query(dialect.readOnly.begin);
+        try {
+          // Planned for all of its rows, as the same query run whole is: PostgreSQL would otherwise
+          // favour a plan that starts fast and finishes slow (it assumes a cursor reads a tenth).
+          await queryRunner.query('SET LOCAL cursor_tuple_fraction = 1.0');
+          await queryRunner.query(`DECLARE "tributary_stream" NO SCROLL CURSOR FOR ${statement.sql}`, [...statement.params]);
+          for (;;) {
+            const result = (await queryRunner.query(`FETCH ${Math.trunc(batchSize)} FROM "tributary_stream"`, [], true)) as { records?: T[] };
+            const rows = result.records ?? [];
+            if (rows.length > 0) yield rows;
+            if (rows.length < batchSize) break;
+          }
+        } finally {
+          // Ends the cursor with the transaction, whether every row was read or not.
+          await queryRunner.query(dialect.readOnly.abort).catch(() => undefined);
+        }
+        return;
+      }
+      const connection = (queryRunner.connection.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+      yield* sqliteRows<T>(connection, statement, batchSize);
+    } finally {
+      held.release();
+    }
+  }
+
   const migrationExecutor = (queryRunner: QueryRunner): MigrationExecutor => {
     const executor = new MigrationExecutor(dataSource, queryRunner);
     executor.transaction = 'all';
@@ -264,6 +363,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         await queryRunner.query(dialect.readOnly.end);
         return result;
       }),
+    stream,
     migrate: () =>
       underMigrationLock(async (queryRunner) => {
         try {

@@ -32,7 +32,7 @@ import { Runs } from './runs.js';
 import type { SecretCipher } from './secrets.js';
 import { parseDatabaseUrl } from './url.js';
 // ---- Profiles ----
-import type { EvaluateProfileOptions, FeedbackForm, ProfileDefinitionInput, ProfileEvaluation, ProfileHistoryEntry, ProfilePreview, StoredProfile } from '@tributary/core';
+import type { EvaluateProfileOptions, FeedbackForm, ProfileDefinitionInput, ProfileEvaluation, ProfileHistoryEntry, ProfileMember, ProfileMemberPage, ProfileMembersOptions, ProfilePreview, StoredProfile, StreamedProfileEvaluation, StreamProfileOptions } from '@tributary/core';
 import { Profiles } from './profiles/repository.js';
 // ---- App lifecycle: remap, invoices, secret rotation ----
 import type { BillingAccount, Invoice, MappedRows, NewInvoice, RewriteResult, RowBatch, RowQuery, SecretResealResult } from '@tributary/core';
@@ -400,6 +400,14 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   evaluateProfile(workspace: string, name: string, options?: EvaluateProfileOptions): Promise<ProfileEvaluation> {
     return this.profiles.evaluate(workspace, name, options);
+  }
+
+  streamProfile(workspace: string, name: string, options?: StreamProfileOptions): AsyncGenerator<ProfileMember[], StreamedProfileEvaluation, undefined> {
+    return this.profiles.stream(workspace, name, options);
+  }
+
+  profileMembers(workspace: string, name: string, options: ProfileMembersOptions): Promise<ProfileMemberPage> {
+    return this.profiles.members(workspace, name, options);
   }
 
   updateProfile(workspace: string, name: string, definition: Omit<ProfileDefinitionInput, 'name'>): Promise<StoredProfile> {

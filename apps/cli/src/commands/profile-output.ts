@@ -1,4 +1,4 @@
-import type { ProfileEvaluation, ProfileMatch, ProfileMember } from '@tributary/core';
+import type { ProfileEvaluation, ProfileMatch, ProfileMember, StreamedProfileEvaluation } from '@tributary/core';
 import { toCsv } from '../csv.js';
 import { println, type Io } from '../io.js';
 import { formatTable } from '../text-table.js';
@@ -48,27 +48,18 @@ function memberJson(member: ProfileMember): Record<string, unknown> {
   };
 }
 
-function summary(evaluation: ProfileEvaluation): string {
+function summary(evaluation: ProfileEvaluation | StreamedProfileEvaluation): string {
+  const count = 'members' in evaluation ? evaluation.members.length : evaluation.memberCount;
   const since = evaluation.previousEvaluatedAt
     ? `since the evaluation of ${evaluation.previousEvaluatedAt.toISOString()}`
     : 'at this first evaluation';
   const recorded = evaluation.evaluationId ? '' : ' (not recorded)';
   const apps = evaluation.apps.length > 1 ? ` across ${evaluation.apps.join(', ')}` : ` in ${evaluation.apps.join(', ')}`;
-  return `${evaluation.members.length} members of "${evaluation.profile.name}"${apps} at ${evaluation.evaluatedAt.toISOString()}; ${evaluation.entered.length} entered and ${evaluation.left.length} left ${since}${recorded}.`;
+  return `${count} members of "${evaluation.profile.name}"${apps} at ${evaluation.evaluatedAt.toISOString()}; ${evaluation.entered.length} entered and ${evaluation.left.length} left ${since}${recorded}.`;
 }
 
-/** Writes a profile's members in a format; the summary goes to stderr for csv and json, so that stdout stays data. */
-export function printMembers(io: Io, evaluation: ProfileEvaluation, format: Format, maxRows?: number, eachApp = false): void {
-  if (format === 'json') {
-    println(io.stdout, JSON.stringify(evaluation.members.map(memberJson), null, 2));
-    println(io.stderr, summary(evaluation));
-    return;
-  }
-  if (format === 'csv') {
-    io.stdout.write(toCsv(MEMBER_HEADER, memberRows(evaluation.members, eachApp)));
-    println(io.stderr, summary(evaluation));
-    return;
-  }
+/** Writes a profile's members as a table for a terminal (CSV and JSON are streamed: {@link streamMembers}). */
+export function printMembers(io: Io, evaluation: ProfileEvaluation, maxRows?: number, eachApp = false): void {
   const shown = maxRows === undefined ? evaluation.members : evaluation.members.slice(0, maxRows);
   // The terminal gets one id column: the customer's own id where linked, else the contact id.
   const header = MEMBER_HEADER.filter((column) => column !== 'contact_id');
@@ -81,6 +72,52 @@ export function printMembers(io: Io, evaluation: ProfileEvaluation, format: Form
   println(io.stdout, summary(evaluation));
 }
 
+/**
+ * Writes a streamed evaluation's members as CSV or JSON while they are read, waiting for a slow
+ * reader, and stops reading (which stops the query and records nothing) once the reader has gone.
+ * The summary goes to stderr at the end; undefined when the reader left first.
+ */
+export async function streamMembers(
+  io: Io,
+  members: AsyncGenerator<ProfileMember[], StreamedProfileEvaluation, undefined>,
+  format: 'csv' | 'json',
+  eachApp: boolean,
+): Promise<StreamedProfileEvaluation | undefined> {
+  const out = io.stdout;
+  const write = async (text: string): Promise<boolean> => {
+    if (out.write(text) === false && out.drained) await out.drained();
+    return !out.closed?.();
+  };
+  let first = true;
+  if (format === 'csv' && !(await write(toCsv(MEMBER_HEADER, [])))) {
+    await members.return(undefined as never);
+    return undefined;
+  }
+  for (;;) {
+    const next = await members.next();
+    if (next.done) {
+      // An empty list is `[]`, as the non-streamed output printed it.
+      if (format === 'json') await write(first ? '[]\n' : '\n]\n');
+      println(io.stderr, summary(next.value));
+      return next.value;
+    }
+    let text: string;
+    if (format === 'csv') {
+      text = toCsv([], memberRows(next.value, eachApp)).slice(2);
+    } else {
+      // The same document as JSON.stringify(members, null, 2) printed, one batch at a time.
+      text = '';
+      for (const member of next.value) {
+        text += `${first ? '[\n  ' : ',\n  '}${JSON.stringify(memberJson(member), null, 2).replaceAll('\n', '\n  ')}`;
+        first = false;
+      }
+    }
+    if (!(await write(text))) {
+      await members.return(undefined as never);
+      return undefined;
+    }
+  }
+}
 
 export function printChanges(io: Io, evaluation: ProfileEvaluation, format: Format): void {
   const rows = [

@@ -180,6 +180,33 @@ describe.each(databases)('tributary profiles on $dialect', (database: TestDataba
     expect(csv.stderr).toContain('2 members of "Unhappy last 10 days"');
   });
 
+  it('stops reading and records nothing when the reader of a CSV export goes away after the header (| head -1)', async () => {
+    let stdout = '';
+    let gone = false;
+    let waited = 0;
+    const io: Io = {
+      stdout: {
+        write: (t: string) => {
+          stdout += t;
+          gone = true;
+          return false;
+        },
+        drained: async () => {
+          waited += 1;
+        },
+        closed: () => gone,
+      },
+      stderr: { write: () => true },
+      env,
+    };
+    const code = await main(['profiles', 'run', 'Unhappy last 10 days', '--workspace', workspace, '--format', 'csv', '--at', NOW.toISOString(), '--record'], io);
+    expect(code).toBe(0);
+    expect(stdout).toBe('email,customer_id,contact_id,response_id,form_id,score,responded_at,app\r\n');
+    expect(waited).toBe(1);
+    const history = JSON.parse(await ok('profiles', 'changes', 'Unhappy last 10 days', '--workspace', workspace, '--history', '--json')) as unknown[];
+    expect(history).toEqual([]);
+  });
+
   it('runs "everyone who gave a 5" as JSON', async () => {
     await ok('profiles', 'create', 'Gave a 5', '--workspace', workspace, '--score', '=5');
     const json = JSON.parse(

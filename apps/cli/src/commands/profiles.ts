@@ -9,11 +9,12 @@ import {
   type ProfileDefinitionInput,
   type ProfileEvaluation,
   type StoredProfile,
+  type StreamedProfileEvaluation,
 } from '@tributary/core';
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
 import { toCsv } from '../csv.js';
-import { printChanges, printMembers } from './profile-output.js';
+import { printChanges, printMembers, streamMembers } from './profile-output.js';
 import { definitionFromFlags, hasConditionFlags, type ProfileFlags } from '../profile-flags.js';
 import { formatTable } from '../text-table.js';
 import { parseWorkspace, requireWorkspace } from '../workspace.js';
@@ -141,18 +142,23 @@ function describeProfile(profile: StoredProfile): string {
   return `${describeProfileCondition(profile.definition.match)}${over}${app}`;
 }
 
-/** Evaluates a profile (recording it unless told not to) and prints its members. */
+/**
+ * Evaluates a profile (recording it unless told not to) and prints its members. CSV and JSON are
+ * streamed as the store reads them: a large profile's first rows come at once, and a reader that
+ * stops early (`| head -1`) stops the query, the evaluation then not being recorded.
+ */
 export async function runProfile(
   ctx: CliContext,
   name: string,
   options: EvaluateOptions & { maxRows?: number; eachApp?: boolean },
-): Promise<ProfileEvaluation> {
+): Promise<ProfileEvaluation | StreamedProfileEvaluation | undefined> {
   const format = formatOf(options);
   const evaluate = evaluateOptions(options, recordOf(options));
   const workspace = await workspaceOf(ctx, options);
   const store = await ctx.existingStore();
+  if (format !== 'table') return streamMembers(ctx.io, store.streamProfile(workspace, name, evaluate), format, options.eachApp ?? false);
   const evaluation = await store.evaluateProfile(workspace, name, evaluate);
-  printMembers(ctx.io, evaluation, format, options.maxRows, options.eachApp ?? false);
+  printMembers(ctx.io, evaluation, options.maxRows, options.eachApp ?? false);
   return evaluation;
 }
 

@@ -11,7 +11,7 @@ import {
   type StoredProfile,
 } from '@tributary/core';
 import { iso } from '../json.js';
-import { pageByKey } from '../pagination.js';
+import { decodeCursor, encodeCursor, pageByKey } from '../pagination.js';
 import { pageOf, pageQuery, route, workspaceParams, type ApiRoute } from '../route.js';
 import type { ApiContext } from './index.js';
 
@@ -113,33 +113,45 @@ function evaluationJson(
 
 const CSV_HEADER = ['email', 'customer_id', 'contact_id', 'response_id', 'form_id', 'score', 'responded_at'];
 
-function* csvLines(members: readonly ProfileMember[]): Generator<string> {
-  yield CSV_HEADER.join(',') + '\r\n';
-  for (const m of members) {
-    yield (
-      [
-        m.email,
-        m.customerId ?? m.contactId,
-        m.contactId,
-        m.responseId,
-        m.formId,
-        m.score,
-        m.respondedAt.toISOString(),
-      ]
-        .map(csvField)
-        .join(',') + '\r\n'
-    );
-  }
+function csvLine(m: ProfileMember): string {
+  return (
+    [m.email, m.customerId ?? m.contactId, m.contactId, m.responseId, m.formId, m.score, m.respondedAt.toISOString()]
+      .map(csvField)
+      .join(',') + '\r\n'
+  );
 }
 
-function* jsonLines(members: readonly ProfileMember[]): Generator<string> {
-  yield '[';
-  let first = true;
-  for (const m of members) {
-    yield (first ? '' : ',') + JSON.stringify(memberJson(m));
-    first = false;
+/**
+ * An export's text, a batch of members at a time as the store reads them. A client that goes away
+ * destroys the response's stream, which returns this generator and, through it, the store's: the
+ * query stops there.
+ */
+async function* exportChunks(
+  first: ProfileMember[] | undefined,
+  rest: AsyncGenerator<ProfileMember[], unknown, undefined>,
+  format: 'csv' | 'json',
+  /** Called once the export ends, complete or not. */
+  ended: () => void,
+): AsyncGenerator<string> {
+  let started = false;
+  const chunk = (batch: readonly ProfileMember[]) => {
+    if (format === 'csv') return batch.map(csvLine).join('');
+    let text = '';
+    for (const m of batch) {
+      text += (started ? ',' : '') + JSON.stringify(memberJson(m));
+      started = true;
+    }
+    return text;
+  };
+  yield format === 'csv' ? CSV_HEADER.join(',') + '\r\n' : '[';
+  try {
+    if (first) yield chunk(first);
+    for await (const batch of rest) yield chunk(batch);
+  } finally {
+    await rest.return(undefined);
+    ended();
   }
-  yield ']\n';
+  if (format === 'json') yield ']\n';
 }
 
 export function profileRoutes(ctx: ApiContext): ApiRoute[] {
@@ -292,17 +304,21 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       produces: 'text/csv',
       handler: async (request, reply) => {
         await requireProfile(request.params.workspace, request.params.name);
-        const evaluation = await timed(() =>
-          ctx.store.evaluateProfile(request.params.workspace, request.params.name, {
-            now: ctx.now(),
-            record: false,
-          }),
-        );
+        // Members go out as they are read; none is kept, and no changes are computed (none are sent).
+        const members = ctx.store.streamProfile(request.params.workspace, request.params.name, {
+          now: ctx.now(),
+          record: false,
+          changes: false,
+        });
+        // The first batch is read before the headers go, so that a failure is still a proper error response.
+        const started = performance.now();
+        const first = await members.next();
         const csv = request.query.format === 'csv';
         const file = `${request.params.name.replace(/[^\w.-]+/g, '_')}.${request.query.format}`;
         reply.header('content-disposition', `attachment; filename="${file}"`);
         reply.type(csv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
-        return reply.send(Readable.from(csv ? csvLines(evaluation.members) : jsonLines(evaluation.members)));
+        const ended = () => ctx.metrics.profileEvaluated((performance.now() - started) / 1000);
+        return reply.send(Readable.from(exportChunks(first.done ? undefined : first.value, members, request.query.format, ended)));
       },
     }),
     route({
@@ -320,16 +336,17 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       }),
       handler: async (request) => {
         await requireProfile(request.params.workspace, request.params.name);
-        const evaluation = await timed(() =>
-          ctx.store.evaluateProfile(request.params.workspace, request.params.name, {
+        const after = decodeCursor(request.query.cursor, (v): v is string => typeof v === 'string');
+        // Paged and counted by the database: a large profile is never read whole for one page.
+        const page = await timed(() =>
+          ctx.store.profileMembers(request.params.workspace, request.params.name, {
             now: ctx.now(),
-            record: false,
+            limit: request.query.limit,
+            ...(after === undefined ? {} : { after }),
+            ...(request.query.q === undefined ? {} : { contains: request.query.q }),
           }),
         );
-        const needle = request.query.q?.trim().toLowerCase() ?? '';
-        const found = needle ? evaluation.members.filter((m) => m.email.includes(needle)) : evaluation.members;
-        const page = pageByKey(found, (m) => m.email, request.query);
-        return { items: page.items.map(memberJson), next: page.next, total: found.length };
+        return { items: page.members.map(memberJson), next: page.after === null ? null : encodeCursor(page.after), total: page.total };
       },
     }),
     route({

@@ -11,6 +11,8 @@ import {
   type MappingInput,
   type ProfileCondition,
   type ProfileDefinitionInput,
+  type ProfileMember,
+  type StreamedProfileEvaluation,
 } from '@tributary/core';
 import { closeAlertDataModel, closeAlertDefaultMappings } from '@tributary/connector-closealert';
 import { testDatabases, type TestDatabase } from '@tributary/testing';
@@ -250,6 +252,86 @@ describe.each(databases)('profiles across apps on $dialect', (database: TestData
     expect(second.entered).toEqual([]);
     expect(await store.profileHistory(workspace, 'edited', { limit: 10 })).toHaveLength(2);
     await expect(store.updateProfile(workspace, 'no-such', { match })).rejects.toMatchObject({ code: 'PROFILE_NOT_FOUND' });
+  });
+
+  /** Every batch of a streamed evaluation, and its return value. */
+  async function drain(stream: AsyncGenerator<ProfileMember[], StreamedProfileEvaluation>) {
+    const batches: ProfileMember[][] = [];
+    for (;;) {
+      const next = await stream.next();
+      if (next.done) return { batches, summary: next.value };
+      batches.push(next.value);
+    }
+  }
+
+  it('streams the same members in the same order as an evaluation, in batches that never split a member', async () => {
+    const match: ProfileCondition = { any: [{ type: 'responded', withinDays: 60 }, { type: 'score', op: '>=', value: 0 }] };
+    const whole = await evaluate(match);
+    expect(whole.members.length).toBe(4);
+    const name = `p${counter}`;
+    // A batch of one row puts ann's two rows (one per app) in two batches.
+    for (const batchSize of [1, 2, 3, 1000]) {
+      const { batches, summary } = await drain(store.streamProfile(workspace, name, { now: NOW, record: false, batchSize }));
+      expect(batches.flat()).toEqual(whole.members);
+      expect(batches.every((b) => b.length > 0)).toBe(true);
+      expect(summary).toMatchObject({ memberCount: 4, apps: ['closealert', 'surveys'], entered: whole.entered, left: whole.left });
+    }
+  });
+
+  it('pages members by e-mail in the database, with a literal filter and the total over every page', async () => {
+    const match: ProfileCondition = { any: [{ type: 'responded', withinDays: 60 }, { type: 'score', op: '>=', value: 0 }] };
+    const whole = await evaluate(match);
+    const name = `p${counter}`;
+    const pages: ProfileMember[][] = [];
+    let after: string | undefined;
+    do {
+      const page = await store.profileMembers(workspace, name, { now: NOW, limit: 1, ...(after === undefined ? {} : { after }) });
+      expect(page.total).toBe(4);
+      pages.push(page.members);
+      after = page.after ?? undefined;
+    } while (after !== undefined);
+    // ann's page holds her match in each app, as the whole evaluation does.
+    expect(pages).toEqual(whole.members.map((m) => [m]));
+    const none = await store.profileMembers(workspace, name, { now: NOW, limit: 50, contains: 'nobody' });
+    expect(none).toMatchObject({ total: 0, after: null, members: [] });
+    // Case-insensitive, and the edges of what a user typed are not part of it.
+    const bob = await store.profileMembers(workspace, name, { now: NOW, limit: 50, contains: ' BOB@ ' });
+    expect(bob.members.map((m) => m.email)).toEqual(['bob@example.com']);
+    expect(bob).toMatchObject({ total: 1, after: null });
+    const literal = await store.profileMembers(workspace, name, { now: NOW, limit: 50, contains: '%' });
+    expect(literal.total).toBe(0);
+    const last = await store.profileMembers(workspace, name, { now: NOW, limit: 2, after: 'bob@example.com' });
+    expect(last.members.map((m) => m.email)).toEqual(['cy@example.com', 'dee@example.com']);
+    expect(last.after).toBeNull();
+  });
+
+  it('records a streamed evaluation once every member was read, and nothing when the reader stops early', async () => {
+    const match: ProfileCondition = { all: [{ type: 'responded', withinDays: 30 }, { type: 'score', op: '<=', value: 6 }] };
+    await store.createProfile(workspace, { name: 'streamed', match });
+    const early = store.streamProfile(workspace, 'streamed', { now: NOW, batchSize: 1 });
+    const first = await early.next();
+    expect(first.done).toBe(false);
+    expect((first.value as ProfileMember[]).map((m) => m.email)).toEqual(['ann@example.com']);
+    // A reader that has not finished holds up no write (on SQLite it reads on a connection of its own).
+    await store.createProfile(workspace, { name: 'written-meanwhile', match });
+    // The reader goes away: the cursor closes and the store serves the next statement at once.
+    expect(await early.return(undefined as never)).toMatchObject({ done: true });
+    expect(await store.profileHistory(workspace, 'streamed', { limit: 10 })).toEqual([]);
+    for await (const batch of store.streamProfile(workspace, 'streamed', { now: NOW, batchSize: 1 })) {
+      expect(batch.length).toBeGreaterThan(0);
+      break;
+    }
+    expect(await store.profileHistory(workspace, 'streamed', { limit: 10 })).toEqual([]);
+
+    const { batches, summary } = await drain(store.streamProfile(workspace, 'streamed', { now: NOW, batchSize: 1 }));
+    expect(batches.flat().map((m) => m.email)).toEqual(['ann@example.com', 'bob@example.com']);
+    expect(summary.evaluationId).toEqual(expect.any(String));
+    expect(summary.entered).toEqual(['ann@example.com', 'bob@example.com']);
+    const history = await store.profileHistory(workspace, 'streamed', { limit: 10 });
+    expect(history.map((h) => [h.evaluationId, h.memberCount, h.entered])).toEqual([[summary.evaluationId, 2, ['ann@example.com', 'bob@example.com']]]);
+    // An export that asks for no changes keeps no e-mails, and still counts every member.
+    const bare = await drain(store.streamProfile(workspace, 'streamed', { now: NOW, record: false, changes: false }));
+    expect(bare.summary).toMatchObject({ memberCount: 2, entered: [], left: [] });
   });
 
   it('narrows to one app with app', async () => {

@@ -70,6 +70,40 @@ export function toMembers(rows: readonly MemberRow[], sources: readonly Feedback
 }
 
 /**
+ * Members from the compiled query's rows as they arrive in batches. The rows of one e-mail (one per
+ * app it matched in) are adjacent, as the query orders them by e-mail, but may straddle two
+ * batches: the last e-mail of a batch waits for the next one (or for {@link flush}).
+ */
+export class MemberGrouper {
+  private pending: MemberRow[] = [];
+
+  constructor(private readonly sources: readonly FeedbackSource[]) {}
+
+  /** The members complete with this batch. */
+  add(rows: readonly MemberRow[]): ProfileMember[] {
+    if (rows.length === 0) return [];
+    const last = rows[rows.length - 1]!.email;
+    let cut = rows.length;
+    while (cut > 0 && rows[cut - 1]!.email === last) cut -= 1;
+    if (cut === 0 && this.pending[0]?.email === last) {
+      // The whole batch continues the e-mail already waiting.
+      this.pending.push(...rows);
+      return [];
+    }
+    const ready = this.pending.length > 0 ? [...this.pending, ...rows.slice(0, cut)] : rows.slice(0, cut);
+    this.pending = rows.slice(cut);
+    return ready.length === 0 ? [] : toMembers(ready, this.sources);
+  }
+
+  /** The last member, once the rows have ended. */
+  flush(): ProfileMember[] {
+    const rows = this.pending;
+    this.pending = [];
+    return rows.length === 0 ? [] : toMembers(rows, this.sources);
+  }
+}
+
+/**
  * Whether to record an evaluation. Recorded membership is the profile's across all the apps it
  * reads; one narrowed to an app (of a profile that is not pinned to it) is a what-if.
  */

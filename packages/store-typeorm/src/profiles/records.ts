@@ -25,6 +25,16 @@ export const workspaceSchema = z.string().trim().pipe(nameTextSchema(200));
 // A look-up only needs text a database can bind; a name no profile can have is simply not found.
 export const nameSchema = z.string().trim().pipe(nameTextSchema(100));
 export const limitSchema = z.number().int().min(1).max(1000);
+/** A page of members as a caller asks for it. */
+// No NUL: PostgreSQL refuses it in a bound value, where SQLite would simply find nothing.
+const noNul = (max: number) => z.string().max(max).refine((text) => !text.includes('\u0000'), { message: 'must not contain a NUL character' });
+export const memberPageSchema = z.object({
+  after: noNul(500).optional(),
+  contains: noNul(200).optional(),
+  limit: z.number().int().min(1).max(1000),
+});
+/** Members per batch of a streamed evaluation. */
+export const batchSizeSchema = z.number().int().min(1).max(100_000);
 /** An app (connector id) a caller narrows a profile to. */
 export const appSchema = identifierSchema;
 

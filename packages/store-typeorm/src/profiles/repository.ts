@@ -11,6 +11,10 @@ import {
   type ProfileMember,
   type ProfilePreview,
   type StoredProfile,
+  type StreamedProfileEvaluation,
+  type StreamProfileOptions,
+  type ProfileMembersOptions,
+  type ProfileMemberPage,
 } from '@tributary/core';
 import type { Database, Executor } from '../database.js';
 import type { Statement } from '../dialect.js';
@@ -22,6 +26,8 @@ import { membership, readHistory, recordEvaluation } from './evaluations.js';
 import {
   boundStatement,
   difference,
+  batchSizeSchema,
+  memberPageSchema,
   limitSchema,
   nameSchema,
   notFound,
@@ -34,7 +40,8 @@ import {
   type ProfileRow,
   type Target,
 } from './records.js';
-import { feedbackForms, recordNarrowed, toMembers } from './members.js';
+import { memberCountStatement, memberPageStatement } from './pages.js';
+import { feedbackForms, MemberGrouper, recordNarrowed, toMembers } from './members.js';
 import { dropView } from '../destinations/views.js';
 import { feedbackSources, INSTALLATION_ORDER, onePerApp, workspaceInstallations, type InstallationRow } from './sources.js';
 
@@ -314,25 +321,54 @@ export class Profiles {
     }
     const queryMs = performance.now() - started;
     const { target, members } = read;
-    const emails = members.map((m) => m.email);
-    const memberSet = new Set(emails);
+    const concluded = await this.conclude({
+      workspace,
+      name,
+      target,
+      now,
+      emails: members.map((m) => m.email),
+      record: read.record,
+      ...(read.previousMembers ? { previousMembers: read.previousMembers } : {}),
+      memberCount: members.length,
+      queryMs,
+    });
+    const { memberCount: _count, ...evaluation } = concluded;
+    return { ...evaluation, members };
+  }
+
+  /**
+   * Who entered and who left, measured against the previous members (given, or read in the record
+   * transaction), and the recorded evaluation when `record`.
+   */
+  private async conclude(input: {
+    workspace: string;
+    name: string;
+    target: Target;
+    now: Date;
+    emails: readonly string[];
+    record: boolean;
+    previousMembers?: Membership;
+    /** Every member, even when `emails` was not kept (an export that asked for no changes). */
+    memberCount: number;
+    queryMs: number;
+  }): Promise<StreamedProfileEvaluation> {
+    const { workspace, name, target, now, emails, memberCount } = input;
     const profileId = target.profile.id;
     const scope = {
       installationId: target.sources[0]!.installationId,
       installationIds: target.sources.map((s) => s.installationId),
       apps: target.sources.map((s) => s.app),
     };
-
     try {
-      if (read.previousMembers) {
-        const { current, previous } = read.previousMembers;
+      if (!input.record) {
+        const { current, previous } = input.previousMembers ?? { current: new Set<string>() };
         return {
           profile: target.profile,
           ...scope,
           evaluatedAt: now,
-          members,
+          memberCount,
           entered: difference(emails, current),
-          left: difference([...current], memberSet),
+          left: difference([...current], new Set(emails)),
           ...(previous ? { previousEvaluatedAt: previous.evaluatedAt } : {}),
         };
       }
@@ -356,25 +392,126 @@ export class Profiles {
           workspace,
           profile: name,
           apps: scope.apps,
-          members: members.length,
+          members: memberCount,
           entered: result.entered.length,
           left: result.left.length,
-          queryMs: Math.round(queryMs),
+          queryMs: Math.round(input.queryMs),
         },
         'profile evaluated',
       );
       return {
-        profile: { ...target.profile, lastEvaluation: { evaluatedAt: now, memberCount: members.length } },
+        profile: { ...target.profile, lastEvaluation: { evaluatedAt: now, memberCount } },
         ...scope,
         evaluatedAt: now,
         evaluationId,
-        members,
+        memberCount,
         entered: result.entered,
         left: result.left,
         ...(result.previous ? { previousEvaluatedAt: result.previous.evaluatedAt } : {}),
       };
     } catch (error) {
       throw storageFailure(`record an evaluation of the profile "${name}"`, error);
+    }
+  }
+
+  /**
+   * An evaluation whose members go to the reader in batches as the database returns them (see
+   * ProfileStore.streamProfile). Only e-mails are kept, and only when changes are asked for or the
+   * evaluation is recorded; the members themselves are dropped once handed on.
+   */
+  async *stream(
+    workspaceInput: string,
+    nameInput: string,
+    options: StreamProfileOptions = {},
+  ): AsyncGenerator<ProfileMember[], StreamedProfileEvaluation, undefined> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    const name = parseUserInput(nameSchema, nameInput, 'profile name');
+    const app = options.app === undefined ? undefined : parseUserInput(appSchema, options.app, 'app');
+    const batchSize = parseUserInput(batchSizeSchema, options.batchSize ?? 1000, 'batch size');
+    const now = options.now ?? new Date();
+    if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+      throw new ConfigError('CONFIG_INVALID', 'Invalid evaluation time: now must be a valid Date.');
+    const started = performance.now();
+    let target: Target;
+    let record: boolean;
+    try {
+      ({ target, record } = await this.db.readOnly(async (db) => {
+        const found = await this.target(db, workspace, name, app);
+        return { target: found, record: recordNarrowed(found, name, options.record) };
+      }));
+    } catch (error) {
+      throw storageFailure(`evaluate the profile "${name}"`, error, 'PROFILE_QUERY_FAILED');
+    }
+    const keepEmails = record || options.changes !== false;
+    const emails: string[] = [];
+    const grouper = new MemberGrouper(target.sources);
+    const rows = this.db.stream<MemberRow>(this.compiled(target, now), batchSize);
+    // A reader that leaves early (return() on this generator, at a yield) lands in the finally:
+    // the rows' own return() closes the cursor, or stops SQLite's statement, and frees the connection.
+    let complete = false;
+    let memberCount = 0;
+    try {
+      for (;;) {
+        let next: IteratorResult<MemberRow[], void>;
+        try {
+          next = await rows.next();
+        } catch (error) {
+          throw storageFailure(`evaluate the profile "${name}"`, error, 'PROFILE_QUERY_FAILED');
+        }
+        const members = next.done ? grouper.flush() : grouper.add(next.value);
+        if (members.length > 0) {
+          memberCount += members.length;
+          if (keepEmails) for (const m of members) emails.push(m.email);
+          yield members;
+        }
+        if (next.done) break;
+      }
+      complete = true;
+    } finally {
+      if (!complete) await rows.return();
+    }
+    const queryMs = performance.now() - started;
+    let previousMembers: Membership | undefined;
+    if (!record && keepEmails) {
+      try {
+        previousMembers = await this.db.readOnly((db) => membership(db, this.dialect, target.profile.id));
+      } catch (error) {
+        throw storageFailure(`evaluate the profile "${name}"`, error, 'PROFILE_QUERY_FAILED');
+      }
+    }
+    return this.conclude({
+      workspace,
+      name,
+      target,
+      now,
+      emails,
+      record,
+      ...(previousMembers ? { previousMembers } : {}),
+      memberCount,
+      queryMs,
+    });
+  }
+
+  async members(workspaceInput: string, nameInput: string, options: ProfileMembersOptions): Promise<ProfileMemberPage> {
+    const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
+    const name = parseUserInput(nameSchema, nameInput, 'profile name');
+    const page = parseUserInput(memberPageSchema, { after: options.after, contains: options.contains, limit: options.limit }, 'member page');
+    const now = options.now ?? new Date();
+    const contains = page.contains?.trim().toLowerCase() || undefined;
+    try {
+      return await this.db.readOnly(async (db) => {
+        const target = await this.target(db, workspace, name, undefined);
+        const compiled = this.compiled(target, now);
+        const rows = await db.run<MemberRow>(
+          memberPageStatement(this.dialect.name, compiled, { limit: page.limit, ...(page.after === undefined ? {} : { after: page.after }), ...(contains ? { contains } : {}) }),
+        );
+        const [count] = await db.run<{ total: number | string }>(memberCountStatement(this.dialect.name, compiled, contains));
+        const members = toMembers(rows, target.sources);
+        const shown = members.slice(0, page.limit);
+        return { members: shown, after: members.length > page.limit ? shown[shown.length - 1]!.email : null, total: Number(count?.total ?? 0) };
+      });
+    } catch (error) {
+      throw storageFailure(`read the members of the profile "${name}"`, error, 'PROFILE_QUERY_FAILED');
     }
   }
 
