@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BIN = process.env.BENCH_STARTUP_BIN ?? fileURLToPath(new URL('../apps/cli/bin/tributary.js', import.meta.url));
+const BIN =
+  process.env.BENCH_STARTUP_BIN ?? fileURLToPath(new URL('../apps/cli/bin/tributary.js', import.meta.url));
 const SOURCE = fileURLToPath(new URL('../apps/cli/src/bin.ts', import.meta.url));
 const COMMANDS: readonly (readonly string[])[] = [['--version'], ['--help'], ['apps', '--help']];
 
@@ -18,7 +19,11 @@ const RSS_PROBE = `data:text/javascript,${encodeURIComponent(
   "import { writeFileSync } from 'node:fs'; process.on('exit', () => writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));",
 )}`;
 
-async function once(nodeArgs: readonly string[], args: readonly string[], rssFile: string): Promise<{ ms: number; rssMb: number }> {
+async function once(
+  nodeArgs: readonly string[],
+  args: readonly string[],
+  rssFile: string,
+): Promise<{ ms: number; rssMb: number }> {
   const started = performance.now();
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', RSS_PROBE, ...nodeArgs, ...args], {

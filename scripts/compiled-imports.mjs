@@ -36,7 +36,9 @@ function compiledSpecifier(specifier, file) {
   }
   const target = `./compiled${sub}`;
   if (!(target in exportsOf.get(name))) {
-    throw new Error(`${file} imports ${specifier}, but ${name} has no "${target}" export: add it (pointing at the compiled file) to ${name}'s package.json.`);
+    throw new Error(
+      `${file} imports ${specifier}, but ${name} has no "${target}" export: add it (pointing at the compiled file) to ${name}'s package.json.`,
+    );
   }
   return `${name}/compiled${sub}`;
 }
@@ -47,19 +49,26 @@ function rewrite(file) {
   const edits = [];
   const visit = (node) => {
     const literal =
-      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
         ? node.moduleSpecifier
-        : ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])
+        : ts.isCallExpression(node) &&
+            node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+            node.arguments[0] &&
+            ts.isStringLiteral(node.arguments[0])
           ? node.arguments[0]
           : undefined;
     const replacement = literal && compiledSpecifier(literal.text, file);
-    if (replacement) edits.push({ start: literal.getStart(source) + 1, end: literal.getEnd() - 1, replacement });
+    if (replacement)
+      edits.push({ start: literal.getStart(source) + 1, end: literal.getEnd() - 1, replacement });
     ts.forEachChild(node, visit);
   };
   visit(source);
   if (edits.length === 0) return;
   let out = text;
-  for (const edit of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, edit.start) + edit.replacement + out.slice(edit.end);
+  for (const edit of edits.sort((a, b) => b.start - a.start))
+    out = out.slice(0, edit.start) + edit.replacement + out.slice(edit.end);
   writeFileSync(file, out);
 }
 

@@ -38,7 +38,8 @@ function builtIsCurrent(packageUrl, sourceDir = 'src/', outDir = 'dist/', only =
     for (const entry of readdirSync(new URL(sourceDir + relative, packageUrl), { withFileTypes: true })) {
       // Test support (`test-support/`, `test-server.ts`) is left out of builds and never run by the CLI.
       if (entry.name.startsWith('test-')) continue;
-      if (entry.isDirectory() ? !walk(`${relative}${entry.name}/`) : !current(relative, entry.name)) return false;
+      if (entry.isDirectory() ? !walk(`${relative}${entry.name}/`) : !current(relative, entry.name))
+        return false;
     }
     return true;
   };
