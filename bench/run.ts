@@ -6,6 +6,7 @@ import { benchProfiles } from './profiles.js';
 import { benchRunner } from './runner.js';
 import { benchTypeform } from './typeform.js';
 import { benchApi } from './api.js';
+import { benchStartup } from './startup.js';
 
 const benchmarks: Record<string, () => Promise<Record<string, string | number> | Record<string, string | number>[]>> = {
   'connector-read': () => benchConnectorRead(Number(process.env.BENCH_RESPONSES ?? 100_000)),
@@ -15,6 +16,7 @@ const benchmarks: Record<string, () => Promise<Record<string, string | number> |
   runner: () => benchRunner(Number(process.env.BENCH_RUNNER_INSTALLATIONS ?? 2000)),
   typeform: () => benchTypeform(Number(process.env.BENCH_TYPEFORM_RESPONSES ?? 200_000), Number(process.env.BENCH_TYPEFORM_PROFILE_RESPONSES ?? 1_000_000)),
   api: () => benchApi(Number(process.env.BENCH_API_RESPONSES ?? 1_000_000)),
+  startup: () => benchStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 10)),
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 // Where `vite build` leaves the console, for `tributary serve` and the end-to-end tests.
 
-const here = fileURLToPath(new URL('.', import.meta.url));
+// This file runs from the console's root as TypeScript, or compiled from `dist-node/` (the CLI's build).
+const here = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '.' : '..', import.meta.url));
 
 /** The directory of the built console (it holds index.html once built). */
 export const consoleDistDir = join(here, 'dist');

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { closeAlertConnector } from '@tributary/connector-closealert';
 import { typeformConnector } from '@tributary/connector-typeform';
 import { ConfigError, isConnector, isDestination, isTributaryError, type ConnectorDefinition, type DestinationDefinition, type Installation } from '@tributary/core';
-import { fileDestination, viewDestination, webhookDestination } from '@tributary/runner';
+import { fileDestination, viewDestination, webhookDestination } from '@tributary/runner/definitions';
 import { z } from 'zod';
 
 /** A connector this process knows, and where it came from. */
@@ -215,4 +215,4 @@ export function knownSecretFields(): string[] {
   return [...new Set([...[...CONNECTORS.values()].flatMap((c) => [...c.secrets]), ...[...destinations.values()].flatMap((d) => [...d.destination.secrets])])];
 }
 
-export { settingsWithoutSecrets } from '@tributary/runner';
+export { settingsWithoutSecrets } from '@tributary/runner/definitions';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, InternalError, type Logger, type Store } from '@tributary/core';
-import { createStore, type TypeOrmStore } from '@tributary/store-typeorm';
+import type { TypeOrmStore } from '@tributary/store-typeorm';
 import { readEnv, type Env } from './env.js';
 import type { Io } from './io.js';
 import { println } from './io.js';
@@ -74,6 +74,8 @@ export async function withContext<T>(io: Io, action: (ctx: CliContext) => Promis
    * key would seal new tokens while the old ones stay unreadable.
    */
   const open = async (migrate: boolean, create = migrate): Promise<TypeOrmStore> => {
+    // TypeORM and the drivers load only for a command that opens the store, never for --help.
+    const { createStore } = await import('@tributary/store-typeorm');
     const found = readSecretKeys(env);
     let ring = found ?? unsavedKeyRing(defaultKeyFile(env));
     let store: TypeOrmStore;

@@ -1,7 +1,7 @@
 import { delimiter, isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, describeIssues, operatorNameSchema, type DestinationLimits } from '@tributary/core';
-import { isWebhookAllowEntry } from '@tributary/runner';
+import { isWebhookAllowEntry } from '@tributary/runner/definitions';
 
 /** A list variable: split, trimmed, blanks dropped, each entry checked. */
 const listOf = (separator: string, entry: z.ZodType<string, string>) =>

@@ -3,7 +3,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '@tributary/core';
-import { createSecretCipher, generateSecretKey, parseSecretKey, type SecretCipher } from '@tributary/store-typeorm';
+import { createSecretCipher, generateSecretKey, parseSecretKey, type SecretCipher } from '@tributary/store-typeorm/secrets';
 import type { Env } from './env.js';
 
 /**

@@ -1,4 +1,5 @@
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
 import type { z } from 'zod';
 import { ConfigError, SourceApiError, silentLogger, type Logger, type SourceWait } from '@tributary/core';
 import {
@@ -11,6 +12,10 @@ import {
   type StatusFailure,
 } from './http-errors.js';
 import { RateLimiter } from './rate-limiter.js';
+
+// undici is loaded with the first client rather than with the SDK: the CLI imports every connector
+// at start-up for its install flags, and `tributary --help` should not load an HTTP client.
+const requireHere = createRequire(import.meta.url);
 
 /** How requests authenticate. Every value here is a secret: redacted from messages, causes and logs. */
 export type HttpAuth =
@@ -99,7 +104,7 @@ type Attempt<T> = { ok: true; response: HttpResponse<T> } | { ok: false; error: 
  * tells the operator what to do, with every secret redacted.
  */
 export class HttpSourceClient {
-  private readonly pool: Pool;
+  private readonly pool: Undici.Pool;
   private readonly origin: string;
   private readonly basePath: string;
   private readonly source: string;
@@ -171,7 +176,7 @@ export class HttpSourceClient {
     this.limiter =
       options.rateLimiter ??
       (options.requestsPerSecond === undefined ? undefined : new RateLimiter(options.requestsPerSecond));
-    this.pool = new Pool(base.origin, {
+    this.pool = new (requireHere('undici') as typeof Undici).Pool(base.origin, {
       connections: options.connections ?? 2,
       keepAliveTimeout: 10_000,
       headersTimeout: this.timeoutMs,

@@ -1,10 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { startSandbox } from '@tributary/closealert-sandbox';
-import { startSandbox as startTypeformSandbox } from '@tributary/typeform-sandbox';
 import type { DestinationStore } from '@tributary/core';
-import { deliverDue, fileDestination } from '@tributary/runner';
 import { destinationFor } from '../connectors.js';
 import { withContext } from '../context.js';
 import { CommandFailed } from '../exit-codes.js';
@@ -24,6 +21,10 @@ const DEMO_WORKSPACE = 'demo';
  * installed and synced in the same workspace, what landed, and the manual's two example profiles.
  */
 export async function runDemo(io: Io, options: { database: string; responses: number; serve?: string }): Promise<void> {
+  // Loaded with the command, not at start-up: `tributary --help` needs neither sandbox nor the runner.
+  const { startSandbox } = await import('@tributary/closealert-sandbox');
+  const { startSandbox: startTypeformSandbox } = await import('@tributary/typeform-sandbox');
+  const { deliverDue, fileDestination } = await import('@tributary/runner');
   const dbPath = resolve(options.database);
   for (const suffix of ['', '-wal', '-shm', '-journal']) if (existsSync(dbPath + suffix)) rmSync(dbPath + suffix);
   const sandbox = await startSandbox({ responses: options.responses, spanDays: 120, seed: 42 });

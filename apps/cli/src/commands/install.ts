@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { ConfigError, parseUserInput, type CustomerTableLink, type Installation } from '@tributary/core';
-import { installConnector } from '@tributary/runner';
 import { billingSettingsOf, describeBilling } from '../billing-format.js';
 import { describeRetention, parseRetentionDays } from '../retention-format.js';
 import { CONNECTORS, connectorById } from '../connectors.js';
@@ -46,6 +45,8 @@ function customerTableOf(options: InstallOptions): CustomerTableLink | undefined
  * saves the installation and provisions its tables, in one step that leaves nothing on failure.
  */
 export async function installApp(ctx: CliContext, app: string, options: InstallOptions): Promise<Installation> {
+  // Loaded with the command, not at start-up: `tributary --help` needs none of the runner's drivers.
+  const { installConnector } = await import('@tributary/runner');
   const connector = connectorById(app);
   const workspace = parseUserInput(workspaceSchema, options.workspace, 'workspace');
   const config = parseUserInput(

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseUserInput } from '@tributary/core';
-import { remapStoredRecords } from '@tributary/runner';
 import { jsonFlag, outputFor } from '../cli-options.js';
 import { connectorById } from '../connectors.js';
 import { withContext } from '../context.js';
@@ -22,6 +21,8 @@ export function registerRemap(program: Command, io: Io): void {
     .option('--batch-size <n>', 'responses per batch (one transaction each)', '1000')
     .addOption(jsonFlag())
     .action(async (app: string, options: { workspace: string; batchSize: string; json?: boolean }) => {
+      // Loaded with the command, not at start-up: `tributary --help` needs none of the runner's drivers.
+      const { remapStoredRecords } = await import('@tributary/runner');
       const batchSize = parseUserInput(batchSchema, options.batchSize, '--batch-size');
       const out = outputFor(io, options);
       await withContext(io, async (ctx) => {

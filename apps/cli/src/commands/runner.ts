@@ -1,17 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, parseUserInput } from '@tributary/core';
-import {
-  createEmbeddedQueue,
-  createPgBossQueue,
-  createRunner,
-  produceInvoices,
-  readQueueStatus,
-  readScheduleStatus,
-  type InstallationScheduleStatus,
-  type QueueStatus,
-  type RunnerEvent,
-} from '@tributary/runner';
+import type { InstallationScheduleStatus, QueueStatus, RunnerEvent } from '@tributary/runner';
 import type { RunnerFeed } from '@tributary/api';
 import type { DestinationStore } from '@tributary/core';
 import { CONNECTORS, destinationFor } from '../connectors.js';
@@ -56,6 +46,8 @@ function describeActivation(event: RunnerEvent): string | undefined {
 async function runRunner(io: Io, options: { distributed?: boolean; concurrency: string; metricsPort?: string }): Promise<void> {
   const concurrency = parseUserInput(concurrencySchema, options.concurrency, '--concurrency');
   const metricsPort = options.metricsPort === undefined ? undefined : parseUserInput(z.coerce.number().int().min(0).max(65_535), options.metricsPort, '--metrics-port');
+  // Loaded with the command, not at start-up: `tributary --help` needs none of the runner's drivers.
+  const { createEmbeddedQueue, createPgBossQueue, createRunner, produceInvoices } = await import('@tributary/runner');
   await withContext(io, async (ctx) => {
     const url = ctx.env.TRIBUTARY_DATABASE_URL;
     if (options.distributed && !isPostgres(url)) {
@@ -170,6 +162,7 @@ function formatStatus(installations: InstallationScheduleStatus[], queue: QueueS
 
 /** `tributary runner status`: the queue and, per installation, the last and next scheduled run. */
 async function runnerStatus(io: Io, options: { json?: boolean }): Promise<void> {
+  const { readQueueStatus, readScheduleStatus } = await import('@tributary/runner');
   await withContext(io, async (ctx) => {
     const store = await ctx.existingStore();
     // A run left running by a process that died is closed as abandoned before it is shown.

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, parseUserInput } from '@tributary/core';
-import { startSandbox } from '@tributary/closealert-sandbox';
-import { startSandbox as startTypeformSandbox } from '@tributary/typeform-sandbox';
 import { println, type Io } from '../io.js';
 
 const sandboxOptionsSchema = z.object({
@@ -16,6 +14,8 @@ type SandboxCommandOptions = z.infer<typeof sandboxOptionsSchema>;
 /** The sources a local sandbox exists for; each starts, prints how to install against it, and stops on shutdown. */
 const SOURCES: Record<string, (io: Io, options: SandboxCommandOptions) => Promise<() => Promise<void>>> = {
   async closealert(io, options) {
+    // Loaded with the command, not at start-up: `tributary --help` needs no sandbox.
+    const { startSandbox } = await import('@tributary/closealert-sandbox');
     const sandbox = await startSandbox(options);
     println(io.stdout, `CloseAlert sandbox listening with ${options.responses} responses.`);
     println(io.stdout, `  base URL:    ${sandbox.url}`);
@@ -26,6 +26,7 @@ const SOURCES: Record<string, (io: Io, options: SandboxCommandOptions) => Promis
     return () => sandbox.close();
   },
   async typeform(io, options) {
+    const { startSandbox: startTypeformSandbox } = await import('@tributary/typeform-sandbox');
     const sandbox = await startTypeformSandbox(options);
     println(io.stdout, `Typeform sandbox listening with ${options.responses} responses on ${sandbox.forms().length} forms.`);
     println(io.stdout, `  base URL:    ${sandbox.url}`);

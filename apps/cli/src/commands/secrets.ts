@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '@tributary/core';
-import { createStore, generateSecretKey, parseSecretKey } from '@tributary/store-typeorm';
+import { generateSecretKey, parseSecretKey } from '@tributary/store-typeorm/secrets';
 import { withContext, type CliContext } from '../context.js';
 import { println, type Io } from '../io.js';
 import { jsonFlag, outputFor } from '../cli-options.js';
@@ -60,6 +60,7 @@ export async function rotateSecrets(ctx: CliContext, options: { newKey?: string;
     target = { ...ring, keys, currentKeyId: id };
     out.say(`Wrote the new key ${id} to ${ring.file} (mode 0600), in front of ${ring.keys.length} earlier key(s).`);
   }
+  const { createStore } = await import('@tributary/store-typeorm');
   const resealer = await createStore({ url: ctx.env.TRIBUTARY_DATABASE_URL, cipher: cipherFor(target), logger: ctx.logger });
   let resealed: { resealed: number; keyId: string };
   try {

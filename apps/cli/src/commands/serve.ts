@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseUserInput, type DestinationStore } from '@tributary/core';
-import { createEmbeddedQueue, createPgBossQueue, createRunner, produceInvoices, type Runner } from '@tributary/runner';
+import type { Runner } from '@tributary/runner';
 import { CONNECTORS, destinationFor, knownDestinations } from '../connectors.js';
 import { destinationLimitsOf } from '../env.js';
 import { withContext } from '../context.js';
@@ -34,6 +34,7 @@ export async function serve(io: Io, options: ServeOptions): Promise<void> {
   const bodyLimit = parseUserInput(bodyLimitSchema, options.bodyLimit, '--body-limit');
   // Loaded here, not at start-up: the other commands need neither the server nor the auth service.
   const { createApiServer, createMetrics, feedRunnerMetrics } = await import('@tributary/api');
+  const { createEmbeddedQueue, createPgBossQueue, createRunner, produceInvoices } = await import('@tributary/runner');
   const { createAuthService } = await import('@tributary/auth');
   const { consoleDistDir, consoleIsBuilt } = await import('@tributary/console/assets');
   const withConsole = consoleIsBuilt();

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { withDeclaredFeedbackView, type Installation, type RetentionResult, type RetentionStore, type RunRecord, type Store, type TributaryError } from '@tributary/core';
-import { applyRetentionAfterRun, runSync } from '@tributary/runner';
 import { appFlag, appOf, jsonFlag, outputFor } from '../cli-options.js';
 import { connectorOf } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
@@ -36,6 +35,8 @@ function listenForStop(ctx: CliContext): StopRequest {
 }
 
 async function syncInstallation(ctx: CliContext, installation: Installation, options: SyncNowOptions, stop: StopRequest): Promise<SyncedRun> {
+  // Loaded with the command, not at start-up: `tributary --help` needs none of the runner's drivers.
+  const { applyRetentionAfterRun, runSync } = await import('@tributary/runner');
   const store = await ctx.store();
   const connector = connectorOf(installation);
   // An installation made before its connector declared a feedback view takes the view now, for profiles.

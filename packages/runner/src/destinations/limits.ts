@@ -2,9 +2,20 @@ import { lookup } from 'node:dns/promises';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { realpath } from 'node:fs/promises';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { createRequire } from 'node:module';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { Agent } from 'undici';
+import type * as Undici from 'undici';
 import { ConfigError, DEFAULT_DESTINATION_LIMITS, type DestinationAddedBy, type DestinationLimits } from '@tributary/core';
+
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * undici, loaded at the first delivery rather than at import: the CLI imports the built-in
+ * destinations to list them, and `tributary --help` should not pay for an HTTP client it never uses.
+ */
+export function undici(): typeof Undici {
+  return requireHere('undici') as typeof Undici;
+}
 
 // A workspace administrator adding a destination over the HTTP API is not the server's operator:
 // without these checks they could make the server write files anywhere it may write, or POST to
@@ -158,7 +169,7 @@ export async function checkWebhookUrl(url: string, limits: DestinationLimits = D
  * answer changing between the check and the connection (DNS rebinding) cannot redirect the request.
  * The caller destroys it after the request.
  */
-export function pinnedDispatcher(target: CheckedWebhookTarget): Agent {
+export function pinnedDispatcher(target: CheckedWebhookTarget): Undici.Agent {
   const pinned: LookupFunction = (hostname: string, options: LookupOptions, callback) => {
     const wanted = options.family === 4 || options.family === 6 ? target.addresses.filter((a) => a.family === options.family) : [...target.addresses];
     if (unbracket(hostname).replace(/\.$/, '') !== target.host || wanted.length === 0) {
@@ -168,7 +179,7 @@ export function pinnedDispatcher(target: CheckedWebhookTarget): Agent {
     if (options.all) callback(null, wanted);
     else callback(null, wanted[0]!.address, wanted[0]!.family);
   };
-  return new Agent({ connect: { lookup: pinned } });
+  return new (undici().Agent)({ connect: { lookup: pinned } });
 }
 
 /** The real path a directory would have: the existing part with its links and `..` resolved, then the rest. */

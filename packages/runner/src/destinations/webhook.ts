@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { request } from 'undici';
 import { z } from 'zod';
 import { ConfigError, defineDestination, isTributaryError, type DeliveryBatch, type DeliveryOutcome, type DestinationLimits } from '@tributary/core';
-import { checkWebhookUrl, pinnedDispatcher, shownUrl } from './limits.js';
+import { checkWebhookUrl, pinnedDispatcher, shownUrl, undici } from './limits.js';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
 
 const configSchema = z.object({
@@ -42,7 +41,7 @@ async function post(config: WebhookConfig, body: string, idempotencyKey: string,
   const dispatcher = pinnedDispatcher(target);
   const timeout = AbortSignal.timeout(config.timeoutMs);
   try {
-    const response = await request(config.url, {
+    const response = await undici().request(config.url, {
       dispatcher,
       method: 'POST',
       headers: {
