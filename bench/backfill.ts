@@ -45,6 +45,7 @@ async function withDatabase<T>(dialect: 'postgres' | 'sqlite', action: (url: str
 function describeSync(dialect: string, responses: number, m: Record<string, number>): Record<string, string | number> {
   return {
     benchmark: `backfill ${dialect}`,
+    dialect,
     responses: m.responses!,
     rows: m.rows!,
     seconds: Number(m.seconds!.toFixed(2)),
@@ -53,12 +54,22 @@ function describeSync(dialect: string, responses: number, m: Record<string, numb
     'rows/s': Math.round(m.rows! / m.seconds!),
     'RSS at start': mb(m.startRss!),
     'peak RSS': mb(m.peakRss!),
+    // The same figure as a number, for the charts of bench/report.
+    'peak RSS MB': Number((m.peakRss! / 1024 / 1024).toFixed(1)),
     sandbox: responses,
     load: Number(loadavg()[0]!.toFixed(2)),
   };
 }
 
-export async function benchBackfill(size = 200_000, rssSizes: readonly number[] = [50_000, 500_000]): Promise<Record<string, string | number>[]> {
+/**
+ * The backfill at `size` on both databases against the floor; then peak RSS at `rssSizes`; then
+ * throughput at each of `sweepSizes` not measured already, so that the figures cover a range of sizes.
+ */
+export async function benchBackfill(
+  size = 200_000,
+  rssSizes: readonly number[] = [50_000, 500_000],
+  sweepSizes: readonly number[] = [],
+): Promise<Record<string, string | number>[]> {
   const results: Record<string, string | number>[] = [];
   const sandbox = await startSandboxProcess(size, 365);
   const info = { url: sandbox.url, token: sandbox.token, projectKey: sandbox.projectKey, now: sandbox.now.toISOString() };
@@ -82,13 +93,17 @@ export async function benchBackfill(size = 200_000, rssSizes: readonly number[] 
   } finally {
     await sandbox.stop();
   }
-  for (const n of rssSizes) {
+  const runs = [
+    ...rssSizes.map((n) => ({ n, label: `RSS at ${n} (default flags)` })),
+    ...[...new Set(sweepSizes)].filter((n) => n !== size && !rssSizes.includes(n)).map((n) => ({ n, label: `at ${n}` })),
+  ];
+  for (const { n, label } of runs) {
     const small = await startSandboxProcess(n, 365);
     const info = { url: small.url, token: small.token, projectKey: small.projectKey, now: small.now.toISOString() };
     try {
       for (const dialect of ['postgres', 'sqlite'] as const) {
         const m = await withDatabase(dialect, (url) => worker('sync', url, info));
-        results.push({ ...describeSync(dialect, n, m), benchmark: `backfill ${dialect} RSS at ${n} (default flags)` });
+        results.push({ ...describeSync(dialect, n, m), benchmark: `backfill ${dialect} ${label}` });
       }
     } finally {
       await small.stop();

@@ -1,5 +1,10 @@
-// `npm run bench [name ...]`: runs the benchmarks (never part of `npm test`) and prints their figures.
+// `npm run bench [name ...] [--json [path.json]]`: runs the benchmarks (never part of `npm test`) and prints
+// their figures; with --json also writes them, with the machine and its load, to a file (by default
+// bench/results/<time>.json) that `npm run bench:report -- <file>` turns into docs/benchmarks.md.
 import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { benchSettings, buildResults, defaultResultsPath, describeMachine, loadAverage, writeResults, type Figures } from './report/results.js';
+import { parseBenchArgs } from './report/args.js';
 import { benchBackfill } from './backfill.js';
 import { benchConnectorRead } from './connector-read.js';
 import { benchProfiles } from './profiles.js';
@@ -11,7 +16,12 @@ import { benchStartup } from './startup.js';
 const benchmarks: Record<string, () => Promise<Record<string, string | number> | Record<string, string | number>[]>> = {
   'connector-read': () => benchConnectorRead(Number(process.env.BENCH_RESPONSES ?? 100_000)),
   backfill: () =>
-    benchBackfill(Number(process.env.BENCH_RESPONSES ?? 200_000), (process.env.BENCH_RSS_SIZES ?? '50000,500000').split(',').map(Number)),
+    benchBackfill(
+      Number(process.env.BENCH_RESPONSES ?? 200_000),
+      (process.env.BENCH_RSS_SIZES ?? '50000,500000').split(',').map(Number),
+      // Throughput against size for the report's chart; sizes already measured above are not run twice.
+      (process.env.BENCH_SIZES ?? '25000,50000,100000,200000').split(',').filter(Boolean).map(Number),
+    ),
   profiles: () => benchProfiles(Number(process.env.BENCH_PROFILES_RESPONSES ?? 1_000_000)),
   runner: () => benchRunner(Number(process.env.BENCH_RUNNER_INSTALLATIONS ?? 2000)),
   typeform: () => benchTypeform(Number(process.env.BENCH_TYPEFORM_RESPONSES ?? 200_000), Number(process.env.BENCH_TYPEFORM_PROFILE_RESPONSES ?? 1_000_000)),
@@ -19,8 +29,12 @@ const benchmarks: Record<string, () => Promise<Record<string, string | number> |
   startup: () => benchStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 10)),
 };
 
-const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const names = selected.length > 0 ? selected : Object.keys(benchmarks);
+const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+const args = parseBenchArgs(process.argv.slice(2));
+const names = args.names.length > 0 ? args.names : Object.keys(benchmarks);
+const startedAt = new Date();
+const loadAtStart = loadAverage();
+const figures: Record<string, Figures[]> = {};
 console.log(`Tributary benchmarks on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`);
 for (const name of names) {
   const bench = benchmarks[name];
@@ -30,5 +44,20 @@ for (const name of names) {
     continue;
   }
   const result = await bench();
-  for (const row of Array.isArray(result) ? result : [result]) console.log(JSON.stringify(row));
+  figures[name] = Array.isArray(result) ? result : [result];
+  for (const row of figures[name]) console.log(JSON.stringify(row));
+}
+if (args.json !== undefined) {
+  const path = args.json || defaultResultsPath(ROOT, startedAt);
+  const results = buildResults({
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    settings: benchSettings(process.env),
+    machine: await describeMachine(process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
+    load: { start: loadAtStart, end: loadAverage() },
+    benchmarks: figures,
+  });
+  writeResults(path, results);
+  console.log(`figures written to ${path}; \`npm run bench:report -- ${path}\` draws docs/benchmarks.md from them`);
 }
