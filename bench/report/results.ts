@@ -101,7 +101,11 @@ export async function describeMachine(postgresUrl: string): Promise<Machine> {
 
 /** The settings that shape a run: the BENCH_* variables, never anything else from the environment. */
 export function benchSettings(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('BENCH_') && e[1] !== undefined).toSorted());
+  return Object.fromEntries(
+    Object.entries(env)
+      .filter((e): e is [string, string] => e[0].startsWith('BENCH_') && e[1] !== undefined)
+      .toSorted(),
+  );
 }
 
 export function buildResults(input: Omit<BenchResults, 'format'>): BenchResults {
@@ -110,18 +114,41 @@ export function buildResults(input: Omit<BenchResults, 'format'>): BenchResults 
 
 /** Where `--json` writes when it is given no path: bench/results/<UTC timestamp>.json. */
 export function defaultResultsPath(root: string, at: Date): string {
-  return `${root}/bench/results/${at.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-')}.json`;
+  return `${root}/bench/results/${at
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-')}.json`;
+}
+
+/** The file's text: indented so that two runs can be compared with a plain diff. */
+export function serialiseResults(results: BenchResults): string {
+  return `${JSON.stringify(resultsSchema.parse(results), null, 2)}\n`;
+}
+
+/** Reads a results file back, checked, since it may have been edited or written by an older version. */
+export function parseResults(text: string, source: string): BenchResults {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `${source} is not JSON (${(error as Error).message}); give the file written by \`npm run bench -- --json\`.`,
+    );
+  }
+  const parsed = resultsSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(
+      `${source} is not a results file of \`npm run bench -- --json\` (format ${FORMAT_VERSION}): ${parsed.error.message}. Re-run the benchmark with --json.`,
+    );
+  }
+  return parsed.data;
 }
 
 export function writeResults(path: string, results: BenchResults): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(path, serialiseResults(results));
 }
 
 export function readResults(path: string): BenchResults {
-  const parsed = resultsSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) {
-    throw new Error(`${path} is not a results file of \`npm run bench -- --json\` (format ${FORMAT_VERSION}): ${parsed.error.message}. Re-run the benchmark with --json.`);
-  }
-  return parsed.data;
+  return parseResults(readFileSync(path, 'utf8'), path);
 }

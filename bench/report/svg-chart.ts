@@ -27,7 +27,10 @@ const MARGIN = { top: 40, right: 160, bottom: 50, left: 70 };
 
 /** Escapes text for an SVG text node or attribute value. */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** Round tick values (1, 2 or 5 times a power of ten) from 0 to at least `max`. */
@@ -59,48 +62,76 @@ export function renderLineChart(chart: LineChart): string {
   const height = chart.height ?? 400;
   const plotW = width - MARGIN.left - MARGIN.right;
   const plotH = height - MARGIN.top - MARGIN.bottom;
-  const points = chart.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const points = chart.series
+    .flatMap((s) => s.points)
+    .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   const xTicks = niceTicks(Math.max(0, ...points.map((p) => p.x)));
-  const yTicks = niceTicks(Math.max(0, ...points.map((p) => p.y), ...(chart.references ?? []).map((r) => r.y)));
+  const yTicks = niceTicks(
+    Math.max(0, ...points.map((p) => p.y), ...(chart.references ?? []).map((r) => r.y)),
+  );
   const xMax = xTicks.at(-1)!;
   const yMax = yTicks.at(-1)!;
   const sx = (x: number) => MARGIN.left + (x / xMax) * plotW;
   const sy = (y: number) => MARGIN.top + plotH - (y / yMax) * plotH;
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text class="title" x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(chart.title)}</text>`);
+  out.push(
+    `<text class="title" x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(chart.title)}</text>`,
+  );
   const x0 = MARGIN.left;
   const y0 = MARGIN.top + plotH;
   for (const t of yTicks) {
-    out.push(`<line class="grid" x1="${x0}" y1="${fmt(sy(t))}" x2="${x0 + plotW}" y2="${fmt(sy(t))}" stroke="#e5e5e5"/>`);
-    out.push(`<text class="y-tick" x="${x0 - 6}" y="${fmt(sy(t) + 4)}" text-anchor="end">${escapeXml(formatTick(t))}</text>`);
+    out.push(
+      `<line class="grid" x1="${x0}" y1="${fmt(sy(t))}" x2="${x0 + plotW}" y2="${fmt(sy(t))}" stroke="#e5e5e5"/>`,
+    );
+    out.push(
+      `<text class="y-tick" x="${x0 - 6}" y="${fmt(sy(t) + 4)}" text-anchor="end">${escapeXml(formatTick(t))}</text>`,
+    );
   }
   for (const t of xTicks) {
-    out.push(`<text class="x-tick" x="${fmt(sx(t))}" y="${y0 + 18}" text-anchor="middle">${escapeXml(formatTick(t))}</text>`);
+    out.push(
+      `<text class="x-tick" x="${fmt(sx(t))}" y="${y0 + 18}" text-anchor="middle">${escapeXml(formatTick(t))}</text>`,
+    );
   }
   out.push(`<line class="x-axis" x1="${x0}" y1="${y0}" x2="${x0 + plotW}" y2="${y0}" stroke="#000"/>`);
   out.push(`<line class="y-axis" x1="${x0}" y1="${MARGIN.top}" x2="${x0}" y2="${y0}" stroke="#000"/>`);
-  out.push(`<text class="x-label" x="${x0 + plotW / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`);
+  out.push(
+    `<text class="x-label" x="${x0 + plotW / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`,
+  );
   out.push(
     `<text class="y-label" x="16" y="${MARGIN.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 16 ${MARGIN.top + plotH / 2})">${escapeXml(chart.yLabel)}</text>`,
   );
   for (const ref of chart.references ?? []) {
-    out.push(`<line class="reference" x1="${x0}" y1="${fmt(sy(ref.y))}" x2="${x0 + plotW}" y2="${fmt(sy(ref.y))}" stroke="#888" stroke-dasharray="6 4"/>`);
-    out.push(`<text class="reference-label" x="${x0 + plotW - 4}" y="${fmt(sy(ref.y) - 4)}" text-anchor="end" fill="#555">${escapeXml(ref.label)}</text>`);
+    out.push(
+      `<line class="reference" x1="${x0}" y1="${fmt(sy(ref.y))}" x2="${x0 + plotW}" y2="${fmt(sy(ref.y))}" stroke="#888" stroke-dasharray="6 4"/>`,
+    );
+    out.push(
+      `<text class="reference-label" x="${x0 + plotW - 4}" y="${fmt(sy(ref.y) - 4)}" text-anchor="end" fill="#555">${escapeXml(ref.label)}</text>`,
+    );
   }
   chart.series.forEach((series, i) => {
     const colour = COLOURS[i % COLOURS.length]!;
-    const pts = series.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).toSorted((a, b) => a.x - b.x);
+    const pts = series.points
+      .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
+      .toSorted((a, b) => a.x - b.x);
     if (pts.length > 1) {
-      out.push(`<polyline class="series" fill="none" stroke="${colour}" stroke-width="2" points="${pts.map((p) => `${fmt(sx(p.x))},${fmt(sy(p.y))}`).join(' ')}"/>`);
+      out.push(
+        `<polyline class="series" fill="none" stroke="${colour}" stroke-width="2" points="${pts.map((p) => `${fmt(sx(p.x))},${fmt(sy(p.y))}`).join(' ')}"/>`,
+      );
     }
     for (const p of pts) {
-      out.push(`<circle class="point" cx="${fmt(sx(p.x))}" cy="${fmt(sy(p.y))}" r="3.5" fill="${colour}"><title>${escapeXml(`${series.name}: ${p.x}, ${p.y}`)}</title></circle>`);
+      out.push(
+        `<circle class="point" cx="${fmt(sx(p.x))}" cy="${fmt(sy(p.y))}" r="3.5" fill="${colour}"><title>${escapeXml(`${series.name}: ${p.x}, ${p.y}`)}</title></circle>`,
+      );
     }
     const ly = MARGIN.top + 10 + i * 20;
-    out.push(`<line x1="${x0 + plotW + 15}" y1="${ly}" x2="${x0 + plotW + 35}" y2="${ly}" stroke="${colour}" stroke-width="2"/>`);
+    out.push(
+      `<line x1="${x0 + plotW + 15}" y1="${ly}" x2="${x0 + plotW + 35}" y2="${ly}" stroke="${colour}" stroke-width="2"/>`,
+    );
     out.push(`<text class="legend" x="${x0 + plotW + 40}" y="${ly + 4}">${escapeXml(series.name)}</text>`);
   });
   out.push('</svg>');
