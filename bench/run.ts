@@ -34,6 +34,8 @@ const args = parseBenchArgs(process.argv.slice(2));
 const names = args.names.length > 0 ? args.names : Object.keys(benchmarks);
 const startedAt = new Date();
 const loadAtStart = loadAverage();
+// Described before the run, so that the commit and its clean/dirty state are those of the code measured.
+const machine = args.json === undefined ? undefined : await describeMachine(process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 const figures: Record<string, Figures[]> = {};
 console.log(`Tributary benchmarks on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}`);
 for (const name of names) {
@@ -47,14 +49,14 @@ for (const name of names) {
   figures[name] = Array.isArray(result) ? result : [result];
   for (const row of figures[name]) console.log(JSON.stringify(row));
 }
-if (args.json !== undefined) {
+if (args.json !== undefined && machine) {
   const path = args.json || defaultResultsPath(ROOT, startedAt);
   const results = buildResults({
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     settings: benchSettings(process.env),
-    machine: await describeMachine(process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
+    machine,
     load: { start: loadAtStart, end: loadAverage() },
     benchmarks: figures,
   });
