@@ -7,6 +7,7 @@ export interface BackfillPoint {
   responses: number;
   responsesPerSecond: number;
   peakRssMb: number | null;
+  startRssMb: number | null;
   cpuSeconds: number | null;
   load: number | null;
   benchmark: string;
@@ -39,6 +40,7 @@ export function backfillPoints(results: BenchResults): BackfillPoint[] {
       responses,
       responsesPerSecond: rate,
       peakRssMb: num(row['peak RSS MB']) ?? num(row['peak RSS']),
+      startRssMb: num(row['RSS at start']),
       cpuSeconds: num(row['CPU s']),
       load: num(row.load),
       benchmark: name,
@@ -56,9 +58,22 @@ function series(points: readonly BackfillPoint[], y: (p: BackfillPoint) => numbe
   }));
 }
 
+/** The machine and the load range of the run, under each chart's title. */
+export function chartSubtitle(results: BenchResults): string {
+  const loads = [
+    ...results.load.start,
+    ...results.load.end,
+    ...backfillPoints(results).flatMap((p) => (p.load === null ? [] : [p.load])),
+  ];
+  const m = results.machine;
+  const pg = m.postgres?.match(/^PostgreSQL \S+/)?.[0] ?? 'PostgreSQL ?';
+  return `${m.cpuModel}, ${m.cores} cores · Node ${m.node} · ${pg} · SQLite ${m.sqlite ?? '?'} · load ${Math.min(...loads)}–${Math.max(...loads)} · ${results.startedAt.slice(0, 10)}`;
+}
+
 export function throughputChart(results: BenchResults): string {
   return renderLineChart({
     title: 'Backfill throughput against backfill size',
+    subtitle: chartSubtitle(results),
     xLabel: 'responses backfilled',
     yLabel: 'responses per second (wall)',
     series: series(backfillPoints(results), (p) => p.responsesPerSecond),
@@ -72,6 +87,7 @@ export function throughputChart(results: BenchResults): string {
 export function rssChart(results: BenchResults): string {
   return renderLineChart({
     title: 'Peak RSS against backfill size (Node default flags)',
+    subtitle: chartSubtitle(results),
     xLabel: 'responses backfilled',
     yLabel: 'peak RSS of the sync process (MB)',
     series: series(backfillPoints(results), (p) => p.peakRssMb),
@@ -145,11 +161,13 @@ export function benchmarksPage(
   lines.push('');
   lines.push('## Backfill figures');
   lines.push('');
-  lines.push('| database | responses | responses/s | CPU s | peak RSS (MB) | load (1 min) |');
-  lines.push('|---|---:|---:|---:|---:|---:|');
+  lines.push(
+    '| database | responses | responses/s | CPU s (sync process) | RSS at start (MB) | peak RSS (MB) | load (1 min) |',
+  );
+  lines.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const p of points) {
     lines.push(
-      `| ${DIALECT_NAMES[p.dialect]} | ${cell(p.responses)} | ${cell(p.responsesPerSecond)} | ${cell(p.cpuSeconds)} | ${cell(p.peakRssMb)} | ${cell(p.load)} |`,
+      `| ${DIALECT_NAMES[p.dialect]} | ${cell(p.responses)} | ${cell(p.responsesPerSecond)} | ${cell(p.cpuSeconds)} | ${cell(p.startRssMb)} | ${cell(p.peakRssMb)} | ${cell(p.load)} |`,
     );
   }
   const floor = floorRow(results);

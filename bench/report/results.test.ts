@@ -147,6 +147,10 @@ describe('the benchmarks page', () => {
     expect(throughput).toContain('PostgreSQL target 12,000/s');
     expect(throughput.match(/<circle class="point"/g)).toHaveLength(3);
     expect(rssChart(results())).toContain('target 200 MB');
+    // The load range covers the start, the end and every row: 3.1 to 4.2.
+    expect(throughput).toContain(
+      'Example CPU, 2 cores · Node v20.20.2 · PostgreSQL 16.4 · SQLite 3.46.1 · load 3.1–4.2 · 2026-12-01',
+    );
   });
 
   it('names the machine, versions, load, commit and sizes, and says when the machine was shared', () => {

@@ -28,6 +28,7 @@ describe('niceTicks and formatTick', () => {
 describe('renderLineChart', () => {
   const chart = {
     title: 'Throughput',
+    subtitle: 'CPU & load 3–4',
     xLabel: 'responses',
     yLabel: 'responses/s',
     width: 720,
@@ -50,6 +51,7 @@ describe('renderLineChart', () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="720" height="400"')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     expect(texts(svg, 'title')).toEqual(['Throughput']);
+    expect(texts(svg, 'subtitle')).toEqual(['CPU &amp; load 3–4']);
     expect(texts(svg, 'x-label')).toEqual(['responses']);
     expect(texts(svg, 'y-label')).toEqual(['responses/s']);
   });
@@ -62,13 +64,13 @@ describe('renderLineChart', () => {
   });
 
   it('places each point on the scale, in x order, with a legend entry per series', () => {
-    // Plot area: x 70..560 for 0..50k, y 350..40 for 0..15k.
+    // Plot area: x 70..560 for 0..50k, y 350..50 for 0..15k.
     expect(circles(svg)).toEqual([
-      { cx: 168, cy: 267.3 },
-      { cx: 560, cy: 226 },
-      { cx: 168, cy: 184.7 },
+      { cx: 168, cy: 270 },
+      { cx: 560, cy: 230 },
+      { cx: 168, cy: 190 },
     ]);
-    expect(svg).toContain('points="168.0,267.3 560.0,226.0"');
+    expect(svg).toContain('points="168.0,270.0 560.0,230.0"');
     // A series of one point gets its marker but no line.
     expect(svg.match(/<polyline/g)).toHaveLength(1);
     expect(texts(svg, 'legend')).toEqual(['PostgreSQL', 'SQLite']);

@@ -13,6 +13,8 @@ export interface ChartSeries {
 
 export interface LineChart {
   title: string;
+  /** A smaller line under the title, e.g. the machine and its load, so the chart stays honest on its own. */
+  subtitle?: string;
   xLabel: string;
   yLabel: string;
   series: readonly ChartSeries[];
@@ -23,7 +25,7 @@ export interface LineChart {
 }
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
-const MARGIN = { top: 40, right: 160, bottom: 50, left: 70 };
+const MARGIN = { top: 50, right: 160, bottom: 50, left: 70 };
 
 /** Escapes text for an SVG text node or attribute value. */
 export function escapeXml(text: string): string {
@@ -82,6 +84,11 @@ export function renderLineChart(chart: LineChart): string {
   out.push(
     `<text class="title" x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(chart.title)}</text>`,
   );
+  if (chart.subtitle) {
+    out.push(
+      `<text class="subtitle" x="${width / 2}" y="38" text-anchor="middle" font-size="11" fill="#555">${escapeXml(chart.subtitle)}</text>`,
+    );
+  }
   const x0 = MARGIN.left;
   const y0 = MARGIN.top + plotH;
   for (const t of yTicks) {
