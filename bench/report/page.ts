@@ -182,10 +182,11 @@ export function benchmarksPage(
   lines.push('');
   lines.push('```sh');
   lines.push(
-    'npm run bench -- backfill --json bench/results/quiet.json   # sizes: BENCH_RESPONSES, BENCH_RSS_SIZES, BENCH_SIZES',
+    '# on a quiet machine; sizes from BENCH_RESPONSES, BENCH_RSS_SIZES (default 50000,500000) and BENCH_SIZES',
   );
+  lines.push('npm run bench -- backfill --json docs/benchmarks/results.json');
   lines.push(
-    'npm run bench:report -- bench/results/quiet.json            # writes this page and docs/benchmarks/*.svg',
+    'npm run bench:report -- docs/benchmarks/results.json   # writes this page and docs/benchmarks/*.svg',
   );
   lines.push('```');
   lines.push('');
