@@ -123,6 +123,8 @@ async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string,
         maintenanceIntervalSeconds: 30,
         noopSync: mode === 'noop',
         slotsOnTheHour: true,
+        // BENCH_RUNNER_CPU_PROF=<dir>: each runner process writes its CPU profile there.
+        ...(process.env.BENCH_RUNNER_CPU_PROF ? { cpuProfileDir: process.env.BENCH_RUNNER_CPU_PROF } : {}),
       }),
     ),
   );
