@@ -3,11 +3,12 @@
 // - noop: the sync is replaced by a no-op, so the time is the scheduler's own overhead per job
 //   (tick + enqueue, fetch, run lock, schedule read, installation read, schedule compare-and-set, complete);
 // - sandbox: a real small sync per installation (HTTP to the sandbox, one page, run log).
-// Size: BENCH_RUNNER_INSTALLATIONS (default 2000).
+// Size: BENCH_RUNNER_INSTALLATIONS (default 2000); BENCH_RUNNER_MODES (default noop,sandbox).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { closeAlertConnector } from '@tributary/connector-closealert';
 import { createSecretCipher, createStore } from '@tributary/store-typeorm';
+import { secretContext } from '../packages/store-typeorm/src/installations.js';
 import { createPostgresTestDatabase } from '@tributary/testing';
 import { spawnRunnerProcess, type RunnerProcess } from '../packages/runner/src/test-support/spawn-runner.js';
 import { startSandboxProcess, type SandboxProcess } from './support.js';
@@ -29,37 +30,75 @@ interface ModeResult {
   perProcess: number[];
 }
 
-async function installAll(url: string, secretKey: string, sandbox: SandboxProcess, count: number): Promise<number> {
-  const store = await createStore({ url, cipher: createSecretCipher({ keys: { k1: Buffer.from(secretKey, 'base64') }, currentKeyId: 'k1' }) });
+/**
+ * One installation through the store (which provisions the app's tables), then the others copied
+ * from it in bulk SQL: workspaces and installations by `generate_series`, each secret sealed for
+ * its own row (a sealed value is bound to its installation id). Installing 20,000 one by one would
+ * time the install path, not the runner.
+ */
+async function installAll(url: string, secretKey: string, sandbox: SandboxProcess, count: number, db: pg.Client): Promise<number> {
+  const cipher = createSecretCipher({ keys: { k1: Buffer.from(secretKey, 'base64') }, currentKeyId: 'k1' });
+  const store = await createStore({ url, cipher });
+  const started = performance.now();
+  let template: string;
+  const config = closeAlertConnector.configSchema.parse({
+    projectKey: sandbox.projectKey,
+    apiToken: sandbox.token,
+    baseUrl: sandbox.url,
+    backfillDays: 1,
+    pageSize: 250,
+  }) as Record<string, unknown>;
   try {
     await store.migrate();
-    const config = closeAlertConnector.configSchema.parse({
-      projectKey: sandbox.projectKey,
-      apiToken: sandbox.token,
-      baseUrl: sandbox.url,
-      backfillDays: 1,
-      pageSize: 250,
-    }) as Record<string, unknown>;
-    const started = performance.now();
-    let next = 0;
-    const worker = async () => {
-      while (next < count) {
-        const i = next++;
-        await store.install({
-          workspace: `bench-${String(i).padStart(5, '0')}`,
-          app: 'closealert',
-          config,
-          secretFields: closeAlertConnector.secrets,
-          mappings: [...closeAlertConnector.defaultMappings],
-          dataModel: closeAlertConnector.dataModel,
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: 6 }, worker));
-    return (performance.now() - started) / 1000;
+    template = (
+      await store.install({
+        workspace: 'bench-00000',
+        app: 'closealert',
+        config,
+        secretFields: closeAlertConnector.secrets,
+        mappings: [...closeAlertConnector.defaultMappings],
+        dataModel: closeAlertConnector.dataModel,
+      })
+    ).id;
   } finally {
     await store.close();
   }
+  if (count <= 1) return (performance.now() - started) / 1000;
+  const { rows: columns } = await db.query<{ column_name: string }>(
+    `SELECT column_name FROM information_schema.columns WHERE table_schema = 'tributary' AND table_name = 'installations' ORDER BY ordinal_position`,
+  );
+  const names = columns.map((c) => c.column_name);
+  const pick = names.map((n) => (n === 'id' ? 'gen_random_uuid()' : n === 'workspace_id' ? 'ws."id"' : `t."${n}"`));
+  await db.query('BEGIN');
+  try {
+    const { rows } = await db.query<{ id: string }>(
+      `WITH ws AS (
+         INSERT INTO tributary.workspaces ("id", "name", "created_at")
+         SELECT gen_random_uuid(), 'bench-' || lpad(g::text, 5, '0'), now() FROM generate_series(1, $1::int) g
+         RETURNING "id")
+       INSERT INTO tributary.installations (${names.map((n) => `"${n}"`).join(', ')})
+       SELECT ${pick.join(', ')} FROM ws CROSS JOIN tributary.installations t WHERE t."id" = $2
+       RETURNING "id"`,
+      [count - 1, template],
+    );
+    const secrets = closeAlertConnector.secrets.map((name) => [name, JSON.stringify(config[name])] as const);
+    const sealed = rows.flatMap(({ id }) => secrets.map(([name, plain]) => ({ id, name, ...cipher.encrypt(plain, secretContext(id, name)) })));
+    for (let i = 0; i < sealed.length; i += 5000) {
+      const part = sealed.slice(i, i + 5000);
+      await db.query(
+        `INSERT INTO tributary.installation_secrets ("installation_id", "name", "key_id", "iv", "ciphertext", "tag", "updated_at")
+         SELECT s.id, s.name, s.key_id, s.iv, s.ciphertext, s.tag, now()
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS s(id, name, key_id, iv, ciphertext, tag)`,
+        [part.map((x) => x.id), part.map((x) => x.name), part.map((x) => x.keyId), part.map((x) => x.iv), part.map((x) => x.ciphertext), part.map((x) => x.tag)],
+      );
+    }
+    await db.query('COMMIT');
+  } catch (error) {
+    await db.query('ROLLBACK');
+    throw error;
+  }
+  await db.query('ANALYZE tributary.installations, tributary.schedules');
+  return (performance.now() - started) / 1000;
 }
 
 async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string, sandbox: SandboxProcess, count: number, db: pg.Client): Promise<ModeResult> {
@@ -84,6 +123,8 @@ async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string,
         maintenanceIntervalSeconds: 30,
         noopSync: mode === 'noop',
         slotsOnTheHour: true,
+        // BENCH_RUNNER_CPU_PROF=<dir>: each runner process writes its CPU profile there.
+        ...(process.env.BENCH_RUNNER_CPU_PROF ? { cpuProfileDir: process.env.BENCH_RUNNER_CPU_PROF } : {}),
       }),
     ),
   );
@@ -122,6 +163,39 @@ async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string,
     jobs, ran: perProcess.reduce((a, b) => a + b, 0), perProcess };
 }
 
+/** Median wall time of a few runs of `work`, in ms. */
+async function medianMs(work: () => Promise<unknown>, runs = 5): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const began = performance.now();
+    await work();
+    times.push(performance.now() - began);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+}
+
+/**
+ * What one tick's read costs: the full listing filtered in memory (the tick before issue #17) against
+ * the due query, at `now`; and the due query's plan, for the store README.
+ */
+async function tickCost(url: string, secretKey: string, now: Date, db: pg.Client) {
+  const store = await createStore({ url, cipher: createSecretCipher({ keys: { k1: Buffer.from(secretKey, 'base64') }, currentKeyId: 'k1' }) });
+  try {
+    const due = await store.listDueSchedules(now, 5000);
+    const listMs = await medianMs(async () => (await store.listSchedules()).filter((e) => e.state === undefined || e.state.nextRunAt <= now));
+    const dueMs = await medianMs(() => store.listDueSchedules(now, 5000));
+    const plan = await db.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN ANALYZE SELECT s."installation_id", s."version" FROM tributary.schedules s JOIN tributary.installations i ON i."id" = s."installation_id"
+        WHERE s."next_run_at" <= $1 AND i."status" = 'active' ORDER BY s."next_run_at" LIMIT 5000`,
+      [now.toISOString()],
+    );
+    if (process.env.BENCH_RUNNER_PLAN) console.error(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
+    return { due: due.length, listMs, dueMs };
+  } finally {
+    await store.close();
+  }
+}
+
 export async function benchRunner(installations: number): Promise<Record<string, string | number>[]> {
   const database = await createPostgresTestDatabase('bench-runner');
   if (!database) throw new Error('The runner benchmark needs PostgreSQL (set TEST_POSTGRES_URL).');
@@ -129,19 +203,24 @@ export async function benchRunner(installations: number): Promise<Record<string,
   const db = new pg.Client({ connectionString: database.url });
   try {
     const secretKey = randomBytes(32).toString('base64');
-    const installSeconds = await installAll(database.url, secretKey, sandbox, installations);
     await db.connect();
+    const installSeconds = await installAll(database.url, secretKey, sandbox, installations, db);
     const results: Record<string, string | number>[] = [];
-    for (const mode of ['noop', 'sandbox'] as const) {
+    const atStart = await tickCost(database.url, secretKey, new Date(sandbox.now.getTime() + 1000), db);
+    // BENCH_RUNNER_MODES=noop skips the sandbox pass (on a loaded machine it is the long one).
+    const modes = (process.env.BENCH_RUNNER_MODES ?? 'noop,sandbox').split(',').filter((m): m is 'noop' | 'sandbox' => m === 'noop' || m === 'sandbox');
+    for (const mode of modes) {
       const r = await runMode(mode, database.url, secretKey, sandbox, installations, db);
+      // Every installation synced once and none due again this hour: the tick's steady state.
+      const settled = await tickCost(database.url, secretKey, new Date(sandbox.now.getTime() + 60_000), db);
       const slots = PROCESSES * CONCURRENCY;
       results.push({
         benchmark: `runner ${mode}`,
         installations,
         processes: PROCESSES,
         'concurrency/process': CONCURRENCY,
-        'setup: install s': Number(installSeconds.toFixed(1)),
-        'first tick (list + enqueue all) ms': Math.round(r.firstTickMs),
+        'setup: seed s (bulk SQL)': Number(installSeconds.toFixed(1)),
+        'first tick (due query + enqueue) ms': Math.round(r.firstTickMs),
         // Wall clock from spawning both processes (about 1-2 s of it is starting Node and tsx).
         'all dispatched s (wall)': Number(r.dispatchSeconds.toFixed(2)),
         'all finished s (wall)': Number(r.finishSeconds.toFixed(2)),
@@ -154,6 +233,9 @@ export async function benchRunner(installations: number): Promise<Record<string,
         'syncs run': r.ran,
         'syncs per process': r.perProcess.join(' / '),
         'jobs created (duplicates skipped)': r.jobs,
+        // One tick's read, median of 5, old full listing against the due query: all never synced, then none due.
+        'tick read, all new: list ms / due ms': `${Math.round(atStart.listMs)} / ${Math.round(atStart.dueMs)} (${atStart.due} due)`,
+        'tick read, none due: list ms / due ms': `${Math.round(settled.listMs)} / ${Math.round(settled.dueMs)} (${settled.due} due)`,
       });
       if (r.ran !== installations) throw new Error(`${r.ran} syncs ran for ${installations} installations`);
     }

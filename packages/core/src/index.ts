@@ -106,6 +106,7 @@ export type {
   RewriteResult,
   SecretResealResult,
   ScheduleEntry,
+  DueSchedule,
   ScheduleState,
   ScheduledRunStatus,
   RunLockResult,

@@ -50,6 +50,7 @@ import type {
   RejectedRecordPage,
   SavedCustomerPage,
   ScheduleEntry,
+  DueSchedule,
   ScheduleState,
   SecretResealResult,
   UninstallOptions,
@@ -245,6 +246,12 @@ export interface SecretStore {
 export interface ScheduleStore {
   /** Every active installation with its schedule, for the scheduler's tick and `tributary runner status`. */
   listSchedules(): Promise<ScheduleEntry[]>;
+  /**
+   * At most `limit` active installations due at `now`: schedules whose next run has come, oldest
+   * first, then installations never synced yet, oldest first. The scheduler's tick, so that it
+   * costs what is due rather than what is installed.
+   */
+  listDueSchedules(now: Date, limit: number): Promise<DueSchedule[]>;
   /** The schedule of one installation, or undefined before its first scheduled run. */
   readSchedule(installationId: string): Promise<ScheduleState | undefined>;
   /**

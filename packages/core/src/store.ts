@@ -340,6 +340,12 @@ export interface ScheduleEntry {
   state: ScheduleState | undefined;
 }
 
+/** An active installation due to sync, with the schedule version its job must carry (0: never synced). */
+export interface DueSchedule {
+  installationId: string;
+  version: number;
+}
+
 /** The outcome of {@link Store.withRunLock}. */
 export type RunLockResult<T> = { acquired: true; value: T } | { acquired: false };
 

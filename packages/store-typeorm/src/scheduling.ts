@@ -5,12 +5,13 @@ import {
   InternalError,
   parseUserInput,
   type RunLockHolder,
+  type DueSchedule,
   type RunLockResult,
   type ScheduleEntry,
   type ScheduleState,
 } from '@tributary/core';
 import type { Database } from './database.js';
-import { internalTable } from './dialect.js';
+import { internalTable, type Dialect } from './dialect.js';
 import { dateFromDatabase } from './values.js';
 import { storageFailure } from './errors.js';
 import { isStoreId } from './installations.js';
@@ -87,6 +88,40 @@ function parseOwner(owner: string): { host: string; pid: number } | undefined {
   return { host: parts.slice(0, -2).join(':'), pid };
 }
 
+/** The most due installations one tick may ask for; the rest wait for the next tick. */
+const DUE_LIMIT_MAX = 100_000;
+
+/**
+ * The tick's two queries, exported so that a test can show their plans. Schedules that have come
+ * due are a range of the `next_run_at` index, read oldest first and stopped at the limit; an
+ * installation never synced has no schedule row, so it is found by probing the schedules' primary
+ * key from the active installations (an anti-join).
+ */
+export function dueScheduleStatements(dialect: Dialect, now: Date, limit: number) {
+  const t = (name: 'schedules' | 'installations') => internalTable(dialect, name).sql;
+  const p = (n: number) => dialect.placeholder(n);
+  return {
+    due: {
+      sql: `SELECT s."installation_id", s."version"
+              FROM ${t('schedules')} s
+              JOIN ${t('installations')} i ON i."id" = s."installation_id"
+             WHERE s."next_run_at" <= ${p(1)} AND i."status" = 'active'
+             ORDER BY s."next_run_at"
+             LIMIT ${p(2)}`,
+      params: [now.toISOString(), limit],
+    },
+    neverSynced: {
+      sql: `SELECT i."id" AS "installation_id"
+              FROM ${t('installations')} i
+             WHERE i."status" = 'active'
+               AND NOT EXISTS (SELECT 1 FROM ${t('schedules')} s WHERE s."installation_id" = i."id")
+             ORDER BY i."created_at", i."id"
+             LIMIT ${p(1)}`,
+      params: [limit],
+    },
+  };
+}
+
 /** Schedules, run locks and periodic-task claims. */
 export class Scheduling {
   /** Run locks of this process, where the database has no session locks (SQLite). */
@@ -124,6 +159,26 @@ export class Scheduling {
       }));
     } catch (error) {
       throw storageFailure('list the schedules', error);
+    }
+  }
+
+  async listDue(now: Date, limit: number): Promise<DueSchedule[]> {
+    if (Number.isNaN(now.getTime())) throw new InternalError('INTERNAL', 'The due schedules were asked for at an invalid date; this is a bug in the runner.');
+    if (!Number.isInteger(limit) || limit < 1 || limit > DUE_LIMIT_MAX) {
+      throw new InternalError('INTERNAL', `The due schedules were asked for with limit ${limit}, not a whole number from 1 to ${DUE_LIMIT_MAX}; this is a bug in the runner.`);
+    }
+    const statements = dueScheduleStatements(this.db.dialect, now, limit);
+    try {
+      return await this.db.withConnection(async (db) => {
+        const due = await db.query<{ installation_id: string; version: number | string }>(statements.due.sql, statements.due.params);
+        const found = due.map((row) => ({ installationId: row.installation_id, version: Number(row.version) }));
+        if (found.length >= limit) return found;
+        const fresh = dueScheduleStatements(this.db.dialect, now, limit - found.length).neverSynced;
+        const never = await db.query<{ installation_id: string }>(fresh.sql, fresh.params);
+        return [...found, ...never.map((row) => ({ installationId: row.installation_id, version: 0 }))];
+      });
+    } catch (error) {
+      throw storageFailure('list the due schedules', error);
     }
   }
 

@@ -45,7 +45,7 @@ import { Destinations } from './destinations/destinations.js';
 import { queueBatches } from './destinations/outbox.js';
 import { viewSqlName } from './destinations/views.js';
 // ---- Scheduling (runner) ----
-import type { RunLockResult, ScheduleEntry, ScheduleState } from '@tributary/core';
+import type { DueSchedule, RunLockResult, ScheduleEntry, ScheduleState } from '@tributary/core';
 import { Scheduling } from './scheduling.js';
 // ---- Identity: users, sessions, API keys, audit log ----
 import type { ApiKey, AuditEvent, Session, User, WorkspaceRole } from '@tributary/core';
@@ -511,6 +511,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   // ---- Scheduling (runner) ----
   listSchedules(): Promise<ScheduleEntry[]> {
     return this.scheduling.list();
+  }
+
+  listDueSchedules(now: Date, limit: number): Promise<DueSchedule[]> {
+    return this.scheduling.listDue(now, limit);
   }
 
   readSchedule(installationId: string): Promise<ScheduleState | undefined> {

@@ -13,6 +13,8 @@ export interface SharedClock {
 
 /** Settings of a runner child process (see runner-process.ts). */
 export interface RunnerProcessSettings {
+  /** Where the process writes a CPU profile when it exits (the benchmark's BENCH_RUNNER_CPU_PROF). */
+  cpuProfileDir?: string;
   url: string;
   secretKey: string;
   clock?: SharedClock;
@@ -42,7 +44,10 @@ export interface RunnerProcess {
 
 /** Starts a runner process and resolves once its runner has started (and ticked once). */
 export async function spawnRunnerProcess(settings: RunnerProcessSettings): Promise<RunnerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
+  // A flag of the process itself: NODE_OPTIONS refuses --cpu-prof.
+  const { cpuProfileDir, ...forChild } = settings;
+  const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', SCRIPT], {
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     serialization: 'advanced',
   });
@@ -64,7 +69,7 @@ export async function spawnRunnerProcess(settings: RunnerProcessSettings): Promi
     });
     void exited.then(({ code, signal }) => reject(new Error(`runner process exited (${code ?? signal}) before it was ready: ${stderr}`)));
   });
-  child.send({ type: 'init', ...settings });
+  child.send({ type: 'init', ...forChild });
   await ready;
   return {
     pid: child.pid!,
