@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@tributary/core';
 import { CommandFailed, describeFailure, exitCodeFor, StoppedBySignal } from './exit-codes.js';
@@ -13,5 +14,22 @@ describe('exit codes', () => {
     expect(exitCodeFor(new CommandFailed('x'))).toBe(1);
     expect(exitCodeFor(new ConfigError('USAGE', 'x'))).toBe(2);
     expect(exitCodeFor(new Error('x'))).toBe(70);
+  });
+
+  it('turns a port another process holds into a user error that says what to do', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    const second = createServer();
+    const failure = await new Promise<Error>((resolve) => {
+      second.once('error', resolve);
+      second.listen(port, '127.0.0.1');
+    });
+    holder.close();
+    expect(exitCodeFor(failure)).toBe(2);
+    const text = describeFailure(failure);
+    expect(text).toContain(`error [LISTEN_FAILED]: Cannot listen on 127.0.0.1:${port}: another process is listening on it.`);
+    expect(text).toContain('--port');
+    expect(text).not.toContain('This is a bug');
   });
 });

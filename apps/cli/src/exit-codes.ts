@@ -1,4 +1,4 @@
-import { isTributaryError, type TributaryError } from '@tributary/core';
+import { ConfigError, isTributaryError, type TributaryError } from '@tributary/core';
 
 /** Exit codes of `tributary`, one per kind of failure, so that scripts can react. */
 export const EXIT = {
@@ -40,8 +40,31 @@ export class StoppedBySignal extends Error {
   }
 }
 
+const LISTEN_REASONS: Record<string, string> = {
+  EADDRINUSE: 'another process is listening on it',
+  EACCES: 'this user may not listen on it (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'the address is not one of this machine\'s',
+};
+
+/**
+ * Node's own error when a server cannot listen (a port taken by another process, say) is the
+ * user's to fix, not a bug: every command that listens (serve, sandbox, runner --metrics-port)
+ * gets the same words here, at the top, instead of each wrapping its listen call.
+ */
+function asUserError(error: unknown): unknown {
+  if (!(error instanceof Error) || isTributaryError(error)) return error;
+  const system = error as Error & { code?: unknown; syscall?: unknown; address?: unknown; port?: unknown };
+  if (system.syscall !== 'listen' || typeof system.code !== 'string' || !(system.code in LISTEN_REASONS)) return error;
+  const where = `${typeof system.address === 'string' ? system.address : ''}:${typeof system.port === 'number' ? system.port : '?'}`;
+  return new ConfigError('LISTEN_FAILED', `Cannot listen on ${where}: ${LISTEN_REASONS[system.code]}.`, {
+    hint: 'Pick another --port (0 takes any free one), or stop the process that holds this one.',
+    cause: error,
+  });
+}
+
 /** Maps any thrown value to an exit code: the single place where that decision is made. */
-export function exitCodeFor(error: unknown): number {
+export function exitCodeFor(thrown: unknown): number {
+  const error = asUserError(thrown);
   if (error instanceof StoppedBySignal) return error.signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
   if (error instanceof CommandFailed) return error.exitCode;
   if (!isTributaryError(error)) return EXIT.internal;
@@ -62,7 +85,8 @@ function exitCodeForActor(error: TributaryError): number {
 }
 
 /** The message a person reads for a failure: what happened, and who should do what. */
-export function describeFailure(error: unknown): string {
+export function describeFailure(thrown: unknown): string {
+  const error = asUserError(thrown);
   if (error instanceof CommandFailed || error instanceof StoppedBySignal) return error.message;
   if (isTributaryError(error)) {
     const lines = [`error [${error.code}]: ${error.message}`];
