@@ -128,6 +128,17 @@ describe('faults', () => {
     );
   });
 
+  it('keeps a bad record for the next page that has records, when a page comes back empty', async () => {
+    sandbox.injectFault({ kind: 'bad-record' });
+    const empty = await fetch(`${sandbox.url}/company.com/form_responses?since=2024-06-15T11:59:00Z&until=2024-06-15T12:00:00Z`, {
+      headers: { authorization: `Bearer ${sandbox.token}` },
+    });
+    expect(((await empty.json()) as { form_responses: unknown[] }).form_responses).toEqual([]);
+    const body = (await (await request()).json()) as { form_responses: Record<string, unknown>[] };
+    expect(body.form_responses[0]).toMatchObject({ id: 'x', created_at: 'not-a-date' });
+    await expectHealthy();
+  });
+
   it('destroys the socket without an answer on reset', async () => {
     sandbox.injectFault({ kind: 'reset' });
     await expect(request()).rejects.toMatchObject({ name: 'TypeError', cause: { code: 'ECONNRESET' } });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SandboxHttp, TokenBucket, shapeBody } from '@tributary/sandbox-kit';
+import { SandboxHttp, TokenBucket } from '@tributary/sandbox-kit';
 import { ResponseGenerator } from './generator.js';
 import { signToken, verifyToken, type TokenClaims } from './jwt.js';
 import { createQueryChecker, type FormResponsesQuery, type QueryCheck } from './query.js';
@@ -188,7 +188,7 @@ class SandboxServer {
     const answer = this.answerFormResponses(request, url, route[1] ?? '');
     if (answer.kind === 'reply') return this.http.send(response, answer.reply);
     const { meta, links } = answer;
-    const body = shapeBody(answer.texts, played.fault, BAD_RECORD_TEXT, (records) => `{"form_responses":[${records}],"meta":${JSON.stringify(meta)},"links":${JSON.stringify(links)}}`);
+    const body = this.http.pageBody(answer.texts, played.fault, BAD_RECORD_TEXT, (records) => `{"form_responses":[${records}],"meta":${JSON.stringify(meta)},"links":${JSON.stringify(links)}}`);
     this.http.send(response, jsonReply(200, body));
   }
 

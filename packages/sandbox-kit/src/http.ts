@@ -86,9 +86,14 @@ export class SandboxHttp {
     this.faults.clear();
   }
 
-  /** Hands a played fault to the next request instead: a malformed record needs a page with records to stand in for. */
-  putBackFault(fault: Fault): void {
-    this.faults.putBack(fault);
+  /**
+   * A page body as the played fault shapes it (see {@link shapeBody}). A malformed record stands in for a real
+   * one, so a page without records (a sync that finds nothing new) hands the fault on to the next request
+   * instead of using it up unseen.
+   */
+  pageBody(records: string[], fault: Fault | undefined, badRecordText: string, wrap: (records: string) => string): string | Buffer {
+    if (fault?.kind === 'bad-record' && records.length === 0) this.faults.putBack(fault);
+    return shapeBody(records, fault, badRecordText, wrap);
   }
 
   stats(): SandboxStats {

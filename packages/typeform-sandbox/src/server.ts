@@ -7,7 +7,6 @@ import {
   jsonReply,
   proxyReply,
   rateLimitSchema,
-  shapeBody,
   withRetryAfter,
   type RateLimit,
   type Reply,
@@ -273,9 +272,7 @@ class TypeformSandbox {
     const { completed, ...query } = parsed.query;
     const page = completed === false ? { entries: [], total: 0 } : this.store.page(formId, query);
     const texts = page.entries.map((entry) => JSON.stringify(this.render(entry)));
-    // A malformed record stands in for a real one: an empty page passes it on to the next request.
-    if (played.fault?.kind === 'bad-record' && texts.length === 0) this.http.putBackFault(played.fault);
-    const body = shapeBody(texts, played.fault, BAD_RECORD_TEXT, (items) => `{"total_items":${page.total},"page_count":${Math.ceil(page.total / query.pageSize)},"items":[${items}]}`);
+    const body = this.http.pageBody(texts, played.fault, BAD_RECORD_TEXT, (items) => `{"total_items":${page.total},"page_count":${Math.ceil(page.total / query.pageSize)},"items":[${items}]}`);
     this.http.send(response, jsonReply(200, body));
   }
 }
