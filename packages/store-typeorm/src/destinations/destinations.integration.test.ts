@@ -184,6 +184,22 @@ describe.each(databases)('destinations on $dialect', (database: TestDatabase) =>
     expect(await store.deactivateProfile(workspace, profile, 'suppression')).toBe(false);
   });
 
+  it('drops, on upgrade, the views of profiles deleted before deleting a profile dropped its views', async () => {
+    await store.addDestination({ workspace, name: 'orphans', type: 'view', kind: 'view', snapshot: false, config: { prefix: 'orphan_' }, secretFields: [] }, NOW);
+    await store.createProfile(workspace, { name: 'Deleted long ago', match: { all: [{ type: 'score', op: '<', value: 3 }] } });
+    const gone = store.viewName((await store.activateProfile(workspace, 'Deleted long ago', 'orphans', NOW)).view!);
+    const kept = store.viewName((await store.activateProfile(workspace, profile, 'orphans', NOW)).view!);
+    // What deleting a profile did before: the activation went with the profile, the view stayed.
+    await raw.query(`DELETE FROM ${store.viewName('profiles')} WHERE "workspace_id" = (SELECT "id" FROM ${store.viewName('workspaces')} WHERE "name" = ?) AND "name" = ?`, [workspace, 'Deleted long ago']);
+    expect(await raw.query(`SELECT * FROM ${gone}`)).toEqual([]);
+
+    await store.revertLastMigration();
+    await store.migrate();
+    await expect(raw.query(`SELECT * FROM ${gone}`)).rejects.toThrow();
+    expect(await raw.query(`SELECT * FROM ${kept}`)).toHaveLength(1);
+    expect(await store.deactivateProfile(workspace, profile, 'orphans')).toBe(true);
+  });
+
   it('counts destination secrets per key and moves them to a new key with the app tokens', async () => {
     await store.addDestination({ workspace, name: 'rotated', type: 'webhook', kind: 'push', snapshot: false, config: { url: 'http://127.0.0.1:9/r', secret: SECRET }, secretFields: ['secret'] }, NOW);
     const before = await store.secretKeyUsage();
