@@ -1,6 +1,7 @@
 // One measurement of issue 4's benchmark, in a process of its own so that its peak RSS is its own:
 //   sync  <database-url> <sandbox-json>   a full backfill through runSync into a fresh store
-//   floor <database-url> <sandbox-json>   the floor: plain fetches of the same pages, then a COPY of the same rows
+//   floor <database-url> <sandbox-json>   the floors: plain fetches of the same pages, then a COPY of the same rows;
+//                                         and the same fetches again with each batch's COPY overlapping the next fetches
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -69,10 +70,8 @@ function csvCell(value: Row[string]): string {
   return /[",\n\r]/.test(text) || text === '' ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-async function measureFloor(): Promise<Record<string, number>> {
-  // Fetch: the same month-sized windows and 250-record pages, with nothing but HTTP and JSON.parse.
-  const fetchStarted = performance.now();
-  const records: unknown[] = [];
+/** The form_responses pages of the backfill's windows, fetched with nothing but HTTP and JSON.parse. */
+async function* fetchPages(): AsyncGenerator<unknown[]> {
   const path = `${sandbox.url}/${encodeURIComponent(sandbox.projectKey)}/form_responses`;
   const windowMs = 28 * 86_400_000;
   for (let since = now.getTime() - BACKFILL_DAYS * 86_400_000; since < now.getTime(); since += windowMs) {
@@ -81,38 +80,102 @@ async function measureFloor(): Promise<Record<string, number>> {
       const query = new URLSearchParams({ since: new Date(since).toISOString(), until: new Date(until).toISOString(), per_page: '250', page: String(page) });
       const response = await request(`${path}?${query}`, { headers: { authorization: `Bearer ${sandbox.token}` } });
       const body = (await response.body.json()) as { form_responses: unknown[]; meta: { total_pages: number } };
-      records.push(...body.form_responses);
+      yield body.form_responses;
       if (page + 1 >= body.meta.total_pages) break;
     }
   }
-  const fetchSeconds = (performance.now() - fetchStarted) / 1000;
-  const unique = [...new Map(records.map((r) => [(r as { id: number }).id, r])).values()];
+}
 
-  // The rows are mapped outside the timer: the floor is the cost of moving them, not of making them.
-  const model = connector.dataModel;
-  const rows = applyMappings(unique, compileMappings(connector.defaultMappings, model), { backfill: true, timeZone: 'UTC' });
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query('CREATE SCHEMA IF NOT EXISTS bench_floor');
-  for (const table of model.tables) {
-    const columns = table.columns.map((c) => `"${c.name}" ${PG_TYPES[c.type]}`).join(', ');
-    await client.query(`CREATE TABLE bench_floor."${table.name}" (installation_id text, ${columns})`);
-  }
-  const copyStarted = performance.now();
-  let rowCount = 0;
-  for (const table of model.tables) {
+async function copyRows(client: pg.Client, schema: string, rows: Record<string, Row[]>): Promise<void> {
+  for (const table of connector.dataModel.tables) {
     const tableRows = rows[table.name] ?? [];
-    rowCount += tableRows.length;
+    if (tableRows.length === 0) continue;
     const names = table.columns.map((c) => c.name);
-    const copy = client.query(copyFrom(`COPY bench_floor."${table.name}" (installation_id, ${names.map((n) => `"${n}"`).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
+    const copy = client.query(copyFrom(`COPY ${schema}."${table.name}" (installation_id, ${names.map((n) => `"${n}"`).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
     const lines = function* () {
       for (const row of tableRows) yield `bench,${names.map((n) => csvCell(row[n] ?? null)).join(',')}\n`;
     };
     await pipeline(Readable.from(lines()), copy);
   }
+}
+
+async function createFloorTables(client: pg.Client, schema: string): Promise<void> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  for (const table of connector.dataModel.tables) {
+    const columns = table.columns.map((c) => `"${c.name}" ${PG_TYPES[c.type]}`).join(', ');
+    await client.query(`CREATE TABLE ${schema}."${table.name}" (installation_id text, ${columns})`);
+  }
+}
+
+/** Records per COPY in the overlapped floor: the runner's batch (run-sync's default batchRecords). */
+const FLOOR_BATCH = 1000;
+
+async function measureFloor(): Promise<Record<string, number>> {
+  // Serial: fetch the same month-sized windows and 250-record pages, then COPY every row at once.
+  const fetchStarted = performance.now();
+  const pages: unknown[][] = [];
+  for await (const page of fetchPages()) pages.push(page);
+  const fetchSeconds = (performance.now() - fetchStarted) / 1000;
+  // Each record once, in the pages it came in (a window's edge may repeat one).
+  const seen = new Set<number>();
+  const uniquePages = pages.map((page) =>
+    page.filter((r) => {
+      const id = (r as { id: number }).id;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    }),
+  );
+  const unique = uniquePages.flat();
+
+  // The rows are mapped outside the timer: the floor is the cost of moving them, not of making them.
+  const model = connector.dataModel;
+  const compiled = compileMappings(connector.defaultMappings, model);
+  const meta = { backfill: true, timeZone: 'UTC' };
+  const rows = applyMappings(unique, compiled, meta);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await createFloorTables(client, 'bench_floor');
+  const copyStarted = performance.now();
+  await copyRows(client, 'bench_floor', rows);
   const copySeconds = (performance.now() - copyStarted) / 1000;
+  let rowCount = 0;
+  for (const table of model.tables) rowCount += rows[table.name]?.length ?? 0;
+
+  // Overlapped: the same fetches again, and as soon as the pages of a batch have arrived, its rows
+  // (mapped beforehand, like the serial floor's) are COPYed while the next pages are fetched. At
+  // most one COPY runs at a time, on one connection, as the runner writes one batch at a time.
+  // Pages are grouped into batches of at least FLOOR_BATCH records, as the runner's pipeline does.
+  const pagesPerBatch: number[] = [];
+  const batches: Record<string, Row[]>[] = [];
+  for (let i = 0, count = 0, records: unknown[] = []; i < uniquePages.length; i++) {
+    count += 1;
+    records.push(...uniquePages[i]!);
+    if (records.length >= FLOOR_BATCH || i === uniquePages.length - 1) {
+      pagesPerBatch.push(count);
+      batches.push(applyMappings(records, compiled, meta));
+      count = 0;
+      records = [];
+    }
+  }
+  await createFloorTables(client, 'bench_floor_overlap');
+  const overlapStarted = performance.now();
+  let copying: Promise<void> = Promise.resolve();
+  let batch = 0;
+  let fetched = 0;
+  for await (const _page of fetchPages()) {
+    fetched += 1;
+    if (batch < batches.length && fetched === pagesPerBatch[batch]) {
+      const rowsOfBatch = batches[batch]!;
+      copying = copying.then(() => copyRows(client, 'bench_floor_overlap', rowsOfBatch));
+      batch += 1;
+      fetched = 0;
+    }
+  }
+  await copying;
+  const overlapSeconds = (performance.now() - overlapStarted) / 1000;
   await client.end();
-  return { responses: unique.length, rows: rowCount, fetchSeconds, copySeconds, seconds: fetchSeconds + copySeconds };
+  return { responses: unique.length, rows: rowCount, fetchSeconds, copySeconds, seconds: fetchSeconds + copySeconds, overlapSeconds };
 }
 
 const result = mode === 'floor' ? await measureFloor() : await measureSync();
