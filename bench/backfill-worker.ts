@@ -3,6 +3,7 @@
 //   floor <database-url> <sandbox-json>   the floors: plain fetches of the same pages, then a COPY of the same rows;
 //                                         and the same fetches again with each batch's COPY overlapping the next fetches
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -19,6 +20,46 @@ const sandbox = JSON.parse(sandboxJson ?? '{}') as { url: string; token: string;
 const now = new Date(sandbox.now);
 const connector = closeAlertConnector as unknown as ConnectorDefinition;
 const BACKFILL_DAYS = 366;
+
+/**
+ * CPU seconds the PostgreSQL backends of this database spent, when the server runs on this machine
+ * (read from /proc; 0 elsewhere): the database's share of the work, which the worker's own CPU
+ * time leaves out. Backends are sampled while they live, so one that exits early still counts.
+ */
+/** Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ). */
+const CLOCK_TICKS = 100;
+
+function trackPostgresCpu(url: string): { stop(): Promise<number> } {
+  const client = new pg.Client({ connectionString: url });
+  const seen = new Map<number, number>();
+  const sample = async () => {
+    const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    for (const { pid } of rows) {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        seen.set(pid, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+      } catch {
+        // Not on this machine, or the backend has just exited.
+      }
+    }
+  };
+  const ready = client.connect().then(sample);
+  let timer: NodeJS.Timeout | undefined;
+  void ready.then(() => (timer = setInterval(() => void sample().catch(() => undefined), 250)));
+  const before = ready.then(() => new Map(seen));
+  return {
+    async stop() {
+      await ready;
+      clearInterval(timer);
+      await sample();
+      await client.end();
+      const start = await before;
+      let total = 0;
+      for (const [pid, cpu] of seen) total += cpu - (start.get(pid) ?? 0);
+      return total;
+    },
+  };
+}
 
 async function measureSync(): Promise<Record<string, number>> {
   const key = randomBytes(32);
@@ -39,6 +80,7 @@ async function measureSync(): Promise<Record<string, number>> {
   });
   const startRss = process.memoryUsage.rss();
   const rss = trackPeakRss();
+  const postgresCpu = databaseUrl!.startsWith('postgres') ? trackPostgresCpu(databaseUrl!) : undefined;
   const started = performance.now();
   const cpu = process.cpuUsage();
   const batchRecords = process.env.BENCH_BATCH_RECORDS ? Number(process.env.BENCH_BATCH_RECORDS) : undefined;
@@ -48,10 +90,11 @@ async function measureSync(): Promise<Record<string, number>> {
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system) / 1e6;
   const peakRss = rss.stop();
+  const databaseCpuSeconds = (await postgresCpu?.stop()) ?? 0;
   if (result.status !== 'succeeded') throw new Error(`sync failed: ${result.error}`);
   const rows = Object.values(await store.countRows(installation.id)).reduce((a, b) => a + b, 0);
   await store.close();
-  return { responses: result.inserted, rows, seconds, cpuSeconds, startRss, peakRss };
+  return { responses: result.inserted, rows, seconds, cpuSeconds, databaseCpuSeconds, startRss, peakRss };
 }
 
 const PG_TYPES: Record<ColumnType, string> = {

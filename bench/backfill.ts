@@ -50,6 +50,8 @@ function describeSync(dialect: string, responses: number, m: Record<string, numb
     rows: m.rows!,
     seconds: Number(m.seconds!.toFixed(2)),
     'CPU s': Number(m.cpuSeconds!.toFixed(2)),
+    // The PostgreSQL backends' CPU seconds for the same backfill (0 when the server is elsewhere, or SQLite).
+    'database CPU s': Number((m.databaseCpuSeconds ?? 0).toFixed(2)),
     'responses/s': Math.round(m.responses! / m.seconds!),
     'rows/s': Math.round(m.rows! / m.seconds!),
     'RSS at start': mb(m.startRss!),
