@@ -111,8 +111,9 @@ export async function benchBackfill(
     await sandbox.stop();
   }
   const runs = [
-    ...rssSizes.map((n) => ({ n, label: `RSS at ${n} (default flags)` })),
-    ...[...new Set(sweepSizes)].filter((n) => n !== size && !rssSizes.includes(n)).map((n) => ({ n, label: `at ${n}` })),
+    // An empty BENCH_RSS_SIZES (or BENCH_SIZES) reads as 0: no run.
+    ...rssSizes.filter((n) => n > 0).map((n) => ({ n, label: `RSS at ${n} (default flags)` })),
+    ...[...new Set(sweepSizes)].filter((n) => n > 0 && n !== size && !rssSizes.includes(n)).map((n) => ({ n, label: `at ${n}` })),
   ];
   for (const { n, label } of runs) {
     const small = await startSandboxProcess(n, 365);

@@ -364,7 +364,7 @@ async function recordSavedCustomers(
     // The fields as JSON text: both dialects keep their order, which is the order the log shows them in.
     rows.push([write.runId, line.key, line.contact ?? null, line.label ?? null, line.fields === undefined ? null : JSON.stringify(line.fields)]);
   }
-  for (const statement of dialect.buildInsert({
+  await insertRows(tx, dialect, {
     table: internalTable(dialect, 'run_saved'),
     columns: [
       { name: 'run_id', type: 'uuid' },
@@ -376,9 +376,7 @@ async function recordSavedCustomers(
     rows,
     conflictKey: [],
     onConflict: { action: 'nothing' },
-  })) {
-    await tx.run(statement);
-  }
+  });
 }
 
 /**
