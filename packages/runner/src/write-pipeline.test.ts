@@ -85,6 +85,31 @@ describe('WritePipeline', () => {
     ]);
   });
 
+  it('keeps reading while a write runs: the next batch is handed over at once, the one after it waits', async () => {
+    const r = recorder();
+    let writes = 0;
+    const pipeline = new WritePipeline(
+      r.steps(async (batch) => {
+        writes += 1;
+        if (writes === 1) await r.hold();
+        return result(batch.records.length);
+      }),
+      1,
+    );
+    await pipeline.push(page([1], 1));
+    // The reader is not held by the write in flight: the database gets the next batch as soon as it is done.
+    await pipeline.push(page([2], 2));
+    let thirdDone = false;
+    const third = pipeline.push(page([3], 3)).then(() => (thirdDone = true));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(thirdDone).toBe(false);
+    expect(r.events).toEqual(['map 1', 'write 1 @1', 'map 2', 'map 3']);
+    r.release();
+    await third;
+    await pipeline.finish();
+    expect(r.events).toEqual(['map 1', 'write 1 @1', 'map 2', 'map 3', 'commit 1', 'write 2 @2', 'commit 2', 'write 3 @3', 'commit 3']);
+  });
+
   it('surfaces a failed write and writes nothing after it', async () => {
     const r = recorder();
     const pipeline = new WritePipeline(
@@ -94,7 +119,9 @@ describe('WritePipeline', () => {
       1,
     );
     await pipeline.push(page([1], 1));
-    await expect(pipeline.push(page([2], 2))).rejects.toThrow('disk full');
+    const pushed = [pipeline.push(page([2], 2)), pipeline.push(page([3], 3)), pipeline.push(page([4], 4))];
+    await Promise.allSettled(pushed);
+    await expect(pipeline.finish()).rejects.toThrow('disk full');
     expect(r.events.filter((e) => e.startsWith('write'))).toEqual(['write 1 @1']);
     expect(r.committed).toEqual([]);
   });

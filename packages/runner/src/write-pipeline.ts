@@ -23,14 +23,22 @@ export interface WritePipelineSteps<TRecord> {
 }
 
 /**
+ * Batches handed to the database and not committed yet, the one being written included. Two let
+ * the reader fetch and map the next batch while a write runs and keep one ready behind it, so the
+ * database never waits for HTTP; more would only hold more records in memory.
+ */
+const HANDED_OVER = 2;
+
+/**
  * Turns a stream's pages into few, large transactions, and keeps the CPU busy while the database
- * works: pages are merged until a batch holds `batchRecords` records, the next batch is mapped
- * while the previous one is being written, and at most one write is in flight, so that batches
- * commit in order and a checkpoint never runs ahead of its rows.
+ * works: pages are merged until a batch holds `batchRecords` records, the next batches are read
+ * and mapped while the previous one is being written, and at most one write is in flight, so that
+ * batches commit in order and a checkpoint never runs ahead of its rows.
  */
 export class WritePipeline<TRecord> {
   private pending: PageBatch<TRecord> | undefined;
-  private inFlight: Promise<void> | undefined;
+  /** Writes handed over, oldest first; each removes itself once it has committed or failed. */
+  private readonly writes: Promise<void>[] = [];
   private failure: { error: unknown } | undefined;
 
   constructor(
@@ -56,33 +64,46 @@ export class WritePipeline<TRecord> {
     if (batch.records.length + batch.rejected.length >= this.batchRecords) await this.flush();
   }
 
-  /** Maps the pending batch now, then hands it to the database once the previous write is done. */
+  /** Maps the pending batch now, then queues its write behind the ones handed over already. */
   async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = undefined;
     if (!batch) return;
     const rows = this.steps.map(batch);
-    await this.inFlight;
+    while (this.writes.length >= HANDED_OVER) await this.writes[0];
     this.throwIfFailed();
-    this.inFlight = this.steps.write(batch, rows).then(
-      (result) => this.steps.committed(batch, result),
-      (error: unknown) => {
-        this.failure = { error };
-      },
-    );
+    const previous = this.writes[this.writes.length - 1] ?? Promise.resolve();
+    const done = previous
+      .then(async () => {
+        // A batch behind a failed one is never written: its checkpoint would skip the failed rows.
+        if (this.failure) return;
+        try {
+          this.steps.committed(batch, await this.steps.write(batch, rows));
+        } catch (error) {
+          this.failure ??= { error };
+        }
+      })
+      .then(() => {
+        this.writes.shift();
+      });
+    this.writes.push(done);
   }
 
   /** Writes what is left and waits until everything has committed (or throws the first failure). */
   async finish(): Promise<void> {
     await this.flush();
-    await this.inFlight;
+    await this.settled();
     this.throwIfFailed();
   }
 
-  /** Waits for the write in flight without writing more, for a run that stops on an error. */
+  /** Waits for the writes handed over without writing more, for a run that stops on an error. */
   async settle(): Promise<void> {
     this.pending = undefined;
-    await this.inFlight;
+    await this.settled();
+  }
+
+  private async settled(): Promise<void> {
+    while (this.writes.length > 0) await this.writes[this.writes.length - 1];
   }
 
   private throwIfFailed(): void {

@@ -1,6 +1,8 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { DataSource, MigrationExecutor, type EntityManager, type QueryRunner } from 'typeorm';
+import { from as copyFrom } from 'pg-copy-streams';
 import { ConfigError, StorageError, type Logger } from '@tributary/core';
 import type { Dialect, Statement } from './dialect.js';
 import { driverCode, storageFailure } from './errors.js';
@@ -21,6 +23,13 @@ export interface Executor {
   run<T = Record<string, unknown>>(statement: Statement): Promise<T[]>;
   /** TypeORM's entity manager on the same connection (and transaction). */
   readonly manager: EntityManager;
+  /** Runs `COPY … FROM STDIN` with `data` as its input; PostgreSQL only (see Dialect.stageInsert). */
+  copyIn?(sql: string, data: string): Promise<void>;
+}
+
+/** The part of a pg connection a COPY uses. */
+interface PostgresConnection {
+  query<T>(stream: T): T;
 }
 
 /** A connected database: connections, transactions and migrations, the same for both dialects. */
@@ -68,7 +77,16 @@ function executorOf(queryRunner: QueryRunner): Executor {
     const result = (await queryRunner.query(sql, [...params], true)) as { records?: T[] };
     return result.records ?? [];
   };
-  return { query, run: (statement) => query(statement.sql, statement.params), manager: queryRunner.manager };
+  const executor: Executor = { query, run: (statement) => query(statement.sql, statement.params), manager: queryRunner.manager };
+  if (queryRunner.connection.driver.options.type !== 'postgres') return executor;
+  executor.copyIn = async (sql, data) => {
+    // The connection TypeORM's query runner holds, inside the same transaction as its statements.
+    const connection = (queryRunner as unknown as { databaseConnection: PostgresConnection }).databaseConnection;
+    const copy = connection.query(copyFrom(sql));
+    copy.end(data);
+    await finished(copy);
+  };
+  return executor;
 }
 
 function passwordOf(target: DatabaseTarget): string | undefined {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { databaseValue, dialectFor, fixedInList, postgresArrayLiteral, type InsertSpec } from './dialect.js';
 import { ownTable } from './naming.js';
+import { copyText, STAGING_MIN_ROWS } from './postgres-staging.js';
 
 const postgres = dialectFor({ dialect: 'postgres', schema: 'tributary', tablePrefix: '' });
 const sqlite = dialectFor({ dialect: 'sqlite', schema: '', tablePrefix: 'tributary_' });
@@ -26,6 +27,53 @@ describe('bulk inserts', () => {
     );
     expect(statement!.params).toHaveLength(3);
     expect(statement!.params[2]).toMatch(/^\{"0:2","1:2",.*,"999:2"\}$/);
+  });
+
+  it('PostgreSQL stages a large insert: COPY into a temporary table, then one merge with the same conflict handling', () => {
+    const table = ownTable(postgres.naming, 'app_t');
+    expect(postgres.stageInsert(spec(table, STAGING_MIN_ROWS - 1))).toBeUndefined();
+    const staged = postgres.stageInsert(spec(table, 1_000))!;
+    const stage = /^pg_temp\."tributary_stage_[0-9a-f]{24}"$/;
+    expect(staged.lookup.params[0]).toMatch(stage);
+    const name = staged.lookup.params[0] as string;
+    expect(staged.create.sql).toBe(`CREATE TEMPORARY TABLE IF NOT EXISTS ${name} ("c0" uuid, "c1" text, "c2" text) ON COMMIT DELETE ROWS`);
+    expect(staged.copy.sql).toBe(`COPY ${name} ("c0", "c1", "c2") FROM STDIN`);
+    expect(staged.copy.text.split('\n')).toHaveLength(1_001);
+    expect(staged.merge).toEqual({
+      sql:
+        `INSERT INTO "tributary"."app_t" AS "target" ("c0", "c1", "c2") SELECT "c0", "c1", "c2" FROM ${name}` +
+        ' ON CONFLICT ("c0", "c1") DO UPDATE SET "c2" = EXCLUDED."c2" WHERE ROW("target"."c2") IS DISTINCT FROM ROW(EXCLUDED."c2") RETURNING "c1", ("target"."xmax" = 0) AS "__inserted"',
+      params: [],
+    });
+    // Another shape of columns gets a staging table of its own; SQLite has no COPY.
+    expect(postgres.stageInsert(spec(table, 1_000, 4))!.lookup.params[0]).not.toBe(name);
+    expect(sqlite.stageInsert(spec(ownTable(sqlite.naming, 'app_t'), 1_000))).toBeUndefined();
+  });
+
+  it("COPY's text format escapes tabs, line ends and backslashes, and tells NULL from empty text", () => {
+    const columns = [
+      { name: 't', type: 'text' as const, ddl: 'text' },
+      { name: 'j', type: 'json' as const, ddl: 'jsonb' },
+      { name: 'n', type: 'numeric' as const, ddl: 'numeric' },
+      { name: 'b', type: 'boolean' as const, ddl: 'boolean' },
+    ];
+    const text = copyText(
+      columns,
+      [
+        ['a\tb\nc\rd\\e', '{"k":"v\\u0000w"}', 1.5, true],
+        ['', null, null, false],
+        ['\\N', '{"q":"say \\"hi\\""}', '12345678901234567890.5', null],
+        ['x\u0000y', '[]', 0, true],
+      ],
+      (type, value) => postgres.bind(type, value),
+    );
+    expect(text).toBe(
+      'a\\tb\\nc\\rd\\\\e\t{"k":"vw"}\t1.5\tt\n' +
+        '\t\\N\t\\N\tf\n' +
+        '\\\\N\t{"q":"say \\\\"hi\\\\""}\t12345678901234567890.5\t\\N\n' +
+        'xy\t[]\t0\tt\n',
+    );
+    expect(copyText(columns, [], (_type, value) => value)).toBe('');
   });
 
   it('PostgreSQL array literals quote every value and escape quotes and backslashes', () => {

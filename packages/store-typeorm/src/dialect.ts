@@ -40,6 +40,7 @@ import { OrphanProfileViewsPostgres1764800600000 } from './migrations/postgres/1
 import { OrphanProfileViewsSqlite1764800600000 } from './migrations/sqlite/1764800600000-OrphanProfileViews.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
+import { copyText, stagingTable, STAGING_MIN_ROWS } from './postgres-staging.js';
 
 // Every difference between PostgreSQL and SQLite lives in this file: column types, entity and
 // migration lists, how rows are inserted in bulk, how tables are introspected, how writers are
@@ -76,6 +77,19 @@ export interface InsertSpec {
   returning?: readonly string[];
 }
 
+/**
+ * A bulk insert through a staging table: `lookup` returns one row whose `present` says whether
+ * the session has the staging table; if not, `create` makes it. Then `copy` loads the rows and
+ * `merge` moves them into the table as {@link Dialect.buildInsert}'s statements would (same
+ * conflict handling, same RETURNING).
+ */
+export interface StagedInsert {
+  lookup: Statement;
+  create: Statement;
+  copy: { sql: string; text: string };
+  merge: Statement;
+}
+
 /** Name of the returned flag that tells an inserted row from an updated one (see Dialect.upsertFlag). */
 export const INSERTED_FLAG = '__inserted';
 
@@ -109,6 +123,11 @@ export interface Dialect {
   bind(type: SqlType, value: CanonicalValue): unknown;
   /** Bulk insert statements, split so that none exceeds the driver's limits. */
   buildInsert(spec: InsertSpec): Statement[];
+  /**
+   * The same insert through COPY into a staging table, where the database has COPY and the rows
+   * are many enough for it to pay; undefined otherwise (use {@link buildInsert}).
+   */
+  stageInsert(spec: InsertSpec): StagedInsert | undefined;
   /**
    * Whether an insert that updates on conflict can return, with each row, a flag ({@link INSERTED_FLAG})
    * that tells a new row from an updated one. Where it can, one statement does what otherwise takes
@@ -268,6 +287,26 @@ function bindSqlite(type: SqlType, value: CanonicalValue): unknown {
   return value;
 }
 
+/** `INSERT INTO … AS "target" (…)` and its `ON CONFLICT … RETURNING …`, around any row source. */
+function postgresInsertClauses(spec: InsertSpec): { head: string; tail: string } {
+  const columns = spec.columns.map((c) => q(c.name)).join(', ');
+  let conflict = 'DO NOTHING';
+  if (spec.onConflict.action === 'update' && spec.onConflict.columns.length > 0) {
+    const set = spec.onConflict.columns.map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ');
+    const current = spec.onConflict.columns.map((c) => `"target".${q(c)}`).join(', ');
+    const proposed = spec.onConflict.columns.map((c) => `EXCLUDED.${q(c)}`).join(', ');
+    conflict = `DO UPDATE SET ${set}`;
+    if (spec.onConflict.onlyIfChanged) conflict += ` WHERE ROW(${current}) IS DISTINCT FROM ROW(${proposed})`;
+  }
+  // A row version an INSERT … ON CONFLICT DO UPDATE wrote carries the updating transaction in
+  // xmax, a freshly inserted one 0: PostgreSQL's own way to tell the two apart in RETURNING.
+  const flag = spec.onConflict.action === 'update' && spec.returning?.length ? `, ("target"."xmax" = 0) AS ${q(INSERTED_FLAG)}` : '';
+  return {
+    head: `INSERT INTO ${spec.table.sql} AS "target" (${columns})`,
+    tail: `${conflictClause(spec, conflict)}${returningClause(spec)}${flag}`,
+  };
+}
+
 function postgresDialect(naming: TableNaming): Dialect {
   return {
     name: 'postgres',
@@ -301,24 +340,26 @@ function postgresDialect(naming: TableNaming): Dialect {
     upsertFlag: true,
     buildInsert(spec) {
       // One array parameter per column, however many rows: INSERT … SELECT * FROM unnest($1::t[], …).
-      const columns = spec.columns.map((c) => q(c.name)).join(', ');
       const arrays = spec.columns.map((c, i) => `$${i + 1}::${POSTGRES_TYPES[c.type].ddl}[]`).join(', ');
-      let conflict = 'DO NOTHING';
-      if (spec.onConflict.action === 'update' && spec.onConflict.columns.length > 0) {
-        const set = spec.onConflict.columns.map((c) => `${q(c)} = EXCLUDED.${q(c)}`).join(', ');
-        const current = spec.onConflict.columns.map((c) => `"target".${q(c)}`).join(', ');
-        const proposed = spec.onConflict.columns.map((c) => `EXCLUDED.${q(c)}`).join(', ');
-        conflict = `DO UPDATE SET ${set}`;
-        if (spec.onConflict.onlyIfChanged) conflict += ` WHERE ROW(${current}) IS DISTINCT FROM ROW(${proposed})`;
-      }
-      // A row version an INSERT … ON CONFLICT DO UPDATE wrote carries the updating transaction in
-      // xmax, a freshly inserted one 0: PostgreSQL's own way to tell the two apart in RETURNING.
-      const flag = spec.onConflict.action === 'update' && spec.returning?.length ? `, ("target"."xmax" = 0) AS ${q(INSERTED_FLAG)}` : '';
-      const sql = `INSERT INTO ${spec.table.sql} AS "target" (${columns}) SELECT * FROM unnest(${arrays})${conflictClause(spec, conflict)}${returningClause(spec)}${flag}`;
+      const { head, tail } = postgresInsertClauses(spec);
+      const sql = `${head} SELECT * FROM unnest(${arrays})${tail}`;
       return chunk(spec.rows, MAX_ROWS_PER_STATEMENT).map((rows) => ({
         sql,
         params: spec.columns.map((column, i) => postgresArrayLiteral(column.type, rows.map((row) => row[i] ?? null))),
       }));
+    },
+    stageInsert(spec) {
+      if (spec.rows.length < STAGING_MIN_ROWS) return undefined;
+      const columns = spec.columns.map((c) => ({ name: c.name, type: c.type, ddl: POSTGRES_TYPES[c.type].ddl }));
+      const staging = stagingTable(columns);
+      const names = spec.columns.map((c) => q(c.name)).join(', ');
+      const { head, tail } = postgresInsertClauses(spec);
+      return {
+        lookup: { sql: `SELECT to_regclass($1) IS NOT NULL AS "present"`, params: [staging.name] },
+        create: { sql: staging.create, params: [] },
+        copy: { sql: `COPY ${staging.name} (${names}) FROM STDIN`, text: copyText(columns, spec.rows, bindPostgres) },
+        merge: { sql: `${head} SELECT ${names} FROM ${staging.name}${tail}`, params: [] },
+      };
     },
     describeTable: (schema, name) => ({
       sql: `SELECT c.column_name AS "name", c.data_type AS "type", c.is_nullable = 'YES' AS "nullable",
@@ -400,6 +441,8 @@ function sqliteDialect(naming: TableNaming): Dialect {
     bind: bindSqlite,
     // SQLite's RETURNING cannot tell an inserted row from an updated one; its round trips cost nothing.
     upsertFlag: false,
+    // SQLite has no COPY; its multi-row inserts run in process.
+    stageInsert: () => undefined,
     buildInsert(spec) {
       // Multi-row VALUES with one parameter per cell, chunked under the bound-parameter limit.
       const columns = spec.columns.map((c) => q(c.name)).join(', ');

@@ -5,9 +5,10 @@ import { testDatabases, type TestDatabase } from '@tributary/testing';
 import { createSecretCipher, createStore, type TypeOrmStore } from './index.js';
 import { openRawDatabase, type RawDatabase } from './test-support/raw-database.js';
 
-// The write path builds PostgreSQL array literals itself and splits SQLite inserts and look-ups
-// into a few fixed statement sizes: values that need escaping and pages of awkward sizes must
-// come back exactly as written, on both databases.
+// The write path builds PostgreSQL array literals itself, sends large inserts through COPY into a
+// staging table on PostgreSQL, and splits SQLite inserts and look-ups into a few fixed statement
+// sizes: values that need escaping and pages of awkward sizes must come back exactly as written,
+// with exact counts, on both databases.
 
 const databases = await testDatabases('page-writer');
 const APP = 'pwapp';
@@ -59,6 +60,8 @@ const mappings = validateMappings(
 
 /** Texts an array literal must quote or escape: quotes, backslashes, braces, commas, the word NULL, NUL. */
 const AWKWARD = ['say "hi"', 'C:\\path\\', '{a,b}', 'NULL', '', ' padded ', 'line\nbreak', 'ünï©ødé ✓', 'a\u0000b', '\\"{}'];
+/** Texts COPY's text format must escape, besides: tabs, carriage returns, a lone backslash-N. */
+const COPY_AWKWARD = [...AWKWARD, 'tab\there', 'cr\r\nlf', '\\N', '\\.', '\t'];
 
 describe.each(databases)('page writes on $dialect', (database: TestDatabase) => {
   let store: TypeOrmStore;
@@ -145,5 +148,50 @@ describe.each(databases)('page writes on $dialect', (database: TestDatabase) => 
     // Every row links to the one contact of its address, the first page's as the second's.
     expect(byEmail).toHaveLength(700);
     expect(byEmail.every((r) => Number(r.ids) === 1)).toBe(true);
+  });
+
+  it('stores large pages exactly, counts updates exactly, and a rolled-back page leaves nothing behind', async () => {
+    const installation = await install();
+    const runId = await store.startRun(installation.id, new Date());
+    // 300 rows and 250 forms: enough for the staged path (COPY and one merge) on PostgreSQL.
+    const responses = (from: number): Row[] =>
+      Array.from({ length: 300 }, (_, i): Row => {
+        const comment = COPY_AWKWARD[i % COPY_AWKWARD.length]!;
+        return { id: from + i, email: `big${from + i}@example.com`, comment, tags: JSON.stringify({ note: comment }), score: i % 2 ? 2.25 : null, happy: i % 3 ? i % 3 === 1 : null };
+      });
+    const forms = (renamed: number): Row[] => Array.from({ length: 250 }, (_, i): Row => ({ id: i + 1, name: i < renamed ? `renamed ${i}` : `form\t${i}` }));
+    const write = (target: TypeOrmStore, rows: Record<string, Row[]>, n: number) =>
+      target.writePage({ installationId: installation.id, runId, stream: 's', rows, rejected: [], checkpoint: { n } });
+
+    // A fresh store whose first staged write rolls back (the forms are written after the responses,
+    // and one of them cannot be stored): its connection's staging table goes with the rollback.
+    const other = await createStore({ url: database.url, cipher: createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' }) });
+    try {
+      await expect(write(other, { responses: responses(1), forms: [...forms(0), { id: 'not a number', name: 'x' }] }, 1)).rejects.toThrow(/forms\.id/);
+      const first = await write(other, { responses: responses(1), forms: forms(0) }, 1);
+      expect(first).toMatchObject({ inserted: 300, newContacts: 300 });
+      expect(first.tables.forms).toEqual({ inserted: 250, updated: 0, unchanged: 0 });
+    } finally {
+      await other.close();
+    }
+    const again = await write(store, { responses: responses(1), forms: forms(100) }, 2);
+    expect(again).toMatchObject({ inserted: 0, unchanged: 300, insertedKeys: [], newContacts: 0 });
+    expect(again.tables.forms).toEqual({ inserted: 0, updated: 100, unchanged: 150 });
+    const next = await write(store, { responses: responses(301), forms: forms(100) }, 3);
+    expect(next).toMatchObject({ inserted: 300, newContacts: 300 });
+    expect(next.tables.forms).toEqual({ inserted: 0, updated: 0, unchanged: 250 });
+
+    const stored = await raw.query<{ id: number | string; comment: string | null; tags: unknown }>(
+      `SELECT id, comment, tags FROM ${own(`${APP}_responses`)} WHERE installation_id = ? ORDER BY id`,
+      [installation.id],
+    );
+    const expected = (text: string) => (pg ? text.replaceAll('\u0000', '') : text);
+    expect(stored).toHaveLength(600);
+    expect(stored.map((r) => r.comment)).toEqual([...responses(1), ...responses(301)].map((r) => expected(r.comment as string)));
+    expect(stored.map((r) => (typeof r.tags === 'string' ? JSON.parse(r.tags) : r.tags))).toEqual(
+      [...responses(1), ...responses(301)].map((r) => ({ note: expected(r.comment as string) })),
+    );
+    const names = await raw.query<{ name: string }>(`SELECT name FROM ${own(`${APP}_forms`)} WHERE installation_id = ? ORDER BY id`, [installation.id]);
+    expect(names.map((r) => r.name)).toEqual(forms(100).map((f) => f.name));
   });
 });

@@ -16,7 +16,7 @@ import {
 import { appTableOf, contactsTableOf, RUN_ID_COLUMN, type AppTable } from './app-tables.js';
 import type { Executor } from './database.js';
 import type { ContactIdCache } from './contact-id-cache.js';
-import { chunk, fixedInList, IN_LIST_LIMIT, INSERTED_FLAG, internalTable, type Dialect, type InsertColumn } from './dialect.js';
+import { chunk, fixedInList, IN_LIST_LIMIT, INSERTED_FLAG, internalTable, type Dialect, type InsertColumn, type InsertSpec } from './dialect.js';
 import { canonicalValue, CellTypeError, type CanonicalValue } from './values.js';
 import { summarySchema } from './saved-lines.js';
 import { filterPage } from './suppression.js';
@@ -115,6 +115,23 @@ export function tuplesOf(
   return [...byKey.values()];
 }
 
+/**
+ * Runs a bulk insert and returns the rows of its RETURNING clause: through COPY into a staging
+ * table and one merge where the dialect offers it for this many rows, else through buildInsert.
+ */
+export async function insertRows<T = Record<string, unknown>>(tx: Executor, dialect: Dialect, spec: InsertSpec): Promise<T[]> {
+  const staged = tx.copyIn ? dialect.stageInsert(spec) : undefined;
+  if (staged && tx.copyIn) {
+    const [lookup] = await tx.run<{ present: boolean }>(staged.lookup);
+    if (!lookup?.present) await tx.run(staged.create);
+    await tx.copyIn(staged.copy.sql, staged.copy.text);
+    return tx.run<T>(staged.merge);
+  }
+  const rows: T[] = [];
+  for (const statement of dialect.buildInsert(spec)) for (const row of await tx.run<T>(statement)) rows.push(row);
+  return rows;
+}
+
 export async function upsertRows(
   tx: Executor,
   dialect: Dialect,
@@ -131,7 +148,7 @@ export async function upsertRows(
   const updatable = table.columns.filter((c) => !keys.has(c.name)).map((c) => c.name);
   if (table.onConflict === 'update' && updatable.length > 0 && dialect.upsertFlag) {
     let updated = 0;
-    for (const statement of dialect.buildInsert({
+    for (const row of await insertRows(tx, dialect, {
       table: table.table,
       columns,
       rows: tuples,
@@ -139,14 +156,12 @@ export async function upsertRows(
       onConflict: { action: 'update', columns: updatable, onlyIfChanged: true },
       returning: [keyColumn],
     })) {
-      for (const row of await tx.run<Record<string, unknown>>(statement)) {
-        if (row[INSERTED_FLAG] === true) insertedKeys.push(String(row[keyColumn]));
-        else updated += 1;
-      }
+      if (row[INSERTED_FLAG] === true) insertedKeys.push(String(row[keyColumn]));
+      else updated += 1;
     }
     return { counts: { inserted: insertedKeys.length, updated, unchanged: tuples.length - insertedKeys.length - updated }, insertedKeys };
   }
-  for (const statement of dialect.buildInsert({
+  for (const row of await insertRows(tx, dialect, {
     table: table.table,
     columns,
     rows: tuples,
@@ -154,8 +169,7 @@ export async function upsertRows(
     onConflict: { action: 'nothing' },
     returning: [keyColumn],
   })) {
-    for (const row of await tx.run<Record<string, unknown>>(statement))
-      insertedKeys.push(String(row[keyColumn]));
+    insertedKeys.push(String(row[keyColumn]));
   }
   let updated = 0;
   if (table.onConflict === 'update' && updatable.length > 0 && insertedKeys.length < tuples.length) {
@@ -208,7 +222,7 @@ async function contactIdsOf(
   const resolved = new Map<string, string>();
   if (emails.length === 0) return { ids, added: 0, resolved };
   const table = contactsTableOf(dialect, app);
-  for (const statement of dialect.buildInsert({
+  for (const row of await insertRows<{ email_normalized: string; contact_id: string }>(tx, dialect, {
     table: table.table,
     columns: table.columns.map((c) => ({ name: c.name, type: c.type })),
     rows: emails.map((email) => [installationId, email, randomUUID(), now]),
@@ -216,9 +230,7 @@ async function contactIdsOf(
     onConflict: { action: 'nothing' },
     returning: ['email_normalized', 'contact_id'],
   })) {
-    for (const row of await tx.run<{ email_normalized: string; contact_id: string }>(statement)) {
-      resolved.set(row.email_normalized, row.contact_id);
-    }
+    resolved.set(row.email_normalized, row.contact_id);
   }
   const added = resolved.size;
   const known = emails.filter((email) => !resolved.has(email));
@@ -352,7 +364,7 @@ async function recordSavedCustomers(
     // The fields as JSON text: both dialects keep their order, which is the order the log shows them in.
     rows.push([write.runId, line.key, line.contact ?? null, line.label ?? null, line.fields === undefined ? null : JSON.stringify(line.fields)]);
   }
-  for (const statement of dialect.buildInsert({
+  await insertRows(tx, dialect, {
     table: internalTable(dialect, 'run_saved'),
     columns: [
       { name: 'run_id', type: 'uuid' },
@@ -364,9 +376,7 @@ async function recordSavedCustomers(
     rows,
     conflictKey: [],
     onConflict: { action: 'nothing' },
-  })) {
-    await tx.run(statement);
-  }
+  });
 }
 
 /**
