@@ -406,10 +406,12 @@ export class Runs {
     if (filter.startedBefore !== undefined) where.push(`r."started_at" < ${bind(filter.startedBefore.toISOString())}`);
     const t = (name: string) => internalTable(dialect, name).sql;
     const rows = await db.query<RunSummaryRow>(
-      `SELECT x.*, CASE WHEN x."saved_total" = 0 THEN (SELECT o."saved" FROM ${t('runs')} o WHERE o."id" = x."id") END AS "legacy_saved"
+      // The saved counts are read for the page's runs only, after the limit.
+      `SELECT x.*, (SELECT COUNT(*) FROM ${t('run_saved')} s WHERE s."run_id" = x."id") AS "saved_total",
+              CASE WHEN NOT EXISTS (SELECT 1 FROM ${t('run_saved')} s WHERE s."run_id" = x."id")
+                   THEN (SELECT o."saved" FROM ${t('runs')} o WHERE o."id" = x."id") END AS "legacy_saved"
          FROM (SELECT r."id", r."installation_id", w."name" AS "workspace", i."app", r."started_at", r."finished_at", r."status",
-                      r."fetched", r."inserted", r."unchanged", r."rejected", r."error", r."error_code", r."warnings", r."tallies",
-                      (SELECT COUNT(*) FROM ${t('run_saved')} s WHERE s."run_id" = r."id") AS "saved_total"
+                      r."fetched", r."inserted", r."unchanged", r."rejected", r."error", r."error_code", r."warnings", r."tallies"
                  FROM ${t('runs')} r
                  JOIN ${t('installations')} i ON i."id" = r."installation_id"
                  JOIN ${t('workspaces')} w ON w."id" = i."workspace_id"
