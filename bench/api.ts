@@ -1,11 +1,15 @@
 // Issue 14's benchmark: the HTTP API under 50 concurrent clients (autocannon) on the profile
 // benchmark's database of BENCH_API_RESPONSES responses (default 1,000,000): GET runs, GET apps, and
 // a profile preview (count and first members of an unsaved definition). Targets: p99 <= 50 ms for
-// the lists, <= 100 ms for the preview. BENCH_API_DIALECTS=postgres,sqlite picks the databases.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// the lists, <= 100 ms for the preview. BENCH_API_DIALECTS=postgres,sqlite picks the databases,
+// BENCH_API_ROUTES=runs,apps,preview the routes. With 50 clients each waiting for its answer, the mean
+// latency is 50 / throughput, so on a shared machine the CPU each request costs (this process, which
+// also runs the clients, and PostgreSQL's backends) is the figure to compare.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { createApiServer } from '@tributary/api';
 import { createAuthService } from '@tributary/auth';
 import { closeAlertConnector } from '@tributary/connector-closealert';
@@ -16,6 +20,28 @@ import { seedProfilesDatabase } from './profiles.js';
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_API_SECONDS ?? 10);
 const RUNS = 200;
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU seconds the PostgreSQL backends serving `url`'s database have used so far (0 without /proc). */
+async function backendCpuSeconds(admin: pg.Client | undefined): Promise<number> {
+  if (!admin) return 0;
+  const { rows } = await admin.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
+  let ticks = 0;
+  for (const { pid } of rows) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // A backend that ended (or a server on another machine): nothing to count.
+    }
+  }
+  return ticks / USER_HZ;
+}
 
 async function benchOne(
   dialect: 'postgres' | 'sqlite',
@@ -62,13 +88,15 @@ async function benchOne(
     const { name: _, ...definition } = seeded.unhappy;
     const targets = [
       {
+        key: 'runs',
         name: 'GET runs',
         method: 'GET' as const,
         path: `/workspaces/${workspace}/runs?limit=50`,
         target: 50,
       },
-      { name: 'GET apps', method: 'GET' as const, path: `/workspaces/${workspace}/apps`, target: 50 },
+      { key: 'apps', name: 'GET apps', method: 'GET' as const, path: `/workspaces/${workspace}/apps`, target: 50 },
       {
+        key: 'preview',
         name: 'POST profile preview',
         method: 'POST' as const,
         path: `/workspaces/${workspace}/profiles/preview?limit=20`,
@@ -76,9 +104,13 @@ async function benchOne(
         target: 100,
       },
     ];
+    const only = process.env.BENCH_API_ROUTES?.split(',');
     const rows: Record<string, string | number>[] = [];
+    const admin = dialect === 'postgres' ? new pg.Client({ connectionString: url }) : undefined;
+    await admin?.connect();
     try {
       for (const t of targets) {
+        if (only && !only.includes(t.key)) continue;
         const check = await fetch(`${base}${t.path}`, {
           method: t.method,
           headers,
@@ -86,6 +118,8 @@ async function benchOne(
         });
         if (check.status !== 200)
           throw new Error(`${t.name} answered ${check.status}: ${await check.text()}`);
+        const cpuBefore = process.cpuUsage();
+        const backendBefore = await backendCpuSeconds(admin);
         const result = await autocannon({
           url: `${base}${t.path}`,
           method: t.method,
@@ -94,6 +128,9 @@ async function benchOne(
           connections: CONNECTIONS,
           duration: DURATION_S,
         });
+        const cpu = process.cpuUsage(cpuBefore);
+        const nodeCpuS = (cpu.user + cpu.system) / 1e6;
+        const backendCpuS = (await backendCpuSeconds(admin)) - backendBefore;
         rows.push({
           benchmark: `api ${dialect}`,
           route: t.name,
@@ -105,9 +142,19 @@ async function benchOne(
           'target p99 ms': t.target,
           non2xx: result.non2xx,
           errors: result.errors,
+          'node CPU s': Number(nodeCpuS.toFixed(2)),
+          'node CPU ms/req': Number(((nodeCpuS * 1000) / Math.max(1, result.requests.total)).toFixed(3)),
+          ...(admin
+            ? {
+                'pg CPU s': Number(backendCpuS.toFixed(2)),
+                'pg CPU ms/req': Number(((backendCpuS * 1000) / Math.max(1, result.requests.total)).toFixed(3)),
+              }
+            : {}),
+          load: loadavg()[0]!.toFixed(1),
         });
       }
     } finally {
+      await admin?.end();
       await server.close();
     }
     return rows;

@@ -4,6 +4,7 @@ import type {
   AuditEvent,
   ConnectorDefinition,
   Installation,
+  InstallationSummary,
   Invoice,
   RunRecord,
   User,
@@ -30,9 +31,11 @@ export const installationSchema = z
   .meta({ id: 'Installation' });
 
 export function installationJson(
-  installation: Installation,
+  installation: Installation | InstallationSummary,
   connector: ConnectorDefinition | undefined,
 ): z.infer<typeof installationSchema> {
+  // A list's summaries carry only the plain settings; a single read has the whole config.
+  const config = 'config' in installation ? installation.config : installation.settings;
   return {
     id: installation.id,
     workspace: installation.workspace,
@@ -43,7 +46,7 @@ export function installationJson(
     uninstalledAt: iso(installation.uninstalledAt),
     purgedAt: iso(installation.purgedAt),
     // A connector this server does not know has unknown secrets: show no settings at all.
-    settings: connector ? settingsWithoutSecrets(connector, installation.config) : {},
+    settings: connector ? settingsWithoutSecrets(connector, config) : {},
     billing: installation.billing ? { ...installation.billing } : null,
   };
 }

@@ -7,12 +7,14 @@ import {
   type ApiKey,
   type AuditEvent,
   type Principal,
+  type Session,
   type User,
   type WorkspaceRole,
 } from '@tributary/core';
 import type { AuthService, AuthServiceOptions } from './index.js';
 import { checkNewPassword, generateOneTimePassword, hashPassword, MAX_PASSWORD_LENGTH, needsRehash, PASSWORD_HASH_PARAMS, verifyPassword } from './passwords.js';
 import { SlidingWindowLimiter, type RateLimit } from './rate-limit.js';
+import { PrincipalCache } from './principal-cache.js';
 import { redactDetails } from './redact.js';
 import { generateApiKey, generateToken, hashSecret, isApiKeyShaped, isTokenShaped } from './tokens.js';
 
@@ -30,6 +32,11 @@ export interface AuthPolicy {
   sessionTtlMs: number;
   /** log2 of scrypt's N for new password hashes (at least 15 outside tests). */
   passwordHashLog2N: number;
+  /**
+   * How long, in milliseconds, a session or API key look-up is reused (0: never). Changes made
+   * through this service apply at once; changes by another process within this time.
+   */
+  principalCacheMs: number;
 }
 
 export const DEFAULT_AUTH_POLICY: AuthPolicy = {
@@ -39,7 +46,11 @@ export const DEFAULT_AUTH_POLICY: AuthPolicy = {
   addressRateLimit: { attempts: 50, windowMs: 5 * 60_000 },
   sessionTtlMs: 12 * 3_600_000,
   passwordHashLog2N: PASSWORD_HASH_PARAMS.log2N,
+  principalCacheMs: 3_000,
 };
+
+/** Credentials remembered at most: far above the callers one server has within a few seconds. */
+const PRINCIPAL_CACHE_ENTRIES = 10_000;
 
 /** `LOGIN_RATE_LIMITED`, with how long to wait, for an HTTP `Retry-After`. */
 export class LoginRateLimitedError extends ConfigError {
@@ -91,6 +102,7 @@ export function createAuthServiceWith(options: AuthServiceOptions): AuthService 
   const perAccount = new SlidingWindowLimiter(policy.accountRateLimit);
   const perAddress = new SlidingWindowLimiter(policy.addressRateLimit);
   let dummyHash: Promise<string> | undefined;
+  const principals = new PrincipalCache<{ principal: Principal; session?: Session }>({ ttlMs: policy.principalCacheMs, maxEntries: PRINCIPAL_CACHE_ENTRIES });
 
   async function audit(event: Omit<AuditEvent, 'id' | 'at'> & { at?: Date }): Promise<void> {
     const { at, details, ...rest } = event;
@@ -203,6 +215,7 @@ export function createAuthServiceWith(options: AuthServiceOptions): AuthService 
       const tokenHash = hashSecret(sessionToken);
       const session = await store.findSession(tokenHash, now());
       await store.deleteSession(tokenHash);
+      principals.forgetHash(tokenHash);
       if (!session) return;
       const user = await store.getUser(session.userId);
       await audit({ actor: user ? `user:${user.email}` : 'anonymous', action: 'user.logout', outcome: 'ok' });
@@ -210,16 +223,27 @@ export function createAuthServiceWith(options: AuthServiceOptions): AuthService 
 
     async authenticateSession(sessionToken) {
       if (typeof sessionToken !== 'string' || !isTokenShaped(sessionToken)) return undefined;
-      const session = await store.findSession(hashSecret(sessionToken), now());
-      if (!session) return undefined;
-      const user = await store.getUser(session.userId);
-      return user ? { principal: principalOf(user), session } : undefined;
+      const tokenHash = hashSecret(sessionToken);
+      const at = now();
+      const found = await principals.get(tokenHash, at, async () => {
+        const session = await store.findSession(tokenHash, at);
+        const user = session ? await store.getUser(session.userId) : undefined;
+        return session && user ? { value: { principal: principalOf(user), session }, userId: user.id, expiresAt: session.expiresAt } : undefined;
+      });
+      return found?.session ? { principal: found.principal, session: found.session } : undefined;
     },
 
     async authenticateApiKey(secret) {
       if (typeof secret !== 'string' || !isApiKeyShaped(secret)) return undefined;
-      const key = await store.findApiKey(hashSecret(secret), now());
-      return key ? { kind: 'api-key', keyId: key.id, prefix: key.prefix, workspace: key.workspace, role: key.role } : undefined;
+      const secretHash = hashSecret(secret);
+      const at = now();
+      const found = await principals.get(secretHash, at, async () => {
+        const key = await store.findApiKey(secretHash, at);
+        if (!key) return undefined;
+        const principal: Principal = { kind: 'api-key', keyId: key.id, prefix: key.prefix, workspace: key.workspace, role: key.role };
+        return { value: { principal }, keyId: key.id, ...(key.expiresAt ? { expiresAt: key.expiresAt } : {}) };
+      });
+      return found?.principal;
     },
 
     async createApiKey(input) {
@@ -262,6 +286,7 @@ export function createAuthServiceWith(options: AuthServiceOptions): AuthService 
       // Only a key of this workspace: an id from another one is as unknown as a made-up one.
       const key: ApiKey | undefined = (await store.listApiKeys(workspace)).find((k) => k.id === input.id);
       const revoked = key !== undefined && key.revokedAt === undefined && (await store.revokeApiKey(key.id, now()));
+      if (key) principals.forgetKey(key.id);
       await audit({
         actor,
         action: 'api-key.revoke',
@@ -288,9 +313,11 @@ export function createAuthServiceWith(options: AuthServiceOptions): AuthService 
         await keepAnAdmin(user.id, workspace, role);
         await store.setMembership(user.id, workspace, role);
       } catch (error) {
+        principals.forgetUser(user.id);
         await audit({ actor, action: 'user.set-role', workspace, target: user.email, outcome: 'failed', details: { role: role ?? null, code: (error as { code?: unknown }).code } });
         throw error;
       }
+      principals.forgetUser(user.id);
       const previous = user.memberships.find((m) => m.workspace === workspace)?.role ?? null;
       await audit({ actor, action: 'user.set-role', workspace, target: user.email, outcome: 'ok', details: { role: role ?? null, previous } });
       logger.info({ userId: user.id, workspace, role: role ?? null }, 'role changed');
@@ -314,6 +341,7 @@ export function createAuthServiceWith(options: AuthServiceOptions): AuthService 
       checkNewPassword(input.newPassword);
       await store.setPassword(user.id, await hashPassword(input.newPassword, hashParams));
       const ended = await store.deleteUserSessions(user.id);
+      principals.forgetUser(user.id);
       await audit({ actor, action: 'user.change-password', target: user.email, ...(input.address ? { address: input.address } : {}), outcome: 'ok', details: { sessionsEnded: ended } });
       logger.info({ userId: user.id }, 'password changed');
     },
@@ -329,6 +357,7 @@ export function createAuthServiceWith(options: AuthServiceOptions): AuthService 
       const oneTimePassword = generateOneTimePassword();
       await store.setPassword(found.user.id, await hashPassword(oneTimePassword, hashParams), { mustChangePassword: true });
       const ended = await store.deleteUserSessions(found.user.id);
+      principals.forgetUser(found.user.id);
       await audit({ actor, action: 'user.reset-password', target: email, outcome: 'ok', details: { sessionsEnded: ended } });
       logger.info({ userId: found.user.id }, 'password reset');
       const user = (await store.getUser(found.user.id)) ?? found.user;

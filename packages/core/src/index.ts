@@ -91,6 +91,7 @@ export {
 } from './connector.js';
 export type {
   Installation,
+  InstallationSummary,
   NewInstallation,
   CustomerTableLink,
   PageWrite,

@@ -337,5 +337,8 @@ export interface ProfilePreview {
   evaluatedAt: Date;
   /** The apps whose feedback was read. */
   apps: string[];
+  /** Every member, or the first `limit` by e-mail when a limit was asked for. */
   members: ProfileMember[];
+  /** How many members there are in all. */
+  count: number;
 }

@@ -33,6 +33,7 @@ import type {
 import type {
   Installation,
   InstallationChanges,
+  InstallationSummary,
   Job,
   JobOutcome,
   NewInstallation,
@@ -81,6 +82,11 @@ export interface RunFilter {
   startedFrom?: Date;
   startedBefore?: Date;
   limit: number;
+  /**
+   * false: `saved` and `rejectedRecords` are left empty (`savedTotal` and `rejected` still count
+   * them), for a list that shows only the counts and should not read each run's customers.
+   */
+  details?: boolean;
 }
 
 /** The run log as operators read it, and the clean-up of runs whose process died. */
@@ -129,6 +135,8 @@ export interface InstallationStore {
   findInstallation(workspace: string, app: string): Promise<Installation | undefined>;
   /** Every installation (active and uninstalled), optionally of one workspace. */
   listInstallations(workspace?: string): Promise<Installation[]>;
+  /** The installations of a workspace (active and uninstalled) as a list shows them, in `listInstallations`' order. */
+  listInstallationSummaries(workspace: string): Promise<InstallationSummary[]>;
   /** The names of every workspace, sorted: those apps were installed in and those made for users only. */
   listWorkspaces(): Promise<string[]>;
   /**
@@ -216,8 +224,11 @@ export interface ProfileStore {
   profileMembers(workspace: string, name: string, options: ProfileMembersOptions): Promise<ProfileMemberPage>;
   /** Replaces a profile's definition, keeping its id and history; PROFILE_NOT_FOUND when there is none. */
   updateProfile(workspace: string, name: string, definition: Omit<ProfileDefinitionInput, 'name'>): Promise<StoredProfile>;
-  /** The members an unsaved definition would have at `now` (default the real clock); records nothing. */
-  previewProfile(workspace: string, definition: ProfileDefinitionInput, options?: { now?: Date; app?: string }): Promise<ProfilePreview>;
+  /**
+   * The members an unsaved definition would have at `now` (default the real clock), all of them or
+   * the first `limit` by e-mail, with their count; records nothing.
+   */
+  previewProfile(workspace: string, definition: ProfileDefinitionInput, options?: { now?: Date; app?: string; limit?: number }): Promise<ProfilePreview>;
   /** Recorded evaluations of a profile with their membership changes, newest first. */
   profileHistory(workspace: string, name: string, options: { limit: number }): Promise<ProfileHistoryEntry[]>;
   /** The forms and questions of the workspace's feedback apps (or of `app`), by app and form id: what profiles can name. */

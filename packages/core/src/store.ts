@@ -42,6 +42,15 @@ export interface Installation {
   retentionDays?: number;
 }
 
+/**
+ * An installation as a list shows it: its settings without any secret field (none is decrypted to
+ * make it), and neither its mappings nor its data model.
+ */
+export interface InstallationSummary extends Omit<Installation, 'config' | 'mappings' | 'dataModel' | 'customerTable' | 'secretError'> {
+  /** The configuration's plain (never encrypted) fields. */
+  settings: Record<string, unknown>;
+}
+
 /** A user's own customers table that responses link to by e-mail; Tributary only ever reads it. */
 export interface CustomerTableLink {
   /** `schema.table` on PostgreSQL or `table` on SQLite. */

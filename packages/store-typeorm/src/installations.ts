@@ -15,6 +15,7 @@ import {
   type CustomerTableLink,
   type DataModel,
   type Installation,
+  type InstallationSummary,
   type Logger,
   type Mapping,
   type NewInstallation,
@@ -30,6 +31,7 @@ import { personTablesOf } from './person-tables.js';
 import type { InstallationRow, InstallationSecretRow } from './entities.js';
 import { isUniqueViolation, storageFailure } from './errors.js';
 import type { SecretCipher } from './secrets.js';
+import { dateFromDatabase } from './values.js';
 
 /** The changes `updateInstallation` accepts (named in core's store port). */
 export type InstallationChanges = Parameters<Store['updateInstallation']>[1];
@@ -78,6 +80,22 @@ const changesSchema = z
 const storedMappingsSchema = z.array(mappingSchema);
 
 /** Retention ages records by their time: an app whose data model names none cannot have it. */
+/** An installation row as {@link Installations.summaries} reads it. */
+interface SummaryRow {
+  id: string;
+  app: string;
+  status: 'active' | 'uninstalled';
+  config: unknown;
+  created_at: Date | string;
+  updated_at: Date | string;
+  uninstalled_at: Date | string | null;
+  billing_plan: 'monthly' | 'yearly';
+  billing_po: string | null;
+  purged_at: Date | string | null;
+  connector_version: string | null;
+  retention_days: number | string | null;
+}
+
 function checkRetention(dialect: Dialect, app: string, model: DataModel): void {
   if (personTablesOf(dialect, app, model).time === undefined) {
     throw new ConfigError('CONFIG_INVALID', `App "${app}" declares no response time in its data model, so its records cannot be kept for a number of days.`, {
@@ -314,6 +332,44 @@ export class Installations {
       }
       const rows = await db.manager.getRepository(this.entities.Installation).find({ where, order: { createdAt: 'ASC', id: 'ASC' } });
       return this.hydrateAll(db, rows, true);
+    });
+  }
+
+  /**
+   * A workspace's installations for a list, in one statement: the stored plain settings, no secret
+   * decrypted, no mappings or data model parsed (the API's app list asks on every page view).
+   */
+  async summaries(workspace: string): Promise<InstallationSummary[]> {
+    const name = parseUserInput(workspaceNameSchema, workspace, 'workspace');
+    const dialect = this.db.dialect;
+    const t = (table: string) => internalTable(dialect, table).sql;
+    return this.read('list installations', async (db) => {
+      const rows = await db.query<SummaryRow>(
+        `SELECT i."id", i."app", i."status", i."config", i."created_at", i."updated_at", i."uninstalled_at", i."billing_plan",
+                i."billing_po", i."purged_at", i."connector_version", i."retention_days"
+           FROM ${t('installations')} i
+           JOIN ${t('workspaces')} w ON w."id" = i."workspace_id"
+          WHERE w."name" = ${dialect.placeholder(1)}
+          ORDER BY i."created_at", i."id"`,
+        [name],
+      );
+      return rows.map((row) => {
+        const config = typeof row.config === 'string' ? (JSON.parse(row.config) as unknown) : row.config;
+        return {
+          id: row.id,
+          workspace: name,
+          app: row.app,
+          status: row.status,
+          settings: config !== null && typeof config === 'object' ? { ...(config as Record<string, unknown>) } : {},
+          createdAt: dateFromDatabase(row.created_at),
+          updatedAt: dateFromDatabase(row.updated_at),
+          ...(row.uninstalled_at === null ? {} : { uninstalledAt: dateFromDatabase(row.uninstalled_at) }),
+          billing: billingOf({ billingPlan: row.billing_plan, billingPo: row.billing_po }),
+          ...(row.purged_at === null ? {} : { purgedAt: dateFromDatabase(row.purged_at) }),
+          ...(row.connector_version ? { connectorVersion: row.connector_version } : {}),
+          ...(row.retention_days ? { retentionDays: Number(row.retention_days) } : {}),
+        };
+      });
     });
   }
 

@@ -17,6 +17,7 @@ import type { RunRow } from './entities.js';
 import { storageFailure } from './errors.js';
 import { isStoreId } from './installations.js';
 import { chunk, internalTable } from './dialect.js';
+import { dateFromDatabase } from './values.js';
 import { SAVED_COLUMNS, savedCustomerOf, savedLinesOf, summarySchema, type SavedRow } from './saved-lines.js';
 
 const count = z.number().int().nonnegative();
@@ -68,7 +69,35 @@ const filterSchema = z.object({
   startedFrom: z.date().optional(),
   startedBefore: z.date().optional(),
   limit: z.number().int().min(1).max(1000),
+  details: z.boolean().optional(),
 });
+
+/** A run as {@link Runs.summaries} reads it: the run's columns with its app, workspace and saved count. */
+interface RunSummaryRow {
+  id: string;
+  installation_id: string;
+  workspace: string;
+  app: string;
+  started_at: Date | string;
+  finished_at: Date | string | null;
+  status: RunRecord['status'];
+  fetched: number | string;
+  inserted: number | string;
+  unchanged: number | string;
+  rejected: number | string;
+  error: string | null;
+  error_code: string | null;
+  warnings: unknown;
+  tallies: unknown;
+  saved_total: number | string;
+  /** Only for a run from before `run_saved` (none of its rows there): its list in `runs.saved`. */
+  legacy_saved: unknown;
+}
+
+/** JSON as the dialect returns it: parsed on PostgreSQL, text on SQLite. */
+function jsonOf(value: unknown): unknown {
+  return typeof value === 'string' ? parseJson(value) : value;
+}
 
 /** Installations whose newest run is read per statement: far below either database's parameter limit. */
 const LATEST_CHUNK = 500;
@@ -160,6 +189,7 @@ export class Runs {
   async list(input: RunFilter): Promise<RunRecord[]> {
     const filter = parseUserInput(filterSchema, input, 'run filter');
     try {
+      if (filter.details === false) return await this.db.withConnection((db) => this.summaries(db, filter));
       return await this.db.withConnection((db) => this.query(db, filter));
     } catch (error) {
       throw storageFailure('list runs', error);
@@ -354,6 +384,69 @@ export class Runs {
       }
     }
     return result;
+  }
+
+  /**
+   * The newest runs with their counts but without their customers and rejected records: one
+   * statement (the API's run list asks for it on every page view, so no per-run round trips).
+   */
+  private async summaries(db: Executor, filter: z.infer<typeof filterSchema>): Promise<RunRecord[]> {
+    const dialect = this.db.dialect;
+    const params: unknown[] = [];
+    const bind = (value: unknown) => {
+      params.push(value);
+      return dialect.placeholder(params.length);
+    };
+    const where: string[] = [];
+    if (filter.workspace !== undefined) where.push(`w."name" = ${bind(filter.workspace)}`);
+    if (filter.app !== undefined) where.push(`i."app" = ${bind(filter.app)}`);
+    if (filter.status !== undefined) where.push(`r."status" = ${bind(filter.status)}`);
+    // Bound as ISO-8601 text: PostgreSQL reads it as a timestamptz, and SQLite's ISO text compares in time order.
+    if (filter.startedFrom !== undefined) where.push(`r."started_at" >= ${bind(filter.startedFrom.toISOString())}`);
+    if (filter.startedBefore !== undefined) where.push(`r."started_at" < ${bind(filter.startedBefore.toISOString())}`);
+    const t = (name: string) => internalTable(dialect, name).sql;
+    const rows = await db.query<RunSummaryRow>(
+      // The saved counts are read for the page's runs only, after the limit.
+      `SELECT x.*, (SELECT COUNT(*) FROM ${t('run_saved')} s WHERE s."run_id" = x."id") AS "saved_total",
+              CASE WHEN NOT EXISTS (SELECT 1 FROM ${t('run_saved')} s WHERE s."run_id" = x."id")
+                   THEN (SELECT o."saved" FROM ${t('runs')} o WHERE o."id" = x."id") END AS "legacy_saved"
+         FROM (SELECT r."id", r."installation_id", w."name" AS "workspace", i."app", r."started_at", r."finished_at", r."status",
+                      r."fetched", r."inserted", r."unchanged", r."rejected", r."error", r."error_code", r."warnings", r."tallies"
+                 FROM ${t('runs')} r
+                 JOIN ${t('installations')} i ON i."id" = r."installation_id"
+                 JOIN ${t('workspaces')} w ON w."id" = i."workspace_id"
+                ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+                ORDER BY r."started_at" DESC, r."id" DESC
+                LIMIT ${bind(filter.limit)}) x
+        ORDER BY x."started_at" DESC, x."id" DESC`,
+      params,
+    );
+    return rows.map((row) => {
+      const listed = Number(row.saved_total);
+      const warnings = warningsSchema.safeParse(jsonOf(row.warnings));
+      const tallies = talliesSchema.safeParse(jsonOf(row.tallies));
+      return {
+        id: row.id,
+        installationId: row.installation_id,
+        workspace: row.workspace,
+        app: row.app,
+        startedAt: dateFromDatabase(row.started_at),
+        finishedAt: row.finished_at === null ? null : dateFromDatabase(row.finished_at),
+        status: row.status,
+        fetched: Number(row.fetched),
+        inserted: Number(row.inserted),
+        unchanged: Number(row.unchanged),
+        rejected: Number(row.rejected),
+        saved: [],
+        // Runs from before `run_saved` kept their (first thousand) customers in `runs.saved` only.
+        savedTotal: listed > 0 ? listed : savedLinesOf(row.legacy_saved).length,
+        ...(row.error === null ? {} : { error: row.error }),
+        ...(row.error_code === null ? {} : { errorCode: row.error_code }),
+        warnings: warnings.success ? warnings.data : [],
+        ...(tallies.success ? talliesOf(tallies.data) : {}),
+        rejectedRecords: [],
+      };
+    });
   }
 
   private async query(

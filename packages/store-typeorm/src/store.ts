@@ -5,6 +5,7 @@ import {
   parseUserInput,
   silentLogger,
   type Installation,
+  type InstallationSummary,
   type Logger,
   type NewInstallation,
   type PageWrite,
@@ -232,6 +233,10 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.installations.list(workspace);
   }
 
+  listInstallationSummaries(workspace: string): Promise<InstallationSummary[]> {
+    return this.installations.summaries(workspace);
+  }
+
   listWorkspaces(): Promise<string[]> {
     return listWorkspaceNames(this.db);
   }
@@ -414,7 +419,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.profiles.update(workspace, name, definition, new Date());
   }
 
-  previewProfile(workspace: string, definition: ProfileDefinitionInput, options?: { now?: Date; app?: string }): Promise<ProfilePreview> {
+  previewProfile(workspace: string, definition: ProfileDefinitionInput, options?: { now?: Date; app?: string; limit?: number }): Promise<ProfilePreview> {
     return this.profiles.preview(workspace, definition, options);
   }
 

@@ -5,6 +5,7 @@ import {
   isTributaryError,
   parseUserInput,
   type Installation,
+  type InstallationSummary,
 } from '@tributary/core';
 import { installConnector } from '@tributary/runner';
 import { installationJson, installationSchema, iso } from '../json.js';
@@ -104,7 +105,7 @@ const customerTableSchema = z.object({
 });
 
 export function installationRoutes(ctx: ApiContext): ApiRoute[] {
-  const json = (i: Installation) => installationJson(i, ctx.connectorFor(i.app));
+  const json = (i: Installation | InstallationSummary) => installationJson(i, ctx.connectorFor(i.app));
   return [
     route({
       method: 'GET',
@@ -132,7 +133,7 @@ export function installationRoutes(ctx: ApiContext): ApiRoute[] {
       response: pageOf(installationSchema),
       handler: async (request) => {
         const page = pageByKey(
-          await ctx.store.listInstallations(request.params.workspace),
+          await ctx.store.listInstallationSummaries(request.params.workspace),
           (i) => i.id,
           request.query,
         );

@@ -215,14 +215,18 @@ export function profileRoutes(ctx: ApiContext): ApiRoute[] {
       response: evaluationSchema,
       handler: async (request) => {
         const preview = await timed(() =>
-          ctx.store.previewProfile(request.params.workspace, { ...request.body, name: 'unsaved' }, { now: ctx.now() }),
+          ctx.store.previewProfile(
+            request.params.workspace,
+            { ...request.body, name: 'unsaved' },
+            { now: ctx.now(), limit: request.query.limit },
+          ),
         );
         return {
           profile: '(unsaved)',
           evaluatedAt: preview.evaluatedAt.toISOString(),
           recorded: false,
-          count: preview.members.length,
-          members: preview.members.slice(0, request.query.limit).map(memberJson),
+          count: preview.count,
+          members: preview.members.map(memberJson),
           entered: [],
           left: [],
           previousEvaluatedAt: null,

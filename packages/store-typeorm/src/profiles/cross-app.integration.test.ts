@@ -238,6 +238,13 @@ describe.each(databases)('profiles across apps on $dialect', (database: TestData
     const preview = await store.previewProfile(workspace, { name: 'draft', match }, { now: NOW });
     expect(preview.apps).toEqual(['closealert', 'surveys']);
     expect(emails(preview)).toEqual(['ann@example.com', 'bob@example.com']);
+    expect(preview.count).toBe(2);
+    // A limited preview: the first members by e-mail (bob's rows of both apps made one) and the count of all.
+    for (const limit of [0, 1, 2, 5]) {
+      const limited = await store.previewProfile(workspace, { name: 'draft', match }, { now: NOW, limit });
+      expect(limited.count).toBe(2);
+      expect(limited.members).toEqual(preview.members.slice(0, limit));
+    }
     expect((await store.previewProfile(workspace, { name: 'draft', match }, { now: NOW, app: 'surveys' })).members.map((m) => m.responseId)).toEqual(['tok-a', 'tok-c']);
     expect((await store.listProfiles(workspace)).map((p) => p.name)).toEqual(profilesBefore);
 

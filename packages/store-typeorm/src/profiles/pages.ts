@@ -56,3 +56,16 @@ export function memberCountStatement(dialect: DialectName, compiled: Statement, 
     return `SELECT COUNT(DISTINCT p."email") AS "total" FROM (${compiled.sql}) p${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
   });
 }
+
+/**
+ * The rows of the first `limit` members, each with the count of all members (`tributary_total`):
+ * one evaluation of the profile, of which only the first members leave the database.
+ */
+export function firstMembersStatement(dialect: DialectName, compiled: Statement, limit: number): Statement {
+  const bytewise = dialect === 'postgres' ? ' COLLATE "C"' : '';
+  return extend(dialect, compiled, (bind) => `SELECT r."email", r."installation_id", r."response_id", r."responded_at", r."form_id", r."contact_id", r."customer_id", r."score", r."tributary_total"
+  FROM (SELECT q.*, MAX(q."tributary_page_rank") OVER () AS "tributary_total"
+          FROM (SELECT p.*, DENSE_RANK() OVER (ORDER BY p."email"${bytewise}) AS "tributary_page_rank" FROM (${compiled.sql}) p) q) r
+ WHERE r."tributary_page_rank" <= ${bind(limit)}
+ ORDER BY r."email"${bytewise}`);
+}

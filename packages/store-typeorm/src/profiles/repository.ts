@@ -40,7 +40,7 @@ import {
   type ProfileRow,
   type Target,
 } from './records.js';
-import { memberCountStatement, memberPageStatement } from './pages.js';
+import { firstMembersStatement, memberCountStatement, memberPageStatement } from './pages.js';
 import { feedbackForms, MemberGrouper, recordNarrowed, toMembers } from './members.js';
 import { dropView } from '../destinations/views.js';
 import { feedbackSources, INSTALLATION_ORDER, onePerApp, workspaceInstallations, type InstallationRow } from './sources.js';
@@ -166,16 +166,25 @@ export class Profiles {
    * The members an unsaved definition would have at `now`, over the same feedback apps a saved one
    * would read; nothing is written (a preview as a marketer edits conditions).
    */
-  async preview(workspaceInput: string, input: unknown, options: { now?: Date; app?: string } = {}): Promise<ProfilePreview> {
+  async preview(workspaceInput: string, input: unknown, options: { now?: Date; app?: string; limit?: number } = {}): Promise<ProfilePreview> {
     const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
     const definition = parseUserInput(profileDefinitionSchema, input, 'profile definition');
     const app = options.app === undefined ? undefined : parseUserInput(appSchema, options.app, 'app');
+    // 0 is a count alone; the statement still reads one member, for the count it carries.
+    const limit = options.limit === undefined ? undefined : parseUserInput(limitSchema, Math.max(1, options.limit), 'preview limit');
     const now = options.now ?? new Date();
     try {
       return await this.db.readOnly(async (db) => {
         const sources = feedbackSources(this.dialect, workspace, await workspaceInstallations(db, this.dialect, workspace), definition.app ?? app);
-        const rows = await db.run<MemberRow>(compileProfile(definition, { dialect: this.dialect.name, sources, now }));
-        return { definition, evaluatedAt: now, apps: sources.map((s) => s.app), members: toMembers(rows, sources) };
+        const compiled = compileProfile(definition, { dialect: this.dialect.name, sources, now });
+        if (limit === undefined) {
+          const members = toMembers(await db.run<MemberRow>(compiled), sources);
+          return { definition, evaluatedAt: now, apps: sources.map((s) => s.app), members, count: members.length };
+        }
+        // The first members with the count of all, in one statement: a large profile never reaches this process.
+        const rows = await db.run<MemberRow & { tributary_total: number | string }>(firstMembersStatement(this.dialect.name, compiled, limit));
+        const members = toMembers(rows, sources).slice(0, options.limit);
+        return { definition, evaluatedAt: now, apps: sources.map((s) => s.app), members, count: Number(rows[0]?.tributary_total ?? 0) };
       });
     } catch (error) {
       throw storageFailure('preview the profile', error, 'PROFILE_QUERY_FAILED');
