@@ -445,7 +445,11 @@ export class Profiles {
     const keepEmails = record || options.changes !== false;
     const emails: string[] = [];
     const grouper = new MemberGrouper(target.sources);
-    const rows = this.db.stream<MemberRow>(this.compiled(target, now), batchSize);
+    // One app's rows come in the member-order index's order, as they are read (the first of each
+    // e-mail is its member; see toMembers); several apps' are ranked first (compileProfile).
+    const streamed = target.sources.length === 1;
+    const statement = compileProfile(target.profile.definition, { dialect: this.dialect.name, sources: target.sources, now, streamed });
+    const rows = this.db.stream<MemberRow>(statement, batchSize, { firstRows: streamed });
     // A reader that leaves early (return() on this generator, at a yield) lands in the finally:
     // the rows' own return() closes the cursor, or stops SQLite's statement, and frees the connection.
     let complete = false;
