@@ -156,6 +156,13 @@ export async function retryingConflicts<T>(logger: Logger, attempt: () => Promis
 }
 
 /** The rows of a statement on a better-sqlite3 connection, a batch at a time, stopped when the reader leaves. */
+/**
+ * How PostgreSQL plans a stream read for its first rows (a statement written for an ordered index
+ * scan that yields rows as it goes): for the first rows rather than for all of them, and without JIT
+ * compilation, which would delay the first row by its compile time. Inside the stream's transaction.
+ */
+export const FIRST_ROWS_SETTINGS = ['SET LOCAL cursor_tuple_fraction = 0.01', 'SET LOCAL jit = off'] as const;
+
 /** The most of a SQLite file a stream's connection maps into memory (address space, not RSS). */
 const STREAM_MMAP_BYTES = 1024 * 1024 * 1024;
 /** Rows of the first FETCH of a stream read for its first rows. */
@@ -301,10 +308,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         await queryRunner.query(dialect.readOnly.begin);
         try {
           if (options.firstRows) {
-            // Written for an ordered index scan that yields rows as it goes: planned for the first
-            // rows, and without JIT compilation, which would delay the first row by its compile time.
-            await queryRunner.query('SET LOCAL cursor_tuple_fraction = 0.01');
-            await queryRunner.query('SET LOCAL jit = off');
+            for (const setting of FIRST_ROWS_SETTINGS) await queryRunner.query(setting);
           } else {
             // Planned for all of its rows, as the same query run whole is: PostgreSQL would otherwise
             // favour a plan that starts fast and finishes slow (it assumes a cursor reads a tenth).
