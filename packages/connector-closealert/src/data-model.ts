@@ -182,8 +182,17 @@ export const closeAlertDataModel: DataModelInput = {
         },
       ],
       // Profiles: "question Q of form F, in the past N days, with a score …" is one range of the
-      // first index, which also holds the score and the response id (no table access).
-      indexes: [['form_id', 'question_index', 'created_at', 'score', 'response_id'], ['created_at'], ['score']],
+      // first index, which also holds the score and the response id (no table access); "a score …
+      // anywhere in the past N days" (a profile across apps names no form) one range of the second,
+      // joined to its responses by id; the third answers "this response has an answer with …" with
+      // one index-only probe per response (EXISTS, the join SQLite starts from the responses, and a
+      // streamed profile read in e-mail order). The same three as Typeform's answers.
+      indexes: [
+        ['form_id', 'question_index', 'created_at', 'score', 'response_id'],
+        ['created_at', 'score', 'response_id', 'question_index'],
+        ['response_id', 'created_at', 'score', 'question_index'],
+        ['score'],
+      ],
     },
   ],
 };

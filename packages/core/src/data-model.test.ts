@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dataModelSchema } from './data-model.js';
+import { adoptDeclaredModel, dataModelSchema } from './data-model.js';
 import { describeIssues } from './validation.js';
 
 const table = {
@@ -76,3 +76,22 @@ describe('dataModelSchema', () => {
     });
   });
 });
+
+describe('adoptDeclaredModel', () => {
+  const parse = (indexes: string[][], extra: object = {}) =>
+    dataModelSchema.parse({ primaryTable: 'responses', tables: [{ ...table, indexes }], ...extra });
+
+  it("takes the indexes the connector declares now on tables the installation has, and nothing else", () => {
+    const stored = parse([['score']]);
+    const adopted = adoptDeclaredModel(stored, parse([['score'], ['response_id', 'score']]));
+    expect(adopted?.tables[0]?.indexes).toEqual([['score'], ['response_id', 'score']]);
+    // Nothing new, or an index over a column the stored table lacks: nothing to adopt.
+    expect(adoptDeclaredModel(stored, parse([['score']]))).toBeUndefined();
+    const wider = dataModelSchema.parse({
+      primaryTable: 'responses',
+      tables: [{ ...table, columns: [...table.columns, { name: 'extra', type: 'text' }], indexes: [['extra']] }],
+    });
+    expect(adoptDeclaredModel(stored, wider)).toBeUndefined();
+  });
+});
+

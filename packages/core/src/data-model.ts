@@ -142,3 +142,28 @@ export function withDeclaredFeedbackView(stored: DataModel, declared: DataModel)
   const adopted = dataModelSchema.safeParse({ ...stored, feedback: declared.feedback });
   return adopted.success ? adopted.data : undefined;
 }
+
+/**
+ * What an installation's stored data model takes from its connector's at a sync, or undefined when
+ * nothing: the feedback view ({@link withDeclaredFeedbackView}), and the indexes the connector now
+ * declares on a table both models have, over columns the stored table has. An index changes no row
+ * and no result, only how fast profiles read; the store builds the new ones when the model is saved.
+ */
+export function adoptDeclaredModel(stored: DataModel, declared: DataModel): DataModel | undefined {
+  const viewed = withDeclaredFeedbackView(stored, declared);
+  const base = viewed ?? stored;
+  let added = false;
+  const tables = base.tables.map((table) => {
+    const theirs = findTable(declared, table.name);
+    if (!theirs) return table;
+    const columns = new Set(table.columns.map((c) => c.name));
+    const known = new Set(table.indexes.map((index) => index.join(',')));
+    const more = theirs.indexes.filter((index) => !known.has(index.join(',')) && index.every((c) => columns.has(c)));
+    if (more.length === 0) return table;
+    added = true;
+    return { ...table, indexes: [...table.indexes, ...more] };
+  });
+  if (!added) return viewed;
+  const adopted = dataModelSchema.safeParse({ ...base, tables });
+  return adopted.success ? adopted.data : viewed;
+}

@@ -37,6 +37,7 @@ export {
   type DataModel,
   type DataModelInput,
   withDeclaredFeedbackView,
+  adoptDeclaredModel,
 } from './data-model.js';
 export {
   feedbackViewSchema,

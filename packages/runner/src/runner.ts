@@ -4,7 +4,7 @@ import {
   isTributaryError,
   parseUserInput,
   silentLogger,
-  withDeclaredFeedbackView,
+  adoptDeclaredModel,
   type ConnectorDefinition,
   type DestinationDefinition,
   type DestinationLimits,
@@ -312,8 +312,8 @@ export function createRunner(options: RunnerOptions): Runner {
     } else {
       const startedAt = clock();
       // An upgraded connector takes the installation over: record which version syncs it now.
-      // One made before its connector declared a feedback view takes the view now, for profiles.
-      const adopted = withDeclaredFeedbackView(installation.dataModel, connector.dataModel);
+      // One made before its connector declared a feedback view, or indexes it declares now, takes them now, for profiles.
+      const adopted = adoptDeclaredModel(installation.dataModel, connector.dataModel);
       const current =
         installation.connectorVersion === connector.version && !adopted
           ? installation

@@ -10,6 +10,7 @@ import {
   type PhysicalTable,
 } from './naming.js';
 import type { SqlType } from './values.js';
+import { memberOrderIndex } from './profiles/member-order-index.js';
 
 /** The column every app table starts with: which installation a row belongs to. */
 export const INSTALLATION_COLUMN = 'installation_id';
@@ -312,5 +313,8 @@ export async function provisionAppTables(
       await db.query(`CREATE INDEX IF NOT EXISTS ${q(name)} ON ${table.table.sql} (${index.map(q).join(', ')})`);
     }
   }
+  // Streamed profiles read a feedback app's responses in member order (byte order of e-mail).
+  const ordered = memberOrderIndex(dialect.naming, app, model);
+  if (ordered && !(await existingIndexes(db, dialect, ordered.table)).has(ordered.name)) await db.query(ordered.create);
   return report;
 }

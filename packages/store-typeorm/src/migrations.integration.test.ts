@@ -125,14 +125,14 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
       (pg
         ? (
             await raw.query<{ def: string }>(
-              `SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'tributary' AND tablename = 'closealert_form_responses'`,
+              `SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'tributary' AND tablename = 'closealert_form_responses' AND indexname NOT LIKE '%member\\_order\\_idx'`,
             )
           ).map((i) => ({
             def: i.def.replace(/^.*\((.*)\)$/, '$1'),
           }))
         : await raw.query<{ def: string }>(
             `SELECT (SELECT group_concat(name, ', ') FROM (SELECT name FROM pragma_index_info(m.name) ORDER BY seqno)) AS def
-               FROM sqlite_master m WHERE m.type = 'index' AND m.tbl_name = 'tributary_closealert_form_responses' AND m.sql IS NOT NULL`,
+               FROM sqlite_master m WHERE m.type = 'index' AND m.tbl_name = 'tributary_closealert_form_responses' AND m.sql IS NOT NULL AND m.name NOT LIKE '%member_order_idx'`,
           )
       )
         .map((i) => i.def)
@@ -152,6 +152,16 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
       'installation_id, form_id, created_at, response_id, email_normalized, contact_id',
     ];
     expect(await indexes()).toEqual(withContactIds);
+    // Streamed profiles' index (migration 1764800200000): built for installed feedback apps, dropped on the way down.
+    const memberOrder = async () =>
+      (pg
+        ? await raw.query<{ def: string }>(`SELECT indexdef AS def FROM pg_indexes WHERE schemaname = 'tributary' AND indexname LIKE '%member\\_order\\_idx'`)
+        : await raw.query<{ def: string }>(`SELECT sql AS def FROM sqlite_master WHERE type = 'index' AND name LIKE '%member_order_idx'`)
+      ).map((i) => i.def.replace(/^.* ON /, ''));
+    const ordered = pg
+      ? ['tributary.closealert_form_responses USING btree (installation_id, email_normalized COLLATE "C", created_at DESC, response_id DESC) INCLUDE (form_id, contact_id)']
+      : ['"tributary_closealert_form_responses" ("installation_id", "email_normalized", "created_at" DESC, "response_id" DESC, "form_id", "contact_id")'];
+    expect(await memberOrder()).toEqual(ordered);
 
     // The database as the previous release left it: no contact id, indexes without it.
     const applied = async () =>
@@ -159,10 +169,12 @@ describe.each(databases)('migrations on $dialect', (database: TestDatabase) => {
     while ((await applied()).includes('ContactIds1764202100000')) await store.revertLastMigration();
     expect(await columns()).not.toContain('contact_id');
     expect(await indexes()).toEqual(withContactIds.map((def) => def.replace(', contact_id', '')));
+    expect(await memberOrder()).toEqual([]);
 
     await store.migrate();
     expect(await columns()).toContain('contact_id');
     expect(await indexes()).toEqual(withContactIds);
+    expect(await memberOrder()).toEqual(ordered);
     expect((await carried()).map((r) => [r.email, r.same === null ? null : Boolean(r.same)])).toEqual([
       ['ann@example.com', true],
       ['bob@example.com', true],

@@ -106,7 +106,7 @@ export interface TypeOrmStore extends Store, DestinationStore, PersonalDataStore
    * How the database runs a profile's query, one line per plan node (PostgreSQL `EXPLAIN`, with
    * `analyze` `EXPLAIN ANALYZE`; SQLite `EXPLAIN QUERY PLAN`), to check that it uses the indexes.
    */
-  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean; app?: string }): Promise<string[]>;
+  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean; app?: string; streamed?: boolean }): Promise<string[]>;
   // ---- Destinations ----
   /** The SQL name of a view an activation made (`"tributary"."suppress_unhappy"`), for messages. */
   viewName(bareName: string): string;
@@ -427,7 +427,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.profiles.history(workspace, name, options);
   }
 
-  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean; app?: string }): Promise<string[]> {
+  explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean; app?: string; streamed?: boolean }): Promise<string[]> {
     return this.profiles.explain(workspace, name, options);
   }
 

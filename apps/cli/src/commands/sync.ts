@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withDeclaredFeedbackView, type Installation, type RetentionResult, type RetentionStore, type RunRecord, type Store, type TributaryError } from '@tributary/core';
+import { adoptDeclaredModel, type Installation, type RetentionResult, type RetentionStore, type RunRecord, type Store, type TributaryError } from '@tributary/core';
 import { appFlag, appOf, jsonFlag, outputFor } from '../cli-options.js';
 import { connectorOf } from '../connectors.js';
 import { withContext, type CliContext } from '../context.js';
@@ -39,8 +39,8 @@ async function syncInstallation(ctx: CliContext, installation: Installation, opt
   const { applyRetentionAfterRun, runSync } = await import('@tributary/runner');
   const store = await ctx.store();
   const connector = connectorOf(installation);
-  // An installation made before its connector declared a feedback view takes the view now, for profiles.
-  const adopted = installation.status === 'active' ? withDeclaredFeedbackView(installation.dataModel, connector.dataModel) : undefined;
+  // An installation made before its connector declared a feedback view, or indexes it declares now, takes them now, for profiles.
+  const adopted = installation.status === 'active' ? adoptDeclaredModel(installation.dataModel, connector.dataModel) : undefined;
   if (installation.status === 'active' && (installation.connectorVersion !== connector.version || adopted)) {
     // The connector was upgraded (or the installation predates versions): record which one syncs it now.
     installation = await store.updateInstallation(installation.id, { connectorVersion: connector.version, ...(adopted ? { dataModel: adopted } : {}) });

@@ -14,6 +14,12 @@ export interface ProfileQueryContext {
   sources: readonly FeedbackSource[];
   /** The instant of the evaluation: responses after it do not exist yet, and "within N days" counts back from it. */
   now: Date;
+  /**
+   * Rows in member order as the database reads them, for a reader that takes the first row of each
+   * e-mail (see toMembers): one app's every matching response, newest first within an e-mail, with
+   * no ranking that must finish before the first row. Several apps are ranked as without it.
+   */
+  streamed?: boolean;
 }
 
 /** A row of the compiled query as the driver returns it (bigints may come as text). */
@@ -74,7 +80,8 @@ function compileSource(
   names: { matched: string; customers: string },
   union: boolean,
   dialect: DialectName,
-): { ctes: string[]; select: string } {
+  streamed: boolean,
+): { ctes: string[]; select: string; order: string } {
   const { view, tables } = compiler.source;
   const responses = view.responses;
   const r = (name: string) => compiler.r(name);
@@ -83,16 +90,20 @@ function compileSource(
     `${r(INSTALLATION)} = ${compiler.installation}`,
     `${r(responses.email)} IS NOT NULL`,
     `${r(responses.email)} <> ''`,
-    `${r(responses.time)} <= ${compiler.now}`,
+    // Streamed on SQLite, "not after now" is kept off the time index (unary +): a planner without
+    // statistics would range over it and sort, where the member-order index needs no sort at all.
+    `${streamed && dialect === 'sqlite' ? '+' : ''}${r(responses.time)} <= ${compiler.now}`,
   ];
   const group = rootAnswerGroup(compiler, definition.match);
   let join = '';
   let score: string;
   let order = `${r(responses.time)} DESC, ${r(responses.id)} DESC`;
+  let question = 'NULL';
   if (group) {
     join = `\n    JOIN ${tables.answers} ja ON ${compiler.answerOf('ja', r(INSTALLATION), r(responses.id))} AND ${group.join('ja')}`;
     where.push(...group.rest.map((c) => compiler.responsePredicate(c, false, group.implied)));
     order += `, ${ja(view.answers.question)}`;
+    question = ja(view.answers.question);
     score = view.answers.score === undefined ? NO_SCORE : ja(view.answers.score);
   } else {
     where.push(compiler.responsePredicate(definition.match, false, []));
@@ -104,10 +115,15 @@ function compileSource(
   const bytewise = dialect === 'postgres' ? ' COLLATE "C"' : '';
   const form = responses.form === undefined ? 'NULL' : r(responses.form);
   const contact = compiler.source.hasContactId ? r(CONTACT_ID) : 'NULL';
+  // Streamed, each e-mail's matches come newest first (the member-order index's order) and the
+  // reader keeps the first; otherwise the database ranks them and keeps the first itself.
+  const ranking = streamed
+    ? `${question} AS "question"`
+    : `ROW_NUMBER() OVER (PARTITION BY ${r(responses.email)}${bytewise} ORDER BY ${order}) AS "recency"`;
   const ctes = [
     `${q(names.matched)} AS (
   SELECT ${r(INSTALLATION)} AS "installation_id", ${r(responses.email)} AS "email", ${r(responses.id)} AS "response_id", ${r(responses.time)} AS "created_at", ${form} AS "form_id", ${contact} AS "contact_id", ${score} AS "score",
-         ROW_NUMBER() OVER (PARTITION BY ${r(responses.email)}${bytewise} ORDER BY ${order}) AS "recency"
+         ${ranking}
     FROM ${tables.responses} r${join}
    WHERE ${where.join('\n     AND ')}
 )`,
@@ -139,9 +155,9 @@ function compileSource(
   const asText = (expr: string) => (union ? `CAST(${expr} AS TEXT)` : expr);
   const select = `SELECT m."email" AS "email", m."installation_id" AS "installation_id", ${asText('m."response_id"')} AS "response_id", ${respondedAt} AS "responded_at", ${asText('m."form_id"')} AS "form_id",
        ${contactId} AS "contact_id", ${customerSelect} AS "customer_id", ${memberScore} AS "score"
-  FROM ${q(names.matched)} m${customerJoin}
- WHERE m."recency" = 1`;
-  return { ctes, select };
+  FROM ${q(names.matched)} m${customerJoin}${streamed ? '' : '\n WHERE m."recency" = 1'}`;
+  const within = streamed ? `, m."created_at" DESC, m."response_id" DESC${group ? ', m."question"' : ''}` : '';
+  return { ctes, select, order: `m."email"${bytewise}${within}` };
 }
 
 /**
@@ -164,6 +180,7 @@ export function compileProfile(definition: ProfileDefinition, context: ProfileQu
   };
   const compilers = context.sources.map((source) => new SourceCompiler(source, shared));
   const union = compilers.length > 1;
+  const streamed = context.streamed === true && !union;
   const parts = compilers.map((compiler, i) =>
     compileSource(
       definition,
@@ -174,6 +191,7 @@ export function compileProfile(definition: ProfileDefinition, context: ProfileQu
         : { matched: 'tributary_profile_matched', customers: 'tributary_profile_customers' },
       union,
       context.dialect,
+      streamed,
     ),
   );
   const bytewise = context.dialect === 'postgres' ? ' COLLATE "C"' : '';
@@ -186,7 +204,7 @@ ${parts.map((p) => p.select).join('\nUNION ALL\n')}
  ORDER BY u."email"${bytewise}`
     : `WITH ${ctes}
 ${parts[0]!.select}
- ORDER BY m."email"${bytewise}`;
+ ORDER BY ${parts[0]!.order}`;
   return bindings.statement(context.dialect, sql);
 }
 

@@ -21,26 +21,33 @@ function sourceId(value: string | number | bigint | null | undefined, numeric: b
 }
 
 /**
- * The members from the compiled query's rows (one per customer and app, ordered by e-mail): one
+ * The members from the compiled query's rows (ordered by e-mail; one per customer and app, or, streamed,
+ * every match of a customer newest first, of which the first of each app is kept): one
  * member per e-mail, whose own response is the most recent of its matches (on a tie, the app
  * read first), with the match of each app.
  */
 export function toMembers(rows: readonly MemberRow[], sources: readonly FeedbackSource[]): ProfileMember[] {
   const order = new Map(sources.map((s, i) => [s.installationId, i]));
+  // Per app, once: whether its form ids are numbers (asked per row, it costs a large profile).
+  const formNumeric = sources.map((source) => {
+    const responses = source.view.responses;
+    return responses.form !== undefined && isNumericType(source.typeOf(responses.table, responses.form));
+  });
   const byEmail = new Map<string, { row: MemberRow; match: ProfileMatch }[]>();
   for (const row of rows) {
     const index = order.get(String(row.installation_id)) ?? 0;
     const source = sources[index]!;
-    const responses = source.view.responses;
+    const list = byEmail.get(row.email);
+    // A streamed query returns every match of an e-mail, newest first: the first of each app counts.
+    if (list?.some((entry) => entry.match.installationId === source.installationId)) continue;
     const match: ProfileMatch = {
       app: source.app,
       installationId: source.installationId,
       responseId: String(row.response_id),
-      formId: sourceId(row.form_id, responses.form !== undefined && isNumericType(source.typeOf(responses.table, responses.form))),
+      formId: sourceId(row.form_id, formNumeric[index]!),
       score: row.score === null || row.score === undefined ? null : Number(row.score),
       respondedAt: respondedAt(row.responded_at),
     };
-    const list = byEmail.get(row.email);
     if (list) list.push({ row, match });
     else byEmail.set(row.email, [{ row, match }]);
   }

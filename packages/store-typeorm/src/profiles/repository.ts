@@ -16,7 +16,7 @@ import {
   type ProfileMembersOptions,
   type ProfileMemberPage,
 } from '@tributary/core';
-import type { Database, Executor } from '../database.js';
+import { FIRST_ROWS_SETTINGS, type Database, type Executor } from '../database.js';
 import type { Statement } from '../dialect.js';
 import { isUniqueViolation, storageFailure } from '../errors.js';
 import { requireWorkspaceId } from '../workspaces.js';
@@ -454,7 +454,11 @@ export class Profiles {
     const keepEmails = record || options.changes !== false;
     const emails: string[] = [];
     const grouper = new MemberGrouper(target.sources);
-    const rows = this.db.stream<MemberRow>(this.compiled(target, now), batchSize);
+    // One app's rows come in the member-order index's order, as they are read (the first of each
+    // e-mail is its member; see toMembers); several apps' are ranked first (compileProfile).
+    const streamed = target.sources.length === 1;
+    const statement = compileProfile(target.profile.definition, { dialect: this.dialect.name, sources: target.sources, now, streamed });
+    const rows = this.db.stream<MemberRow>(statement, batchSize, { firstRows: streamed });
     // A reader that leaves early (return() on this generator, at a yield) lands in the finally:
     // the rows' own return() closes the cursor, or stops SQLite's statement, and frees the connection.
     let complete = false;
@@ -541,11 +545,14 @@ export class Profiles {
     }
   }
 
-  /** How the database runs a profile's query: the plan's lines (PostgreSQL EXPLAIN [ANALYZE], SQLite EXPLAIN QUERY PLAN). */
+  /**
+   * How the database runs a profile's query: the plan's lines (PostgreSQL EXPLAIN [ANALYZE], SQLite
+   * EXPLAIN QUERY PLAN). `streamed`: the query a stream reads, planned as the stream's cursor is.
+   */
   async explain(
     workspaceInput: string,
     nameInput: string,
-    options: { now?: Date; analyze?: boolean; app?: string } = {},
+    options: { now?: Date; analyze?: boolean; app?: string; streamed?: boolean } = {},
   ): Promise<string[]> {
     const workspace = parseUserInput(workspaceSchema, workspaceInput, 'workspace');
     const name = parseUserInput(nameSchema, nameInput, 'profile name');
@@ -553,12 +560,18 @@ export class Profiles {
     try {
       const rows = await this.db.readOnly(async (db) => {
         const target = await this.target(db, workspace, name, app);
-        const statement = explainStatement(
-          this.dialect.name,
-          this.compiled(target, options.now ?? new Date()),
-          options.analyze,
-        );
-        return db.run<Record<string, unknown>>(statement);
+        const streamed = options.streamed === true && target.sources.length === 1;
+        const compiled = compileProfile(target.profile.definition, { dialect: this.dialect.name, sources: target.sources, now: options.now ?? new Date(), streamed });
+        if (streamed && this.dialect.name === 'postgres') {
+          // A cursor's plan, under the stream's settings (this read-only transaction ends with them).
+          for (const setting of FIRST_ROWS_SETTINGS) await db.run({ sql: setting, params: [] });
+          const plan = explainStatement(this.dialect.name, compiled, options.analyze);
+          return db.run<Record<string, unknown>>({
+            sql: plan.sql.replace(/\) /, ') DECLARE "tributary_plan" NO SCROLL CURSOR FOR '),
+            params: plan.params,
+          });
+        }
+        return db.run<Record<string, unknown>>(explainStatement(this.dialect.name, compiled, options.analyze));
       });
       return this.dialect.name === 'postgres'
         ? rows.map((r) => String(r['QUERY PLAN']))
