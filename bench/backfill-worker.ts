@@ -1,12 +1,13 @@
 // One measurement of issue 4's benchmark, in a process of its own so that its peak RSS is its own:
 //   sync  <database-url> <sandbox-json>   a full backfill through runSync into a fresh store
 //   floor <database-url> <sandbox-json>   the floor: plain fetches of the same pages, then a COPY of the same rows
+//
+// bench/backfill.ts runs this file compiled (see compiledBenchScripts in support.ts), as a user runs the
+// compiled CLI; what only the floor uses (pg, pg-copy-streams, undici) is loaded by the floor alone, so
+// that a sync's RSS holds what a sync loads.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { request } from 'undici';
 import { closeAlertConnector } from '@tributary/connector-closealert';
 import { applyMappings, compileMappings, type ColumnType, type ConnectorDefinition, type Row } from '@tributary/core';
 import { runSync } from '@tributary/runner';
@@ -70,6 +71,7 @@ function csvCell(value: Row[string]): string {
 }
 
 async function measureFloor(): Promise<Record<string, number>> {
+  const [{ default: pg }, { from: copyFrom }, { request }] = await Promise.all([import('pg'), import('pg-copy-streams'), import('undici')]);
   // Fetch: the same month-sized windows and 250-record pages, with nothing but HTTP and JSON.parse.
   const fetchStarted = performance.now();
   const records: unknown[] = [];
