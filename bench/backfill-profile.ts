@@ -9,9 +9,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresTestDatabase } from '@tributary/testing';
-import { startSandboxProcess } from './support.js';
+import { compiledBenchScripts, startSandboxProcess } from './support.js';
 const run = promisify(execFile);
-const WORKER = fileURLToPath(new URL('./backfill-worker.ts', import.meta.url));
+// The compiled worker, as bench/backfill.ts runs it; BENCH_TSX=1 runs the TypeScript through tsx instead.
+const tsx = process.env.BENCH_TSX === '1';
+const [WORKER] = tsx ? [fileURLToPath(new URL('./backfill-worker.ts', import.meta.url))] : await compiledBenchScripts(['backfill-worker.ts']);
 const n = Number(process.env.BENCH_RESPONSES ?? 50_000);
 const dialect = process.env.BENCH_DB ?? 'postgres';
 const mode = process.env.BENCH_MODE ?? 'sync';
@@ -21,7 +23,7 @@ const info = { url: sandbox.url, token: sandbox.token, projectKey: sandbox.proje
 const db = dialect === 'postgres' ? await createPostgresTestDatabase('bench') : undefined;
 const url = db ? db.url : `sqlite:${join(mkdtempSync(join(tmpdir(), 'tb-')), 'b.db')}`;
 try {
-  const { stdout, stderr } = await run(process.execPath, [...flags, '--import', 'tsx', WORKER, mode, url, JSON.stringify(info)], { maxBuffer: 1 << 20 });
+  const { stdout, stderr } = await run(process.execPath, [...flags, ...(tsx ? ['--import', 'tsx'] : []), WORKER!, mode, url, JSON.stringify(info)], { maxBuffer: 1 << 20 });
   if (stderr.trim()) console.error(stderr.trim());
   console.log(stdout.trim());
 } finally {

@@ -2,13 +2,15 @@
 //   sync  <database-url> <sandbox-json>   a full backfill through runSync into a fresh store
 //   floor <database-url> <sandbox-json>   the floors: plain fetches of the same pages, then a COPY of the same rows;
 //                                         and the same fetches again with each batch's COPY overlapping the next fetches
+//
+// bench/backfill.ts runs this file compiled (see compiledBenchScripts in support.ts), as a user runs the
+// compiled CLI; pg, pg-copy-streams and undici are loaded by the runs that use them (the floor, a PostgreSQL
+// sync) alone, so that a SQLite sync's RSS holds what a sync loads.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { request } from 'undici';
+import type { Client } from 'pg';
 import { closeAlertConnector } from '@tributary/connector-closealert';
 import { applyMappings, compileMappings, type ColumnType, type ConnectorDefinition, type Row } from '@tributary/core';
 import { runSync } from '@tributary/runner';
@@ -21,6 +23,8 @@ const now = new Date(sandbox.now);
 const connector = closeAlertConnector as unknown as ConnectorDefinition;
 const BACKFILL_DAYS = 366;
 
+const loadPg = async () => (await import('pg')).default;
+
 /**
  * CPU seconds the PostgreSQL backends of this database spent, when the server runs on this machine
  * (read from /proc; 0 elsewhere): the database's share of the work, which the worker's own CPU
@@ -29,7 +33,7 @@ const BACKFILL_DAYS = 366;
 /** Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ). */
 const CLOCK_TICKS = 100;
 
-function trackPostgresCpu(url: string): { stop(): Promise<number> } {
+function trackPostgresCpu(pg: Awaited<ReturnType<typeof loadPg>>, url: string): { stop(): Promise<number> } {
   const client = new pg.Client({ connectionString: url });
   const seen = new Map<number, number>();
   const sample = async () => {
@@ -80,7 +84,7 @@ async function measureSync(): Promise<Record<string, number>> {
   });
   const startRss = process.memoryUsage.rss();
   const rss = trackPeakRss();
-  const postgresCpu = databaseUrl!.startsWith('postgres') ? trackPostgresCpu(databaseUrl!) : undefined;
+  const postgresCpu = databaseUrl!.startsWith('postgres') ? trackPostgresCpu(await loadPg(), databaseUrl!) : undefined;
   const started = performance.now();
   const cpu = process.cpuUsage();
   const batchRecords = process.env.BENCH_BATCH_RECORDS ? Number(process.env.BENCH_BATCH_RECORDS) : undefined;
@@ -115,6 +119,7 @@ function csvCell(value: Row[string]): string {
 
 /** The form_responses pages of the backfill's windows, fetched with nothing but HTTP and JSON.parse. */
 async function* fetchPages(): AsyncGenerator<unknown[]> {
+  const { request } = await import('undici');
   const path = `${sandbox.url}/${encodeURIComponent(sandbox.projectKey)}/form_responses`;
   const windowMs = 28 * 86_400_000;
   for (let since = now.getTime() - BACKFILL_DAYS * 86_400_000; since < now.getTime(); since += windowMs) {
@@ -129,7 +134,8 @@ async function* fetchPages(): AsyncGenerator<unknown[]> {
   }
 }
 
-async function copyRows(client: pg.Client, schema: string, rows: Record<string, Row[]>): Promise<void> {
+async function copyRows(client: Client, schema: string, rows: Record<string, Row[]>): Promise<void> {
+  const { from: copyFrom } = await import('pg-copy-streams');
   for (const table of connector.dataModel.tables) {
     const tableRows = rows[table.name] ?? [];
     if (tableRows.length === 0) continue;
@@ -142,7 +148,7 @@ async function copyRows(client: pg.Client, schema: string, rows: Record<string, 
   }
 }
 
-async function createFloorTables(client: pg.Client, schema: string): Promise<void> {
+async function createFloorTables(client: Client, schema: string): Promise<void> {
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   for (const table of connector.dataModel.tables) {
     const columns = table.columns.map((c) => `"${c.name}" ${PG_TYPES[c.type]}`).join(', ');
@@ -176,6 +182,7 @@ async function measureFloor(): Promise<Record<string, number>> {
   const compiled = compileMappings(connector.defaultMappings, model);
   const meta = { backfill: true, timeZone: 'UTC' };
   const rows = applyMappings(unique, compiled, meta);
+  const pg = await loadPg();
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   await createFloorTables(client, 'bench_floor');

@@ -123,6 +123,8 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
       const withoutEmail = new WeakMap<PageBatch<unknown>, Set<string>>();
       // Records that make a row of the primary table: a form read for its fields is not a response.
       const primaryRecords = new WeakMap<PageBatch<unknown>, number>();
+      // Each record's run-log line, made when the batch is mapped (see the pipeline's `map`).
+      const savedLines = new WeakMap<PageBatch<unknown>, (SavedFeedback & { key: string })[]>();
       const pipeline = new WritePipeline<unknown>(
         {
           map: (batch) => {
@@ -130,6 +132,10 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
             const rows = applyMappings(batch.records, compiled, meta);
             withoutEmail.set(batch, keysWithoutEmail(installation, rows));
             primaryRecords.set(batch, countRecordsWithRow(batch.records, compiled, installation.dataModel.primaryTable, meta));
+            if (stream.summarize) savedLines.set(batch, batch.records.map((record) => summaryOf(stream, record)));
+            // Everything the write and the commit need is taken from the records now; let go of them,
+            // the larger part of a batch, so that a batch waiting for the write in flight holds its rows alone.
+            batch.records = [];
             return rows;
           },
           write: (batch, rows) =>
@@ -140,10 +146,10 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
               rows,
               rejected: batch.rejected,
               checkpoint: batch.checkpoint,
-              ...(stream.summarize ? { saved: batch.records.map((record) => summaryOf(stream, record)) } : {}),
+              ...(stream.summarize ? { saved: savedLines.get(batch) ?? [] } : {}),
             }),
           committed: (batch, written) => {
-            const records = primaryRecords.get(batch) ?? batch.records.length;
+            const records = primaryRecords.get(batch) ?? 0;
             outcome.fetched += records + batch.rejected.length + batch.duplicates;
             outcome.inserted += written.inserted;
             // Records of forgotten people and records past the retention period were read, and not stored.
@@ -161,9 +167,8 @@ export async function runSync(options: RunSyncOptions): Promise<SyncResult> {
             outcome.rejected += written.rejected;
             if (stream.summarize && written.insertedKeys.length > 0) {
               const inserted = new Set(written.insertedKeys);
-              for (const record of batch.records) {
+              for (const summary of savedLines.get(batch) ?? []) {
                 if (outcome.saved.length >= maxListed) break;
-                const summary = summaryOf(stream, record);
                 if (inserted.has(summary.key)) outcome.saved.push(summary);
               }
             }

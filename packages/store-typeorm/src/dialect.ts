@@ -460,10 +460,22 @@ function sqliteDialect(naming: TableNaming): Dialect {
       }
       const tuple = `(${spec.columns.map(() => '?').join(', ')})`;
       const shapes = SQLITE_ROW_SHAPES.filter((n) => n === 1 || n * spec.columns.length <= SQLITE_MAX_PARAMS);
-      return fixedShapeChunks(spec.rows, shapes).map((rows) => ({
-        sql: `INSERT INTO ${spec.table.sql} (${columns}) VALUES ${rows.map(() => tuple).join(', ')}${conflictClause(spec, conflict)}${returningClause(spec)}`,
-        params: rows.flatMap((row) => spec.columns.map((column, i) => bindSqlite(column.type, row[i] ?? null))),
-      }));
+      const types = spec.columns.map((c) => c.type);
+      const width = types.length;
+      const suffix = `${conflictClause(spec, conflict)}${returningClause(spec)}`;
+      // One SQL text per shape, and each statement's values in one preallocated array: no array per row.
+      const texts = new Map<number, string>();
+      return fixedShapeChunks(spec.rows, shapes).map((rows) => {
+        let sql = texts.get(rows.length);
+        if (sql === undefined) {
+          sql = `INSERT INTO ${spec.table.sql} (${columns}) VALUES ${new Array<string>(rows.length).fill(tuple).join(', ')}${suffix}`;
+          texts.set(rows.length, sql);
+        }
+        const params = new Array<unknown>(rows.length * width);
+        let k = 0;
+        for (const row of rows) for (let i = 0; i < width; i++) params[k++] = bindSqlite(types[i]!, row[i] ?? null);
+        return { sql, params };
+      });
     },
     describeTable: (_schema, name) => ({
       sql: `SELECT "name", "type", "notnull" = 0 AS "nullable", "pk" FROM pragma_table_info(?, 'main') ORDER BY "cid"`,

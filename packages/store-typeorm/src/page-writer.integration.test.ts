@@ -194,4 +194,33 @@ describe.each(databases)('page writes on $dialect', (database: TestDatabase) => 
     const names = await raw.query<{ name: string }>(`SELECT name FROM ${own(`${APP}_forms`)} WHERE installation_id = ? ORDER BY id`, [installation.id]);
     expect(names.map((r) => r.name)).toEqual(forms(100).map((f) => f.name));
   });
+
+  it('counts the rows of a table besides the primary one exactly: new, renamed and unchanged', async () => {
+    // SQLite counts such a table by the statement's changes, PostgreSQL by the rows it returns.
+    const installation = await install();
+    const runId = await store.startRun(installation.id, new Date());
+    const forms = (ids: number[], name: (id: number) => string) => ids.map((id): Row => ({ id, name: name(id) }));
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    const first = await store.writePage({
+      installationId: installation.id,
+      runId,
+      stream: 's',
+      rows: { responses: [], forms: forms(range(1, 300), (id) => `form ${id}`) },
+      rejected: [],
+      checkpoint: { n: 1 },
+    });
+    expect(first.tables.forms).toEqual({ inserted: 300, updated: 0, unchanged: 0 });
+    // 100 renamed, 200 as they were, 50 new: sizes that span several statement shapes.
+    const second = await store.writePage({
+      installationId: installation.id,
+      runId,
+      stream: 's',
+      rows: { responses: [], forms: forms(range(1, 350), (id) => (id <= 100 ? `renamed ${id}` : `form ${id}`)) },
+      rejected: [],
+      checkpoint: { n: 2 },
+    });
+    expect(second.tables.forms).toEqual({ inserted: 50, updated: 100, unchanged: 200 });
+    const [count] = await raw.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${own(`${APP}_forms`)} WHERE installation_id = ?`, [installation.id]);
+    expect(Number(count!.n)).toBe(350);
+  });
 });
