@@ -3,8 +3,12 @@
 // - noop: the sync is replaced by a no-op, so the time is the scheduler's own overhead per job
 //   (tick + enqueue, fetch, run lock, schedule read, installation read, schedule compare-and-set, complete);
 // - sandbox: a real small sync per installation (HTTP to the sandbox, one page, run log).
-// Size: BENCH_RUNNER_INSTALLATIONS (default 2000); BENCH_RUNNER_MODES (default noop,sandbox).
+// - hourly: the hour after a backfill, when the sync finds nothing new, per installation (runner-hourly.ts).
+// Size: BENCH_RUNNER_INSTALLATIONS (default 2000); BENCH_RUNNER_MODES (default noop,sandbox,hourly);
+// BENCH_RUNNER_HOURLY (installations of the hourly mode, default 300).
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { closeAlertConnector } from '@tributary/connector-closealert';
 import { createSecretCipher, createStore } from '@tributary/store-typeorm';
@@ -12,6 +16,7 @@ import { secretContext } from '../packages/store-typeorm/src/installations.js';
 import { createPostgresTestDatabase } from '@tributary/testing';
 import { spawnRunnerProcess, type RunnerProcess } from '../packages/runner/src/test-support/spawn-runner.js';
 import { startSandboxProcess, type SandboxProcess } from './support.js';
+import { benchHourlyNoop } from './runner-hourly.js';
 
 const PROCESSES = 2;
 const CONCURRENCY = 4;
@@ -28,6 +33,8 @@ interface ModeResult {
   jobs: number;
   ran: number;
   perProcess: number[];
+  runnerCpuSeconds: number;
+  postgresCpuSeconds: number;
 }
 
 /**
@@ -145,6 +152,11 @@ async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string,
             extract(epoch FROM max(completed_on) - min(started_on))::float AS processing
        FROM tributary_boss.job`,
   );
+  // CPU of the two runner processes and of this database's PostgreSQL backends (the runners' pools
+  // and pg-boss's), read before they stop: the figure to compare on a machine shared with other work.
+  const runnerCpuSeconds = runners.reduce((sum, r) => sum + cpuSecondsOf(r.pid), 0);
+  const { rows: backends } = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+  const postgresCpuSeconds = backends.reduce((sum, b) => sum + cpuSecondsOf(b.pid), 0);
   for (const runner of runners) runner.child.kill('SIGTERM');
   const exits = await Promise.all(runners.map((r) => r.exited));
   if (exits.some((e) => e.code !== 0)) throw new Error(`a runner process did not stop cleanly: ${JSON.stringify(exits)}`);
@@ -160,7 +172,18 @@ async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string,
     firstTickMs,
     dispatchWindowSeconds: rows[0]!.dispatch,
     processingSeconds: rows[0]!.processing,
-    jobs, ran: perProcess.reduce((a, b) => a + b, 0), perProcess };
+    jobs, ran: perProcess.reduce((a, b) => a + b, 0), perProcess, runnerCpuSeconds, postgresCpuSeconds };
+}
+
+/** User + system CPU seconds a process of this machine has used so far (Linux /proc; 0 when unreadable). */
+function cpuSecondsOf(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 /** Median wall time of a few runs of `work`, in ms. */
@@ -208,7 +231,8 @@ export async function benchRunner(installations: number): Promise<Record<string,
     const results: Record<string, string | number>[] = [];
     const atStart = await tickCost(database.url, secretKey, new Date(sandbox.now.getTime() + 1000), db);
     // BENCH_RUNNER_MODES=noop skips the sandbox pass (on a loaded machine it is the long one).
-    const modes = (process.env.BENCH_RUNNER_MODES ?? 'noop,sandbox').split(',').filter((m): m is 'noop' | 'sandbox' => m === 'noop' || m === 'sandbox');
+    const given = (process.env.BENCH_RUNNER_MODES ?? 'noop,sandbox,hourly').split(',');
+    const modes = given.filter((m): m is 'noop' | 'sandbox' => m === 'noop' || m === 'sandbox');
     for (const mode of modes) {
       const r = await runMode(mode, database.url, secretKey, sandbox, installations, db);
       // Every installation synced once and none due again this hour: the tick's steady state.
@@ -230,6 +254,10 @@ export async function benchRunner(installations: number): Promise<Record<string,
         'jobs/s': Math.round(installations / r.processingSeconds),
         // What one job costs a worker slot, end to end: for noop, the scheduler's overhead per job.
         'ms per job per slot': Number(((r.processingSeconds * 1000 * slots) / installations).toFixed(1)),
+        // CPU, not wall: the machine is shared. PostgreSQL: this database's backends at the end.
+        'runner processes CPU s': Number(r.runnerCpuSeconds.toFixed(1)),
+        'PostgreSQL backends CPU s': Number(r.postgresCpuSeconds.toFixed(1)),
+        'CPU ms per job (runners + PostgreSQL)': Number((((r.runnerCpuSeconds + r.postgresCpuSeconds) * 1000) / installations).toFixed(2)),
         'syncs run': r.ran,
         'syncs per process': r.perProcess.join(' / '),
         'jobs created (duplicates skipped)': r.jobs,
@@ -238,6 +266,10 @@ export async function benchRunner(installations: number): Promise<Record<string,
         'tick read, none due: list ms / due ms': `${Math.round(settled.listMs)} / ${Math.round(settled.dueMs)} (${settled.due} due)`,
       });
       if (r.ran !== installations) throw new Error(`${r.ran} syncs ran for ${installations} installations`);
+    }
+    if (given.includes('hourly')) {
+      const hourly = await benchHourlyNoop(database.url, secretKey, sandbox, Math.min(installations, Number(process.env.BENCH_RUNNER_HOURLY ?? 300)), db);
+      results.push({ ...hourly, 'load (1 min) at end': Number(loadavg()[0]!.toFixed(2)) });
     }
     return results;
   } finally {

@@ -255,6 +255,12 @@ export interface ScheduleStore {
   /** The schedule of one installation, or undefined before its first scheduled run. */
   readSchedule(installationId: string): Promise<ScheduleState | undefined>;
   /**
+   * What a worker holding the run lock reads before a scheduled sync, in one round trip: the
+   * installation (secrets opened; undefined when it does not exist) and its schedule (undefined
+   * before its first scheduled run).
+   */
+  readScheduledRun(installationId: string): Promise<{ installation: Installation | undefined; schedule: ScheduleState | undefined }>;
+  /**
    * Saves an installation's schedule if it is still at `expectedVersion` (0: never saved) and bumps
    * its version; returns false, writing nothing, when another worker saved it first.
    */

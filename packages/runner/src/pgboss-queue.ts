@@ -1,7 +1,7 @@
 import PgBoss from 'pg-boss';
 import { z } from 'zod';
 import { StorageError, parseUserInput, silentLogger, type Logger } from '@tributary/core';
-import type { JobHandler, JobQueue, LocalQueueCounts, SyncJob } from './queue.js';
+import type { JobHandler, JobOutcome, JobQueue, LocalQueueCounts, SyncJob } from './queue.js';
 
 /** pg-boss's schema unless told otherwise: its own, next to Tributary's and never inside the user's. */
 export const DEFAULT_BOSS_SCHEMA = 'tributary_boss';
@@ -141,6 +141,8 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
   });
   boss.on('error', (error: Error) => logger.error({ error: error.message }, 'pg-boss error'));
   const inFlight = new Map<string, Promise<void>>();
+  /** Jobs whose handler has finished, marked completed by the work loop in one statement per outcome. */
+  const finished = new Map<string, JobOutcome>();
   const waker = new Waker();
   let handler: JobHandler | undefined;
   let loop: Promise<void> | undefined;
@@ -207,8 +209,7 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
           await boss.fail(options.queueName, job.id, { message: 'The job does not name an installation and a version.' });
           return;
         }
-        const outcome = await handle(data.data);
-        await boss.complete(options.queueName, job.id, { outcome });
+        finished.set(job.id, await handle(data.data));
       } catch (error) {
         // The schedule was not saved: pg-boss retries the job, and the installation stays due anyway.
         logger.error({ jobId: job.id, error: (error as Error).message }, 'sync job failed');
@@ -221,8 +222,30 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
     inFlight.set(job.id, done);
   };
 
+  // The jobs finished since the last pass, marked completed in one statement, as pg-boss's own
+  // complete() would one by one (its output carries the outcome, which enqueue reads). Until then a
+  // finished job stays active, so no runner offers its installation again; should the process die
+  // first, its lease lapses and the retry finds the schedule moved on (a stale job).
+  const completeFinished = async () => {
+    if (finished.size === 0) return;
+    const done = [...finished];
+    try {
+      await boss.getDb().executeSql(
+        `UPDATE ${options.schema}.job j
+            SET completed_on = now(), state = 'completed', output = jsonb_build_object('outcome', d.outcome)
+           FROM unnest($2::uuid[], $3::text[]) AS d(id, outcome)
+          WHERE j.name = $1 AND j.id = d.id AND j.state = 'active'`,
+        [options.queueName, done.map(([id]) => id), done.map(([, outcome]) => outcome)],
+      );
+      for (const [id] of done) finished.delete(id);
+    } catch (error) {
+      logger.warn({ error: (error as Error).message, jobs: done.length }, 'could not mark finished jobs completed; trying again');
+    }
+  };
+
   const work = async (handle: JobHandler) => {
     while (!stopping) {
+      await completeFinished();
       const free = options.concurrency - inFlight.size;
       let fetched = 0;
       if (free > 0) {
@@ -322,6 +345,7 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
       waker.notify();
       await loop;
       await Promise.all(inFlight.values());
+      await completeFinished();
       if (heartbeat) clearInterval(heartbeat);
       await boss.stop({ graceful: true, wait: true, timeout: 1000 });
     },

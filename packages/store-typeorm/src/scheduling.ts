@@ -33,7 +33,7 @@ const scheduleSchema = z.object({
 
 const taskNameSchema = z.string().min(1).max(200);
 
-interface ScheduleRow {
+export interface ScheduleRow {
   installation_id: string;
   next_run_at: Date | string;
   attempts: number | string;
@@ -49,7 +49,8 @@ function optionalDate(value: Date | string | null): Date | null {
   return value === null ? null : dateFromDatabase(value);
 }
 
-function stateOf(row: ScheduleRow): ScheduleState {
+/** A schedule from its row, as read by plain SQL. */
+export function stateOf(row: ScheduleRow): ScheduleState {
   return {
     installationId: row.installation_id,
     nextRunAt: dateFromDatabase(row.next_run_at),
@@ -194,6 +195,25 @@ export class Scheduling {
     }
   }
 
+  /**
+   * Whether an installation has a run or a queued job still marked running (taken with its run lock
+   * held: whatever ran it died). Both through partial or status indexes, in one query.
+   */
+  async leftRunning(installationId: string): Promise<{ runs: boolean; jobs: boolean }> {
+    if (!isStoreId(installationId)) return { runs: false, jobs: false };
+    const t = (name: 'runs' | 'jobs') => internalTable(this.db.dialect, name).sql;
+    const [row] = await this.db.withConnection((db) =>
+      db.query<{ runs: unknown; jobs: unknown }>(
+        // The literal status matches the partial index of running runs.
+        `SELECT EXISTS (SELECT 1 FROM ${t('runs')} WHERE "installation_id" = ${this.p(1)} AND "status" = 'running') AS "runs",
+                EXISTS (SELECT 1 FROM ${t('jobs')} WHERE "installation_id" = ${this.p(2)} AND "status" = 'running') AS "jobs"`,
+        [installationId, installationId],
+      ),
+    );
+    // PostgreSQL answers booleans, SQLite 0/1.
+    return { runs: Boolean(row?.runs), jobs: Boolean(row?.jobs) };
+  }
+
   async save(input: Omit<ScheduleState, 'version'>, expectedVersion: number): Promise<boolean> {
     const state = parseUserInput(scheduleSchema, input, 'schedule');
     if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
@@ -246,30 +266,45 @@ export class Scheduling {
     // The connection is held for the whole run: the lock lives as long as its session, so a process
     // that dies mid-run loses it with its connection and another worker may take over.
     return this.db.withConnection(async (connection) => {
+      const holders = internalTable(this.db.dialect, 'run_lock_holders').sql;
+      const [lockKey] = lock.tryAcquire.params;
       let acquired: boolean;
       try {
-        const [row] = await connection.run<{ locked: boolean }>(lock.tryAcquire);
+        // Taking the lock and saying who holds it (for the operator; a row whose session no longer
+        // holds the lock is stale) in one round trip: a fleet pays it once per job. The lock CTE is
+        // volatile, so PostgreSQL evaluates it once, and the insert runs only when it was free.
+        const [row] = await connection.run<{ locked: boolean }>({
+          sql: `WITH l AS (SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS "locked"),
+                     h AS (INSERT INTO ${holders} ("lock_key", "host", "pid", "since", "backend_pid")
+                           SELECT $2, $3, $4, $5, pg_backend_pid() FROM l WHERE l."locked"
+                           ON CONFLICT ("lock_key") DO UPDATE SET "host" = excluded."host", "pid" = excluded."pid", "since" = excluded."since",
+                                                                 "backend_pid" = excluded."backend_pid"
+                           RETURNING 1)
+                SELECT l."locked" FROM l`,
+          params: [lockKey, key, hostname(), process.pid, new Date().toISOString()],
+        });
         acquired = row?.locked === true;
       } catch (error) {
+        // A session lock outlives the failed statement that took it: let go of it (a no-op when it was
+        // not taken) before the connection returns to the pool.
+        await connection.run(lock.release).catch(() => undefined);
         throw storageFailure(`take the run lock of installation ${installationId}`, error);
       }
       if (!acquired) return { acquired: false as const };
-      const holders = internalTable(this.db.dialect, 'run_lock_holders').sql;
       try {
-        // Who holds it, for the operator; a row whose session no longer holds the lock is stale.
-        await connection.run({
-          sql: `INSERT INTO ${holders} ("lock_key", "host", "pid", "since", "backend_pid") VALUES ($1, $2, $3, $4, pg_backend_pid())
-                ON CONFLICT ("lock_key") DO UPDATE SET "host" = excluded."host", "pid" = excluded."pid", "since" = excluded."since",
-                                                      "backend_pid" = excluded."backend_pid"`,
-          params: [key, hostname(), process.pid, new Date().toISOString()],
-        });
         return { acquired: true as const, value: await work() };
       } finally {
-        // A broken connection has already dropped the lock with its session.
+        // A broken connection has already dropped the lock with its session. The holder row goes in
+        // the same statement as the lock; should that statement fail, the lock is released alone,
+        // never left on a pooled connection.
         await connection
-          .run({ sql: `DELETE FROM ${holders} WHERE "lock_key" = $1 AND "backend_pid" = pg_backend_pid()`, params: [key] })
+          .run({
+            sql: `WITH d AS (DELETE FROM ${holders} WHERE "lock_key" = $2 AND "backend_pid" = pg_backend_pid() RETURNING 1)
+                  SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS "released"`,
+            params: [lockKey, key],
+          })
+          .catch(() => connection.run(lock.release))
           .catch(() => undefined);
-        await connection.run(lock.release).catch(() => undefined);
       }
     });
   }
