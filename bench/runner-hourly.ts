@@ -3,12 +3,13 @@
 // one run through the runner's own job handler, one after another, and timed: run lock, schedule and
 // installation read, run record, checkpoint, a request to the sandbox with `since`, the (empty)
 // page and checkpoint, the run closed, retention, the schedule saved.
-import pg from 'pg';
+import type pg from 'pg';
 import type { ConnectorDefinition } from '@tributary/core';
 import { closeAlertConnector } from '@tributary/connector-closealert';
 import { createSecretCipher, createStore } from '@tributary/store-typeorm';
 import { createRunner, runSync, type RunnerEvent } from '@tributary/runner';
 import type { SandboxProcess } from './support.js';
+import { resetSchedules } from './runner.js';
 
 const HOUR = 3_600_000;
 
@@ -21,7 +22,7 @@ function percentile(sorted: readonly number[], p: number): number {
  * measured. Returns the benchmark's row.
  */
 export async function benchHourlyNoop(url: string, secretKey: string, sandbox: SandboxProcess, count: number, db: pg.Client) {
-  await db.query('DELETE FROM tributary.schedules');
+  await resetSchedules(db);
   const { rows } = await db.query<{ id: string }>(`SELECT "id" FROM tributary.installations WHERE "status" = 'active' ORDER BY "created_at", "id" LIMIT $1`, [count]);
   const store = await createStore({ url, cipher: createSecretCipher({ keys: { k1: Buffer.from(secretKey, 'base64') }, currentKeyId: 'k1' }) });
   // Just past the hour with every slot on the hour: the backfill pass at T, the hourly one at T + 1 h.

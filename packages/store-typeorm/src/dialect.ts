@@ -36,6 +36,8 @@ import { PersonalDataPostgres1764600600000 } from './migrations/postgres/1764600
 import { PersonalDataSqlite1764600600000 } from './migrations/sqlite/1764600600000-PersonalData.js';
 import { JobsPostgres1764700400000 } from './migrations/postgres/1764700400000-Jobs.js';
 import { JobsSqlite1764700400000 } from './migrations/sqlite/1764700400000-Jobs.js';
+import { ScheduleAtInstallPostgres1764800100000 } from './migrations/postgres/1764800100000-ScheduleAtInstall.js';
+import { ScheduleAtInstallSqlite1764800100000 } from './migrations/sqlite/1764800100000-ScheduleAtInstall.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 
@@ -289,6 +291,7 @@ function postgresDialect(naming: TableNaming): Dialect {
       DestinationsPostgres1764600400000,
       PersonalDataPostgres1764600600000,
       JobsPostgres1764700400000,
+      ScheduleAtInstallPostgres1764800100000,
     ],
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
@@ -387,6 +390,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
       DestinationsSqlite1764600400000,
       PersonalDataSqlite1764600600000,
       JobsSqlite1764700400000,
+      ScheduleAtInstallSqlite1764800100000,
     ],
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',

@@ -30,6 +30,7 @@ import { personTablesOf } from './person-tables.js';
 import type { InstallationRow, InstallationSecretRow } from './entities.js';
 import { isUniqueViolation, storageFailure } from './errors.js';
 import type { SecretCipher } from './secrets.js';
+import { neverSyncedRunAt } from './scheduling.js';
 
 /** The changes `updateInstallation` accepts (named in core's store port). */
 export type InstallationChanges = Parameters<Store['updateInstallation']>[1];
@@ -266,6 +267,14 @@ export class Installations {
         else await installations.insert(row);
         const sealed = this.seal(id, secrets, now);
         if (sealed.length > 0) await tx.manager.getRepository(this.entities.InstallationSecret).insert(sealed);
+        // Due at once, found by the tick through the index on next_run_at (see scheduling.ts). A
+        // reattached installation keeps the schedule it had.
+        const p = (n: number) => this.db.dialect.placeholder(n);
+        await tx.query(
+          `INSERT INTO ${internalTable(this.db.dialect, 'schedules').sql} ("installation_id", "next_run_at", "attempts", "version", "updated_at")
+           VALUES (${p(1)}, ${p(2)}, 0, 1, ${p(3)}) ON CONFLICT ("installation_id") DO NOTHING`,
+          [id, neverSyncedRunAt(now).toISOString(), now.toISOString()],
+        );
         this.logger.info({ workspace: base.workspace, app: base.app, installationId: id, reattached: Boolean(kept), ...report }, 'app installed');
         return this.hydrate(row, workspace.name, sealed);
       });

@@ -49,8 +49,27 @@ function optionalDate(value: Date | string | null): Date | null {
   return value === null ? null : dateFromDatabase(value);
 }
 
-/** A schedule from its row, as read by plain SQL. */
-export function stateOf(row: ScheduleRow): ScheduleState {
+/**
+ * An installation gets its schedule row at install (issue #17), before it ever synced: due since its
+ * install time moved back 1,000 years, so that the tick finds it by the index on `next_run_at` at any
+ * clock (a test's simulated one too), ahead of every real schedule and in install order. Such a row
+ * reads as no schedule at all; its first save replaces it.
+ */
+export const NEVER_SYNCED_BEFORE = new Date('1900-01-01T00:00:00.000Z');
+
+/** When an installation made at `installedAt` is due before its first sync (see {@link NEVER_SYNCED_BEFORE}). */
+export function neverSyncedRunAt(installedAt: Date): Date {
+  const at = new Date(installedAt.getTime());
+  at.setUTCFullYear(at.getUTCFullYear() - 1000);
+  return at;
+}
+
+/** A schedule from its row, as read by plain SQL; undefined for the row of an installation never synced. */
+export function scheduleOf(row: ScheduleRow): ScheduleState | undefined {
+  return dateFromDatabase(row.next_run_at).getTime() < NEVER_SYNCED_BEFORE.getTime() ? undefined : stateOf(row);
+}
+
+function stateOf(row: ScheduleRow): ScheduleState {
   return {
     installationId: row.installation_id,
     nextRunAt: dateFromDatabase(row.next_run_at),
@@ -93,32 +112,23 @@ function parseOwner(owner: string): { host: string; pid: number } | undefined {
 const DUE_LIMIT_MAX = 100_000;
 
 /**
- * The tick's two queries, exported so that a test can show their plans. Schedules that have come
- * due are a range of the `next_run_at` index, read oldest first and stopped at the limit; an
- * installation never synced has no schedule row, so it is found by probing the schedules' primary
- * key from the active installations (an anti-join).
+ * The tick's query, exported so that a test can show its plan: schedules that have come due are a
+ * range of the `next_run_at` index, read oldest first and stopped at the limit. Installations never
+ * synced have rows due long ago (see {@link NEVER_SYNCED_BEFORE}), so they come first, oldest install
+ * first, and are handed out at version 0, the version their first save expects.
  */
 export function dueScheduleStatements(dialect: Dialect, now: Date, limit: number) {
   const t = (name: 'schedules' | 'installations') => internalTable(dialect, name).sql;
   const p = (n: number) => dialect.placeholder(n);
   return {
     due: {
-      sql: `SELECT s."installation_id", s."version"
+      sql: `SELECT s."installation_id", CASE WHEN s."next_run_at" < ${p(1)} THEN 0 ELSE s."version" END AS "version"
               FROM ${t('schedules')} s
               JOIN ${t('installations')} i ON i."id" = s."installation_id"
-             WHERE s."next_run_at" <= ${p(1)} AND i."status" = 'active'
+             WHERE s."next_run_at" <= ${p(2)} AND i."status" = 'active'
              ORDER BY s."next_run_at"
-             LIMIT ${p(2)}`,
-      params: [now.toISOString(), limit],
-    },
-    neverSynced: {
-      sql: `SELECT i."id" AS "installation_id"
-              FROM ${t('installations')} i
-             WHERE i."status" = 'active'
-               AND NOT EXISTS (SELECT 1 FROM ${t('schedules')} s WHERE s."installation_id" = i."id")
-             ORDER BY i."created_at", i."id"
-             LIMIT ${p(1)}`,
-      params: [limit],
+             LIMIT ${p(3)}`,
+      params: [NEVER_SYNCED_BEFORE.toISOString(), now.toISOString(), limit],
     },
   };
 }
@@ -156,7 +166,7 @@ export class Scheduling {
         workspace: row.workspace,
         app: row.app,
         installedAt: dateFromDatabase(row.created_at),
-        state: row.installation_id === null ? undefined : stateOf(row),
+        state: row.installation_id === null ? undefined : scheduleOf(row),
       }));
     } catch (error) {
       throw storageFailure('list the schedules', error);
@@ -170,14 +180,10 @@ export class Scheduling {
     }
     const statements = dueScheduleStatements(this.db.dialect, now, limit);
     try {
-      return await this.db.withConnection(async (db) => {
-        const due = await db.query<{ installation_id: string; version: number | string }>(statements.due.sql, statements.due.params);
-        const found = due.map((row) => ({ installationId: row.installation_id, version: Number(row.version) }));
-        if (found.length >= limit) return found;
-        const fresh = dueScheduleStatements(this.db.dialect, now, limit - found.length).neverSynced;
-        const never = await db.query<{ installation_id: string }>(fresh.sql, fresh.params);
-        return [...found, ...never.map((row) => ({ installationId: row.installation_id, version: 0 }))];
-      });
+      const due = await this.db.withConnection((db) =>
+        db.query<{ installation_id: string; version: number | string }>(statements.due.sql, statements.due.params),
+      );
+      return due.map((row) => ({ installationId: row.installation_id, version: Number(row.version) }));
     } catch (error) {
       throw storageFailure('list the due schedules', error);
     }
@@ -189,7 +195,7 @@ export class Scheduling {
       const [row] = await this.db.withConnection((db) =>
         db.query<ScheduleRow>(`SELECT * FROM ${this.table('schedules')} WHERE "installation_id" = ${this.p(1)}`, [installationId]),
       );
-      return row ? stateOf(row) : undefined;
+      return row ? scheduleOf(row) : undefined;
     } catch (error) {
       throw storageFailure(`read the schedule of installation ${installationId}`, error);
     }
@@ -231,16 +237,23 @@ export class Scheduling {
     ];
     const p = (n: number) => this.p(n);
     const table = this.table('schedules');
-    // Compare-and-set on the version: of two workers saving the same state, exactly one wins.
+    // Compare-and-set on the version: of two workers saving the same state, exactly one wins. The
+    // first save replaces the row written at install (or, for an installation from before those
+    // rows, inserts one); a row that a run already saved stays as it is.
     const statement =
       expectedVersion === 0
         ? {
             sql: `INSERT INTO ${table} ("installation_id", "next_run_at", "attempts", "last_started_at", "last_finished_at",
                                         "last_status", "last_error_code", "updated_at", "version")
                   VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, 1)
-                  ON CONFLICT ("installation_id") DO NOTHING
+                  ON CONFLICT ("installation_id") DO UPDATE
+                     SET "next_run_at" = excluded."next_run_at", "attempts" = excluded."attempts",
+                         "last_started_at" = excluded."last_started_at", "last_finished_at" = excluded."last_finished_at",
+                         "last_status" = excluded."last_status", "last_error_code" = excluded."last_error_code",
+                         "updated_at" = excluded."updated_at", "version" = 1
+                   WHERE ${table}."next_run_at" < ${p(9)}
                   RETURNING "version"`,
-            params: values,
+            params: [...values, NEVER_SYNCED_BEFORE.toISOString()],
           }
         : {
             // Placeholders in textual order: SQLite's `?` are positional.

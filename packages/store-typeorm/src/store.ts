@@ -46,7 +46,7 @@ import { queueBatches } from './destinations/outbox.js';
 import { viewSqlName } from './destinations/views.js';
 // ---- Scheduling (runner) ----
 import type { DueSchedule, RunLockResult, ScheduleEntry, ScheduleState } from '@tributary/core';
-import { Scheduling, stateOf as scheduleStateOf, type ScheduleRow } from './scheduling.js';
+import { Scheduling, scheduleOf, type ScheduleRow } from './scheduling.js';
 // ---- Identity: users, sessions, API keys, audit log ----
 import type { ApiKey, AuditEvent, Session, User, WorkspaceRole } from '@tributary/core';
 import { Identities } from './identity.js';
@@ -523,7 +523,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
 
   async readScheduledRun(installationId: string): Promise<{ installation: Installation | undefined; schedule: ScheduleState | undefined }> {
     const { installation, schedule } = await this.installations.getWithSchedule(installationId);
-    return { installation, schedule: schedule ? scheduleStateOf(schedule as unknown as ScheduleRow) : undefined };
+    return { installation, schedule: schedule ? scheduleOf(schedule as unknown as ScheduleRow) : undefined };
   }
 
   saveSchedule(state: Omit<ScheduleState, 'version'>, expectedVersion: number): Promise<boolean> {
