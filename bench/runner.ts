@@ -33,6 +33,8 @@ interface ModeResult {
   /** From the first job fetched to the last one completed. */
   processingSeconds: number;
   jobs: number;
+  /** Jobs by what their worker did (`ran`, `stale`, `busy` …). */
+  outcomes: string;
   ran: number;
   perProcess: number[];
   runnerCpuSeconds: number;
@@ -155,16 +157,23 @@ async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string,
   );
   const count$ = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]!.n);
   let dispatchSeconds = 0;
+  // Polled four times a second, and cheaply: the watching must not take the CPU the runners share.
   for (;;) {
-    const dispatched = await count$(`SELECT count(DISTINCT data->>'installationId') AS n FROM tributary_boss.job WHERE started_on IS NOT NULL`);
-    if (dispatchSeconds === 0 && dispatched >= count) dispatchSeconds = (performance.now() - started) / 1000;
     const finished = await count$(SYNCED);
+    if (dispatchSeconds === 0 && finished >= count - PROCESSES * CONCURRENCY) {
+      const waiting = await count$(`SELECT count(*) AS n FROM tributary_boss.job WHERE state < 'active'`);
+      if (waiting === 0) dispatchSeconds = (performance.now() - started) / 1000;
+    }
     if (finished >= count) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const finishSeconds = (performance.now() - started) / 1000;
   if (dispatchSeconds === 0) dispatchSeconds = finishSeconds;
   const jobs = await count$('SELECT count(*) AS n FROM tributary_boss.job');
+  const { rows: byOutcome } = await db.query<{ outcome: string | null; n: string }>(
+    `SELECT coalesce(output->>'outcome', state::text) AS outcome, count(*) AS n FROM tributary_boss.job GROUP BY 1 ORDER BY 1`,
+  );
+  const outcomes = byOutcome.map((r) => `${r.outcome} ${r.n}`).join(', ');
   const { rows } = await db.query<{ dispatch: number; processing: number }>(
     `SELECT extract(epoch FROM max(started_on) - min(created_on))::float AS dispatch,
             extract(epoch FROM max(completed_on) - min(started_on))::float AS processing
@@ -190,7 +199,7 @@ async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string,
     firstTickMs,
     dispatchWindowSeconds: rows[0]!.dispatch,
     processingSeconds: rows[0]!.processing,
-    jobs, ran: perProcess.reduce((a, b) => a + b, 0), perProcess, runnerCpuSeconds, postgresCpuSeconds };
+    jobs, outcomes, ran: perProcess.reduce((a, b) => a + b, 0), perProcess, runnerCpuSeconds, postgresCpuSeconds };
 }
 
 /** User + system CPU seconds a process of this machine has used so far (Linux /proc; 0 when unreadable). */
@@ -279,6 +288,7 @@ export async function benchRunner(installations: number): Promise<Record<string,
         'syncs run': r.ran,
         'syncs per process': r.perProcess.join(' / '),
         'jobs created (duplicates skipped)': r.jobs,
+        'jobs by outcome': r.outcomes,
         // One tick's read, median of 5, old full listing against the due query: all never synced, then none due.
         'tick read, all new: list ms / due ms': `${Math.round(atStart.listMs)} / ${Math.round(atStart.dueMs)} (${atStart.due} due)`,
         'tick read, none due: list ms / due ms': `${Math.round(settled.listMs)} / ${Math.round(settled.dueMs)} (${settled.due} due)`,

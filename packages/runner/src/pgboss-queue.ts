@@ -141,8 +141,15 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
   });
   boss.on('error', (error: Error) => logger.error({ error: error.message }, 'pg-boss error'));
   const inFlight = new Map<string, Promise<void>>();
-  /** Jobs whose handler has finished, marked completed by the work loop in one statement per outcome. */
+  /** Jobs whose handler has finished, marked completed by the work loop in one statement. */
   const finished = new Map<string, JobOutcome>();
+  /**
+   * What this process offered within the dedupe window, by installation: a tick offers the same
+   * due installations again and again while they wait (up to thousands), and asking the database
+   * each time what is already queued cost more than the jobs themselves. Insertion order is time order.
+   */
+  const offeredAt = new Map<string, { version: number; at: number }>();
+  const windowMs = options.dedupeWindowSeconds * 1000;
   const waker = new Waker();
   let handler: JobHandler | undefined;
   let loop: Promise<void> | undefined;
@@ -209,8 +216,13 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
           await boss.fail(options.queueName, job.id, { message: 'The job does not name an installation and a version.' });
           return;
         }
-        finished.set(job.id, await handle(data.data));
+        const outcome = await handle(data.data);
+        finished.set(job.id, outcome);
+        // Still due (another worker held the lock, or this runner was stopping): offered again at the next tick.
+        if (outcome === 'busy' || outcome === 'not-started') offeredAt.delete(data.data.installationId);
       } catch (error) {
+        const data = jobDataSchema.safeParse(job.data);
+        if (data.success) offeredAt.delete(data.data.installationId);
         // The schedule was not saved: pg-boss retries the job, and the installation stays due anyway.
         logger.error({ jobId: job.id, error: (error as Error).message }, 'sync job failed');
         await boss.fail(options.queueName, job.id, { message: (error as Error).message }).catch(() => undefined);
@@ -292,8 +304,16 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
       }
       logger.info({ schema: options.schema, queue: options.queueName, concurrency: options.concurrency }, 'distributed queue started');
     },
-    async enqueue(offered: readonly SyncJob[]) {
-      if (stopping || offered.length === 0) return;
+    async enqueue(all: readonly SyncJob[]) {
+      if (stopping || all.length === 0) return;
+      const now = Date.now();
+      for (const [installationId, offer] of offeredAt) {
+        if (now - offer.at < windowMs) break;
+        offeredAt.delete(installationId);
+      }
+      // Offered by this process within the window at this version: queued, running or done already.
+      const offered = all.filter((job) => offeredAt.get(job.installationId)?.version !== job.version);
+      if (offered.length === 0) return;
       // No second job for an installation whose job still waits or runs (or whose worker died and
       // whose lease has not run out yet): a backlog longer than the dedupe window would otherwise
       // fill the queue with jobs that are only dropped as stale. Nor for an offer made from a
@@ -309,9 +329,17 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
       );
       const busy = new Set<string>(live.rows.map((row: { key: string }) => row.key));
       const jobs = offered.filter((job) => !busy.has(job.installationId));
+      const remember = (made: readonly SyncJob[]) => {
+        for (const job of made) {
+          offeredAt.delete(job.installationId);
+          offeredAt.set(job.installationId, { version: job.version, at: now });
+        }
+      };
+      remember(offered.filter((job) => busy.has(job.installationId)));
       for (let i = 0; i < jobs.length; i += INSERT_CHUNK) {
+        const chunk = jobs.slice(i, i + INSERT_CHUNK);
         await boss.insert(
-          jobs.slice(i, i + INSERT_CHUNK).map((job) => ({
+          chunk.map((job) => ({
             name: options.queueName,
             data: { installationId: job.installationId, version: job.version },
             singletonKey: job.installationId,
@@ -321,6 +349,7 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
             retryDelay: options.retryDelaySeconds,
           })),
         );
+        remember(chunk);
       }
       if (jobs.length > 0) waker.notify();
     },
