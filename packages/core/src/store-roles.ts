@@ -247,8 +247,8 @@ export interface ScheduleStore {
   /** Every active installation with its schedule, for the scheduler's tick and `tributary runner status`. */
   listSchedules(): Promise<ScheduleEntry[]>;
   /**
-   * At most `limit` active installations due at `now`: schedules whose next run has come, oldest
-   * first, then installations never synced yet, oldest first. The scheduler's tick, so that it
+   * At most `limit` active installations due at `now`: installations never synced yet, oldest install
+   * first, then schedules whose next run has come, oldest first. The scheduler's tick, so that it
    * costs what is due rather than what is installed.
    */
   listDueSchedules(now: Date, limit: number): Promise<DueSchedule[]>;
