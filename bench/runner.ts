@@ -120,11 +120,12 @@ export async function resetSchedules(db: pg.Client): Promise<void> {
   await db.query('DELETE FROM tributary.schedules');
   // A store from before those rows (to measure a baseline with this benchmark) finds them by an anti-join.
   const { rows } = await db.query(`SELECT 1 FROM tributary.migrations WHERE name = 'ScheduleAtInstall1764800100000'`);
-  if (rows.length === 0) return;
-  await db.query(
-    `INSERT INTO tributary.schedules ("installation_id", "next_run_at", "attempts", "version", "updated_at")
-     SELECT "id", "created_at" - interval '1000 years', 0, 1, now() FROM tributary.installations`,
-  );
+  if (rows.length > 0) {
+    await db.query(
+      `INSERT INTO tributary.schedules ("installation_id", "next_run_at", "attempts", "version", "updated_at")
+       SELECT "id", "created_at" - interval '1000 years', 0, 1, now() FROM tributary.installations`,
+    );
+  }
   await db.query('ANALYZE tributary.installations, tributary.schedules');
 }
 
