@@ -69,6 +69,8 @@ async function installAll(url: string, secretKey: string, sandbox: SandboxProces
         secretFields: closeAlertConnector.secrets,
         mappings: [...closeAlertConnector.defaultMappings],
         dataModel: closeAlertConnector.dataModel,
+        // As `tributary install` records it: otherwise every first job rewrites the installation.
+        connectorVersion: closeAlertConnector.version,
       })
     ).id;
   } finally {
