@@ -3,15 +3,22 @@
 // - noop: the sync is replaced by a no-op, so the time is the scheduler's own overhead per job
 //   (tick + enqueue, fetch, run lock, schedule read, installation read, schedule compare-and-set, complete);
 // - sandbox: a real small sync per installation (HTTP to the sandbox, one page, run log).
-// Size: BENCH_RUNNER_INSTALLATIONS (default 2000); BENCH_RUNNER_MODES (default noop,sandbox).
+// - hourly: the hour after a backfill, when the sync finds nothing new, per installation (runner-hourly.ts).
+// Size: BENCH_RUNNER_INSTALLATIONS (default 2000); BENCH_RUNNER_MODES (default noop,sandbox,hourly);
+// BENCH_RUNNER_HOURLY (installations of the hourly mode, default 300).
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { closeAlertConnector } from '@tributary/connector-closealert';
 import { createSecretCipher, createStore } from '@tributary/store-typeorm';
 import { secretContext } from '../packages/store-typeorm/src/installations.js';
+import { dueScheduleStatements } from '../packages/store-typeorm/src/scheduling.js';
+import { dialectFor } from '../packages/store-typeorm/src/dialect.js';
 import { createPostgresTestDatabase } from '@tributary/testing';
 import { spawnRunnerProcess, type RunnerProcess } from '../packages/runner/src/test-support/spawn-runner.js';
 import { startSandboxProcess, type SandboxProcess } from './support.js';
+import { benchHourlyNoop } from './runner-hourly.js';
 
 const PROCESSES = 2;
 const CONCURRENCY = 4;
@@ -26,8 +33,12 @@ interface ModeResult {
   /** From the first job fetched to the last one completed. */
   processingSeconds: number;
   jobs: number;
+  /** Jobs by what their worker did (`ran`, `stale`, `busy` …). */
+  outcomes: string;
   ran: number;
   perProcess: number[];
+  runnerCpuSeconds: number;
+  postgresCpuSeconds: number;
 }
 
 /**
@@ -58,6 +69,8 @@ async function installAll(url: string, secretKey: string, sandbox: SandboxProces
         secretFields: closeAlertConnector.secrets,
         mappings: [...closeAlertConnector.defaultMappings],
         dataModel: closeAlertConnector.dataModel,
+        // As `tributary install` records it: otherwise every first job rewrites the installation.
+        connectorVersion: closeAlertConnector.version,
       })
     ).id;
   } finally {
@@ -97,13 +110,33 @@ async function installAll(url: string, secretKey: string, sandbox: SandboxProces
     await db.query('ROLLBACK');
     throw error;
   }
-  await db.query('ANALYZE tributary.installations, tributary.schedules');
+  await resetSchedules(db);
   return (performance.now() - started) / 1000;
 }
 
+/**
+ * Every installation back to never synced: the row an install writes (see the store's
+ * scheduling.ts), due since its install time moved back 1,000 years, and found by the tick's index.
+ */
+export async function resetSchedules(db: pg.Client): Promise<void> {
+  await db.query('DELETE FROM tributary.schedules');
+  // A store from before those rows (to measure a baseline with this benchmark) finds them by an anti-join.
+  const { rows } = await db.query(`SELECT 1 FROM tributary.migrations WHERE name = 'ScheduleAtInstall1764800100000'`);
+  if (rows.length > 0) {
+    await db.query(
+      `INSERT INTO tributary.schedules ("installation_id", "next_run_at", "attempts", "version", "updated_at")
+       SELECT "id", "created_at" - interval '1000 years', 0, 1, now() FROM tributary.installations`,
+    );
+  }
+  await db.query('ANALYZE tributary.installations, tributary.schedules');
+}
+
+/** Installations synced at least once (a never-synced row is due before 1900). */
+const SYNCED = `SELECT count(*) AS n FROM tributary.schedules WHERE "next_run_at" >= '1900-01-01T00:00:00Z'`;
+
 async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string, sandbox: SandboxProcess, count: number, db: pg.Client): Promise<ModeResult> {
   // Every installation due again, and an empty queue.
-  await db.query('DELETE FROM tributary.schedules');
+  await resetSchedules(db);
   await db.query(`DO $$ BEGIN IF to_regclass('tributary_boss.job') IS NOT NULL THEN DELETE FROM tributary_boss.job; END IF; END $$`);
   // Just past the hour, with every slot on the hour: all installations are new (due at once) and
   // none reaches its next slot during the benchmark, so each syncs exactly once.
@@ -130,21 +163,33 @@ async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string,
   );
   const count$ = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0]!.n);
   let dispatchSeconds = 0;
+  // Polled four times a second, and cheaply: the watching must not take the CPU the runners share.
   for (;;) {
-    const dispatched = await count$(`SELECT count(DISTINCT data->>'installationId') AS n FROM tributary_boss.job WHERE started_on IS NOT NULL`);
-    if (dispatchSeconds === 0 && dispatched >= count) dispatchSeconds = (performance.now() - started) / 1000;
-    const finished = await count$('SELECT count(*) AS n FROM tributary.schedules');
+    const finished = await count$(SYNCED);
+    if (dispatchSeconds === 0 && finished >= count - PROCESSES * CONCURRENCY) {
+      const waiting = await count$(`SELECT count(*) AS n FROM tributary_boss.job WHERE state < 'active'`);
+      if (waiting === 0) dispatchSeconds = (performance.now() - started) / 1000;
+    }
     if (finished >= count) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const finishSeconds = (performance.now() - started) / 1000;
   if (dispatchSeconds === 0) dispatchSeconds = finishSeconds;
   const jobs = await count$('SELECT count(*) AS n FROM tributary_boss.job');
+  const { rows: byOutcome } = await db.query<{ outcome: string | null; n: string }>(
+    `SELECT coalesce(output->>'outcome', state::text) AS outcome, count(*) AS n FROM tributary_boss.job GROUP BY 1 ORDER BY 1`,
+  );
+  const outcomes = byOutcome.map((r) => `${r.outcome} ${r.n}`).join(', ');
   const { rows } = await db.query<{ dispatch: number; processing: number }>(
     `SELECT extract(epoch FROM max(started_on) - min(created_on))::float AS dispatch,
             extract(epoch FROM max(completed_on) - min(started_on))::float AS processing
        FROM tributary_boss.job`,
   );
+  // CPU of the two runner processes and of this database's PostgreSQL backends (the runners' pools
+  // and pg-boss's), read before they stop: the figure to compare on a machine shared with other work.
+  const runnerCpuSeconds = runners.reduce((sum, r) => sum + cpuSecondsOf(r.pid), 0);
+  const { rows: backends } = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+  const postgresCpuSeconds = backends.reduce((sum, b) => sum + cpuSecondsOf(b.pid), 0);
   for (const runner of runners) runner.child.kill('SIGTERM');
   const exits = await Promise.all(runners.map((r) => r.exited));
   if (exits.some((e) => e.code !== 0)) throw new Error(`a runner process did not stop cleanly: ${JSON.stringify(exits)}`);
@@ -160,7 +205,18 @@ async function runMode(mode: 'noop' | 'sandbox', url: string, secretKey: string,
     firstTickMs,
     dispatchWindowSeconds: rows[0]!.dispatch,
     processingSeconds: rows[0]!.processing,
-    jobs, ran: perProcess.reduce((a, b) => a + b, 0), perProcess };
+    jobs, outcomes, ran: perProcess.reduce((a, b) => a + b, 0), perProcess, runnerCpuSeconds, postgresCpuSeconds };
+}
+
+/** User + system CPU seconds a process of this machine has used so far (Linux /proc; 0 when unreadable). */
+function cpuSecondsOf(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 /** Median wall time of a few runs of `work`, in ms. */
@@ -181,16 +237,16 @@ async function medianMs(work: () => Promise<unknown>, runs = 5): Promise<number>
 async function tickCost(url: string, secretKey: string, now: Date, db: pg.Client) {
   const store = await createStore({ url, cipher: createSecretCipher({ keys: { k1: Buffer.from(secretKey, 'base64') }, currentKeyId: 'k1' }) });
   try {
-    const due = await store.listDueSchedules(now, 5000);
+    const dueNow = await store.listDueSchedules(now, 5000);
+    const due = dueScheduleStatements(dialectFor({ dialect: 'postgres', schema: 'tributary', tablePrefix: 'tributary_' }), now, 5000).due;
     const listMs = await medianMs(async () => (await store.listSchedules()).filter((e) => e.state === undefined || e.state.nextRunAt <= now));
     const dueMs = await medianMs(() => store.listDueSchedules(now, 5000));
     const plan = await db.query<{ 'QUERY PLAN': string }>(
-      `EXPLAIN ANALYZE SELECT s."installation_id", s."version" FROM tributary.schedules s JOIN tributary.installations i ON i."id" = s."installation_id"
-        WHERE s."next_run_at" <= $1 AND i."status" = 'active' ORDER BY s."next_run_at" LIMIT 5000`,
-      [now.toISOString()],
+      `EXPLAIN ANALYZE ${due.sql}`,
+      due.params,
     );
     if (process.env.BENCH_RUNNER_PLAN) console.error(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
-    return { due: due.length, listMs, dueMs };
+    return { due: dueNow.length, listMs, dueMs };
   } finally {
     await store.close();
   }
@@ -208,7 +264,8 @@ export async function benchRunner(installations: number): Promise<Record<string,
     const results: Record<string, string | number>[] = [];
     const atStart = await tickCost(database.url, secretKey, new Date(sandbox.now.getTime() + 1000), db);
     // BENCH_RUNNER_MODES=noop skips the sandbox pass (on a loaded machine it is the long one).
-    const modes = (process.env.BENCH_RUNNER_MODES ?? 'noop,sandbox').split(',').filter((m): m is 'noop' | 'sandbox' => m === 'noop' || m === 'sandbox');
+    const given = (process.env.BENCH_RUNNER_MODES ?? 'noop,sandbox,hourly').split(',');
+    const modes = given.filter((m): m is 'noop' | 'sandbox' => m === 'noop' || m === 'sandbox');
     for (const mode of modes) {
       const r = await runMode(mode, database.url, secretKey, sandbox, installations, db);
       // Every installation synced once and none due again this hour: the tick's steady state.
@@ -230,14 +287,23 @@ export async function benchRunner(installations: number): Promise<Record<string,
         'jobs/s': Math.round(installations / r.processingSeconds),
         // What one job costs a worker slot, end to end: for noop, the scheduler's overhead per job.
         'ms per job per slot': Number(((r.processingSeconds * 1000 * slots) / installations).toFixed(1)),
+        // CPU, not wall: the machine is shared. PostgreSQL: this database's backends at the end.
+        'runner processes CPU s': Number(r.runnerCpuSeconds.toFixed(1)),
+        'PostgreSQL backends CPU s': Number(r.postgresCpuSeconds.toFixed(1)),
+        'CPU ms per job (runners + PostgreSQL)': Number((((r.runnerCpuSeconds + r.postgresCpuSeconds) * 1000) / installations).toFixed(2)),
         'syncs run': r.ran,
         'syncs per process': r.perProcess.join(' / '),
         'jobs created (duplicates skipped)': r.jobs,
+        'jobs by outcome': r.outcomes,
         // One tick's read, median of 5, old full listing against the due query: all never synced, then none due.
         'tick read, all new: list ms / due ms': `${Math.round(atStart.listMs)} / ${Math.round(atStart.dueMs)} (${atStart.due} due)`,
         'tick read, none due: list ms / due ms': `${Math.round(settled.listMs)} / ${Math.round(settled.dueMs)} (${settled.due} due)`,
       });
       if (r.ran !== installations) throw new Error(`${r.ran} syncs ran for ${installations} installations`);
+    }
+    if (given.includes('hourly')) {
+      const hourly = await benchHourlyNoop(database.url, secretKey, sandbox, Math.min(installations, Number(process.env.BENCH_RUNNER_HOURLY ?? 300)), db);
+      results.push({ ...hourly, 'load (1 min) at end': Number(loadavg()[0]!.toFixed(2)) });
     }
     return results;
   } finally {

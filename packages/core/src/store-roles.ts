@@ -258,13 +258,19 @@ export interface ScheduleStore {
   /** Every active installation with its schedule, for the scheduler's tick and `tributary runner status`. */
   listSchedules(): Promise<ScheduleEntry[]>;
   /**
-   * At most `limit` active installations due at `now`: schedules whose next run has come, oldest
-   * first, then installations never synced yet, oldest first. The scheduler's tick, so that it
+   * At most `limit` active installations due at `now`: installations never synced yet, oldest install
+   * first, then schedules whose next run has come, oldest first. The scheduler's tick, so that it
    * costs what is due rather than what is installed.
    */
   listDueSchedules(now: Date, limit: number): Promise<DueSchedule[]>;
   /** The schedule of one installation, or undefined before its first scheduled run. */
   readSchedule(installationId: string): Promise<ScheduleState | undefined>;
+  /**
+   * What a worker holding the run lock reads before a scheduled sync, in one round trip: the
+   * installation (secrets opened; undefined when it does not exist) and its schedule (undefined
+   * before its first scheduled run).
+   */
+  readScheduledRun(installationId: string): Promise<{ installation: Installation | undefined; schedule: ScheduleState | undefined }>;
   /**
    * Saves an installation's schedule if it is still at `expectedVersion` (0: never saved) and bumps
    * its version; returns false, writing nothing, when another worker saved it first.

@@ -6,7 +6,7 @@ import { closeAlertConnector } from '@tributary/connector-closealert';
 import type { Installation } from '@tributary/core';
 import { createSecretCipher, createStore, type TypeOrmStore } from '@tributary/store-typeorm';
 import { createPostgresTestDatabase } from '@tributary/testing';
-import { readQueueStatus } from './pgboss-queue.js';
+import { readQueueStatus } from './queue-status.js';
 import { spawnRunnerProcess, type RunnerProcess, type SharedClock } from './test-support/spawn-runner.js';
 
 // Two runner processes share 50 installations over PostgreSQL (pg-boss) through five simulated

@@ -23,16 +23,8 @@ export {
 } from './runner.js';
 export type { JobQueue, JobHandler, JobOutcome, SyncJob, LocalQueueCounts } from './queue.js';
 export { createEmbeddedQueue, type EmbeddedQueue, type EmbeddedQueueOptions } from './embedded-queue.js';
-export {
-  createPgBossQueue,
-  readQueueStatus,
-  DEFAULT_BOSS_SCHEMA,
-  SYNC_QUEUE,
-  type PgBossQueue,
-  type PgBossQueueOptions,
-  type QueueStatus,
-  type QueueJob,
-} from './pgboss-queue.js';
+export { createPgBossQueue, DEFAULT_BOSS_SCHEMA, SYNC_QUEUE, type PgBossQueue, type PgBossQueueOptions } from './pgboss-queue.js';
+export { readQueueStatus, type QueueStatus, type QueueJob } from './queue-status.js';
 export {
   DEFAULT_SCHEDULE_POLICY,
   HOUR_MS,

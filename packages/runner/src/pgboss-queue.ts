@@ -1,7 +1,7 @@
 import PgBoss from 'pg-boss';
 import { z } from 'zod';
 import { StorageError, parseUserInput, silentLogger, type Logger } from '@tributary/core';
-import type { JobHandler, JobQueue, LocalQueueCounts, SyncJob } from './queue.js';
+import type { JobHandler, JobOutcome, JobQueue, LocalQueueCounts, SyncJob } from './queue.js';
 
 /** pg-boss's schema unless told otherwise: its own, next to Tributary's and never inside the user's. */
 export const DEFAULT_BOSS_SCHEMA = 'tributary_boss';
@@ -16,7 +16,7 @@ export const DEFAULT_LEASE_SECONDS = 30;
 /** How often pg-boss's maintenance (in one process at a time) expires lapsed leases. */
 export const DEFAULT_MAINTENANCE_SECONDS = 10;
 
-const optionsSchema = z.object({
+export const optionsSchema = z.object({
   connectionString: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   schema: z
     .string()
@@ -78,7 +78,7 @@ export interface PgBossQueue extends JobQueue {
   readonly mode: 'distributed';
 }
 
-const jobDataSchema = z.object({ installationId: z.string().min(1).max(100), version: z.number().int().min(0) });
+export const jobDataSchema = z.object({ installationId: z.string().min(1).max(100), version: z.number().int().min(0) });
 
 /** Sleeps until woken or until the time is up, whichever comes first. */
 class Waker {
@@ -113,7 +113,7 @@ const INSERT_CHUNK = 1000;
 /** Priority of a run handed over mid-sync; new jobs have 0, and a worker fetches higher ones first. */
 const RESUME_PRIORITY = 10;
 /** Retry delay and the next worker's poll, on top of the maintenance interval, when a lapsed lease resumes. */
-const RESUME_SLACK_SECONDS = 10;
+export const RESUME_SLACK_SECONDS = 10;
 /** Attempts to create the queue when other runners create it at the same moment. */
 const START_ATTEMPTS = 6;
 
@@ -141,6 +141,15 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
   });
   boss.on('error', (error: Error) => logger.error({ error: error.message }, 'pg-boss error'));
   const inFlight = new Map<string, Promise<void>>();
+  /** Jobs whose handler has finished, marked completed by the work loop in one statement. */
+  const finished = new Map<string, JobOutcome>();
+  /**
+   * What this process offered within the dedupe window, by installation: a tick offers the same
+   * due installations again and again while they wait (up to thousands), and asking the database
+   * each time what is already queued cost more than the jobs themselves. Insertion order is time order.
+   */
+  const offeredAt = new Map<string, { version: number; at: number }>();
+  const windowMs = options.dedupeWindowSeconds * 1000;
   const waker = new Waker();
   let handler: JobHandler | undefined;
   let loop: Promise<void> | undefined;
@@ -208,8 +217,12 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
           return;
         }
         const outcome = await handle(data.data);
-        await boss.complete(options.queueName, job.id, { outcome });
+        finished.set(job.id, outcome);
+        // Still due (another worker held the lock, or this runner was stopping): offered again at the next tick.
+        if (outcome === 'busy' || outcome === 'not-started') offeredAt.delete(data.data.installationId);
       } catch (error) {
+        const data = jobDataSchema.safeParse(job.data);
+        if (data.success) offeredAt.delete(data.data.installationId);
         // The schedule was not saved: pg-boss retries the job, and the installation stays due anyway.
         logger.error({ jobId: job.id, error: (error as Error).message }, 'sync job failed');
         await boss.fail(options.queueName, job.id, { message: (error as Error).message }).catch(() => undefined);
@@ -221,8 +234,30 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
     inFlight.set(job.id, done);
   };
 
+  // The jobs finished since the last pass, marked completed in one statement, as pg-boss's own
+  // complete() would one by one (its output carries the outcome, which enqueue reads). Until then a
+  // finished job stays active, so no runner offers its installation again; should the process die
+  // first, its lease lapses and the retry finds the schedule moved on (a stale job).
+  const completeFinished = async () => {
+    if (finished.size === 0) return;
+    const done = [...finished];
+    try {
+      await boss.getDb().executeSql(
+        `UPDATE ${options.schema}.job j
+            SET completed_on = now(), state = 'completed', output = jsonb_build_object('outcome', d.outcome)
+           FROM unnest($2::uuid[], $3::text[]) AS d(id, outcome)
+          WHERE j.name = $1 AND j.id = d.id AND j.state = 'active'`,
+        [options.queueName, done.map(([id]) => id), done.map(([, outcome]) => outcome)],
+      );
+      for (const [id] of done) finished.delete(id);
+    } catch (error) {
+      logger.warn({ error: (error as Error).message, jobs: done.length }, 'could not mark finished jobs completed; trying again');
+    }
+  };
+
   const work = async (handle: JobHandler) => {
     while (!stopping) {
+      await completeFinished();
       const free = options.concurrency - inFlight.size;
       let fetched = 0;
       if (free > 0) {
@@ -269,8 +304,16 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
       }
       logger.info({ schema: options.schema, queue: options.queueName, concurrency: options.concurrency }, 'distributed queue started');
     },
-    async enqueue(offered: readonly SyncJob[]) {
-      if (stopping || offered.length === 0) return;
+    async enqueue(all: readonly SyncJob[]) {
+      if (stopping || all.length === 0) return;
+      const now = Date.now();
+      for (const [installationId, offer] of offeredAt) {
+        if (now - offer.at < windowMs) break;
+        offeredAt.delete(installationId);
+      }
+      // Offered by this process within the window at this version: queued, running or done already.
+      const offered = all.filter((job) => offeredAt.get(job.installationId)?.version !== job.version);
+      if (offered.length === 0) return;
       // No second job for an installation whose job still waits or runs (or whose worker died and
       // whose lease has not run out yet): a backlog longer than the dedupe window would otherwise
       // fill the queue with jobs that are only dropped as stale. Nor for an offer made from a
@@ -286,9 +329,17 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
       );
       const busy = new Set<string>(live.rows.map((row: { key: string }) => row.key));
       const jobs = offered.filter((job) => !busy.has(job.installationId));
+      const remember = (made: readonly SyncJob[]) => {
+        for (const job of made) {
+          offeredAt.delete(job.installationId);
+          offeredAt.set(job.installationId, { version: job.version, at: now });
+        }
+      };
+      remember(offered.filter((job) => busy.has(job.installationId)));
       for (let i = 0; i < jobs.length; i += INSERT_CHUNK) {
+        const chunk = jobs.slice(i, i + INSERT_CHUNK);
         await boss.insert(
-          jobs.slice(i, i + INSERT_CHUNK).map((job) => ({
+          chunk.map((job) => ({
             name: options.queueName,
             data: { installationId: job.installationId, version: job.version },
             singletonKey: job.installationId,
@@ -298,6 +349,7 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
             retryDelay: options.retryDelaySeconds,
           })),
         );
+        remember(chunk);
       }
       if (jobs.length > 0) waker.notify();
     },
@@ -322,6 +374,7 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
       waker.notify();
       await loop;
       await Promise.all(inFlight.values());
+      await completeFinished();
       if (heartbeat) clearInterval(heartbeat);
       await boss.stop({ graceful: true, wait: true, timeout: 1000 });
     },
@@ -329,144 +382,4 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
       return { queued: 0, running: inFlight.size };
     },
   };
-}
-
-/** Jobs of the sync queue by state, and the ones an operator looks at. */
-export interface QueueStatus {
-  schema: string;
-  queue: string;
-  /** Waiting jobs (created, or waiting for a retry). */
-  queued: number;
-  running: number;
-  failed: number;
-  completed: number;
-  /** Waiting, running and failed jobs, newest first (at most `limit`). */
-  jobs: QueueJob[];
-}
-
-/** A job as `tributary runner status` lists it. */
-export interface QueueJob {
-  id: string;
-  state: 'created' | 'retry' | 'active' | 'failed';
-  installationId?: string;
-  retryCount: number;
-  createdOn: Date;
-  startedOn: Date | null;
-  /** Why it failed, for failed and retried jobs. */
-  error?: string;
-  /** An active job's lease: its worker renews it while it lives. */
-  leaseUntil: Date | null;
-  /**
-   * Set for a job whose run was cut short (its worker died or stopped) and which waits to be
-   * resumed: a lapsed lease or a retry. `resumesBy` is when another runner takes it at the latest.
-   */
-  interrupted?: { reason: 'worker-gone' | 'retry'; resumesBy: Date };
-}
-
-const statusOptionsSchema = optionsSchema.pick({ connectionString: true, schema: true, queueName: true }).extend({
-  limit: z.number().int().min(1).max(1000).default(20),
-});
-
-const jobRowSchema = z.object({
-  id: z.string(),
-  state: z.enum(['created', 'retry', 'active', 'failed']),
-  data: z.unknown(),
-  retry_count: z.coerce.number(),
-  created_on: z.date(),
-  started_on: z.date().nullable(),
-  output: z.unknown(),
-  lease_until: z.date().nullable(),
-  start_after: z.date(),
-  now: z.date(),
-});
-
-function errorOf(output: unknown): string | undefined {
-  const parsed = z.object({ message: z.string() }).or(z.object({ value: z.object({ message: z.string() }) })).safeParse(output);
-  if (!parsed.success) return undefined;
-  return 'message' in parsed.data ? parsed.data.message : parsed.data.value.message;
-}
-
-/**
- * Reads the sync queue's state without working on it; undefined when no distributed runner ever
- * started on this database (pg-boss's schema does not exist).
- */
-export async function readQueueStatus(input: {
-  connectionString: string;
-  schema?: string;
-  queueName?: string;
-  limit?: number;
-}): Promise<QueueStatus | undefined> {
-  const options = parseUserInput(statusOptionsSchema, input, 'queue status options');
-  const boss = new PgBoss({
-    connectionString: options.connectionString,
-    schema: options.schema,
-    application_name: 'tributary-status',
-    max: 1,
-    schedule: false,
-    supervise: false,
-    migrate: false,
-  });
-  boss.on('error', () => undefined);
-  try {
-    await boss.start();
-  } catch (error) {
-    // start() opened a pool before it found no schema; pg-boss's Db can close it although its type does not say so.
-    await (boss.getDb() as unknown as { close?: () => Promise<void> }).close?.().catch(() => undefined);
-    if ((error as Error).message.includes('not installed')) return undefined;
-    throw error;
-  }
-  try {
-    const db = boss.getDb();
-    const schema = options.schema;
-    const counts = await db.executeSql(`SELECT state::text AS "state", count(*)::int AS "n" FROM ${schema}.job WHERE name = $1 GROUP BY state`, [
-      options.queueName,
-    ]);
-    const byState = new Map<string, number>(counts.rows.map((row: { state: string; n: number }) => [row.state, row.n]));
-    const rows = await db.executeSql(
-      `SELECT id::text AS "id", state::text AS "state", data, retry_count, created_on, started_on, output,
-              started_on + expire_in AS "lease_until", start_after, now() AS "now"
-         FROM ${schema}.job
-        WHERE name = $1 AND state IN ('created', 'retry', 'active', 'failed')
-        ORDER BY created_on DESC
-        LIMIT $2`,
-      [options.queueName, options.limit],
-    );
-    const jobs: QueueJob[] = [];
-    for (const raw of rows.rows) {
-      const row = jobRowSchema.safeParse(raw);
-      if (!row.success) continue;
-      const data = jobDataSchema.safeParse(row.data.data);
-      const error = row.data.state === 'failed' || row.data.state === 'retry' ? errorOf(row.data.output) : undefined;
-      const leaseUntil = row.data.state === 'active' ? row.data.lease_until : null;
-      // A lapsed lease goes back to the queue at the next maintenance pass (any runner's), then after the retry delay.
-      const interrupted =
-        leaseUntil && leaseUntil.getTime() < row.data.now.getTime()
-          ? { reason: 'worker-gone' as const, resumesBy: new Date(row.data.now.getTime() + (2 * DEFAULT_MAINTENANCE_SECONDS + RESUME_SLACK_SECONDS) * 1000) }
-          : row.data.state === 'retry'
-            ? { reason: 'retry' as const, resumesBy: row.data.start_after }
-            : undefined;
-      jobs.push({
-        id: row.data.id,
-        state: row.data.state,
-        ...(data.success ? { installationId: data.data.installationId } : {}),
-        retryCount: row.data.retry_count,
-        createdOn: row.data.created_on,
-        startedOn: row.data.started_on,
-        ...(error === undefined ? {} : { error }),
-        leaseUntil,
-        ...(interrupted ? { interrupted } : {}),
-      });
-    }
-    return {
-      schema,
-      queue: options.queueName,
-      queued: (byState.get('created') ?? 0) + (byState.get('retry') ?? 0),
-      running: byState.get('active') ?? 0,
-      failed: byState.get('failed') ?? 0,
-      completed: byState.get('completed') ?? 0,
-      jobs,
-    };
-  } finally {
-    await boss.stop({ graceful: false, close: true });
-  }
 }

@@ -6,7 +6,7 @@ import { closeAlertConnector } from '@tributary/connector-closealert';
 import type { Installation } from '@tributary/core';
 import { createSecretCipher, createStore, type TypeOrmStore } from '@tributary/store-typeorm';
 import { createPostgresTestDatabase } from '@tributary/testing';
-import { readQueueStatus } from './pgboss-queue.js';
+import { readQueueStatus } from './queue-status.js';
 import { spawnRunnerProcess, type RunnerProcess } from './test-support/spawn-runner.js';
 
 // Distributed runners keep a job's lease alive while its sync runs, so a sync longer than the lease

@@ -291,11 +291,11 @@ export function createRunner(options: RunnerOptions): Runner {
   };
 
   const syncLocked = async (job: SyncJob): Promise<JobResult> => {
-    const state = await store.readSchedule(job.installationId);
+    // Read after the lock is taken, so that a run that finished meanwhile shows in the schedule.
+    const { schedule: state, installation } = await store.readScheduledRun(job.installationId);
     // A job made for an older state of the schedule: another worker synced since, or the run was moved.
     if ((state?.version ?? 0) !== job.version) return { outcome: 'stale' };
     if (state && state.nextRunAt.getTime() > clock().getTime()) return { outcome: 'stale' };
-    const installation = await store.getInstallation(job.installationId);
     if (!installation || installation.status !== 'active') return { outcome: 'inactive' };
     if (shutdown.signal.aborted) return { outcome: 'not-started' };
     const connector = options.connectorFor(installation.app);

@@ -36,6 +36,8 @@ import { PersonalDataPostgres1764600600000 } from './migrations/postgres/1764600
 import { PersonalDataSqlite1764600600000 } from './migrations/sqlite/1764600600000-PersonalData.js';
 import { JobsPostgres1764700400000 } from './migrations/postgres/1764700400000-Jobs.js';
 import { JobsSqlite1764700400000 } from './migrations/sqlite/1764700400000-Jobs.js';
+import { ScheduleAtInstallPostgres1764800100000 } from './migrations/postgres/1764800100000-ScheduleAtInstall.js';
+import { ScheduleAtInstallSqlite1764800100000 } from './migrations/sqlite/1764800100000-ScheduleAtInstall.js';
 import { MemberOrderIndexesPostgres1764800200000 } from './migrations/postgres/1764800200000-MemberOrderIndexes.js';
 import { MemberOrderIndexesSqlite1764800200000 } from './migrations/sqlite/1764800200000-MemberOrderIndexes.js';
 import { OrphanProfileViewsPostgres1764800600000 } from './migrations/postgres/1764800600000-OrphanProfileViews.js';
@@ -332,6 +334,7 @@ function postgresDialect(naming: TableNaming): Dialect {
       DestinationsPostgres1764600400000,
       PersonalDataPostgres1764600600000,
       JobsPostgres1764700400000,
+      ScheduleAtInstallPostgres1764800100000,
       MemberOrderIndexesPostgres1764800200000,
       OrphanProfileViewsPostgres1764800600000,
     ],
@@ -434,6 +437,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
       DestinationsSqlite1764600400000,
       PersonalDataSqlite1764600600000,
       JobsSqlite1764700400000,
+      ScheduleAtInstallSqlite1764800100000,
       MemberOrderIndexesSqlite1764800200000,
       OrphanProfileViewsSqlite1764800600000,
     ],

@@ -32,6 +32,7 @@ import type { InstallationRow, InstallationSecretRow } from './entities.js';
 import { isUniqueViolation, storageFailure } from './errors.js';
 import type { SecretCipher } from './secrets.js';
 import { dateFromDatabase } from './values.js';
+import { neverSyncedRunAt } from './scheduling.js';
 
 /** The changes `updateInstallation` accepts (named in core's store port). */
 export type InstallationChanges = Parameters<Store['updateInstallation']>[1];
@@ -284,6 +285,14 @@ export class Installations {
         else await installations.insert(row);
         const sealed = this.seal(id, secrets, now);
         if (sealed.length > 0) await tx.manager.getRepository(this.entities.InstallationSecret).insert(sealed);
+        // Due at once, found by the tick through the index on next_run_at (see scheduling.ts). A
+        // reattached installation keeps the schedule it had.
+        const p = (n: number) => this.db.dialect.placeholder(n);
+        await tx.query(
+          `INSERT INTO ${internalTable(this.db.dialect, 'schedules').sql} ("installation_id", "next_run_at", "attempts", "version", "updated_at")
+           VALUES (${p(1)}, ${p(2)}, 0, 1, ${p(3)}) ON CONFLICT ("installation_id") DO NOTHING`,
+          [id, neverSyncedRunAt(now).toISOString(), now.toISOString()],
+        );
         this.logger.info({ workspace: base.workspace, app: base.app, installationId: id, reattached: Boolean(kept), ...report }, 'app installed');
         return this.hydrate(row, workspace.name, sealed);
       });
@@ -300,6 +309,70 @@ export class Installations {
       const row = await db.manager.getRepository(this.entities.Installation).findOneBy({ id });
       return row ? (await this.hydrateAll(db, [row]))[0] : undefined;
     });
+  }
+
+  /**
+   * An installation, its secrets opened, and its schedule row, in one plain-SQL query (one row per
+   * secret): what a scheduled run reads once it holds the run lock, where three TypeORM reads and a
+   * schedule read cost a round trip each for every job of the fleet.
+   */
+  async getWithSchedule(id: string): Promise<{ installation: Installation | undefined; schedule: Record<string, unknown> | undefined }> {
+    if (!isStoreId(id)) return { installation: undefined, schedule: undefined };
+    const t = (name: 'installations' | 'workspaces' | 'schedules' | 'installation_secrets') => internalTable(this.db.dialect, name).sql;
+    const sql = `SELECT i."id", i."workspace_id", i."app", i."status", i."config", i."data_model", i."mappings", i."customer_table",
+                        i."created_at", i."updated_at", i."uninstalled_at", i."billing_plan", i."billing_po", i."purged_at",
+                        i."connector_version", i."retention_days", w."name" AS "workspace_name",
+                        s."installation_id" AS "s_installation_id", s."next_run_at" AS "s_next_run_at", s."attempts" AS "s_attempts",
+                        s."version" AS "s_version", s."last_started_at" AS "s_last_started_at", s."last_finished_at" AS "s_last_finished_at",
+                        s."last_status" AS "s_last_status", s."last_error_code" AS "s_last_error_code",
+                        k."name" AS "k_name", k."key_id" AS "k_key_id", k."iv" AS "k_iv", k."ciphertext" AS "k_ciphertext", k."tag" AS "k_tag",
+                        k."updated_at" AS "k_updated_at"
+                   FROM ${t('installations')} i
+                   JOIN ${t('workspaces')} w ON w."id" = i."workspace_id"
+                   LEFT JOIN ${t('schedules')} s ON s."installation_id" = i."id"
+                   LEFT JOIN ${t('installation_secrets')} k ON k."installation_id" = i."id"
+                  WHERE i."id" = ${this.db.dialect.placeholder(1)}`;
+    const rows = await this.read(`read installation ${id}`, (db) => db.query<Record<string, unknown>>(sql, [id]));
+    const first = rows[0];
+    if (!first) return { installation: undefined, schedule: undefined };
+    // SQLite hands back JSON as text and timestamps as ISO-8601 text; PostgreSQL parsed values.
+    const json = (value: unknown): object => (typeof value === 'string' ? (JSON.parse(value) as object) : (value as object));
+    const time = (value: unknown): Date => (value instanceof Date ? value : new Date(value as string));
+    const optionalTime = (value: unknown): Date | null => (value === null || value === undefined ? null : time(value));
+    const row: InstallationRow = {
+      id: first.id as string,
+      workspaceId: first.workspace_id as string,
+      app: first.app as string,
+      status: first.status as InstallationRow['status'],
+      config: json(first.config),
+      dataModel: json(first.data_model),
+      mappings: json(first.mappings),
+      customerTable: first.customer_table === null ? null : json(first.customer_table),
+      createdAt: time(first.created_at),
+      updatedAt: time(first.updated_at),
+      uninstalledAt: optionalTime(first.uninstalled_at),
+      billingPlan: first.billing_plan as InstallationRow['billingPlan'],
+      billingPo: (first.billing_po as string | null) ?? null,
+      purgedAt: optionalTime(first.purged_at),
+      connectorVersion: (first.connector_version as string | null) ?? null,
+      retentionDays: first.retention_days === null ? null : Number(first.retention_days),
+    };
+    const secrets: InstallationSecretRow[] = rows
+      .filter((r) => r.k_name !== null && r.k_name !== undefined)
+      .map((r) => ({
+        installationId: row.id,
+        name: r.k_name as string,
+        keyId: r.k_key_id as string,
+        iv: r.k_iv as string,
+        ciphertext: r.k_ciphertext as string,
+        tag: r.k_tag as string,
+        updatedAt: time(r.k_updated_at),
+      }));
+    const schedule =
+      first.s_installation_id === null || first.s_installation_id === undefined
+        ? undefined
+        : Object.fromEntries(Object.entries(first).filter(([key]) => key.startsWith('s_')).map(([key, value]) => [key.slice(2), value]));
+    return { installation: this.hydrate(row, first.workspace_name as string, secrets), schedule };
   }
 
   /** An installation's app and data model, without opening its secrets (which may be unreadable). */

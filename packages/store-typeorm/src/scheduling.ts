@@ -33,7 +33,7 @@ const scheduleSchema = z.object({
 
 const taskNameSchema = z.string().min(1).max(200);
 
-interface ScheduleRow {
+export interface ScheduleRow {
   installation_id: string;
   next_run_at: Date | string;
   attempts: number | string;
@@ -47,6 +47,26 @@ interface ScheduleRow {
 // PostgreSQL hands back Date objects, SQLite the ISO-8601 text it stores.
 function optionalDate(value: Date | string | null): Date | null {
   return value === null ? null : dateFromDatabase(value);
+}
+
+/**
+ * An installation gets its schedule row at install (issue #17), before it ever synced: due since its
+ * install time moved back 1,000 years, so that the tick finds it by the index on `next_run_at` at any
+ * clock (a test's simulated one too), ahead of every real schedule and in install order. Such a row
+ * reads as no schedule at all; its first save replaces it.
+ */
+export const NEVER_SYNCED_BEFORE = new Date('1900-01-01T00:00:00.000Z');
+
+/** When an installation made at `installedAt` is due before its first sync (see {@link NEVER_SYNCED_BEFORE}). */
+export function neverSyncedRunAt(installedAt: Date): Date {
+  const at = new Date(installedAt.getTime());
+  at.setUTCFullYear(at.getUTCFullYear() - 1000);
+  return at;
+}
+
+/** A schedule from its row, as read by plain SQL; undefined for the row of an installation never synced. */
+export function scheduleOf(row: ScheduleRow): ScheduleState | undefined {
+  return dateFromDatabase(row.next_run_at).getTime() < NEVER_SYNCED_BEFORE.getTime() ? undefined : stateOf(row);
 }
 
 function stateOf(row: ScheduleRow): ScheduleState {
@@ -92,32 +112,23 @@ function parseOwner(owner: string): { host: string; pid: number } | undefined {
 const DUE_LIMIT_MAX = 100_000;
 
 /**
- * The tick's two queries, exported so that a test can show their plans. Schedules that have come
- * due are a range of the `next_run_at` index, read oldest first and stopped at the limit; an
- * installation never synced has no schedule row, so it is found by probing the schedules' primary
- * key from the active installations (an anti-join).
+ * The tick's query, exported so that a test can show its plan: schedules that have come due are a
+ * range of the `next_run_at` index, read oldest first and stopped at the limit. Installations never
+ * synced have rows due long ago (see {@link NEVER_SYNCED_BEFORE}), so they come first, oldest install
+ * first, and are handed out at version 0, the version their first save expects.
  */
 export function dueScheduleStatements(dialect: Dialect, now: Date, limit: number) {
   const t = (name: 'schedules' | 'installations') => internalTable(dialect, name).sql;
   const p = (n: number) => dialect.placeholder(n);
   return {
     due: {
-      sql: `SELECT s."installation_id", s."version"
+      sql: `SELECT s."installation_id", CASE WHEN s."next_run_at" < ${p(1)} THEN 0 ELSE s."version" END AS "version"
               FROM ${t('schedules')} s
               JOIN ${t('installations')} i ON i."id" = s."installation_id"
-             WHERE s."next_run_at" <= ${p(1)} AND i."status" = 'active'
+             WHERE s."next_run_at" <= ${p(2)} AND i."status" = 'active'
              ORDER BY s."next_run_at"
-             LIMIT ${p(2)}`,
-      params: [now.toISOString(), limit],
-    },
-    neverSynced: {
-      sql: `SELECT i."id" AS "installation_id"
-              FROM ${t('installations')} i
-             WHERE i."status" = 'active'
-               AND NOT EXISTS (SELECT 1 FROM ${t('schedules')} s WHERE s."installation_id" = i."id")
-             ORDER BY i."created_at", i."id"
-             LIMIT ${p(1)}`,
-      params: [limit],
+             LIMIT ${p(3)}`,
+      params: [NEVER_SYNCED_BEFORE.toISOString(), now.toISOString(), limit],
     },
   };
 }
@@ -155,7 +166,7 @@ export class Scheduling {
         workspace: row.workspace,
         app: row.app,
         installedAt: dateFromDatabase(row.created_at),
-        state: row.installation_id === null ? undefined : stateOf(row),
+        state: row.installation_id === null ? undefined : scheduleOf(row),
       }));
     } catch (error) {
       throw storageFailure('list the schedules', error);
@@ -169,14 +180,10 @@ export class Scheduling {
     }
     const statements = dueScheduleStatements(this.db.dialect, now, limit);
     try {
-      return await this.db.withConnection(async (db) => {
-        const due = await db.query<{ installation_id: string; version: number | string }>(statements.due.sql, statements.due.params);
-        const found = due.map((row) => ({ installationId: row.installation_id, version: Number(row.version) }));
-        if (found.length >= limit) return found;
-        const fresh = dueScheduleStatements(this.db.dialect, now, limit - found.length).neverSynced;
-        const never = await db.query<{ installation_id: string }>(fresh.sql, fresh.params);
-        return [...found, ...never.map((row) => ({ installationId: row.installation_id, version: 0 }))];
-      });
+      const due = await this.db.withConnection((db) =>
+        db.query<{ installation_id: string; version: number | string }>(statements.due.sql, statements.due.params),
+      );
+      return due.map((row) => ({ installationId: row.installation_id, version: Number(row.version) }));
     } catch (error) {
       throw storageFailure('list the due schedules', error);
     }
@@ -188,10 +195,29 @@ export class Scheduling {
       const [row] = await this.db.withConnection((db) =>
         db.query<ScheduleRow>(`SELECT * FROM ${this.table('schedules')} WHERE "installation_id" = ${this.p(1)}`, [installationId]),
       );
-      return row ? stateOf(row) : undefined;
+      return row ? scheduleOf(row) : undefined;
     } catch (error) {
       throw storageFailure(`read the schedule of installation ${installationId}`, error);
     }
+  }
+
+  /**
+   * Whether an installation has a run or a queued job still marked running (taken with its run lock
+   * held: whatever ran it died). Both through partial or status indexes, in one query.
+   */
+  async leftRunning(installationId: string): Promise<{ runs: boolean; jobs: boolean }> {
+    if (!isStoreId(installationId)) return { runs: false, jobs: false };
+    const t = (name: 'runs' | 'jobs') => internalTable(this.db.dialect, name).sql;
+    const [row] = await this.db.withConnection((db) =>
+      db.query<{ runs: unknown; jobs: unknown }>(
+        // The literal status matches the partial index of running runs.
+        `SELECT EXISTS (SELECT 1 FROM ${t('runs')} WHERE "installation_id" = ${this.p(1)} AND "status" = 'running') AS "runs",
+                EXISTS (SELECT 1 FROM ${t('jobs')} WHERE "installation_id" = ${this.p(2)} AND "status" = 'running') AS "jobs"`,
+        [installationId, installationId],
+      ),
+    );
+    // PostgreSQL answers booleans, SQLite 0/1.
+    return { runs: Boolean(row?.runs), jobs: Boolean(row?.jobs) };
   }
 
   async save(input: Omit<ScheduleState, 'version'>, expectedVersion: number): Promise<boolean> {
@@ -211,16 +237,23 @@ export class Scheduling {
     ];
     const p = (n: number) => this.p(n);
     const table = this.table('schedules');
-    // Compare-and-set on the version: of two workers saving the same state, exactly one wins.
+    // Compare-and-set on the version: of two workers saving the same state, exactly one wins. The
+    // first save replaces the row written at install (or, for an installation from before those
+    // rows, inserts one); a row that a run already saved stays as it is.
     const statement =
       expectedVersion === 0
         ? {
             sql: `INSERT INTO ${table} ("installation_id", "next_run_at", "attempts", "last_started_at", "last_finished_at",
                                         "last_status", "last_error_code", "updated_at", "version")
                   VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, 1)
-                  ON CONFLICT ("installation_id") DO NOTHING
+                  ON CONFLICT ("installation_id") DO UPDATE
+                     SET "next_run_at" = excluded."next_run_at", "attempts" = excluded."attempts",
+                         "last_started_at" = excluded."last_started_at", "last_finished_at" = excluded."last_finished_at",
+                         "last_status" = excluded."last_status", "last_error_code" = excluded."last_error_code",
+                         "updated_at" = excluded."updated_at", "version" = 1
+                   WHERE ${table}."next_run_at" < ${p(9)}
                   RETURNING "version"`,
-            params: values,
+            params: [...values, NEVER_SYNCED_BEFORE.toISOString()],
           }
         : {
             // Placeholders in textual order: SQLite's `?` are positional.
@@ -246,30 +279,45 @@ export class Scheduling {
     // The connection is held for the whole run: the lock lives as long as its session, so a process
     // that dies mid-run loses it with its connection and another worker may take over.
     return this.db.withConnection(async (connection) => {
+      const holders = internalTable(this.db.dialect, 'run_lock_holders').sql;
+      const [lockKey] = lock.tryAcquire.params;
       let acquired: boolean;
       try {
-        const [row] = await connection.run<{ locked: boolean }>(lock.tryAcquire);
+        // Taking the lock and saying who holds it (for the operator; a row whose session no longer
+        // holds the lock is stale) in one round trip: a fleet pays it once per job. The lock CTE is
+        // volatile, so PostgreSQL evaluates it once, and the insert runs only when it was free.
+        const [row] = await connection.run<{ locked: boolean }>({
+          sql: `WITH l AS (SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS "locked"),
+                     h AS (INSERT INTO ${holders} ("lock_key", "host", "pid", "since", "backend_pid")
+                           SELECT $2, $3, $4, $5, pg_backend_pid() FROM l WHERE l."locked"
+                           ON CONFLICT ("lock_key") DO UPDATE SET "host" = excluded."host", "pid" = excluded."pid", "since" = excluded."since",
+                                                                 "backend_pid" = excluded."backend_pid"
+                           RETURNING 1)
+                SELECT l."locked" FROM l`,
+          params: [lockKey, key, hostname(), process.pid, new Date().toISOString()],
+        });
         acquired = row?.locked === true;
       } catch (error) {
+        // A session lock outlives the failed statement that took it: let go of it (a no-op when it was
+        // not taken) before the connection returns to the pool.
+        await connection.run(lock.release).catch(() => undefined);
         throw storageFailure(`take the run lock of installation ${installationId}`, error);
       }
       if (!acquired) return { acquired: false as const };
-      const holders = internalTable(this.db.dialect, 'run_lock_holders').sql;
       try {
-        // Who holds it, for the operator; a row whose session no longer holds the lock is stale.
-        await connection.run({
-          sql: `INSERT INTO ${holders} ("lock_key", "host", "pid", "since", "backend_pid") VALUES ($1, $2, $3, $4, pg_backend_pid())
-                ON CONFLICT ("lock_key") DO UPDATE SET "host" = excluded."host", "pid" = excluded."pid", "since" = excluded."since",
-                                                      "backend_pid" = excluded."backend_pid"`,
-          params: [key, hostname(), process.pid, new Date().toISOString()],
-        });
         return { acquired: true as const, value: await work() };
       } finally {
-        // A broken connection has already dropped the lock with its session.
+        // A broken connection has already dropped the lock with its session. The holder row goes in
+        // the same statement as the lock; should that statement fail, the lock is released alone,
+        // never left on a pooled connection.
         await connection
-          .run({ sql: `DELETE FROM ${holders} WHERE "lock_key" = $1 AND "backend_pid" = pg_backend_pid()`, params: [key] })
+          .run({
+            sql: `WITH d AS (DELETE FROM ${holders} WHERE "lock_key" = $2 AND "backend_pid" = pg_backend_pid() RETURNING 1)
+                  SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS "released"`,
+            params: [lockKey, key],
+          })
+          .catch(() => connection.run(lock.release))
           .catch(() => undefined);
-        await connection.run(lock.release).catch(() => undefined);
       }
     });
   }

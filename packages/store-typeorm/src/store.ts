@@ -47,7 +47,7 @@ import { queueBatches } from './destinations/outbox.js';
 import { viewSqlName } from './destinations/views.js';
 // ---- Scheduling (runner) ----
 import type { DueSchedule, RunLockResult, ScheduleEntry, ScheduleState } from '@tributary/core';
-import { Scheduling } from './scheduling.js';
+import { Scheduling, scheduleOf, type ScheduleRow } from './scheduling.js';
 // ---- Identity: users, sessions, API keys, audit log ----
 import type { ApiKey, AuditEvent, Session, User, WorkspaceRole } from '@tributary/core';
 import { Identities } from './identity.js';
@@ -526,20 +526,34 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     return this.scheduling.read(installationId);
   }
 
+  async readScheduledRun(installationId: string): Promise<{ installation: Installation | undefined; schedule: ScheduleState | undefined }> {
+    const { installation, schedule } = await this.installations.getWithSchedule(installationId);
+    return { installation, schedule: schedule ? scheduleOf(schedule as unknown as ScheduleRow) : undefined };
+  }
+
   saveSchedule(state: Omit<ScheduleState, 'version'>, expectedVersion: number): Promise<boolean> {
     return this.scheduling.save(state, expectedVersion);
   }
 
   withRunLock<T>(installationId: string, work: () => Promise<T>): Promise<RunLockResult<T>> {
     return this.scheduling.withRunLock(installationId, async () => {
+      // One look for both (almost always nothing), rather than a round trip each on every job.
+      const left = await this.scheduling.leftRunning(installationId).catch((error: unknown) => {
+        this.logger.warn({ installationId, error: (error as Error).message }, 'could not look for runs left running; the run goes ahead');
+        return { runs: true, jobs: true };
+      });
       // Whoever takes the lock next finds out about a run whose process died holding it.
-      await this.abandonLocked(installationId, new Date()).catch((error: unknown) => {
-        this.logger.warn({ installationId, error: (error as Error).message }, 'could not mark abandoned runs; the run goes ahead');
-      });
+      if (left.runs) {
+        await this.abandonLocked(installationId, new Date()).catch((error: unknown) => {
+          this.logger.warn({ installationId, error: (error as Error).message }, 'could not mark abandoned runs; the run goes ahead');
+        });
+      }
       // Likewise a job left running: no live process can be running it now.
-      await this.jobs.interruptLocked(installationId, new Date()).catch((error: unknown) => {
-        this.logger.warn({ installationId, error: (error as Error).message }, 'could not mark interrupted jobs; the run goes ahead');
-      });
+      if (left.jobs) {
+        await this.jobs.interruptLocked(installationId, new Date()).catch((error: unknown) => {
+          this.logger.warn({ installationId, error: (error as Error).message }, 'could not mark interrupted jobs; the run goes ahead');
+        });
+      }
       return work();
     });
   }
