@@ -37,3 +37,13 @@ describe('the operator’s destination limits from the environment', () => {
     expect(message).toContain(name);
   });
 });
+
+describe('the API look-up cache from the environment', () => {
+  it('is off unless the operator sets it, and refuses what is not a whole number of milliseconds up to a minute', () => {
+    expect(readEnv({}).TRIBUTARY_PRINCIPAL_CACHE_MS).toBe(0);
+    expect(readEnv({ TRIBUTARY_PRINCIPAL_CACHE_MS: '3000' }).TRIBUTARY_PRINCIPAL_CACHE_MS).toBe(3000);
+    for (const bad of ['soon', '-1', '1.5', '600000']) {
+      expect(() => readEnv({ TRIBUTARY_PRINCIPAL_CACHE_MS: bad })).toThrow(/TRIBUTARY_PRINCIPAL_CACHE_MS/);
+    }
+  });
+});

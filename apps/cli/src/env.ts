@@ -63,6 +63,15 @@ export const envSchema = z.object({
   TRIBUTARY_WEBHOOK_ALLOW_HOSTS: listOf(',', z.string().refine(isWebhookAllowEntry, 'each entry must be a host name, an IP address or a CIDR range such as 10.0.0.0/8')).describe(
     'comma-separated hosts, IP addresses or CIDR ranges webhooks may reach although loopback or private, and over plain http',
   ),
+  TRIBUTARY_PRINCIPAL_CACHE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(0)
+    .describe(
+      'tributary serve: milliseconds a session or API key look-up is reused (default 0); a key revoked or a user signed out by another process is honoured only after that long',
+    ),
   TRIBUTARY_USER: operatorNameSchema
     .optional()
     .describe('who runs the command, for the workspace administrator checks; default the login name'),

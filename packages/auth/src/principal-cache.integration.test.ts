@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases, type TestDatabase } from '@tributary/testing';
 import { createSecretCipher, createStore, type TypeOrmStore } from '@tributary/store-typeorm';
 import { hashSecret } from './tokens.js';
-import { createAuthService, DEFAULT_AUTH_POLICY, type AuthService } from './index.js';
+import { createAuthService, type AuthService } from './index.js';
 
 const databases = await testDatabases('auth-cache');
 const cipher = createSecretCipher({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' });
-const TTL = DEFAULT_AUTH_POLICY.principalCacheMs;
+const TTL = 3_000;
 
 describe.each(databases)('remembered principals on $dialect', (database: TestDatabase) => {
   let store: TypeOrmStore;
@@ -29,7 +29,7 @@ describe.each(databases)('remembered principals on $dialect', (database: TestDat
         };
       },
     });
-    auth = createAuthService({ store: counted, now: () => clock, policy: { passwordHashLog2N: 12 } });
+    auth = createAuthService({ store: counted, now: () => clock, policy: { passwordHashLog2N: 12, principalCacheMs: TTL } });
     await auth.createUser({ email: 'admin@example.com', workspace: 'acme', role: 'admin', password: 'the admin password', actor: 'cli:ops' });
   });
   afterAll(async () => {
@@ -104,7 +104,7 @@ describe.each(databases)('remembered principals on $dialect', (database: TestDat
   });
 
   it('never outlives the session it remembers', async () => {
-    const shortLived = createAuthService({ store, now: () => clock, policy: { passwordHashLog2N: 12, sessionTtlMs: 1_000 } });
+    const shortLived = createAuthService({ store, now: () => clock, policy: { passwordHashLog2N: 12, sessionTtlMs: 1_000, principalCacheMs: TTL } });
     const { sessionToken } = await shortLived.signIn({ email: 'admin@example.com', password: 'the admin password', address: '198.51.100.1' });
     expect(await shortLived.authenticateSession(sessionToken)).toBeDefined();
     advance(1_000);

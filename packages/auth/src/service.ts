@@ -33,8 +33,10 @@ export interface AuthPolicy {
   /** log2 of scrypt's N for new password hashes (at least 15 outside tests). */
   passwordHashLog2N: number;
   /**
-   * How long, in milliseconds, a session or API key look-up is reused (0: never). Changes made
-   * through this service apply at once; changes by another process within this time.
+   * How long, in milliseconds, a session or API key look-up is reused. Changes made through this
+   * service apply at once; changes by another process (a key revoked with the CLI beside a running
+   * server) only after this time, so it is off (0) unless the operator trades that delay for
+   * cheaper requests (`TRIBUTARY_PRINCIPAL_CACHE_MS` of `tributary serve`).
    */
   principalCacheMs: number;
 }
@@ -46,7 +48,7 @@ export const DEFAULT_AUTH_POLICY: AuthPolicy = {
   addressRateLimit: { attempts: 50, windowMs: 5 * 60_000 },
   sessionTtlMs: 12 * 3_600_000,
   passwordHashLog2N: PASSWORD_HASH_PARAMS.log2N,
-  principalCacheMs: 3_000,
+  principalCacheMs: 0,
 };
 
 /** Credentials remembered at most: far above the callers one server has within a few seconds. */

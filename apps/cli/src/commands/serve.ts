@@ -78,7 +78,7 @@ export async function serve(io: Io, options: ServeOptions): Promise<void> {
       // Plugin destination types too, so that the API adds and tests what the runner delivers.
       destinations: knownDestinations().map((d) => d.destination),
       destinationLimits: destinationLimitsOf(ctx.env),
-      auth: createAuthService({ store, logger: ctx.logger }),
+      auth: createAuthService({ store, logger: ctx.logger, policy: { principalCacheMs: ctx.env.TRIBUTARY_PRINCIPAL_CACHE_MS } }),
       logger: ctx.logger,
       metrics,
       bodyLimit,
