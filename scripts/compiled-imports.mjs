@@ -30,6 +30,8 @@ function compiledSpecifier(specifier, file) {
   const match = /^(@tributary\/[^/]+)(\/.*)?$/.exec(specifier);
   if (!match) return undefined;
   const [, name, sub = ''] = match;
+  // Already rewritten (a file tsc did not emit again, or a benchmark script compiled by an earlier run).
+  if (sub === '/compiled' || sub.startsWith('/compiled/')) return undefined;
   if (!exportsOf.has(name)) {
     const manifest = JSON.parse(readFileSync(manifestPath(name), 'utf8'));
     exportsOf.set(name, manifest.exports ?? {});
