@@ -148,10 +148,29 @@ function importTarget(spec: string, base: string): string {
   }
 }
 
+let typeScriptLoader: Promise<void> | undefined;
+
+/**
+ * Imports a connector's module. One written in TypeScript, as `tributary connectors new` writes it,
+ * needs no build step: when Node cannot load a `.ts` file itself (the compiled CLI), tsx's loader is
+ * registered, once, and the import is tried again. The source CLI already runs under tsx.
+ */
+async function importConnectorModule(target: string): Promise<{ default?: unknown }> {
+  try {
+    return (await import(target)) as { default?: unknown };
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    typeScriptLoader ??= import('tsx/esm/api').then(({ register }) => void register());
+    await typeScriptLoader;
+    // Node remembers the failed import of this URL; the same file under another URL is loaded anew.
+    return (await import(`${target}${target.includes('?') ? '&' : '?'}typescript`)) as { default?: unknown };
+  }
+}
+
 async function loadOne(spec: string, base: string): Promise<ConnectorDefinition | DestinationDefinition> {
   let module: { default?: unknown };
   try {
-    module = (await import(importTarget(spec, base))) as { default?: unknown };
+    module = await importConnectorModule(importTarget(spec, base));
   } catch (error) {
     if (isTributaryError(error)) {
       throw new ConfigError('CONNECTOR_INVALID', `The connector "${spec}" refused to load: ${error.message}`, { cause: error, hint: 'Its author must fix it; remove it from TRIBUTARY_CONNECTORS or the config file meanwhile.' });

@@ -100,6 +100,14 @@ describe('tributary connectors new', () => {
       ['apiKey', true],
       ['pageSize', false],
     ]);
+
+    // The same through the user's entry, from another directory: once built (as after `npm ci`), that
+    // is the compiled CLI, where Node alone cannot load the package's TypeScript.
+    const fromBin = await run(process.execPath, [join(repo, 'apps/cli/bin/tributary.js'), 'connectors', '--json'], {
+      cwd: root,
+      env: { ...cleanEnv(), LOG_LEVEL: 'silent', TRIBUTARY_CONNECTORS: dir },
+    });
+    expect((JSON.parse(fromBin.stdout) as { id: string }[]).map((c) => c.id)).toContain('acme_reviews');
   }, 900_000);
 
   it('refuses an id that cannot name tables, and a directory that is not empty', async () => {
