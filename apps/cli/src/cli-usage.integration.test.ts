@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@tributary/closealert-sandbox';
-import { testDatabases, type TestDatabase } from '@tributary/testing';
+import { testDatabases, type TestDatabase, tributaryCliEntry } from '@tributary/testing';
 import type { Io } from './io.js';
 import { main } from './program.js';
 import { runCli } from './test-support/cli.js';
@@ -12,13 +11,13 @@ import { runCli } from './test-support/cli.js';
 // unknown workspace or app named back with the ones that exist, --json on every result, progress
 // and waits on stderr, and each warning said once, in words.
 
-const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
+const BIN = tributaryCliEntry();
 const databases = await testDatabases('cli-usage');
 
 /** Runs the real process with its stdout read end closed at once, as `| head -1` leaves it. */
 function runIntoClosedPipe(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

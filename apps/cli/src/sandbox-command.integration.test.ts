@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { closeAlertConnector } from '@tributary/connector-closealert';
 import { silentLogger } from '@tributary/core';
+import { tributaryCliEntry } from '@tributary/testing';
 
-const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
+const BIN = tributaryCliEntry();
 
 describe('tributary sandbox', () => {
   it('serves 10,000 responses that the connector reads completely, and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'sandbox', '--port', '0', '--responses', '10000', '--seed', '3'], {
+    const child = spawn(process.execPath, [BIN, 'sandbox', '--port', '0', '--responses', '10000', '--seed', '3'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const printed: Record<string, string> = {};

@@ -1,17 +1,16 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@tributary/closealert-sandbox';
-import { testDatabases, type TestDatabase } from '@tributary/testing';
+import { testDatabases, type TestDatabase, tributaryCliEntry } from '@tributary/testing';
 
 // A backfill whose sync process is SIGKILLed at random moments and rerun until one run finishes by
 // itself. Afterwards every response must be stored exactly once and every answer must belong to a
 // stored response: a page and its checkpoint commit together or not at all.
 
-const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
+const BIN = tributaryCliEntry();
 const databases = await testDatabases('sync-kill');
 
 interface Exit {
@@ -28,7 +27,7 @@ interface Exit {
  */
 function runCli(args: string[], env: Record<string, string>, killAfterRequests?: number): Promise<Exit> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
+    const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, ...env, LOG_LEVEL: killAfterRequests === undefined ? 'silent' : 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@tributary/closealert-sandbox';
-import { testDatabases } from '@tributary/testing';
+import { testDatabases, tributaryCliEntry } from '@tributary/testing';
 import { openRaw, type RawConnection } from './test-support/cli.js';
 
 // The real `tributary` process, stopped mid-sync: by Ctrl-C (SIGINT) and SIGTERM it ends its run as
@@ -12,7 +11,7 @@ import { openRaw, type RawConnection } from './test-support/cli.js';
 // the run that stored it, so what each run committed is counted from the rows, and after a clean
 // run every response is stored exactly once.
 
-const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
+const BIN = tributaryCliEntry();
 const databases = await testDatabases('sync-signals');
 
 interface Exit {
@@ -25,7 +24,7 @@ interface Exit {
 /** Runs the CLI; with `stopWith`, sends that signal once the sync has committed its first page. */
 function runCli(args: string[], env: Record<string, string>, stopWith?: NodeJS.Signals): Promise<Exit> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
+    const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, ...env, LOG_LEVEL: stopWith === undefined ? 'silent' : 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,6 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { startSandbox, type Fault } from '@tributary/closealert-sandbox';
-import { describeConnectorConformance } from '@tributary/testing';
+import { describeConnectorConformance, tributaryCliEntry } from '@tributary/testing';
 import { closeAlertConnector } from './index.js';
 
 // CloseAlert against the standard connector checks, through the real CLI and the CloseAlert sandbox.
@@ -18,7 +17,7 @@ type FaultName = keyof typeof faults;
 
 await describeConnectorConformance<FaultName>({
   connector: closeAlertConnector,
-  cliEntry: fileURLToPath(new URL('../../../apps/cli/src/bin.ts', import.meta.url)),
+  cliEntry: tributaryCliEntry(),
   requestLogMessage: 'closealert request',
   // One of each family keeps the file near a minute; the client tests cover every status and timing.
   faults: ['rate-limited', 'truncated-json', 'connection-reset'],

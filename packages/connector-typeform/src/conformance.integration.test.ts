@@ -1,6 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { startSandbox, type Fault } from '@tributary/typeform-sandbox';
-import { describeConnectorConformance } from '@tributary/testing';
+import { describeConnectorConformance, tributaryCliEntry } from '@tributary/testing';
 import { typeformConnector } from './index.js';
 
 // Typeform against the standard connector checks, through the real CLI and the Typeform sandbox,
@@ -18,7 +17,7 @@ type FaultName = keyof typeof faults;
 
 await describeConnectorConformance<FaultName>({
   connector: typeformConnector,
-  cliEntry: fileURLToPath(new URL('../../../apps/cli/src/bin.ts', import.meta.url)),
+  cliEntry: tributaryCliEntry(),
   requestLogMessage: 'typeform request',
   faults: ['rate-limited', 'server-error', 'truncated-json', 'connection-reset'],
   badRecordFault: 'bad-record',

@@ -1,22 +1,21 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox as startCloseAlert, type Sandbox as CloseAlertSandbox, type SandboxFormResponse } from '@tributary/closealert-sandbox';
-import { testDatabases } from '@tributary/testing';
+import { testDatabases, tributaryCliEntry } from '@tributary/testing';
 import { startSandbox as startTypeform, type Sandbox as TypeformSandbox } from '@tributary/typeform-sandbox';
 
 // One workspace with CloseAlert and Typeform, both synced through the real CLI from their sandboxes,
 // and one profile over both ("a score of 6 or less anywhere in the past 30 days"), against members
 // worked out by hand from the responses below.
 
-const CLI = fileURLToPath(new URL('../../../apps/cli/src/bin.ts', import.meta.url));
+const CLI = tributaryCliEntry();
 const databases = await testDatabases('typeform_cross');
 const DAY = 86_400_000;
 
 function cli(env: Record<string, string>, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -34,7 +34,7 @@ export interface ConformanceConnector {
 
 export interface ConformanceOptions<Fault extends string> {
   connector: ConformanceConnector;
-  /** The CLI entry (`apps/cli/src/bin.ts`), run with tsx in a child process so that it can be SIGKILLed. */
+  /** The CLI entry ({@link tributaryCliEntry}; a `.ts` entry runs through tsx), in a child process so that it can be SIGKILLed. */
   cliEntry: string;
   /** Starts a sandbox serving `records` records; called once per database. */
   startSandbox(options: { records: number }): Promise<ConformanceSandbox<Fault>>;
@@ -56,7 +56,15 @@ export interface ConformanceOptions<Fault extends string> {
  * connector package outside the repository (one `tributary connectors new` wrote) runs the kit with.
  */
 export function tributaryCliEntry(): string {
-  return fileURLToPath(new URL('../../../apps/cli/src/bin.ts', import.meta.url));
+  // The user's own entry: it runs the compiled CLI when the build is current and the source through
+  // tsx otherwise, so a test never runs stale code and, after a build, skips compiling TypeScript at
+  // every one of the many processes the kit starts.
+  return fileURLToPath(new URL('../../../apps/cli/bin/tributary.js', import.meta.url));
+}
+
+/** Node's arguments that run `entry`: JavaScript as it is, TypeScript through tsx. */
+function entryArguments(entry: string): string[] {
+  return /\.[cm]?ts$/.test(entry) ? ['--import', 'tsx', entry] : [entry];
 }
 
 interface Exit {
@@ -130,7 +138,7 @@ export async function describeConnectorConformance<Fault extends string>(options
     /** Runs the CLI at debug level; with `killAfterRequests`, SIGKILLs it once it logged that many source requests. */
     function cli(args: readonly string[], killAfterRequests?: number): Promise<Exit> {
       return new Promise((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
+        const child = spawn(process.execPath, [...entryArguments(cliEntry), ...args], {
           env: { ...process.env, ...env, LOG_LEVEL: 'debug' },
           stdio: ['ignore', 'pipe', 'pipe'],
         });

@@ -1,16 +1,15 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { createPostgresTestDatabase } from '@tributary/testing';
+import { createPostgresTestDatabase, tributaryCliEntry } from '@tributary/testing';
 
 // Four `tributary runner --distributed` processes started at the same instant on a fresh PostgreSQL
 // database: all of them start (pg-boss's queue creation used to deadlock between them, printing
 // "internal error" and hanging until SIGKILL) and each stops on one SIGTERM. `npm run chaos` does
 // this ten times in a row.
 
-const BIN = fileURLToPath(new URL('../bin.ts', import.meta.url));
+const BIN = tributaryCliEntry();
 const ROUNDS = 3;
 const RUNNERS = 4;
 const probe = await createPostgresTestDatabase('cli-runner-start-probe');
@@ -23,7 +22,7 @@ interface Runner {
 }
 
 function startRunner(url: string): Runner {
-  const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'runner', '--distributed'], {
+  const child = spawn(process.execPath, [BIN, 'runner', '--distributed'], {
     env: { ...process.env, TRIBUTARY_DATABASE_URL: url, TRIBUTARY_SECRET_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

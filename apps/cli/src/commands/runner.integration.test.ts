@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@tributary/closealert-sandbox';
-import { testDatabases } from '@tributary/testing';
+import { testDatabases, tributaryCliEntry } from '@tributary/testing';
 
 // `tributary runner` as operators start it: a real process that syncs a freshly installed app at
 // once, prints each run, and stops with exit code 0 on SIGTERM; `runner status` reports the result.
 
-const BIN = fileURLToPath(new URL('../bin.ts', import.meta.url));
+const BIN = tributaryCliEntry();
 const databases = await testDatabases('cli-runner');
 
 interface Exit {
@@ -20,7 +19,7 @@ interface Exit {
 
 function cli(args: string[], env: Record<string, string>): Promise<Exit> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { env: { ...process.env, ...env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -32,7 +31,7 @@ function cli(args: string[], env: Record<string, string>): Promise<Exit> {
 /** Starts `tributary runner`, waits until it printed a finished run, then sends SIGTERM. */
 function runnerUntilFirstRun(args: string[], env: Record<string, string>): Promise<Exit> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'runner', ...args], {
+    const child = spawn(process.execPath, [BIN, 'runner', ...args], {
       env: { ...process.env, ...env, LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createAuthService } from '@tributary/auth';
 import { startSandbox } from '@tributary/closealert-sandbox';
 import { installConnector, readQueueStatus } from '@tributary/runner';
 import { createSecretCipher, createStore } from '@tributary/store-typeorm';
-import { createPostgresTestDatabase, testDatabases } from '@tributary/testing';
+import { createPostgresTestDatabase, testDatabases, tributaryCliEntry } from '@tributary/testing';
 import pg from 'pg';
 import { CONNECTORS } from '../connectors.js';
 import { keyIdOf } from '../secret-key.js';
@@ -15,11 +14,11 @@ import { keyIdOf } from '../secret-key.js';
 // serve health, readiness, metrics and the API to a user created in the same database, and stop
 // cleanly on SIGTERM.
 
-const BIN = fileURLToPath(new URL('../bin.ts', import.meta.url));
+const BIN = tributaryCliEntry();
 const databases = await testDatabases('cli-serve');
 
 function start(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
+  const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, ...env, LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
