@@ -30,6 +30,7 @@ import { listWorkspaceNames } from './workspaces.js';
 import { validatePageWrite, writePageRows } from './page-writer.js';
 import { appTableOf } from './app-tables.js';
 import { Runs } from './runs.js';
+import { RunLog } from './run-log.js';
 import type { SecretCipher } from './secrets.js';
 import { parseDatabaseUrl } from './url.js';
 // ---- Profiles ----
@@ -133,6 +134,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   readonly database: string;
   private readonly installations: Installations;
   private readonly runs: Runs;
+  private readonly runLog: RunLog;
   private readonly workspaceAdmins: WorkspaceAdmins;
   /** Contact ids of committed pages, so that a page need not insert or look up customers met before. */
   private readonly contactIds = new ContactIdCache();
@@ -165,6 +167,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     this.workspaceAdmins = new WorkspaceAdmins(db, logger);
     this.installations = new Installations(db, cipher, logger, this.workspaceAdmins);
     this.runs = new Runs(db);
+    this.runLog = new RunLog(db);
     // ---- Profiles ----
     // A recorded evaluation queues its batches for the profile's destinations in its own transaction.
     this.profiles = new Profiles(db, logger, async (tx, recorded) => {
@@ -322,23 +325,23 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   }
 
   listRuns(filter: RunFilter): Promise<RunRecord[]> {
-    return this.runs.list(filter);
+    return this.runLog.list(filter);
   }
 
   latestRuns(installationIds: readonly string[]): Promise<RunRecord[]> {
-    return this.runs.latest(installationIds);
+    return this.runLog.latest(installationIds);
   }
 
   getRun(runId: string): Promise<RunRecord | undefined> {
-    return this.runs.get(runId);
+    return this.runLog.get(runId);
   }
 
   listSavedCustomers(runId: string, page: { after?: number; limit: number }): Promise<SavedCustomerPage | undefined> {
-    return this.runs.savedCustomers(runId, page);
+    return this.runLog.savedCustomers(runId, page);
   }
 
   listRejectedRecords(runId: string, page: { after?: number; limit: number }): Promise<RejectedRecordPage | undefined> {
-    return this.runs.rejectedRecords(runId, page);
+    return this.runLog.rejectedRecords(runId, page);
   }
 
   async markAbandonedRuns(at: Date, installationIds?: readonly string[]): Promise<RunRecord[]> {
@@ -351,7 +354,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     }
     const records: RunRecord[] = [];
     for (const id of marked) {
-      const record = await this.runs.get(id);
+      const record = await this.runLog.get(id);
       if (record) records.push(record);
     }
     return records;
