@@ -22,6 +22,7 @@ import {
 import { openDatabase, type Database } from './database.js';
 import { dialectFor } from './dialect.js';
 import { storageFailure } from './errors.js';
+import { InstallationReads } from './installation-reads.js';
 import { Installations, isStoreId, storedDataModel, type InstallationChanges, type UninstallOptions } from './installations.js';
 import { appTableName, type DialectName, type TableNaming } from './naming.js';
 import { ContactIdCache } from './contact-id-cache.js';
@@ -133,6 +134,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   readonly naming: TableNaming;
   readonly database: string;
   private readonly installations: Installations;
+  private readonly installationReads: InstallationReads;
   private readonly runs: Runs;
   private readonly runLog: RunLog;
   private readonly workspaceAdmins: WorkspaceAdmins;
@@ -166,6 +168,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     this.database = db.target.description;
     this.workspaceAdmins = new WorkspaceAdmins(db, logger);
     this.installations = new Installations(db, cipher, logger, this.workspaceAdmins);
+    this.installationReads = new InstallationReads(db, cipher);
     this.runs = new Runs(db);
     this.runLog = new RunLog(db);
     // ---- Profiles ----
@@ -225,19 +228,19 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   }
 
   getInstallation(id: string): Promise<Installation | undefined> {
-    return this.installations.get(id);
+    return this.installationReads.get(id);
   }
 
   findInstallation(workspace: string, app: string): Promise<Installation | undefined> {
-    return this.installations.find(workspace, app);
+    return this.installationReads.find(workspace, app);
   }
 
   listInstallations(workspace?: string): Promise<Installation[]> {
-    return this.installations.list(workspace);
+    return this.installationReads.list(workspace);
   }
 
   listInstallationSummaries(workspace: string): Promise<InstallationSummary[]> {
-    return this.installations.summaries(workspace);
+    return this.installationReads.summaries(workspace);
   }
 
   listWorkspaces(): Promise<string[]> {
@@ -275,7 +278,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   }
 
   countRows(installationId: string): Promise<Record<string, number>> {
-    return this.installations.countRows(installationId);
+    return this.installationReads.countRows(installationId);
   }
 
   async readCheckpoint(installationId: string, stream: string): Promise<unknown> {
@@ -365,7 +368,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
     const running = await this.runs.running([installationId]);
     if (running.length === 0) return [];
     // Only the tables matter here: an installation whose token cannot be opened is closed all the same.
-    const installation = await this.installations.appModel(installationId);
+    const installation = await this.installationReads.appModel(installationId);
     const model = installation?.dataModel;
     const spec = model?.tables.find((t) => t.name === model.primaryTable);
     const primary = installation && model && spec ? appTableOf(this.db.dialect, installation.app, model, spec).table.sql : undefined;
@@ -530,7 +533,7 @@ class TypeOrmStoreImpl implements TypeOrmStore {
   }
 
   async readScheduledRun(installationId: string): Promise<{ installation: Installation | undefined; schedule: ScheduleState | undefined }> {
-    const { installation, schedule } = await this.installations.getWithSchedule(installationId);
+    const { installation, schedule } = await this.installationReads.getWithSchedule(installationId);
     return { installation, schedule: schedule ? scheduleOf(schedule as unknown as ScheduleRow) : undefined };
   }
 
