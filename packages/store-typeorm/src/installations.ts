@@ -33,7 +33,9 @@ import { neverSyncedRunAt } from './scheduling.js';
 
 // Installing, changing and uninstalling an installation. Reading installations is
 // installation-reads.ts; sealing and opening their secrets is installation-secrets.ts. The checks
-// and the secret context are re-exported here, where the rest of the store imports them from.
+// and the secret context are re-exported for the importers that named this file before the split
+// (profiles/, bench/); the store's own modules import them from where they live, which keeps them
+// out of the import cycle between this file and scheduling.ts.
 export { isStoreId, notFound, storedDataModel } from './installation-checks.js';
 export { secretContext } from './installation-secrets.js';
 

@@ -10,7 +10,7 @@ import {
 } from '@tributary/core';
 import type { Database, Executor } from './database.js';
 import { storageFailure } from './errors.js';
-import { isStoreId } from './installations.js';
+import { isStoreId } from './installation-checks.js';
 import { chunk, internalTable } from './dialect.js';
 import { dateFromDatabase } from './values.js';
 import { SAVED_COLUMNS, savedCustomerOf, savedLinesOf, type SavedRow } from './saved-lines.js';

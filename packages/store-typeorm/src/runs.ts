@@ -4,7 +4,7 @@ import { ConfigError, StorageError, parseUserInput, type RunOutcome } from '@tri
 import type { Database } from './database.js';
 import type { RunRow } from './entities.js';
 import { storageFailure } from './errors.js';
-import { isStoreId } from './installations.js';
+import { isStoreId } from './installation-checks.js';
 import { chunk, internalTable } from './dialect.js';
 import { summarySchema } from './saved-lines.js';
 

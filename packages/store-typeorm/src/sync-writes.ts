@@ -2,7 +2,8 @@ import { ConfigError, type Logger, type PageWrite, type PageWriteResult } from '
 import { ContactIdCache } from './contact-id-cache.js';
 import type { Database } from './database.js';
 import { storageFailure } from './errors.js';
-import { isStoreId, storedDataModel, type Installations } from './installations.js';
+import { isStoreId, storedDataModel } from './installation-checks.js';
+import type { Installations } from './installations.js';
 import { validatePageWrite, writePageRows } from './page-writer.js';
 
 // A sync's write path: pages written under the installation's lock with their checkpoint, the
