@@ -13,7 +13,7 @@ import type { Database, Executor } from './database.js';
 import { internalTable, type Dialect } from './dialect.js';
 import { dateFromDatabase } from './values.js';
 import { storageFailure } from './errors.js';
-import { isStoreId } from './installations.js';
+import { isStoreId } from './installation-checks.js';
 
 const newInvoiceSchema = z
   .object({

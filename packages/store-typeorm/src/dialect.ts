@@ -1,54 +1,19 @@
 import type { MigrationInterface } from 'typeorm';
 import type { CellValue, ColumnType } from '@tributary/core';
 import { defineEntities, type Entities } from './entities.js';
-import { InitialSchemaPostgres1764201600000 } from './migrations/postgres/1764201600000-InitialSchema.js';
-import { InitialSchemaSqlite1764201600000 } from './migrations/sqlite/1764201600000-InitialSchema.js';
-import { ProfilesPostgres1764201700000 } from './migrations/postgres/1764201700000-Profiles.js';
-import { ProfilesSqlite1764201700000 } from './migrations/sqlite/1764201700000-Profiles.js';
-import { AppLifecyclePostgres1764201800000 } from './migrations/postgres/1764201800000-AppLifecycle.js';
-import { AppLifecycleSqlite1764201800000 } from './migrations/sqlite/1764201800000-AppLifecycle.js';
-import { SchedulingPostgres1764201900000 } from './migrations/postgres/1764201900000-Scheduling.js';
-import { SchedulingSqlite1764201900000 } from './migrations/sqlite/1764201900000-Scheduling.js';
-import { RunLeasesSqlite1764202000000 } from './migrations/sqlite/1764202000000-RunLeases.js';
-import { ContactIdsPostgres1764202100000 } from './migrations/postgres/1764202100000-ContactIds.js';
-import { ContactIdsSqlite1764202100000 } from './migrations/sqlite/1764202100000-ContactIds.js';
-import { RejectedRecordLookupPostgres1764202200000 } from './migrations/postgres/1764202200000-RejectedRecordLookup.js';
-import { RejectedRecordLookupSqlite1764202200000 } from './migrations/sqlite/1764202200000-RejectedRecordLookup.js';
-import { WorkspaceAdminsPostgres1764202300000 } from './migrations/postgres/1764202300000-WorkspaceAdmins.js';
-import { WorkspaceAdminsSqlite1764202300000 } from './migrations/sqlite/1764202300000-WorkspaceAdmins.js';
-import { RunTalliesPostgres1764500000000 } from './migrations/postgres/1764500000000-RunTallies.js';
-import { RunTalliesSqlite1764500000000 } from './migrations/sqlite/1764500000000-RunTallies.js';
-import { RunStatesPostgres1764500100000 } from './migrations/postgres/1764500100000-RunStates.js';
-import { RunStatesSqlite1764500100000 } from './migrations/sqlite/1764500100000-RunStates.js';
-import { RowRunIdsPostgres1764500110000 } from './migrations/postgres/1764500110000-RowRunIds.js';
-import { RowRunIdsSqlite1764500110000 } from './migrations/sqlite/1764500110000-RowRunIds.js';
-import { PurgedInstallationsPostgres1764500200000 } from './migrations/postgres/1764500200000-PurgedInstallations.js';
-import { PurgedInstallationsSqlite1764500200000 } from './migrations/sqlite/1764500200000-PurgedInstallations.js';
-import { ConnectorVersionPostgres1764500500000 } from './migrations/postgres/1764500500000-ConnectorVersion.js';
-import { ConnectorVersionSqlite1764500500000 } from './migrations/sqlite/1764500500000-ConnectorVersion.js';
-import { RunSavedSummaryPostgres1764500600000 } from './migrations/postgres/1764500600000-RunSavedSummary.js';
-import { RunSavedSummarySqlite1764500600000 } from './migrations/sqlite/1764500600000-RunSavedSummary.js';
-import { IdentityPostgres1764600200000 } from './migrations/postgres/1764600200000-Identity.js';
-import { IdentitySqlite1764600200000 } from './migrations/sqlite/1764600200000-Identity.js';
-import { DestinationsPostgres1764600400000 } from './migrations/postgres/1764600400000-Destinations.js';
-import { DestinationsSqlite1764600400000 } from './migrations/sqlite/1764600400000-Destinations.js';
-import { PersonalDataPostgres1764600600000 } from './migrations/postgres/1764600600000-PersonalData.js';
-import { PersonalDataSqlite1764600600000 } from './migrations/sqlite/1764600600000-PersonalData.js';
-import { JobsPostgres1764700400000 } from './migrations/postgres/1764700400000-Jobs.js';
-import { JobsSqlite1764700400000 } from './migrations/sqlite/1764700400000-Jobs.js';
-import { ScheduleAtInstallPostgres1764800100000 } from './migrations/postgres/1764800100000-ScheduleAtInstall.js';
-import { ScheduleAtInstallSqlite1764800100000 } from './migrations/sqlite/1764800100000-ScheduleAtInstall.js';
-import { MemberOrderIndexesPostgres1764800200000 } from './migrations/postgres/1764800200000-MemberOrderIndexes.js';
-import { MemberOrderIndexesSqlite1764800200000 } from './migrations/sqlite/1764800200000-MemberOrderIndexes.js';
-import { OrphanProfileViewsPostgres1764800600000 } from './migrations/postgres/1764800600000-OrphanProfileViews.js';
-import { OrphanProfileViewsSqlite1764800600000 } from './migrations/sqlite/1764800600000-OrphanProfileViews.js';
+import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './migrations/index.js';
 import { ownTable, quoteIdentifier as q, type DialectName, type PhysicalTable, type TableNaming } from './naming.js';
 import { canonicalValue, type CanonicalValue, type SqlType } from './values.js';
 import { copyText, stagingTable, STAGING_MIN_ROWS } from './postgres-staging.js';
+import { chunk, fixedShapeChunks } from './statement-chunks.js';
 
-// Every difference between PostgreSQL and SQLite lives in this file: column types, entity and
-// migration lists, how rows are inserted in bulk, how tables are introspected, how writers are
-// serialized. The rest of the store is written once against the Dialect interface.
+// Every difference between PostgreSQL and SQLite lives in this file: column types, entities, which
+// migration list applies (the lists are in migrations/index.ts), how rows are inserted in bulk, how
+// tables are introspected, how writers are serialized. The rest of the store is written once
+// against the Dialect interface.
+
+// Statement sizing is shared by every module that builds SQL; it is re-exported here, where they import the dialect from.
+export { chunk, fixedInList, fixedShapeChunks, IN_LIST_LIMIT } from './statement-chunks.js';
 
 /** An SQL text with its bound values. */
 export interface Statement {
@@ -182,51 +147,12 @@ const SQLITE_MAX_PARAMS = 32_000;
 /** Rows per statement; PostgreSQL's unnest has no parameter limit, this only bounds memory per statement. */
 const MAX_ROWS_PER_STATEMENT = 5_000;
 
-/** Splits rows into statement-sized groups. */
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}
-
 /**
  * Rows per SQLite statement, largest first. better-sqlite3 (through TypeORM) keeps every distinct
  * SQL text prepared, and a multi-row VALUES of a size seen once is a large program kept for nothing:
  * with a few fixed sizes, a table needs at most four prepared inserts however its batches vary.
  */
 const SQLITE_ROW_SHAPES = [256, 32, 4, 1];
-
-/** Splits rows into groups whose sizes are all from `shapes` (largest first, ending with 1). */
-export function fixedShapeChunks<T>(items: readonly T[], shapes: readonly number[]): T[][] {
-  const chunks: T[][] = [];
-  let i = 0;
-  for (const size of shapes) {
-    while (items.length - i >= size) {
-      chunks.push(items.slice(i, i + size));
-      i += size;
-    }
-  }
-  return chunks;
-}
-
-/** Sizes of a look-up's IN list: a part is padded up to one of them, so few statement texts exist. */
-const IN_LIST_SHAPES = [1, 8, 64, 512];
-
-/**
- * `values` padded (by repeating the last one, which an IN list ignores) to a fixed size, so that a
- * look-up of a varying number of keys prepares one of four statements, not one per count. At most
- * {@link IN_LIST_LIMIT} values.
- */
-export function fixedInList<T>(values: readonly T[]): T[] {
-  const size = IN_LIST_SHAPES.find((n) => n >= values.length);
-  if (size === undefined) throw new RangeError(`an IN list holds at most ${IN_LIST_LIMIT} values`);
-  const padded = [...values];
-  while (padded.length < size && padded.length > 0) padded.push(values[values.length - 1]!);
-  return padded;
-}
-
-/** Most values in one fixed-size IN list. */
-export const IN_LIST_LIMIT = IN_LIST_SHAPES[IN_LIST_SHAPES.length - 1]!;
 
 function conflictClause(spec: InsertSpec, action: string): string {
   return spec.conflictKey.length > 0 ? ` ON CONFLICT (${spec.conflictKey.map(q).join(', ')}) ${action}` : '';
@@ -316,28 +242,7 @@ function postgresDialect(naming: TableNaming): Dialect {
     name: 'postgres',
     naming,
     entities: defineEntities({ uuid: 'uuid', text: 'text', integer: 'integer', bigint: 'bigint', json: 'jsonb', timestamp: 'timestamptz' }),
-    migrations: [
-      InitialSchemaPostgres1764201600000,
-      ProfilesPostgres1764201700000,
-      AppLifecyclePostgres1764201800000,
-      SchedulingPostgres1764201900000,
-      ContactIdsPostgres1764202100000,
-      RejectedRecordLookupPostgres1764202200000,
-      WorkspaceAdminsPostgres1764202300000,
-      RunTalliesPostgres1764500000000,
-      RunStatesPostgres1764500100000,
-      RowRunIdsPostgres1764500110000,
-      PurgedInstallationsPostgres1764500200000,
-      ConnectorVersionPostgres1764500500000,
-      RunSavedSummaryPostgres1764500600000,
-      IdentityPostgres1764600200000,
-      DestinationsPostgres1764600400000,
-      PersonalDataPostgres1764600600000,
-      JobsPostgres1764700400000,
-      ScheduleAtInstallPostgres1764800100000,
-      MemberOrderIndexesPostgres1764800200000,
-      OrphanProfileViewsPostgres1764800600000,
-    ],
+    migrations: POSTGRES_MIGRATIONS,
     beginWrite: 'BEGIN',
     readOnly: { begin: 'BEGIN READ ONLY', end: 'COMMIT', abort: 'ROLLBACK' },
     columnType: (type) => POSTGRES_TYPES[type].ddl,
@@ -418,29 +323,7 @@ function sqliteDialect(naming: TableNaming): Dialect {
         from: (value: string | null) => (value === null ? null : new Date(value)),
       },
     }),
-    migrations: [
-      InitialSchemaSqlite1764201600000,
-      ProfilesSqlite1764201700000,
-      AppLifecycleSqlite1764201800000,
-      SchedulingSqlite1764201900000,
-      RunLeasesSqlite1764202000000,
-      ContactIdsSqlite1764202100000,
-      RejectedRecordLookupSqlite1764202200000,
-      WorkspaceAdminsSqlite1764202300000,
-      RunTalliesSqlite1764500000000,
-      RunStatesSqlite1764500100000,
-      RowRunIdsSqlite1764500110000,
-      PurgedInstallationsSqlite1764500200000,
-      ConnectorVersionSqlite1764500500000,
-      RunSavedSummarySqlite1764500600000,
-      IdentitySqlite1764600200000,
-      DestinationsSqlite1764600400000,
-      PersonalDataSqlite1764600600000,
-      JobsSqlite1764700400000,
-      ScheduleAtInstallSqlite1764800100000,
-      MemberOrderIndexesSqlite1764800200000,
-      OrphanProfileViewsSqlite1764800600000,
-    ],
+    migrations: SQLITE_MIGRATIONS,
     // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on a busy database.
     beginWrite: 'BEGIN IMMEDIATE',
     readOnly: { begin: 'PRAGMA query_only = ON', end: 'PRAGMA query_only = OFF', abort: 'PRAGMA query_only = OFF' },

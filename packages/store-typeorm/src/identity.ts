@@ -12,7 +12,7 @@ import {
 import type { Database, Executor } from './database.js';
 import { databaseValue, internalTable, type Dialect } from './dialect.js';
 import { isUniqueViolation, storageFailure } from './errors.js';
-import { isStoreId } from './installations.js';
+import { isStoreId } from './installation-checks.js';
 import { dateFromDatabase } from './values.js';
 
 // Users, memberships, sessions and API keys of the HTTP API (tables of the Identity migration).

@@ -1,4 +1,6 @@
-export { createStore, type StoreOptions, type TypeOrmStore } from './store.js';
+export { createStore } from './create-store.js';
+export type { StoreOptions } from './store-options.js';
+export type { TypeOrmStore } from './typeorm-store.js';
 export {
   createSecretCipher,
   generateSecretKey,

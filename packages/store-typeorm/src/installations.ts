@@ -1,21 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { In, IsNull } from 'typeorm';
+import { IsNull } from 'typeorm';
 import { z } from 'zod';
 import {
   ConfigError,
-  StorageError,
   billingSettingsSchema,
   dataModelSchema,
-  describeIssues,
   identifierSchema,
-  mappingSchema,
   operatorNameSchema,
   parseUserInput,
   validateMappings,
   type CustomerTableLink,
   type DataModel,
   type Installation,
-  type InstallationSummary,
   type Logger,
   type Mapping,
   type NewInstallation,
@@ -23,30 +19,30 @@ import {
 } from '@tributary/core';
 import { appTablesOf, INSTALLATION_COLUMN, provisionAppTables } from './app-tables.js';
 import type { WorkspaceAdmins } from './workspace-admins.js';
-import { billingColumns, billingOf, dropAppTablesWhenUnused } from './lifecycle.js';
-import { checkCustomerTable, storedCustomerTable } from './customer-table.js';
+import { billingColumns, dropAppTablesWhenUnused } from './lifecycle.js';
+import { checkCustomerTable } from './customer-table.js';
 import type { Database, Executor } from './database.js';
 import { internalTable, type Dialect } from './dialect.js';
 import { personTablesOf } from './person-tables.js';
-import type { InstallationRow, InstallationSecretRow } from './entities.js';
+import type { InstallationRow } from './entities.js';
 import { isUniqueViolation, storageFailure } from './errors.js';
+import { isStoreId, notFound, storedDataModel, workspaceNameSchema } from './installation-checks.js';
+import { openInstallation, sealSecrets, splitConfig } from './installation-secrets.js';
 import type { SecretCipher } from './secrets.js';
-import { dateFromDatabase } from './values.js';
 import { neverSyncedRunAt } from './scheduling.js';
+
+// Installing, changing and uninstalling an installation. Reading installations is
+// installation-reads.ts; sealing and opening their secrets is installation-secrets.ts. The checks
+// and the secret context are re-exported for the importers that named this file before the split
+// (profiles/, bench/); the store's own modules import them from where they live, which keeps them
+// out of the import cycle between this file and scheduling.ts.
+export { isStoreId, notFound, storedDataModel } from './installation-checks.js';
+export { secretContext } from './installation-secrets.js';
 
 /** The changes `updateInstallation` accepts (named in core's store port). */
 export type InstallationChanges = Parameters<Store['updateInstallation']>[1];
 /** How to uninstall (named in core's store port). */
 export type UninstallOptions = Parameters<Store['uninstall']>[1];
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether `id` can be a store-assigned id; anything else cannot name a row (and PostgreSQL would refuse it). */
-export function isStoreId(id: unknown): id is string {
-  return typeof id === 'string' && UUID.test(id);
-}
-
-const workspaceNameSchema = z.string().trim().min(1).max(200);
 
 const newInstallationSchema = z.object({
   workspace: workspaceNameSchema,
@@ -78,25 +74,7 @@ const changesSchema = z
     message: 'config and secretFields go together',
   });
 
-const storedMappingsSchema = z.array(mappingSchema);
-
 /** Retention ages records by their time: an app whose data model names none cannot have it. */
-/** An installation row as {@link Installations.summaries} reads it. */
-interface SummaryRow {
-  id: string;
-  app: string;
-  status: 'active' | 'uninstalled';
-  config: unknown;
-  created_at: Date | string;
-  updated_at: Date | string;
-  uninstalled_at: Date | string | null;
-  billing_plan: 'monthly' | 'yearly';
-  billing_po: string | null;
-  purged_at: Date | string | null;
-  connector_version: string | null;
-  retention_days: number | string | null;
-}
-
 function checkRetention(dialect: Dialect, app: string, model: DataModel): void {
   if (personTablesOf(dialect, app, model).time === undefined) {
     throw new ConfigError('CONFIG_INVALID', `App "${app}" declares no response time in its data model, so its records cannot be kept for a number of days.`, {
@@ -105,37 +83,7 @@ function checkRetention(dialect: Dialect, app: string, model: DataModel): void {
   }
 }
 
-/** Binds a sealed secret to its row: a value copied to another installation or field does not open. */
-export function secretContext(installationId: string, name: string): string {
-  return `tributary:installation:${installationId}:${name}`;
-}
-
-function splitConfig(config: Record<string, unknown>, secretFields: readonly string[]) {
-  const plain: Record<string, unknown> = {};
-  const secrets: [string, unknown][] = [];
-  const secretNames = new Set(secretFields);
-  for (const [name, value] of Object.entries(config)) {
-    if (!secretNames.has(name)) plain[name] = value;
-    else if (value !== undefined) secrets.push([name, value]);
-  }
-  return { plain, secrets };
-}
-
-/** Reads a data model back from the database, where it was stored valid; anything else is damage. */
-export function storedDataModel(value: unknown, what: string): DataModel {
-  const parsed = dataModelSchema.safeParse(value);
-  if (!parsed.success) throw new StorageError('STORE_DATA_INVALID', `${what} holds an invalid data model: ${describeIssues(parsed.error)}`);
-  return parsed.data;
-}
-
-/** The error for an id that names no installation. */
-export function notFound(id: string): ConfigError {
-  return new ConfigError('INSTALLATION_NOT_FOUND', `No installation has the id "${id}".`, {
-    hint: 'List the installations and their ids with: tributary apps --json',
-  });
-}
-
-/** Installations: install, read (secrets decrypted), change, uninstall. */
+/** Installations: install, change, uninstall, and the locked row a write starts from. */
 export class Installations {
   constructor(
     private readonly db: Database,
@@ -146,74 +94,6 @@ export class Installations {
 
   private get entities() {
     return this.db.dialect.entities;
-  }
-
-  private seal(installationId: string, secrets: readonly [string, unknown][], now: Date): InstallationSecretRow[] {
-    return secrets.map(([name, value]) => ({
-      installationId,
-      name,
-      // JSON keeps a secret's type: a numeric PIN comes back as a number.
-      ...this.cipher.encrypt(JSON.stringify(value), secretContext(installationId, name)),
-      updatedAt: now,
-    }));
-  }
-
-  /**
-   * `tolerant` (listing) leaves a secret that cannot be opened out of the config and says why in
-   * `secretError`, so that one installation sealed with a missing key does not hide the others.
-   */
-  private hydrate(row: InstallationRow, workspace: string, secrets: readonly InstallationSecretRow[], tolerant = false): Installation {
-    const what = `Installation ${row.id}`;
-    const mappings = storedMappingsSchema.safeParse(row.mappings);
-    if (!mappings.success) throw new StorageError('STORE_DATA_INVALID', `${what} holds invalid mappings: ${describeIssues(mappings.error)}`);
-    const config: Record<string, unknown> = { ...(row.config as Record<string, unknown>) };
-    let secretError: string | undefined;
-    for (const secret of secrets) {
-      try {
-        config[secret.name] = JSON.parse(this.cipher.decrypt(secret, secretContext(row.id, secret.name)));
-      } catch (error) {
-        if (!tolerant) throw error;
-        secretError ??= (error as Error).message;
-      }
-    }
-    const customerTable = storedCustomerTable(row.customerTable);
-    return {
-      id: row.id,
-      workspace,
-      app: row.app,
-      status: row.status,
-      config,
-      mappings: mappings.data,
-      dataModel: storedDataModel(row.dataModel, what),
-      ...(customerTable ? { customerTable } : {}),
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-      ...(row.uninstalledAt ? { uninstalledAt: row.uninstalledAt } : {}),
-      billing: billingOf(row),
-      ...(row.purgedAt ? { purgedAt: row.purgedAt } : {}),
-      ...(row.connectorVersion ? { connectorVersion: row.connectorVersion } : {}),
-      ...(row.retentionDays ? { retentionDays: row.retentionDays } : {}),
-      ...(secretError ? { secretError } : {}),
-    };
-  }
-
-  /** Loads installations with their workspace names and secrets, in one query per table. */
-  private async hydrateAll(db: Executor, rows: readonly InstallationRow[], tolerant = false): Promise<Installation[]> {
-    if (rows.length === 0) return [];
-    const workspaces = await db.manager
-      .getRepository(this.entities.Workspace)
-      .findBy({ id: In([...new Set(rows.map((r) => r.workspaceId))]) });
-    const names = new Map(workspaces.map((w) => [w.id, w.name]));
-    const secrets = await db.manager
-      .getRepository(this.entities.InstallationSecret)
-      .findBy({ installationId: In(rows.map((r) => r.id)) });
-    const secretsByInstallation = new Map<string, typeof secrets>();
-    for (const secret of secrets) {
-      const list = secretsByInstallation.get(secret.installationId);
-      if (list) list.push(secret);
-      else secretsByInstallation.set(secret.installationId, [secret]);
-    }
-    return rows.map((row) => this.hydrate(row, names.get(row.workspaceId) ?? '', secretsByInstallation.get(row.id) ?? [], tolerant));
   }
 
   /** Reads an installation row inside a transaction, holding the installation's write lock. */
@@ -283,7 +163,7 @@ export class Installations {
           : { id, workspaceId: workspace.id, app: base.app, purgedAt: null, ...settings };
         if (kept) await installations.update({ id }, settings);
         else await installations.insert(row);
-        const sealed = this.seal(id, secrets, now);
+        const sealed = sealSecrets(this.cipher, id, secrets, now);
         if (sealed.length > 0) await tx.manager.getRepository(this.entities.InstallationSecret).insert(sealed);
         // Due at once, found by the tick through the index on next_run_at (see scheduling.ts). A
         // reattached installation keeps the schedule it had.
@@ -294,174 +174,13 @@ export class Installations {
           [id, neverSyncedRunAt(now).toISOString(), now.toISOString()],
         );
         this.logger.info({ workspace: base.workspace, app: base.app, installationId: id, reattached: Boolean(kept), ...report }, 'app installed');
-        return this.hydrate(row, workspace.name, sealed);
+        return openInstallation(this.cipher, row, workspace.name, sealed);
       });
       return installation;
     } catch (error) {
       if (isUniqueViolation(error)) throw duplicate();
       throw storageFailure(`install app "${base.app}" in workspace "${base.workspace}"`, error);
     }
-  }
-
-  async get(id: string): Promise<Installation | undefined> {
-    if (!isStoreId(id)) return undefined;
-    return this.read(`read installation ${id}`, async (db) => {
-      const row = await db.manager.getRepository(this.entities.Installation).findOneBy({ id });
-      return row ? (await this.hydrateAll(db, [row]))[0] : undefined;
-    });
-  }
-
-  /**
-   * An installation, its secrets opened, and its schedule row, in one plain-SQL query (one row per
-   * secret): what a scheduled run reads once it holds the run lock, where three TypeORM reads and a
-   * schedule read cost a round trip each for every job of the fleet.
-   */
-  async getWithSchedule(id: string): Promise<{ installation: Installation | undefined; schedule: Record<string, unknown> | undefined }> {
-    if (!isStoreId(id)) return { installation: undefined, schedule: undefined };
-    const t = (name: 'installations' | 'workspaces' | 'schedules' | 'installation_secrets') => internalTable(this.db.dialect, name).sql;
-    const sql = `SELECT i."id", i."workspace_id", i."app", i."status", i."config", i."data_model", i."mappings", i."customer_table",
-                        i."created_at", i."updated_at", i."uninstalled_at", i."billing_plan", i."billing_po", i."purged_at",
-                        i."connector_version", i."retention_days", w."name" AS "workspace_name",
-                        s."installation_id" AS "s_installation_id", s."next_run_at" AS "s_next_run_at", s."attempts" AS "s_attempts",
-                        s."version" AS "s_version", s."last_started_at" AS "s_last_started_at", s."last_finished_at" AS "s_last_finished_at",
-                        s."last_status" AS "s_last_status", s."last_error_code" AS "s_last_error_code",
-                        k."name" AS "k_name", k."key_id" AS "k_key_id", k."iv" AS "k_iv", k."ciphertext" AS "k_ciphertext", k."tag" AS "k_tag",
-                        k."updated_at" AS "k_updated_at"
-                   FROM ${t('installations')} i
-                   JOIN ${t('workspaces')} w ON w."id" = i."workspace_id"
-                   LEFT JOIN ${t('schedules')} s ON s."installation_id" = i."id"
-                   LEFT JOIN ${t('installation_secrets')} k ON k."installation_id" = i."id"
-                  WHERE i."id" = ${this.db.dialect.placeholder(1)}`;
-    const rows = await this.read(`read installation ${id}`, (db) => db.query<Record<string, unknown>>(sql, [id]));
-    const first = rows[0];
-    if (!first) return { installation: undefined, schedule: undefined };
-    // SQLite hands back JSON as text and timestamps as ISO-8601 text; PostgreSQL parsed values.
-    const json = (value: unknown): object => (typeof value === 'string' ? (JSON.parse(value) as object) : (value as object));
-    const time = (value: unknown): Date => (value instanceof Date ? value : new Date(value as string));
-    const optionalTime = (value: unknown): Date | null => (value === null || value === undefined ? null : time(value));
-    const row: InstallationRow = {
-      id: first.id as string,
-      workspaceId: first.workspace_id as string,
-      app: first.app as string,
-      status: first.status as InstallationRow['status'],
-      config: json(first.config),
-      dataModel: json(first.data_model),
-      mappings: json(first.mappings),
-      customerTable: first.customer_table === null ? null : json(first.customer_table),
-      createdAt: time(first.created_at),
-      updatedAt: time(first.updated_at),
-      uninstalledAt: optionalTime(first.uninstalled_at),
-      billingPlan: first.billing_plan as InstallationRow['billingPlan'],
-      billingPo: (first.billing_po as string | null) ?? null,
-      purgedAt: optionalTime(first.purged_at),
-      connectorVersion: (first.connector_version as string | null) ?? null,
-      retentionDays: first.retention_days === null ? null : Number(first.retention_days),
-    };
-    const secrets: InstallationSecretRow[] = rows
-      .filter((r) => r.k_name !== null && r.k_name !== undefined)
-      .map((r) => ({
-        installationId: row.id,
-        name: r.k_name as string,
-        keyId: r.k_key_id as string,
-        iv: r.k_iv as string,
-        ciphertext: r.k_ciphertext as string,
-        tag: r.k_tag as string,
-        updatedAt: time(r.k_updated_at),
-      }));
-    const schedule =
-      first.s_installation_id === null || first.s_installation_id === undefined
-        ? undefined
-        : Object.fromEntries(Object.entries(first).filter(([key]) => key.startsWith('s_')).map(([key, value]) => [key.slice(2), value]));
-    return { installation: this.hydrate(row, first.workspace_name as string, secrets), schedule };
-  }
-
-  /** An installation's app and data model, without opening its secrets (which may be unreadable). */
-  async appModel(id: string): Promise<{ app: string; dataModel: DataModel } | undefined> {
-    if (!isStoreId(id)) return undefined;
-    return this.read(`read installation ${id}`, async (db) => {
-      const row = await db.manager.getRepository(this.entities.Installation).findOneBy({ id });
-      return row ? { app: row.app, dataModel: storedDataModel(row.dataModel, `Installation ${id}`) } : undefined;
-    });
-  }
-
-  async find(workspace: string, app: string): Promise<Installation | undefined> {
-    return this.read(`find app "${app}" in workspace "${workspace}"`, async (db) => {
-      const ws = await db.manager.getRepository(this.entities.Workspace).findOneBy({ name: workspace });
-      if (!ws) return undefined;
-      const row = await db.manager
-        .getRepository(this.entities.Installation)
-        .findOneBy({ workspaceId: ws.id, app, status: 'active' });
-      return row ? (await this.hydrateAll(db, [row]))[0] : undefined;
-    });
-  }
-
-  async list(workspace?: string): Promise<Installation[]> {
-    return this.read('list installations', async (db) => {
-      let where = {};
-      if (workspace !== undefined) {
-        const ws = await db.manager.getRepository(this.entities.Workspace).findOneBy({ name: workspace });
-        if (!ws) return [];
-        where = { workspaceId: ws.id };
-      }
-      const rows = await db.manager.getRepository(this.entities.Installation).find({ where, order: { createdAt: 'ASC', id: 'ASC' } });
-      return this.hydrateAll(db, rows, true);
-    });
-  }
-
-  /**
-   * A workspace's installations for a list, in one statement: the stored plain settings, no secret
-   * decrypted, no mappings or data model parsed (the API's app list asks on every page view).
-   */
-  async summaries(workspace: string): Promise<InstallationSummary[]> {
-    const name = parseUserInput(workspaceNameSchema, workspace, 'workspace');
-    const dialect = this.db.dialect;
-    const t = (table: string) => internalTable(dialect, table).sql;
-    return this.read('list installations', async (db) => {
-      const rows = await db.query<SummaryRow>(
-        `SELECT i."id", i."app", i."status", i."config", i."created_at", i."updated_at", i."uninstalled_at", i."billing_plan",
-                i."billing_po", i."purged_at", i."connector_version", i."retention_days"
-           FROM ${t('installations')} i
-           JOIN ${t('workspaces')} w ON w."id" = i."workspace_id"
-          WHERE w."name" = ${dialect.placeholder(1)}
-          ORDER BY i."created_at", i."id"`,
-        [name],
-      );
-      return rows.map((row) => {
-        const config = typeof row.config === 'string' ? (JSON.parse(row.config) as unknown) : row.config;
-        return {
-          id: row.id,
-          workspace: name,
-          app: row.app,
-          status: row.status,
-          settings: config !== null && typeof config === 'object' ? { ...(config as Record<string, unknown>) } : {},
-          createdAt: dateFromDatabase(row.created_at),
-          updatedAt: dateFromDatabase(row.updated_at),
-          ...(row.uninstalled_at === null ? {} : { uninstalledAt: dateFromDatabase(row.uninstalled_at) }),
-          billing: billingOf({ billingPlan: row.billing_plan, billingPo: row.billing_po }),
-          ...(row.purged_at === null ? {} : { purgedAt: dateFromDatabase(row.purged_at) }),
-          ...(row.connector_version ? { connectorVersion: row.connector_version } : {}),
-          ...(row.retention_days ? { retentionDays: Number(row.retention_days) } : {}),
-        };
-      });
-    });
-  }
-
-  async countRows(id: string): Promise<Record<string, number>> {
-    if (!isStoreId(id)) throw notFound(id);
-    return this.read(`count the rows of installation ${id}`, async (db) => {
-      const row = await db.manager.getRepository(this.entities.Installation).findOneBy({ id });
-      if (!row) throw notFound(id);
-      const counts: Record<string, number> = {};
-      const p = this.db.dialect.placeholder(1);
-      for (const table of appTablesOf(this.db.dialect, row.app, storedDataModel(row.dataModel, `Installation ${id}`))) {
-        const [result] = await db.query<{ n: number | string }>(
-          `SELECT count(*) AS n FROM ${table.table.sql} WHERE "${INSTALLATION_COLUMN}" = ${p}`,
-          [id],
-        );
-        counts[table.table.name] = Number(result?.n ?? 0);
-      }
-      return counts;
-    });
   }
 
   async provision(installation: Installation): Promise<void> {
@@ -500,7 +219,7 @@ export class Installations {
           const { plain, secrets } = splitConfig(changes.config, changes.secretFields ?? []);
           config = plain;
           await secretsRepository.delete({ installationId: id });
-          const sealed = this.seal(id, secrets, now);
+          const sealed = sealSecrets(this.cipher, id, secrets, now);
           if (sealed.length > 0) await secretsRepository.insert(sealed);
         }
         const billing = changes.billing === undefined ? { billingPlan: row.billingPlan, billingPo: row.billingPo } : billingColumns(changes.billing);
@@ -512,7 +231,7 @@ export class Installations {
           .getRepository(this.entities.Installation)
           .update({ id }, { config, dataModel, mappings, customerTable, ...billing, connectorVersion, retentionDays, updatedAt: now });
         const workspace = await tx.manager.getRepository(this.entities.Workspace).findOneByOrFail({ id: row.workspaceId });
-        return this.hydrate(updated, workspace.name, await secretsRepository.findBy({ installationId: id }));
+        return openInstallation(this.cipher, updated, workspace.name, await secretsRepository.findBy({ installationId: id }));
       });
     } catch (error) {
       throw storageFailure(`change installation ${id}`, error);
@@ -577,13 +296,5 @@ export class Installations {
       `DELETE FROM ${internalTable(dialect, 'run_saved').sql} WHERE "run_id" IN (SELECT "id" FROM ${internalTable(dialect, 'runs').sql} WHERE "installation_id" = ${p})`,
       [row.id],
     );
-  }
-
-  private async read<T>(action: string, work: (db: Executor) => Promise<T>): Promise<T> {
-    try {
-      return await this.db.withConnection(work);
-    } catch (error) {
-      throw storageFailure(action, error);
-    }
   }
 }

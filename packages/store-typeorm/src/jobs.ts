@@ -4,7 +4,7 @@ import { parseUserInput, type Job, type JobOutcome, type NewJob } from '@tributa
 import type { Database, Executor } from './database.js';
 import { internalTable } from './dialect.js';
 import { storageFailure } from './errors.js';
-import { isStoreId } from './installations.js';
+import { isStoreId } from './installation-checks.js';
 import { dateFromDatabase } from './values.js';
 
 // The `jobs` table: syncs and remaps queued over HTTP. Claiming, progress and the end of a job are

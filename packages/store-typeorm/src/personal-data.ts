@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { Database, Executor } from './database.js';
 import { internalTable } from './dialect.js';
 import { storageFailure } from './errors.js';
-import { isStoreId, storedDataModel } from './installations.js';
+import { isStoreId, storedDataModel } from './installation-checks.js';
 import { containsPattern, linkCondition, mentions, Params, personCondition, personTablesOf, type PersonTables } from './person-tables.js';
 import { runLogOf, eraseRunLog, eraseProfiles, profilesOf, sweep } from './personal-data-log.js';
 import { emailHash, erasureSalt } from './suppression.js';

@@ -3,7 +3,7 @@ import { parseUserInput, type RetentionResult } from '@tributary/core';
 import type { Database, Executor } from './database.js';
 import { internalTable } from './dialect.js';
 import { storageFailure } from './errors.js';
-import { isStoreId, storedDataModel } from './installations.js';
+import { isStoreId, storedDataModel } from './installation-checks.js';
 import { linkCondition, Params, personTablesOf } from './person-tables.js';
 import { INSTALLATION_COLUMN } from './app-tables.js';
 import { quoteIdentifier as q } from './naming.js';

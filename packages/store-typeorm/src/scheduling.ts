@@ -14,7 +14,7 @@ import type { Database } from './database.js';
 import { internalTable, type Dialect } from './dialect.js';
 import { dateFromDatabase } from './values.js';
 import { storageFailure } from './errors.js';
-import { isStoreId } from './installations.js';
+import { isStoreId } from './installation-checks.js';
 
 // The runner's bookkeeping: `schedules` (when each installation syncs next, versioned so that a
 // stale job is recognised) and `periodic_tasks` (which period each periodic task was claimed for).

@@ -1,7 +1,7 @@
 import type { SecretResealResult } from '@tributary/core';
 import type { Database, Executor } from './database.js';
 import { storageFailure } from './errors.js';
-import { secretContext } from './installations.js';
+import { secretContext } from './installation-secrets.js';
 import type { SecretCipher } from './secrets.js';
 
 /** Key rotation: which keys seal the stored secrets, and moving them all under the current key. */

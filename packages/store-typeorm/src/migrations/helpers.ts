@@ -11,7 +11,7 @@ import { namingOf } from './naming-of.js';
 
 // Frozen copies of what the data migrations need from the dialect and the app tables: a migration
 // must keep doing what it did when it shipped, whatever the live code becomes, and importing
-// dialect.ts (which lists the migrations) would make a cycle. Only the naming rules are shared:
+// dialect.ts (which imports the migration lists) would make a cycle. Only the naming rules are shared:
 // changing them would rename every existing table anyway.
 
 export const INSTALLATION_COLUMN = 'installation_id';

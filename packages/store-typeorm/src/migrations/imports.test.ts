@@ -25,7 +25,7 @@ function localImports(file: string): string[] {
 describe('migrations', () => {
   // A migration must keep doing what it shipped with: it may lean on the naming rules (changing
   // them would rename every table anyway) and on frozen helpers beside it, never on the live store
-  // code, which also keeps dialect.ts (which lists the migrations) out of an import cycle.
+  // code, which also keeps migrations/index.ts (the lists dialect.ts picks from) out of an import cycle.
   it('import nothing of the store outside migrations/ but the naming rules', () => {
     const files = sources(migrationsDir);
     expect(files.length).toBeGreaterThan(20);
