@@ -1,3 +1,4 @@
+import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { z } from 'zod';
 import { StorageError, parseUserInput, silentLogger, type Logger } from '@tributary/core';
@@ -127,6 +128,8 @@ const START_ATTEMPTS = 6;
  */
 export function queueStatements(schema: string) {
   return {
+    /** Settings of the connections that run `next` and `waiting` (see createPgBossQueue). */
+    planner: '-c enable_sort=off -c enable_bitmapscan=off -c enable_seqscan=off',
     order: `CREATE INDEX IF NOT EXISTS job_fetch_order ON ${schema}.job (name, priority DESC, created_on, id) WHERE state < 'active'`,
     next: `WITH done AS (
              UPDATE ${schema}.job j
@@ -174,6 +177,18 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
     archiveCompletedAfterSeconds: options.archiveCompletedAfterSeconds,
   });
   boss.on('error', (error: Error) => logger.error({ error: error.message }, 'pg-boss error'));
+  const statements = queueStatements(options.schema);
+  // The fetch and the waiting count run on connections of their own whose planner may neither sort
+  // nor scan the whole table: it plans pg-boss's table by statistics that lag far behind a queue
+  // filled by the thousand (the first fetches after a big enqueue saw "2 rows" and sorted every
+  // waiting job through a bitmap scan), while walking the fetch-order index is right at any size.
+  const own = new pg.Pool({
+    connectionString: options.connectionString,
+    max: 2,
+    application_name: 'tributary-runner',
+    options: statements.planner,
+  });
+  own.on('error', (error: Error) => logger.error({ error: error.message }, 'queue connection error'));
   const inFlight = new Map<string, Promise<void>>();
   /** Jobs whose handler has finished, marked completed by the work loop's next pass. */
   const finished = new Map<string, JobOutcome>();
@@ -185,7 +200,6 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
   const offeredAt = new Map<string, { version: number; at: number }>();
   const windowMs = options.dedupeWindowSeconds * 1000;
   const waker = new Waker();
-  const statements = queueStatements(options.schema);
   let handler: JobHandler | undefined;
   let loop: Promise<void> | undefined;
   let stopping = false;
@@ -285,7 +299,7 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
     const done = [...finished];
     if (free === 0 && done.length === 0) return [];
     try {
-      const { rows } = await boss.getDb().executeSql(statements.next, [
+      const { rows } = await own.query(statements.next, [
         options.queueName,
         done.map(([id]) => id),
         done.map(([, outcome]) => outcome),
@@ -325,6 +339,7 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
         // pg-boss's pool and timers would keep the process alive after a failed start.
         await boss.stop({ graceful: false, close: true, wait: true, timeout: 1000 }).catch(() => undefined);
         await (boss.getDb() as unknown as { close?: () => Promise<void> }).close?.().catch(() => undefined);
+        await own.end().catch(() => undefined);
         throw new StorageError('QUEUE_START_FAILED', `Could not start the distributed job queue: ${(error as Error).message}`, {
           cause: Object.assign(new Error((error as Error).message), { code: (error as { code?: unknown }).code }),
           hint: 'Check that PostgreSQL is reachable and that this user may create the schema of the queue; then start the runner again.',
@@ -411,9 +426,10 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
       await pass(0);
       if (heartbeat) clearInterval(heartbeat);
       await boss.stop({ graceful: true, wait: true, timeout: 1000 });
+      await own.end();
     },
     async waiting(atMost) {
-      const { rows } = await boss.getDb().executeSql(statements.waiting, [options.queueName, atMost]);
+      const { rows } = await own.query(statements.waiting, [options.queueName, atMost]);
       return Number((rows[0] as { waiting: number }).waiting);
     },
     counts(): LocalQueueCounts {
