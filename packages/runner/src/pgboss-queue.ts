@@ -299,12 +299,12 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
     const done = [...finished];
     if (free === 0 && done.length === 0) return [];
     try {
-      const { rows } = await own.query(statements.next, [
-        options.queueName,
-        done.map(([id]) => id),
-        done.map(([, outcome]) => outcome),
-        free,
-      ]);
+      // Prepared once per connection (by name): parsing and planning it cost more than running it.
+      const { rows } = await own.query({
+        name: 'tributary-queue-next',
+        text: statements.next,
+        values: [options.queueName, done.map(([id]) => id), done.map(([, outcome]) => outcome), free],
+      });
       for (const [id] of done) finished.delete(id);
       return rows as { id: string; data: unknown }[];
     } catch (error) {
@@ -429,7 +429,7 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
       await own.end();
     },
     async waiting(atMost) {
-      const { rows } = await own.query(statements.waiting, [options.queueName, atMost]);
+      const { rows } = await own.query({ name: 'tributary-queue-waiting', text: statements.waiting, values: [options.queueName, atMost] });
       return Number((rows[0] as { waiting: number }).waiting);
     },
     counts(): LocalQueueCounts {
