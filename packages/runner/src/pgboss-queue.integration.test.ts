@@ -109,12 +109,7 @@ describe.runIf(postgres)('the pg-boss queue', () => {
     await planner.connect();
     await planner.query('BEGIN');
     try {
-      // Prepared, as the queue runs it: one generic plan for every pass.
-      await planner.query(`PREPARE next_jobs(text, uuid[], text[], int) AS ${statements.next}`);
-      // EXECUTE takes no bound parameters under EXPLAIN: the queue's own constant name, spelled out.
-      const { rows } = await planner.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN (ANALYZE, FORMAT TEXT) EXECUTE next_jobs('${SYNC_QUEUE}', '{}', '{}', 1)`,
-      );
+      const { rows } = await planner.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, FORMAT TEXT) ${statements.next}`, [SYNC_QUEUE, [], [], 1]);
       const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
       // The partition's copy of job_fetch_order.
       expect(plan).toContain('name_priority_created_on_id_idx');
