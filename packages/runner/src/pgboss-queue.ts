@@ -129,7 +129,7 @@ const START_ATTEMPTS = 6;
 export function queueStatements(schema: string) {
   return {
     /** Settings of the connections that run `next` and `waiting` (see createPgBossQueue). */
-    planner: '-c enable_sort=off -c enable_bitmapscan=off -c enable_seqscan=off',
+    planner: '-c enable_sort=off -c enable_bitmapscan=off -c enable_seqscan=off -c plan_cache_mode=force_custom_plan',
     order: `CREATE INDEX IF NOT EXISTS job_fetch_order ON ${schema}.job (name, priority DESC, created_on, id) WHERE state < 'active'`,
     next: `WITH done AS (
              UPDATE ${schema}.job j
@@ -182,6 +182,8 @@ export function createPgBossQueue(input: PgBossQueueOptions): PgBossQueue {
   // nor scan the whole table: it plans pg-boss's table by statistics that lag far behind a queue
   // filled by the thousand (the first fetches after a big enqueue saw "2 rows" and sorted every
   // waiting job through a bitmap scan), while walking the fetch-order index is right at any size.
+  // Planned for each pass with its own values: a generic plan, made once from the statistics of an
+  // empty table, joined the finished jobs by scanning every job of the queue.
   const own = new pg.Pool({
     connectionString: options.connectionString,
     max: 2,
