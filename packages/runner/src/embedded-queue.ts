@@ -76,6 +76,9 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions = {}): Embedde
       await Promise.all(running.values());
       settleIdle();
     },
+    async waiting(atMost) {
+      return Math.min(waiting.size, atMost);
+    },
     counts(): LocalQueueCounts {
       return { queued: waiting.size, running: running.size };
     },

@@ -49,6 +49,11 @@ export interface JobQueue {
    * dedupe window (distributed only: an embedded queue dies with its process, and the next start resumes).
    */
   handOver?(job: SyncJob): Promise<void>;
+  /**
+   * Jobs waiting to start (in the whole queue, every process's), counted up to `atMost`: a tick
+   * that finds enough of them waiting leaves the schedules alone.
+   */
+  waiting?(atMost: number): Promise<number>;
   /** Stops taking jobs and waits for the running ones, which the runner has asked to stop between pages. */
   stop(): Promise<void>;
   /** Jobs in hand in this process. */

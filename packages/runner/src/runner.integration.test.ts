@@ -160,6 +160,48 @@ describe.each(databases)('the embedded runner on $dialect', (database) => {
     });
   });
 
+  describe('a backlog', () => {
+    let h: Harness;
+    let queue: EmbeddedQueue;
+    let runner: Runner;
+    const ticks: Extract<RunnerEvent, { type: 'tick' }>[] = [];
+
+    beforeAll(async () => {
+      h = await harness(database, 'backlog', 7);
+      queue = createEmbeddedQueue({ concurrency: 2 });
+      runner = createRunner({
+        store: h.store,
+        connectorFor: () => impatient,
+        queue,
+        now: () => h.clock.now,
+        timers: neverTick,
+        duePerTick: 4,
+        onEvent: (event) => (event.type === 'tick' ? ticks.push(event) : undefined),
+      });
+    });
+    afterAll(async () => {
+      await runner?.stop();
+      await h?.close();
+    });
+
+    it('reads no schedules while half a tick of jobs still waits, and the rest once the queue has drained', async () => {
+      // The queue has no worker yet: what a tick offers waits.
+      expect(await runner.tick()).toEqual({ due: 4 });
+      expect(await runner.tick()).toEqual({ due: 0 });
+      expect(ticks.map((t) => [t.due, t.waiting])).toEqual([
+        [4, 0],
+        [0, 2],
+      ]);
+      await queue.start(runner.handle);
+      await queue.idle();
+      expect(await runner.tick()).toEqual({ due: 3 });
+      await queue.idle();
+      for (const installation of h.installations) expect(await runsOf(h.store, installation)).toHaveLength(1);
+      expect(await runner.tick()).toEqual({ due: 0 });
+      expect(ticks.at(-1)?.waiting).toBe(0);
+    });
+  });
+
   describe('failures', () => {
     let h: Harness;
     let queue: EmbeddedQueue;

@@ -46,7 +46,15 @@ export interface RunnerTimers {
 
 /** What the runner reports as it works (logs, tests, benchmarks). */
 export type RunnerEvent =
-  | { type: 'tick'; at: Date; due: number; /** Real time the pass took (schedules read, jobs offered). */ durationMs: number }
+  | {
+      type: 'tick';
+      at: Date;
+      due: number;
+      /** Jobs found waiting in the queue (counted up to the refill mark); at or past it, the schedules were not read. */
+      waiting: number;
+      /** Real time the pass took (schedules read, jobs offered). */
+      durationMs: number;
+    }
   | { type: 'sync-started'; installationId: string; version: number }
   | {
       type: 'job-done';
@@ -91,6 +99,11 @@ export interface RunnerOptions {
   timers?: RunnerTimers;
   /** How often the scheduler looks for due installations. Default 30 s. */
   tickMs?: number;
+  /**
+   * How many due installations one tick reads and offers at most; a tick reads none while half as
+   * many jobs still wait in the queue. Default 5,000.
+   */
+  duePerTick?: number;
   /** Interval, backoff and jitter. */
   policy?: Partial<SchedulePolicy>;
   periodicTasks?: readonly PeriodicTask[];
@@ -191,6 +204,14 @@ export function createRunner(options: RunnerOptions): Runner {
     names.add(task.name);
   }
   const tickMs = options.tickMs ?? 30_000;
+  const duePerTick = options.duePerTick ?? DUE_PER_TICK;
+  if (!Number.isInteger(duePerTick) || duePerTick < 1 || duePerTick > 100_000) {
+    throw new InternalError('RUNNER_OPTIONS_INVALID', `The runner's due installations per tick must be a whole number from 1 to 100000, not ${duePerTick}.`);
+  }
+  // The due read returns the oldest due installations first, and those are the ones already
+  // queued: while a backlog waits, every tick read the same thousands of rows only for the queue to
+  // drop them. Half a tick's worth still waiting keeps every worker busy until a later tick refills.
+  const refillBelow = Math.max(1, Math.floor(duePerTick / 2));
   const { store } = options;
   const queue = options.queue ?? createEmbeddedQueue({ logger: options.logger });
   const clock = options.now ?? (() => new Date());
@@ -267,11 +288,12 @@ export function createRunner(options: RunnerOptions): Runner {
     if (shutdown.signal.aborted) return { due: 0 };
     const began = performance.now();
     const now = clock();
+    const waiting = queue.waiting ? await queue.waiting(refillBelow) : 0;
     // Only what is due, through the index on the next run: a tick costs O(due), not O(installed).
-    // Past the limit the rest waits for the next tick, while the queue works through these.
-    const due = await store.listDueSchedules(now, DUE_PER_TICK);
-    await queue.enqueue(due);
-    emit({ type: 'tick', at: now, due: due.length, durationMs: performance.now() - began });
+    // Past the limit the rest waits for a later tick, while the queue works through these.
+    const due = waiting >= refillBelow ? [] : await store.listDueSchedules(now, duePerTick);
+    if (due.length > 0) await queue.enqueue(due);
+    emit({ type: 'tick', at: now, due: due.length, waiting, durationMs: performance.now() - began });
     if (due.length > 0) logger.debug({ due: due.length }, 'due installations offered to the queue');
     await runPeriodicTasks(now);
     await deliverNow();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -76,17 +77,38 @@ class SerialQueue {
   }
 }
 
+/** Names of prepared statements by their text (see Statement.prepare). */
+const preparedNames = new Map<string, string>();
+
+/**
+ * What node-postgres runs for a statement: its text, or for a prepared one a named query, which the
+ * connection parses and plans once. TypeORM hands it to node-postgres as it is; its logger and
+ * errors print the text.
+ */
+function postgresText(statement: Statement): string {
+  if (!statement.prepare) return statement.sql;
+  let name = preparedNames.get(statement.sql);
+  if (name === undefined) {
+    name = `tributary_${createHash('sha256').update(statement.sql).digest('hex').slice(0, 32)}`;
+    preparedNames.set(statement.sql, name);
+  }
+  const text = statement.sql;
+  return { name, text, toString: () => text } as unknown as string;
+}
+
 function executorOf(queryRunner: QueryRunner): Executor {
+  const postgres = queryRunner.connection.driver.options.type === 'postgres';
+  const textOf = (statement: Statement) => (postgres ? postgresText(statement) : statement.sql);
   const query = async <T>(sql: string, params: readonly unknown[] = []): Promise<T[]> => {
     const result = (await queryRunner.query(sql, [...params], true)) as { records?: T[] };
     return result.records ?? [];
   };
   const execute = async (statement: Statement): Promise<number> => {
-    const result = (await queryRunner.query(statement.sql, statement.params as unknown[], true)) as { affected?: number };
+    const result = (await queryRunner.query(textOf(statement), statement.params as unknown[], true)) as { affected?: number };
     return result.affected ?? 0;
   };
-  const executor: Executor = { query, run: (statement) => query(statement.sql, statement.params), execute, manager: queryRunner.manager };
-  if (queryRunner.connection.driver.options.type !== 'postgres') return executor;
+  const executor: Executor = { query, run: (statement) => query(textOf(statement), statement.params), execute, manager: queryRunner.manager };
+  if (!postgres) return executor;
   executor.copyIn = async (sql, data) => {
     // The connection TypeORM's query runner holds, inside the same transaction as its statements.
     const connection = (queryRunner as unknown as { databaseConnection: PostgresConnection }).databaseConnection;

@@ -19,6 +19,12 @@ export { chunk, fixedInList, fixedShapeChunks, IN_LIST_LIMIT } from './statement
 export interface Statement {
   sql: string;
   params: unknown[];
+  /**
+   * Run on every job of the runner: PostgreSQL keeps it parsed and planned on each connection, by a
+   * name made from its text (parsing and planning cost more than running such a statement). Only
+   * for statements that name their columns, whose result no migration changes under a live connection.
+   */
+  prepare?: boolean;
 }
 
 /** A column of a bulk insert. */

@@ -89,7 +89,8 @@ export class InstallationReads {
                    LEFT JOIN ${t('schedules')} s ON s."installation_id" = i."id"
                    LEFT JOIN ${t('installation_secrets')} k ON k."installation_id" = i."id"
                   WHERE i."id" = ${this.db.dialect.placeholder(1)}`;
-    const rows = await this.read(`read installation ${id}`, (db) => db.query<Record<string, unknown>>(sql, [id]));
+    // Read by every job of the runner: prepared.
+    const rows = await this.read(`read installation ${id}`, (db) => db.run<Record<string, unknown>>({ sql, params: [id], prepare: true }));
     const first = rows[0];
     if (!first) return { installation: undefined, schedule: undefined };
     // SQLite hands back JSON as text and timestamps as ISO-8601 text; PostgreSQL parsed values.

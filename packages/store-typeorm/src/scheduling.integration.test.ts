@@ -216,6 +216,25 @@ describe.each(databases)('scheduling in the store on $dialect', (database: TestD
     await raw.query(`DELETE FROM "tributary_run_leases"`);
   });
 
+  it.runIf(database.dialect === 'postgres')('keeps the statements of every runner job prepared on its connection, once each', async () => {
+    // One connection, so that the look at the session's prepared statements sees the same one.
+    const single = await createStore({ url: database.url, cipher, poolSize: 1 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        await single.readScheduledRun(first.id);
+        // A stale version: nothing is saved, the statement runs all the same.
+        expect(await single.saveSchedule(schedule(first.id), 999)).toBe(false);
+      }
+      const prepared = (await single.query<{ name: string; statement: string }>('SELECT name, statement FROM pg_prepared_statements')).filter((p) =>
+        p.name.startsWith('tributary_'),
+      );
+      expect(prepared.filter((p) => p.statement.includes('installation_secrets'))).toHaveLength(1);
+      expect(prepared.filter((p) => /UPDATE\s+"tributary"\."schedules"/.test(p.statement))).toHaveLength(1);
+    } finally {
+      await single.close();
+    }
+  });
+
   it('gives each period of a periodic task to one claimer, and takes it back after a failure', async () => {
     const hour = (n: number) => new Date(T0.getTime() + n * 3_600_000);
     expect(await store.claimPeriodicTask('invoices', hour(0), hour(0))).toBe(true);

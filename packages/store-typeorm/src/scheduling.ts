@@ -209,12 +209,13 @@ export class Scheduling {
     if (!isStoreId(installationId)) return { runs: false, jobs: false };
     const t = (name: 'runs' | 'jobs') => internalTable(this.db.dialect, name).sql;
     const [row] = await this.db.withConnection((db) =>
-      db.query<{ runs: unknown; jobs: unknown }>(
+      db.run<{ runs: unknown; jobs: unknown }>({
         // The literal status matches the partial index of running runs.
-        `SELECT EXISTS (SELECT 1 FROM ${t('runs')} WHERE "installation_id" = ${this.p(1)} AND "status" = 'running') AS "runs",
-                EXISTS (SELECT 1 FROM ${t('jobs')} WHERE "installation_id" = ${this.p(2)} AND "status" = 'running') AS "jobs"`,
-        [installationId, installationId],
-      ),
+        sql: `SELECT EXISTS (SELECT 1 FROM ${t('runs')} WHERE "installation_id" = ${this.p(1)} AND "status" = 'running') AS "runs",
+                     EXISTS (SELECT 1 FROM ${t('jobs')} WHERE "installation_id" = ${this.p(2)} AND "status" = 'running') AS "jobs"`,
+        params: [installationId, installationId],
+        prepare: true,
+      }),
     );
     // PostgreSQL answers booleans, SQLite 0/1.
     return { runs: Boolean(row?.runs), jobs: Boolean(row?.jobs) };
@@ -254,6 +255,7 @@ export class Scheduling {
                    WHERE ${table}."next_run_at" < ${p(9)}
                   RETURNING "version"`,
             params: [...values, NEVER_SYNCED_BEFORE.toISOString()],
+            prepare: true,
           }
         : {
             // Placeholders in textual order: SQLite's `?` are positional.
@@ -263,6 +265,7 @@ export class Scheduling {
                    WHERE "installation_id" = ${p(8)} AND "version" = ${p(9)}
                    RETURNING "version"`,
             params: [...values.slice(1), state.installationId, expectedVersion],
+            prepare: true,
           };
     try {
       const rows = await this.db.withConnection((db) => db.run(statement));
@@ -295,6 +298,7 @@ export class Scheduling {
                            RETURNING 1)
                 SELECT l."locked" FROM l`,
           params: [lockKey, key, hostname(), process.pid, new Date().toISOString()],
+          prepare: true,
         });
         acquired = row?.locked === true;
       } catch (error) {
@@ -315,6 +319,7 @@ export class Scheduling {
             sql: `WITH d AS (DELETE FROM ${holders} WHERE "lock_key" = $2 AND "backend_pid" = pg_backend_pid() RETURNING 1)
                   SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS "released"`,
             params: [lockKey, key],
+            prepare: true,
           })
           .catch(() => connection.run(lock.release))
           .catch(() => undefined);
