@@ -23,6 +23,7 @@ import { requireWorkspaceId } from '../workspaces.js';
 import type { Bindings } from './bindings.js';
 import { compileProfile, explainStatement, type MemberRow } from './compile.js';
 import { membership, readHistory, recordEvaluation } from './evaluations.js';
+import { streamedMemberRows } from './streamed-rows.js';
 import {
   boundStatement,
   difference,
@@ -454,11 +455,7 @@ export class Profiles {
     const keepEmails = record || options.changes !== false;
     const emails: string[] = [];
     const grouper = new MemberGrouper(target.sources);
-    // One app's rows come in the member-order index's order, as they are read (the first of each
-    // e-mail is its member; see toMembers); several apps' are ranked first (compileProfile).
-    const streamed = target.sources.length === 1;
-    const statement = compileProfile(target.profile.definition, { dialect: this.dialect.name, sources: target.sources, now, streamed });
-    const rows = this.db.stream<MemberRow>(statement, batchSize, { firstRows: streamed });
+    const rows = streamedMemberRows(this.db, target.profile.definition, { dialect: this.dialect.name, sources: target.sources, now }, batchSize);
     // A reader that leaves early (return() on this generator, at a yield) lands in the finally:
     // the rows' own return() closes the cursor, or stops SQLite's statement, and frees the connection.
     let complete = false;
