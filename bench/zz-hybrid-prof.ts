@@ -87,6 +87,12 @@ for (const dialect of dialects) {
         for (const _ of db.prepare(ranked.sql).iterate(...ranked.params)) k++;
       });
       await time('sqlite ranked count(*)', async () => db.prepare(`SELECT count(*) FROM (${ranked.sql}) q`).get(...ranked.params));
+      const answersFirst = ranked.sql.replace(/FROM ("[^"]+form_responses") r\n    JOIN ("[^"]+answers") ja ON/, 'FROM $2 ja CROSS JOIN $1 r ON');
+      console.log(db.prepare(`EXPLAIN QUERY PLAN ${answersFirst}`).all(...ranked.params).map((r) => (r as { detail: string }).detail).join('\n'));
+      await time('sqlite ranked answers-first (CROSS JOIN) iterate all', async () => {
+        let k = 0;
+        for (const _ of db.prepare(answersFirst).iterate(...ranked.params)) k++;
+      });
       await time('sqlite in-order iterate all', async () => {
         let k = 0;
         for (const _ of db.prepare(inOrder.sql).iterate(...inOrder.params)) k++;

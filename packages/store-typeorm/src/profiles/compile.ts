@@ -22,7 +22,7 @@ export interface ProfileQueryContext {
   streamed?: boolean;
   /**
    * Only e-mails after this one, in byte order (the member order): the rest of a streamed profile
-   * whose first members were read already (see ProfilesRepository.stream).
+   * whose first members were read already (see streamedMemberRows).
    */
   after?: string;
 }
