@@ -817,4 +817,34 @@ describe.each(databases)('profiles on $dialect', (database: TestDatabase) => {
     expect(emails(later)).toEqual([...emails(before), 'zoe@example.com']);
     expect(later.find((m) => m.email === 'hal@example.com')?.responseId).toBe('14');
   });
+  // After the snapshot test: it writes more responses than the cases above expect.
+  it('reads a profile larger than the first batch in two reads, and explains both', async () => {
+    const bulk: Spec[] = Array.from({ length: 120 }, (_, i) => ({
+      id: 1000 + i,
+      email: `bulk${String(i).padStart(3, '0')}@example.com`,
+      at: daysAgo(3 + (i % 5)),
+      form: 34,
+      mailing: 100,
+      score: 5,
+      comment: 'bulk',
+    }));
+    await write(bulk, false);
+    const name = `large ${++counter}`;
+    await store.createProfile(workspace, { name, match: { all: [{ type: 'question', questionIndex: '1' }, { type: 'score', op: '=', value: 5 }] } });
+    const evaluated = (await store.evaluateProfile(workspace, name, { now: NOW, record: false })).members;
+    expect(evaluated.length).toBeGreaterThan(100);
+    for (const batchSize of [1000, 150, 7]) {
+      const streamed = [];
+      for await (const batch of store.streamProfile(workspace, name, { now: NOW, record: false, changes: false, batchSize })) streamed.push(...batch);
+      expect(streamed).toEqual(evaluated);
+    }
+    const plan = await store.explainProfile(workspace, name, { now: NOW, streamed: true });
+    const split = plan.indexOf('-- then the rest, ranked:');
+    expect(split).toBeGreaterThan(0);
+    expect(plan.length).toBeGreaterThan(split + 1);
+    if (pg) {
+      expect(plan.slice(0, split).join('\n')).not.toMatch(/WindowAgg/);
+      expect(plan.slice(split + 1).join('\n')).toMatch(/WindowAgg/);
+    }
+  });
 });
