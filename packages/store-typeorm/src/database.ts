@@ -10,11 +10,9 @@ import { driverCode, storageFailure } from './errors.js';
 import { quoteIdentifier } from './naming.js';
 import { typeormLogger } from './typeorm-logger.js';
 import type { DatabaseTarget } from './url.js';
+import { postgresSnapshot, sqliteSnapshot, type RowsOptions, type SnapshotRead, type SqliteConnection } from './snapshot-reads.js';
 
-/** The part of a better-sqlite3 connection a stream uses. */
-interface SqliteConnection {
-  prepare(sql: string): { iterate(...params: unknown[]): IterableIterator<unknown> };
-}
+export { FIRST_ROWS_SETTINGS, FIRST_BATCH, type SnapshotReader, type SnapshotRead } from './snapshot-reads.js';
 
 /** Runs statements on one connection, inside or outside a transaction. */
 export interface Executor {
@@ -53,7 +51,14 @@ export interface Database {
    * the first rows soon (PostgreSQL) rather than for all of them at the least total cost: for a
    * statement written to be read in an index's order.
    */
-  stream<T>(statement: Statement, batchSize: number, options?: { firstRows?: boolean }): AsyncGenerator<T[], void, undefined>;
+  stream<T>(statement: Statement, batchSize: number, options?: RowsOptions): AsyncGenerator<T[], void, undefined>;
+  /**
+   * Several read-only SELECTs read one after the other in one snapshot, each as {@link stream}
+   * reads one: none sees what was committed after the first began. PostgreSQL: one REPEATABLE READ
+   * transaction; SQLite: one read transaction. `read`'s values go to the caller; the connection is
+   * held until the generator ends, and a caller that stops early closes the open statement.
+   */
+  snapshot<T, R = void>(read: SnapshotRead<T, R>): AsyncGenerator<T, R, undefined>;
   /** Applies pending migrations; returns their names. */
   migrate(): Promise<string[]>;
   /** The names of the migrations not applied yet, without applying (or creating) anything. */
@@ -210,38 +215,8 @@ export async function retryingConflicts<T>(logger: Logger, attempt: () => Promis
   }
 }
 
-/** The rows of a statement on a better-sqlite3 connection, a batch at a time, stopped when the reader leaves. */
-/**
- * How PostgreSQL plans a stream read for its first rows (a statement written for an ordered index
- * scan that yields rows as it goes): for the first rows rather than for all of them, and without JIT
- * compilation, which would delay the first row by its compile time. Inside the stream's transaction.
- */
-export const FIRST_ROWS_SETTINGS = ['SET LOCAL cursor_tuple_fraction = 0.01', 'SET LOCAL jit = off'] as const;
-
 /** The most of a SQLite file a stream's connection maps into memory (address space, not RSS). */
 const STREAM_MMAP_BYTES = 1024 * 1024 * 1024;
-/** Rows of the first FETCH of a stream read for its first rows. */
-const FIRST_BATCH = 100;
-
-async function* sqliteRows<T>(connection: SqliteConnection, statement: Statement, batchSize: number): AsyncGenerator<T[], void, undefined> {
-  // better-sqlite3 binds no booleans; TypeORM's query() converts them the same way.
-  const params = statement.params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
-  const rows = connection.prepare(statement.sql).iterate(...params) as IterableIterator<T>;
-  try {
-    let batch: T[] = [];
-    for (const row of rows) {
-      batch.push(row);
-      if (batch.length >= batchSize) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (batch.length > 0) yield batch;
-  } finally {
-    // Stops the statement when the reader left early.
-    rows.return?.();
-  }
-}
 
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
@@ -339,7 +314,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     return { ready, release };
   };
 
-  async function* stream<T>(statement: Statement, batchSize: number, options: { firstRows?: boolean } = {}): AsyncGenerator<T[], void, undefined> {
+  async function* snapshot<T, R>(read: SnapshotRead<T, R>): AsyncGenerator<T, R, undefined> {
     if (target.dialect === 'sqlite' && target.path !== ':memory:') {
       // A connection of its own, read-only: in WAL mode it reads a snapshot while the store's one
       // connection goes on writing, so a slow reader (an HTTP client) never holds up syncs or the API.
@@ -350,47 +325,24 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         // Read through a memory map rather than a read() per page: a profile read in member order
         // probes its answers all over the file, and the page cache of a connection is small.
         own.pragma(`mmap_size = ${STREAM_MMAP_BYTES}`);
-        yield* sqliteRows<T>(own, statement, batchSize);
+        return yield* sqliteSnapshot(own, read);
       } finally {
         own.close();
       }
-      return;
     }
     const held = holdQueryRunner();
     try {
       const queryRunner = await held.ready;
-      if (dialect.name === 'postgres') {
-        await queryRunner.query(dialect.readOnly.begin);
-        try {
-          if (options.firstRows) {
-            for (const setting of FIRST_ROWS_SETTINGS) await queryRunner.query(setting);
-          } else {
-            // Planned for all of its rows, as the same query run whole is: PostgreSQL would otherwise
-            // favour a plan that starts fast and finishes slow (it assumes a cursor reads a tenth).
-            await queryRunner.query('SET LOCAL cursor_tuple_fraction = 1.0');
-          }
-          await queryRunner.query(`DECLARE "tributary_stream" NO SCROLL CURSOR FOR ${statement.sql}`, [...statement.params]);
-          // A first batch that is small when the rows are to come soon; then `batchSize` rows a round trip.
-          let size = options.firstRows ? Math.min(FIRST_BATCH, Math.trunc(batchSize)) : Math.trunc(batchSize);
-          for (;;) {
-            const result = (await queryRunner.query(`FETCH ${size} FROM "tributary_stream"`, [], true)) as { records?: T[] };
-            const rows = result.records ?? [];
-            if (rows.length > 0) yield rows;
-            if (rows.length < size) break;
-            size = Math.trunc(batchSize);
-          }
-        } finally {
-          // Ends the cursor with the transaction, whether every row was read or not.
-          await queryRunner.query(dialect.readOnly.abort).catch(() => undefined);
-        }
-        return;
-      }
+      if (dialect.name === 'postgres') return yield* postgresSnapshot(queryRunner, read);
       const connection = (queryRunner.connection.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
-      yield* sqliteRows<T>(connection, statement, batchSize);
+      return yield* sqliteSnapshot(connection, read);
     } finally {
       held.release();
     }
   }
+
+  const stream = <T>(statement: Statement, batchSize: number, options: RowsOptions = {}): AsyncGenerator<T[], void, undefined> =>
+    snapshot<T[], void>((reader) => reader.rows<T>(statement, batchSize, options));
 
   const migrationExecutor = (queryRunner: QueryRunner): MigrationExecutor => {
     const executor = new MigrationExecutor(dataSource, queryRunner);
@@ -443,6 +395,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         return result;
       }),
     stream,
+    snapshot,
     migrate: () =>
       underMigrationLock(async (queryRunner) => {
         try {

@@ -28,6 +28,7 @@ export interface TypeOrmStore extends Store, DestinationStore, PersonalDataStore
   /**
    * How the database runs a profile's query, one line per plan node (PostgreSQL `EXPLAIN`, with
    * `analyze` `EXPLAIN ANALYZE`; SQLite `EXPLAIN QUERY PLAN`), to check that it uses the indexes.
+   * `streamed`: the plans of the reads `streamProfile` makes, each planned as its cursor is.
    */
   explainProfile(workspace: string, name: string, options?: { now?: Date; analyze?: boolean; app?: string; streamed?: boolean }): Promise<string[]>;
   // ---- Destinations ----

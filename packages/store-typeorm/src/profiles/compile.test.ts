@@ -119,6 +119,17 @@ describe.each(['postgres', 'sqlite'] as const)('compileProfile on %s', (dialect)
     expect(params).toContain(34);
   });
 
+  it('binds the e-mail a streamed profile reads on after, compared in byte order', () => {
+    const definition = profileDefinitionSchema.parse({ name: 'p', match: everything });
+    const { sql, params } = compileProfile(definition, { dialect, sources: [source(dialect)], now: NOW, after: HOSTILE });
+    expect(sql).not.toContain('DROP');
+    expect(params).toContain(HOSTILE);
+    const placeholder = dialect === 'postgres' ? `\\$${params.indexOf(HOSTILE) + 1}` : '\\?';
+    const collate = dialect === 'postgres' ? ' COLLATE "C"' : '';
+    expect(sql).toMatch(new RegExp(`r\\."email_normalized"${collate} > ${placeholder}`));
+    expect(compile(everything).sql).not.toMatch(/"email_normalized"( COLLATE "C")? > /);
+  });
+
   it('numbers its placeholders without gaps', () => {
     const { sql, params } = compile(everything);
     if (dialect === 'postgres') {

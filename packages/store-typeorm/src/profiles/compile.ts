@@ -20,6 +20,11 @@ export interface ProfileQueryContext {
    * no ranking that must finish before the first row. Several apps are ranked as without it.
    */
   streamed?: boolean;
+  /**
+   * Only e-mails after this one, in byte order (the member order): the rest of a streamed profile
+   * whose first members were read already (see streamedMemberRows).
+   */
+  after?: string;
 }
 
 /** A row of the compiled query as the driver returns it (bigints may come as text). */
@@ -81,6 +86,7 @@ function compileSource(
   union: boolean,
   dialect: DialectName,
   streamed: boolean,
+  after: string | undefined,
 ): { ctes: string[]; select: string; order: string } {
   const { view, tables } = compiler.source;
   const responses = view.responses;
@@ -94,6 +100,11 @@ function compileSource(
     // statistics would range over it and sort, where the member-order index needs no sort at all.
     `${streamed && dialect === 'sqlite' ? '+' : ''}${r(responses.time)} <= ${compiler.now}`,
   ];
+  // Byte order, as SQLite compares: the same member order on both databases, and no locale-aware
+  // comparison cost in PostgreSQL's sort.
+  const bytewise = dialect === 'postgres' ? ' COLLATE "C"' : '';
+  // In the member-order index's own order, so that it ranges over the e-mails left.
+  if (after !== undefined) where.push(`${r(responses.email)}${bytewise} > ${compiler.text(after)}`);
   const group = rootAnswerGroup(compiler, definition.match);
   let join = '';
   let score: string;
@@ -110,9 +121,6 @@ function compileSource(
     score = NO_SCORE;
   }
   if (definition.over === 'latest-response') where.push(compiler.latestOnly(others));
-  // Byte order, as SQLite compares: the same member order on both databases, and no locale-aware
-  // comparison cost in PostgreSQL's sort.
-  const bytewise = dialect === 'postgres' ? ' COLLATE "C"' : '';
   const form = responses.form === undefined ? 'NULL' : r(responses.form);
   const contact = compiler.source.hasContactId ? r(CONTACT_ID) : 'NULL';
   // Streamed, each e-mail's matches come newest first (the member-order index's order) and the
@@ -192,6 +200,7 @@ export function compileProfile(definition: ProfileDefinition, context: ProfileQu
       union,
       context.dialect,
       streamed,
+      context.after,
     ),
   );
   const bytewise = context.dialect === 'postgres' ? ' COLLATE "C"' : '';

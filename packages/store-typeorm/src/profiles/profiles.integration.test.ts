@@ -10,6 +10,7 @@ import {
   type Installation,
   type ProfileCondition,
   type ProfileDefinitionInput,
+  type ProfileMember,
 } from '@tributary/core';
 import { closeAlertDataModel, closeAlertDefaultMappings } from '@tributary/connector-closealert';
 import { testDatabases, type TestDatabase } from '@tributary/testing';
@@ -722,17 +723,26 @@ describe.each(databases)('profiles on $dialect', (database: TestDatabase) => {
       { match: { any: [{ type: 'score', op: '>=', value: 4 }, { type: 'form', id: 35 }] } },
       { match: { type: 'responded', withinDays: 400 } },
     ];
+    const source = feedbackSourceOf(store.naming, installation)!;
+    let midEmail = 0;
     for (const { match, over } of cases) {
       const name = `streamed ${++counter}`;
       await store.createProfile(workspace, { name, match, ...(over ? { over } : {}) });
       const evaluated = (await store.evaluateProfile(workspace, name, { now: NOW, record: false })).members;
       expect(evaluated.length).toBeGreaterThan(0);
-      for (const batchSize of [1, 2, 1000]) {
+      // A first batch that ends inside an e-mail's matches (the second read starts after that e-mail).
+      const definition = profileDefinitionSchema.parse({ name, match, ...(over ? { over } : {}) });
+      const inOrder = compileProfile(definition, { dialect: database.dialect, sources: [source], now: NOW, streamed: true });
+      const rows = await raw.query<{ email: string }>(inOrder.sql, inOrder.params);
+      const cut = rows.findIndex((row, i) => i > 0 && rows[i - 1]!.email === row.email && rows.slice(0, i).some((r) => r.email !== row.email));
+      if (cut > 0) midEmail += 1;
+      for (const batchSize of [1, 2, 1000, ...(cut > 0 ? [cut] : [])]) {
         const streamed = [];
         for await (const batch of store.streamProfile(workspace, name, { now: NOW, record: false, changes: false, batchSize })) streamed.push(...batch);
         expect(streamed).toEqual(evaluated);
       }
     }
+    expect(midEmail).toBeGreaterThan(0);
   });
 
   it('plans a streamed profile as a scan of the member-order index that sorts nothing before its first row', async () => {
@@ -763,6 +773,78 @@ describe.each(databases)('profiles on $dialect', (database: TestDatabase) => {
       expect(plan).toMatch(/SEARCH ja USING (COVERING )?INDEX \w+ \(installation_id=\? AND response_id=\?/);
       // The answers' order within one response only: a sorter fed and emptied as the rows come.
       expect(plan).not.toMatch(/USE TEMP B-TREE FOR ORDER BY/);
+    }
+  });
+  it('stops a streamed profile early without holding its connection', async () => {
+    const name = `early ${++counter}`;
+    await store.createProfile(workspace, { name, match: { type: 'responded', withinDays: 400 } });
+    // More readers than the pool has connections: each left after its first batch must free its own.
+    for (let i = 0; i < 12; i += 1) {
+      const stream = store.streamProfile(workspace, name, { now: NOW, record: false, changes: false, batchSize: 3 });
+      expect((await stream.next()).done).toBe(false);
+      await stream.return(undefined as never);
+    }
+    expect((await store.evaluateProfile(workspace, name, { now: NOW, record: false })).members.length).toBeGreaterThan(0);
+  });
+
+  // Last: it writes responses the cases above do not expect.
+  it('reads a streamed profile in one snapshot: what is written between its two reads is not seen', async () => {
+    const name = `snapshot ${++counter}`;
+    await store.createProfile(workspace, { name, match: { type: 'responded', withinDays: 400 } });
+    const before = (await store.evaluateProfile(workspace, name, { now: NOW, record: false })).members;
+    // Three rows: ann's two matches and bob's first, so ann is handed on before the second read begins.
+    const stream = store.streamProfile(workspace, name, { now: NOW, record: false, changes: false, batchSize: 3 });
+    const first = await stream.next();
+    expect(first.done).toBe(false);
+    const streamed = [...(first.value as ProfileMember[])];
+    expect(emails(streamed)).toEqual(['ann@example.com']);
+    // A new member after the first batch, and a newer response of one already matched.
+    await write(
+      [
+        { id: 13, email: 'zoe@example.com', at: daysAgo(1), form: 34, mailing: 100, score: 3, comment: 'new' },
+        { id: 14, email: 'hal@example.com', at: daysAgo(1), form: 35, mailing: 101, score: 7, comment: 'newer' },
+      ],
+      false,
+    );
+    for (;;) {
+      const next = await stream.next();
+      if (next.done) break;
+      streamed.push(...next.value);
+    }
+    expect(streamed).toEqual(before);
+    // The writes do match: a stream begun after them sees them.
+    const later = (await store.evaluateProfile(workspace, name, { now: NOW, record: false })).members;
+    expect(emails(later)).toEqual([...emails(before), 'zoe@example.com']);
+    expect(later.find((m) => m.email === 'hal@example.com')?.responseId).toBe('14');
+  });
+  // After the snapshot test: it writes more responses than the cases above expect.
+  it('reads a profile larger than the first batch in two reads, and explains both', async () => {
+    const bulk: Spec[] = Array.from({ length: 120 }, (_, i) => ({
+      id: 1000 + i,
+      email: `bulk${String(i).padStart(3, '0')}@example.com`,
+      at: daysAgo(3 + (i % 5)),
+      form: 34,
+      mailing: 100,
+      score: 5,
+      comment: 'bulk',
+    }));
+    await write(bulk, false);
+    const name = `large ${++counter}`;
+    await store.createProfile(workspace, { name, match: { all: [{ type: 'question', questionIndex: '1' }, { type: 'score', op: '=', value: 5 }] } });
+    const evaluated = (await store.evaluateProfile(workspace, name, { now: NOW, record: false })).members;
+    expect(evaluated.length).toBeGreaterThan(100);
+    for (const batchSize of [1000, 150, 7]) {
+      const streamed = [];
+      for await (const batch of store.streamProfile(workspace, name, { now: NOW, record: false, changes: false, batchSize })) streamed.push(...batch);
+      expect(streamed).toEqual(evaluated);
+    }
+    const plan = await store.explainProfile(workspace, name, { now: NOW, streamed: true });
+    const split = plan.indexOf('-- then the rest, ranked:');
+    expect(split).toBeGreaterThan(0);
+    expect(plan.length).toBeGreaterThan(split + 1);
+    if (pg) {
+      expect(plan.slice(0, split).join('\n')).not.toMatch(/WindowAgg/);
+      expect(plan.slice(split + 1).join('\n')).toMatch(/WindowAgg/);
     }
   });
 });

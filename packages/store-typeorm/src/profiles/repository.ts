@@ -16,13 +16,14 @@ import {
   type ProfileMembersOptions,
   type ProfileMemberPage,
 } from '@tributary/core';
-import { FIRST_ROWS_SETTINGS, type Database, type Executor } from '../database.js';
+import type { Database, Executor } from '../database.js';
 import type { Statement } from '../dialect.js';
 import { isUniqueViolation, storageFailure } from '../errors.js';
 import { requireWorkspaceId } from '../workspaces.js';
 import type { Bindings } from './bindings.js';
 import { compileProfile, explainStatement, type MemberRow } from './compile.js';
 import { membership, readHistory, recordEvaluation } from './evaluations.js';
+import { explainStreamed, streamedMemberRows } from './streamed-rows.js';
 import {
   boundStatement,
   difference,
@@ -454,11 +455,7 @@ export class Profiles {
     const keepEmails = record || options.changes !== false;
     const emails: string[] = [];
     const grouper = new MemberGrouper(target.sources);
-    // One app's rows come in the member-order index's order, as they are read (the first of each
-    // e-mail is its member; see toMembers); several apps' are ranked first (compileProfile).
-    const streamed = target.sources.length === 1;
-    const statement = compileProfile(target.profile.definition, { dialect: this.dialect.name, sources: target.sources, now, streamed });
-    const rows = this.db.stream<MemberRow>(statement, batchSize, { firstRows: streamed });
+    const rows = streamedMemberRows(this.db, target.profile.definition, { dialect: this.dialect.name, sources: target.sources, now }, batchSize);
     // A reader that leaves early (return() on this generator, at a yield) lands in the finally:
     // the rows' own return() closes the cursor, or stops SQLite's statement, and frees the connection.
     let complete = false;
@@ -558,24 +555,15 @@ export class Profiles {
     const name = parseUserInput(nameSchema, nameInput, 'profile name');
     const app = options.app === undefined ? undefined : parseUserInput(appSchema, options.app, 'app');
     try {
-      const rows = await this.db.readOnly(async (db) => {
+      const lines = await this.db.readOnly(async (db) => {
         const target = await this.target(db, workspace, name, app);
-        const streamed = options.streamed === true && target.sources.length === 1;
-        const compiled = compileProfile(target.profile.definition, { dialect: this.dialect.name, sources: target.sources, now: options.now ?? new Date(), streamed });
-        if (streamed && this.dialect.name === 'postgres') {
-          // A cursor's plan, under the stream's settings (this read-only transaction ends with them).
-          for (const setting of FIRST_ROWS_SETTINGS) await db.run({ sql: setting, params: [] });
-          const plan = explainStatement(this.dialect.name, compiled, options.analyze);
-          return db.run<Record<string, unknown>>({
-            sql: plan.sql.replace(/\) /, ') DECLARE "tributary_plan" NO SCROLL CURSOR FOR '),
-            params: plan.params,
-          });
-        }
-        return db.run<Record<string, unknown>>(explainStatement(this.dialect.name, compiled, options.analyze));
+        const context = { dialect: this.dialect.name, sources: target.sources, now: options.now ?? new Date() };
+        if (options.streamed === true) return explainStreamed(db, target.profile.definition, context, options.analyze === true);
+        const compiled = compileProfile(target.profile.definition, context);
+        const rows = await db.run<Record<string, unknown>>(explainStatement(this.dialect.name, compiled, options.analyze));
+        return rows.map((r) => String(this.dialect.name === 'postgres' ? r['QUERY PLAN'] : r['detail']));
       });
-      return this.dialect.name === 'postgres'
-        ? rows.map((r) => String(r['QUERY PLAN']))
-        : rows.map((r) => String(r['detail']));
+      return lines;
     } catch (error) {
       throw storageFailure(`explain the profile "${name}"`, error);
     }

@@ -108,6 +108,11 @@ export class SourceCompiler {
     return this.bindings.bind(databaseValue(this.shared.dialect, 'timestamp', new Date(ms).toISOString()));
   }
 
+  /** A text value bound as it is, for a comparison with stored (already normalized) text. */
+  text(value: string): string {
+    return this.bindings.bind(value);
+  }
+
   private bool(value: boolean): string {
     return this.bindings.bind(databaseValue(this.shared.dialect, 'boolean', value));
   }
