@@ -22,11 +22,11 @@ import { isUniqueViolation, storageFailure } from '../errors.js';
 import { requireWorkspaceId } from '../workspaces.js';
 import type { Bindings } from './bindings.js';
 import { compileProfile, explainStatement, type MemberRow } from './compile.js';
-import { membership, readHistory, recordEvaluation } from './evaluations.js';
+import { membership, readHistory } from './evaluations.js';
 import { explainStreamed, streamedMemberRows } from './streamed-rows.js';
+import { concludeEvaluation, type RecordedEvaluation, type RecordingContext } from './conclude.js';
 import {
   boundStatement,
-  difference,
   batchSizeSchema,
   memberPageSchema,
   limitSchema,
@@ -46,17 +46,7 @@ import { feedbackForms, MemberGrouper, recordNarrowed, toMembers } from './membe
 import { dropView } from '../destinations/views.js';
 import { feedbackSources, INSTALLATION_ORDER, onePerApp, workspaceInstallations, type InstallationRow } from './sources.js';
 
-/** A recorded evaluation, as the transaction that recorded it hands it on. */
-export interface RecordedEvaluation {
-  workspace: string;
-  name: string;
-  profileId: string;
-  evaluationId: string;
-  evaluatedAt: Date;
-  entered: readonly string[];
-  left: readonly string[];
-  members: readonly string[];
-}
+export type { RecordedEvaluation } from './conclude.js';
 
 /**
  * Profiles of a workspace: definitions, evaluation over the workspace's feedback apps, and the
@@ -69,6 +59,11 @@ export class Profiles {
     /** Runs in the transaction that records an evaluation (destinations queue their batches there). */
     private readonly onRecorded?: (tx: Executor, recorded: RecordedEvaluation) => Promise<void>,
   ) {}
+
+  /** What concluding an evaluation needs of this repository. */
+  private get recording(): RecordingContext {
+    return { db: this.db, logger: this.logger, onRecorded: this.onRecorded };
+  }
 
   private get dialect() {
     return this.db.dialect;
@@ -331,7 +326,7 @@ export class Profiles {
     }
     const queryMs = performance.now() - started;
     const { target, members } = read;
-    const concluded = await this.conclude({
+    const concluded = await concludeEvaluation(this.recording, {
       workspace,
       name,
       target,
@@ -344,84 +339,6 @@ export class Profiles {
     });
     const { memberCount: _count, ...evaluation } = concluded;
     return { ...evaluation, members };
-  }
-
-  /**
-   * Who entered and who left, measured against the previous members (given, or read in the record
-   * transaction), and the recorded evaluation when `record`.
-   */
-  private async conclude(input: {
-    workspace: string;
-    name: string;
-    target: Target;
-    now: Date;
-    emails: readonly string[];
-    record: boolean;
-    previousMembers?: Membership;
-    /** Every member, even when `emails` was not kept (an export that asked for no changes). */
-    memberCount: number;
-    queryMs: number;
-  }): Promise<StreamedProfileEvaluation> {
-    const { workspace, name, target, now, emails, memberCount } = input;
-    const profileId = target.profile.id;
-    const scope = {
-      installationId: target.sources[0]!.installationId,
-      installationIds: target.sources.map((s) => s.installationId),
-      apps: target.sources.map((s) => s.app),
-    };
-    try {
-      if (!input.record) {
-        const { current, previous } = input.previousMembers ?? { current: new Set<string>() };
-        return {
-          profile: target.profile,
-          ...scope,
-          evaluatedAt: now,
-          memberCount,
-          entered: difference(emails, current),
-          left: difference([...current], new Set(emails)),
-          ...(previous ? { previousEvaluatedAt: previous.evaluatedAt } : {}),
-        };
-      }
-      const evaluationId = randomUUID();
-      const result = await this.db.transaction(async (tx) => {
-        const recorded = await recordEvaluation(tx, this.dialect, {
-          workspace,
-          name,
-          profileId,
-          // The history keeps one installation per evaluation: the first app read.
-          installationId: scope.installationId,
-          evaluationId,
-          evaluatedAt: now,
-          emails,
-        });
-        await this.onRecorded?.(tx, { workspace, name, profileId, evaluationId, evaluatedAt: now, entered: recorded.entered, left: recorded.left, members: emails });
-        return recorded;
-      });
-      this.logger.debug(
-        {
-          workspace,
-          profile: name,
-          apps: scope.apps,
-          members: memberCount,
-          entered: result.entered.length,
-          left: result.left.length,
-          queryMs: Math.round(input.queryMs),
-        },
-        'profile evaluated',
-      );
-      return {
-        profile: { ...target.profile, lastEvaluation: { evaluatedAt: now, memberCount } },
-        ...scope,
-        evaluatedAt: now,
-        evaluationId,
-        memberCount,
-        entered: result.entered,
-        left: result.left,
-        ...(result.previous ? { previousEvaluatedAt: result.previous.evaluatedAt } : {}),
-      };
-    } catch (error) {
-      throw storageFailure(`record an evaluation of the profile "${name}"`, error);
-    }
   }
 
   /**
@@ -489,7 +406,7 @@ export class Profiles {
         throw storageFailure(`evaluate the profile "${name}"`, error, 'PROFILE_QUERY_FAILED');
       }
     }
-    return this.conclude({
+    return concludeEvaluation(this.recording, {
       workspace,
       name,
       target,
