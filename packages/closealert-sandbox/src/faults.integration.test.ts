@@ -139,6 +139,15 @@ describe('faults', () => {
     await expectHealthy();
   });
 
+  it('keeps a bad record for the next page when a request is refused before its page', async () => {
+    sandbox.injectFault({ kind: 'bad-record' });
+    const refused = await fetch(`${sandbox.url}/company.com/form_responses`, { headers: { authorization: 'Bearer not-a-token' } });
+    expect(refused.status).toBe(403);
+    const body = (await (await request()).json()) as { form_responses: Record<string, unknown>[] };
+    expect(body.form_responses[0]).toMatchObject({ id: 'x', created_at: 'not-a-date' });
+    await expectHealthy();
+  });
+
   it('destroys the socket without an answer on reset', async () => {
     sandbox.injectFault({ kind: 'reset' });
     await expect(request()).rejects.toMatchObject({ name: 'TypeError', cause: { code: 'ECONNRESET' } });

@@ -186,7 +186,7 @@ class SandboxServer {
     if (played.answered) return;
 
     const answer = this.answerFormResponses(request, url, route[1] ?? '');
-    if (answer.kind === 'reply') return this.http.send(response, answer.reply);
+    if (answer.kind === 'reply') return this.http.sendInstead(response, answer.reply, played.fault);
     const { meta, links } = answer;
     const body = this.http.pageBody(answer.texts, played.fault, BAD_RECORD_TEXT, (records) => `{"form_responses":[${records}],"meta":${JSON.stringify(meta)},"links":${JSON.stringify(links)}}`);
     this.http.send(response, jsonReply(200, body));

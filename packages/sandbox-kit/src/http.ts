@@ -96,6 +96,17 @@ export class SandboxHttp {
     return shapeBody(records, fault, badRecordText, wrap);
   }
 
+  /**
+   * Sends `reply` (a refusal: credentials, rate limit, a bad query) where the page a played fault was
+   * to shape would have gone. A fault that shapes a page's body (a malformed record, a cut body) then
+   * waits for the next page instead of being used up by a request that never got one: a client's
+   * first request after another process used up the rate limit must not swallow the fault a test set.
+   */
+  sendInstead(response: ServerResponse, reply: Reply, fault: Fault | undefined): void {
+    if (fault?.kind === 'bad-record' || fault?.kind === 'truncated-json') this.faults.putBack(fault);
+    this.send(response, reply);
+  }
+
   stats(): SandboxStats {
     return { requests: this.requestCount, byStatus: { ...this.byStatus } };
   }

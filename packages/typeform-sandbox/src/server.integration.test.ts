@@ -146,4 +146,21 @@ describe('typeform sandbox malformed records', () => {
     const items = ((await (await get(box, path)).json()) as Page).items;
     expect(items.map((i) => i.token)).toContain(17);
   });
+
+  it('keeps a malformed-record fault past a request it refused (credentials, rate limit)', async () => {
+    const box = await start({ responses: 3, forms: 1 });
+    const path = `/forms/${box.forms()[0]!.id}/responses`;
+    const tokens = async () => ((await (await get(box, path)).json()) as Page).items.map((i) => i.token);
+    box.injectFault({ kind: 'bad-record' });
+    expect((await get(box, path, 'not-a-token')).status).toBe(401);
+    expect(await tokens()).toContain(17);
+    // One request a bucket that never refills: the second is refused, as a process that starts right
+    // after another used the limit up is; the fault waits for the page it was set for.
+    box.setRateLimit({ capacity: 1, refillPerSecond: 0 });
+    expect(await tokens()).not.toContain(17);
+    box.injectFault({ kind: 'bad-record' });
+    expect((await get(box, path)).status).toBe(429);
+    box.setRateLimit({ capacity: 2, refillPerSecond: 2 });
+    expect(await tokens()).toContain(17);
+  });
 });

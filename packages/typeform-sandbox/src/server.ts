@@ -265,10 +265,10 @@ class TypeformSandbox {
     const played = await this.http.playFault(request, response, faultReply);
     if (played.answered) return;
     const refused = this.authorize(request, 'responses:read');
-    if (refused) return this.http.send(response, refused);
-    if (!this.forms.has(formId)) return this.http.send(response, notFound(formId));
+    if (refused) return this.http.sendInstead(response, refused, played.fault);
+    if (!this.forms.has(formId)) return this.http.sendInstead(response, notFound(formId), played.fault);
     const parsed = parseResponsesQuery(url.searchParams, (token) => this.store.byTokenOf(token));
-    if (!parsed.ok) return this.http.send(response, typeformError(400, 'VALIDATION_ERROR', parsed.description));
+    if (!parsed.ok) return this.http.sendInstead(response, typeformError(400, 'VALIDATION_ERROR', parsed.description), played.fault);
     const { completed, ...query } = parsed.query;
     const page = completed === false ? { entries: [], total: 0 } : this.store.page(formId, query);
     const texts = page.entries.map((entry) => JSON.stringify(this.render(entry)));
